@@ -1,0 +1,542 @@
+import { backoffDelay, createTimerGroup, systemClock, type Clock } from '../clock';
+import { SyncwireError, fail, messageOf } from '../errors';
+import { createLogger, type Logger, type LoggerOptions } from '../logger';
+import {
+  assertEventName,
+  buildPayload,
+  createCorrelationId,
+  isPlainObject,
+  kindOf,
+  validateAck,
+  validateServerEnvelope,
+  type RequestResponse,
+  type ServerEnvelope,
+} from '../protocol';
+import { csrfTokenAuth, userAuth, type AuthOption, type FetchLike } from './auth';
+import { defaultSocketFactory, type SocketFactory, type SocketIoOptions, type SocketLike, type SocketListener } from './socket';
+
+/** Options of {@link createNamespacedClient}. */
+export interface ClientOptions {
+  /** Server origin. @default the page's origin (`location.origin`) */
+  url?: string;
+  /** Connect credentials; see {@link AuthOption}. @default `GET /csrf_token` → `{ csrf_token }` */
+  auth?: AuthOption;
+  /** Default request timeout; always finite. @default 30000 */
+  requestTimeoutMs?: number;
+  /** How long `connect()` waits for the first answer before rejecting (retries go on). @default 20000 */
+  connectTimeoutMs?: number;
+  /** How long an auth call may take before the attempt goes on without credentials. @default 5000 */
+  authTimeoutMs?: number;
+  /** Largest outgoing payload, checked before sending. @default 52428800 (50 MiB) */
+  maxPayloadBytes?: number;
+  /** Backoff for retries after the server rejects a connect. @default { baseMs: 250, maxMs: 10000 } */
+  retry?: { baseMs?: number; maxMs?: number };
+  /** Passed to socket.io-client's Manager and Socket. */
+  socketOptions?: SocketIoOptions;
+  /** A logger, or options for one (off by default). */
+  logger?: Logger | LoggerOptions;
+  /** Time source for every timer. @default systemClock */
+  clock?: Clock;
+  /** Randomness for backoff jitter. @default Math.random */
+  random?: () => number;
+  /** fetch used by the default auth. @default globalThis.fetch */
+  fetch?: FetchLike;
+  /** Socket constructor, for tests and custom transports. */
+  socketFactory?: SocketFactory;
+}
+
+/** What `onConnect` listeners receive. */
+export interface ConnectInfo {
+  /** True only for the first successful connect of this client. */
+  firstConnect: boolean;
+  /** The server's runtime id, from `server_restart` or `/csrf_token`, when known. */
+  runtimeId?: string;
+  /** True when the runtime id differs from the one seen on the previous connect. */
+  runtimeChanged: boolean;
+}
+
+/** Options of `emit()`. */
+export interface EmitOptions {
+  correlationId?: string;
+}
+
+/** Options of `request()`. */
+export interface RequestOptions extends EmitOptions {
+  /** Milliseconds from the call until the request rejects with `TIMEOUT`. @default the client's requestTimeoutMs */
+  timeoutMs?: number;
+}
+
+/** A subscriber. For server requests (emits with an ack) its return value is the answer. */
+export type EventCallback<T extends object = Record<string, unknown>> = (envelope: ServerEnvelope<T>) => unknown;
+
+/** One Socket.IO namespace, connected lazily. */
+export interface NamespacedClient {
+  readonly namespace: string;
+  readonly url: string;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  /** The CSRF token of the current credentials, when known (for HTTP fallbacks). */
+  readonly csrfToken: string | undefined;
+  /** The server runtime id seen last, when known. */
+  readonly runtimeId: string | undefined;
+  /** Connects (one shared handshake for all callers). Rejects if the first attempt fails; retries go on in the background unless the failure is terminal. */
+  connect(): Promise<void>;
+  /** Fire-and-forget. Resolves once handed to a connected socket. */
+  emit(event: string, data?: object | null, options?: EmitOptions): Promise<void>;
+  /** Request/ack. Always settles: ack, `TIMEOUT`, `DISCONNECTED`, or a validation error. */
+  request<T = Record<string, unknown>>(event: string, data?: object | null, options?: RequestOptions): Promise<RequestResponse<T>>;
+  /** Subscribes; recorded at once, kept across reconnects and failed connects. Starts the lazy connect. */
+  on<T extends object = Record<string, unknown>>(event: string, callback: EventCallback<T>): () => void;
+  /** Removes that one callback. */
+  off<T extends object = Record<string, unknown>>(event: string, callback: EventCallback<T>): void;
+  onConnect(listener: (info: ConnectInfo) => void): () => void;
+  onDisconnect(listener: (reason: string) => void): () => void;
+  onError(listener: (error: SyncwireError) => void): () => void;
+  /** Sends an error to the `onError` listeners; layers built on the client use it. */
+  reportError(error: unknown): void;
+  isConnected(): boolean;
+  /** Drops the connection and connects again, optionally with fresh credentials. */
+  reconnect(options?: { refreshAuth?: boolean }): Promise<void>;
+  /** Closes the connection; pending requests reject with `DISCONNECTED`. A later emit/request reconnects. */
+  disconnect(): void;
+  /** Closes everything and removes every listener and timer. The client is unusable afterwards. */
+  dispose(): void;
+  readonly disposed: boolean;
+}
+
+interface Waiter {
+  promise: Promise<void>;
+  resolve(): void;
+  reject(e: SyncwireError): void;
+}
+
+const noop = () => {};
+
+/** @internal runs listeners; one that throws must not stop the others. */
+function fire<A>(set: Set<(a: A) => void>, arg: A, report: (e: unknown) => void): void {
+  [...set].forEach((fn) => {
+    try {
+      fn(arg);
+    } catch (e) {
+      report(e);
+    }
+  });
+}
+
+function positive(value: unknown, field: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !(value > 0) || value > 2 ** 31 - 1) {
+    throw fail('VALIDATION_ERROR', `${field} expects a finite number > 0, but got ${typeof value === 'number' ? value : kindOf(value)}`, { details: { field } });
+  }
+  return value;
+}
+
+/**
+ * Creates a client for one Socket.IO namespace. Nothing connects until
+ * `connect()`, `emit()`, `request()` or `on()` is first called.
+ *
+ * @example
+ * ```ts
+ * const client = createNamespacedClient('/state_sync', { url: 'https://example.test' })
+ * const off = client.on('server_restart', ({ data }) => console.log(data.runtimeId))
+ * const { results } = await client.request('echo', { hello: 1 }, { timeoutMs: 1500 })
+ * ```
+ */
+export function createNamespacedClient(namespace: string, options: ClientOptions = {}): NamespacedClient {
+  if (typeof namespace !== 'string' || !namespace.trim()) {
+    throw fail('VALIDATION_ERROR', 'namespace expects a non-empty string', { details: { field: 'namespace' } });
+  }
+  const given: unknown = options;
+  if (!isPlainObject(given)) throw fail('VALIDATION_ERROR', 'options expects a plain object', { details: { field: 'options' } });
+  const ns = namespace.trim().startsWith('/') ? namespace.trim() : '/' + namespace.trim();
+  const url = options.url ?? (typeof location !== 'undefined' ? location.origin : '');
+  if (typeof url !== 'string' || !url) throw fail('VALIDATION_ERROR', 'url is required outside a browser page', { details: { field: 'url' } });
+  const requestTimeoutMs = positive(options.requestTimeoutMs, 'requestTimeoutMs', 30000);
+  const connectTimeoutMs = positive(options.connectTimeoutMs, 'connectTimeoutMs', 20000);
+  const authTimeoutMs = positive(options.authTimeoutMs, 'authTimeoutMs', 5000);
+  const maxPayloadBytes = positive(options.maxPayloadBytes, 'maxPayloadBytes', 50 * 1024 * 1024);
+  const retryBase = positive(options.retry?.baseMs, 'retry.baseMs', 250);
+  const retryMax = positive(options.retry?.maxMs, 'retry.maxMs', 10000);
+  const clock = options.clock ?? systemClock;
+  const random = options.random ?? Math.random;
+  const logger = options.logger && 'log' in options.logger ? options.logger : createLogger(options.logger);
+  const auth = options.auth !== undefined ? userAuth(options.auth) : csrfTokenAuth(url, options.fetch, clock, authTimeoutMs);
+  const timers = createTimerGroup(clock);
+  const log: Logger['log'] = (c, m, d) => logger.log(c, m, d);
+
+  const subs = new Map<string, Set<EventCallback<object>>>();
+  const dispatchers = new Map<string, SocketListener>();
+  const connectHooks = new Set<(i: ConnectInfo) => void>();
+  const disconnectHooks = new Set<(r: string) => void>();
+  const errorHooks = new Set<(e: SyncwireError) => void>();
+  const inflight = new Set<(e: SyncwireError) => void>();
+
+  let socket: SocketLike | undefined;
+  let waiter: Waiter | undefined;
+  let cancelWaitTimer = noop;
+  let cancelRetry: (() => void) | undefined;
+  let retryAttempt = 0;
+  let refreshAuth = false;
+  let manual = false;
+  let terminal: SyncwireError | undefined;
+  let disposed = false;
+  let everConnected = false;
+  let csrfToken: string | undefined;
+  let authRuntimeId: string | undefined;
+  let restartRuntimeId: string | undefined;
+  let runtimeId: string | undefined;
+
+  const reportError = (e: unknown) => {
+    const err = e instanceof SyncwireError ? e : fail('HANDLER_ERROR', messageOf(e), { cause: e });
+    log('connect', 'error', { code: err.code, message: err.message });
+    if (errorHooks.size === 0) return;
+    // Listeners that throw here are swallowed: reporting an error must never loop.
+    fire(errorHooks, err, noop);
+  };
+
+  const settleWaiter = (err?: SyncwireError) => {
+    const w = waiter;
+    waiter = undefined;
+    cancelWaitTimer();
+    if (w) {
+      if (err) w.reject(err);
+      else w.resolve();
+    }
+  };
+
+  // Socket.IO calls this on every connect attempt, reconnects included.
+  const authCallback = (cb: (data: object) => void) => {
+    const refresh = refreshAuth;
+    refreshAuth = false;
+    let done = false;
+    const finish = (payload: object) => {
+      if (done || disposed) return;
+      done = true;
+      cancel();
+      cb(payload);
+    };
+    const cancel = timers.set(() => {
+      reportError(fail('CONNECT_ERROR', `auth took longer than ${authTimeoutMs} ms`));
+      finish({});
+    }, authTimeoutMs);
+    auth({ namespace: ns, refresh }).then(
+      (r) => {
+        if (r.runtimeId) authRuntimeId = r.runtimeId;
+        if (typeof r.payload.csrf_token === 'string') csrfToken = r.payload.csrf_token;
+        finish(r.payload);
+      },
+      (e: unknown) => {
+        // Going on without credentials lets a server that needs none accept us, and one
+        // that does reject us, which schedules a retry with fresh credentials.
+        reportError(e instanceof SyncwireError ? e : fail('CONNECT_ERROR', `auth failed: ${messageOf(e)}`, { cause: e }));
+        finish({});
+      },
+    );
+  };
+
+  const dispatch = (event: string, args: unknown[]) => {
+    const last = args[args.length - 1];
+    const ack = typeof last === 'function' ? (last as (v: unknown) => void) : undefined;
+    let env: ServerEnvelope;
+    try {
+      env = validateServerEnvelope(args[0]);
+    } catch (e) {
+      reportError(fail('INVALID_ENVELOPE', `'${event}': ${messageOf(e)}`, { cause: e, details: (e as SyncwireError).details }));
+      ack?.({ correlationId: null, results: [{ ok: false, error: { code: 'INVALID_ENVELOPE', error: messageOf(e) } }] });
+      return;
+    }
+    log('push', event, { correlationId: env.correlationId, handlerId: env.handlerId });
+    const callbacks = [...(subs.get(event) ?? [])];
+    if (!ack) {
+      callbacks.forEach((cb) => {
+        try {
+          const r = cb(env);
+          if (r && typeof (r as Promise<unknown>).then === 'function') (r as Promise<unknown>).then(noop, reportError);
+        } catch (e) {
+          reportError(e);
+        }
+      });
+      return;
+    }
+    // A server request: one result per callback, awaited, errors turned into items.
+    void Promise.all(
+      callbacks.map((cb) =>
+        Promise.resolve()
+          .then(() => cb(env))
+          .then(
+            (value) => ({ ok: true, data: value === undefined ? {} : value }),
+            (e: unknown) => ({ ok: false, error: { code: 'HANDLER_ERROR', error: messageOf(e) } }),
+          ),
+      ),
+    ).then((results) =>
+      ack({
+        correlationId: env.correlationId,
+        results: results.length ? results : [{ ok: false, error: { code: 'NO_HANDLERS', error: `No client handler for '${event}'` } }],
+      }),
+    );
+  };
+
+  const attach = (event: string) => {
+    if (!socket || dispatchers.has(event)) return;
+    const d: SocketListener = (...args) => dispatch(event, args);
+    dispatchers.set(event, d);
+    socket.on(event, d);
+  };
+
+  const onRestartEvent: SocketListener = (raw) => {
+    if (isPlainObject(raw) && isPlainObject(raw.data) && typeof raw.data.runtimeId === 'string') restartRuntimeId = raw.data.runtimeId;
+  };
+
+  const onConnectEvent: SocketListener = () => {
+    cancelRetry?.();
+    cancelRetry = undefined;
+    retryAttempt = 0;
+    // server_restart arrives before `connect`, so its runtime id is the freshest we have.
+    const id = restartRuntimeId ?? authRuntimeId;
+    restartRuntimeId = undefined;
+    const info: ConnectInfo = { firstConnect: !everConnected, runtimeChanged: !!(id && runtimeId && id !== runtimeId) };
+    if (id) info.runtimeId = runtimeId = id;
+    everConnected = true;
+    log('connect', 'connected', { namespace: ns, ...info });
+    settleWaiter();
+    fire(connectHooks, info, reportError);
+  };
+
+  const scheduleRetry = () => {
+    if (cancelRetry || manual || disposed || terminal) return;
+    const delay = backoffDelay(retryAttempt++, retryBase, retryMax, random, 50);
+    log('connect', 'retry scheduled', { delay });
+    cancelRetry = timers.set(() => {
+      cancelRetry = undefined;
+      if (!manual && !disposed && socket && !socket.connected && !socket.active) socket.connect();
+    }, delay);
+  };
+
+  const onConnectError: SocketListener = (raw) => {
+    const e = raw instanceof Error ? raw : new Error(String(raw));
+    const data = (e as { data?: unknown }).data;
+    const unknownNs = e.message === 'UNKNOWN_NAMESPACE' || (isPlainObject(data) && data.code === 'UNKNOWN_NAMESPACE');
+    const rejected = !socket?.active;
+    const err = unknownNs
+      ? fail('UNKNOWN_NAMESPACE', `the server does not know namespace ${ns}`, { cause: e, details: data ?? { code: 'UNKNOWN_NAMESPACE', namespace: ns } })
+      : fail('CONNECT_ERROR', `connect to ${ns} failed: ${e.message}`, { cause: e, details: { reason: e.message, rejected, data } });
+    if (unknownNs) terminal = err;
+    settleWaiter(err);
+    reportError(err);
+    if (!unknownNs && rejected) {
+      // A namespace-level rejection (e.g. a CSRF token from before a restart): Socket.IO
+      // will not retry it, so we do, with fresh credentials. Transport failures are left
+      // to Socket.IO's own Manager, so two loops never drive one socket.
+      refreshAuth = true;
+      scheduleRetry();
+    }
+  };
+
+  const onDisconnectEvent: SocketListener = (reason) => {
+    const why = String(reason);
+    log('connect', 'disconnected', { reason: why });
+    const err = fail('DISCONNECTED', `connection to ${ns} closed (${why})`, { details: { reason: why } });
+    [...inflight].forEach((reject) => reject(err));
+    fire(disconnectHooks, why, reportError);
+    // The server closed this namespace on purpose; Socket.IO will not come back by itself.
+    if (why === 'io server disconnect') {
+      refreshAuth = true;
+      scheduleRetry();
+    }
+  };
+
+  const ensureSocket = (): SocketLike => {
+    if (socket) return socket;
+    const s = (options.socketFactory ?? defaultSocketFactory)({ url, namespace: ns, auth: authCallback, options: options.socketOptions ?? {} });
+    socket = s;
+    // Everything is attached before the socket opens, so an event the server sends
+    // inside its connect handler (server_restart) reaches early subscribers.
+    s.on('server_restart', onRestartEvent);
+    s.on('connect', onConnectEvent);
+    s.on('connect_error', onConnectError);
+    s.on('disconnect', onDisconnectEvent);
+    subs.forEach((_, event) => attach(event));
+    return s;
+  };
+
+  const connect = (): Promise<void> => {
+    if (disposed) return Promise.reject(fail('DISPOSED', 'client was disposed'));
+    if (terminal) return Promise.reject(terminal);
+    manual = false;
+    const s = ensureSocket();
+    if (s.connected) return Promise.resolve();
+    if (!waiter) {
+      let resolve = noop;
+      let reject: (e: SyncwireError) => void = noop;
+      const promise = new Promise<void>((res, rej) => {
+        resolve = res;
+        reject = rej;
+      });
+      waiter = { promise, resolve, reject };
+      cancelWaitTimer = timers.set(
+        () => settleWaiter(fail('CONNECT_ERROR', `no answer from ${ns} within ${connectTimeoutMs} ms`, { details: { reason: 'timeout' } })),
+        connectTimeoutMs,
+      );
+    }
+    const w = waiter;
+    // While a rejection retry is pending, let the backoff run; otherwise (re)start.
+    if (!s.active && !cancelRetry) s.connect();
+    return w.promise;
+  };
+
+  const whenConnected = (): Promise<SocketLike> =>
+    socket?.connected
+      ? Promise.resolve(socket)
+      : connect().then(
+          () => socket as SocketLike,
+          (e: SyncwireError) => {
+            throw e.code === 'DISPOSED' || e.code === 'UNKNOWN_NAMESPACE'
+              ? e
+              : fail('NOT_CONNECTED', `not connected to ${ns}: ${e.message}`, { cause: e, details: { code: e.code } });
+          },
+        );
+
+  const client: NamespacedClient = {
+    namespace: ns,
+    url,
+    logger,
+    clock,
+    get csrfToken() {
+      return csrfToken;
+    },
+    get runtimeId() {
+      return runtimeId;
+    },
+    get disposed() {
+      return disposed;
+    },
+    connect,
+
+    async emit(event, data, opts = {}) {
+      assertEventName(event);
+      const payload = buildPayload(data, opts.correlationId ?? createCorrelationId('emit'), maxPayloadBytes, clock.now());
+      const s = await whenConnected();
+      if (!s.connected) throw fail('NOT_CONNECTED', `not connected to ${ns}`);
+      log('request', 'emit', { event, correlationId: payload.correlationId });
+      s.emit(event, payload);
+    },
+
+    request<T>(event: string, data?: object | null, opts: RequestOptions = {}) {
+      return new Promise<RequestResponse<T>>((resolve, reject) => {
+        assertEventName(event);
+        const timeoutMs = positive(opts.timeoutMs, 'timeoutMs', requestTimeoutMs);
+        const payload = buildPayload(data, opts.correlationId ?? createCorrelationId('request'), maxPayloadBytes, clock.now());
+        const id = payload.correlationId;
+        let settled = false;
+        const finish = (err?: SyncwireError, value?: RequestResponse<T>) => {
+          if (settled) return;
+          settled = true;
+          cancelTimeout();
+          inflight.delete(onDrop);
+          if (err) reject(err);
+          else resolve(value as RequestResponse<T>);
+        };
+        const onDrop = (e: SyncwireError) => finish(fail('DISCONNECTED', `request '${event}' lost: ${e.message}`, { details: { correlationId: id } }));
+        // The deadline counts from the call, so waiting for a connection is part of it.
+        const cancelTimeout = timers.set(
+          () => finish(fail('TIMEOUT', `request '${event}' got no answer within ${timeoutMs} ms`, { details: { correlationId: id, timeoutMs } })),
+          timeoutMs,
+        );
+        whenConnected().then((s) => {
+          if (settled) return;
+          if (!s.connected) return finish(fail('NOT_CONNECTED', `not connected to ${ns}`));
+          inflight.add(onDrop);
+          log('request', 'request', { event, correlationId: id, timeoutMs });
+          s.emit(event, payload, (res: unknown) => {
+            if (settled) return;
+            try {
+              const ack = validateAck(res, id) as RequestResponse<T>;
+              log('request', 'ack', { event, correlationId: id, results: ack.results.length });
+              finish(undefined, ack);
+            } catch (e) {
+              finish(e as SyncwireError);
+            }
+          });
+        }, finish);
+      });
+    },
+
+    on<T extends object>(event: string, callback: EventCallback<T>) {
+      assertEventName(event);
+      if (typeof callback !== 'function') throw fail('VALIDATION_ERROR', 'callback expects a function', { details: { field: 'callback' } });
+      if (disposed) throw fail('DISPOSED', 'client was disposed');
+      let set = subs.get(event);
+      if (!set) subs.set(event, (set = new Set()));
+      set.add(callback as EventCallback<object>);
+      if (socket) attach(event);
+      else connect().catch(noop); // the failure reaches onError listeners
+      return () => client.off(event, callback);
+    },
+
+    off<T extends object>(event: string, callback: EventCallback<T>) {
+      if (typeof callback !== 'function') {
+        // Removing every callback of a shared client is how the anchor's harness broke live updates.
+        throw fail('VALIDATION_ERROR', 'off() needs the callback to remove', { details: { field: 'callback' } });
+      }
+      const set = subs.get(event);
+      if (!set?.delete(callback as EventCallback<object>) || set.size) return;
+      subs.delete(event);
+      const d = dispatchers.get(event);
+      dispatchers.delete(event);
+      if (d) socket?.off(event, d);
+    },
+
+    onConnect: (fn) => (connectHooks.add(fn), () => void connectHooks.delete(fn)),
+    onDisconnect: (fn) => (disconnectHooks.add(fn), () => void disconnectHooks.delete(fn)),
+    onError: (fn) => (errorHooks.add(fn), () => void errorHooks.delete(fn)),
+    reportError,
+    isConnected: () => !!socket?.connected,
+
+    reconnect(opts = {}) {
+      if (opts.refreshAuth) refreshAuth = true;
+      if (socket) {
+        cancelRetry?.();
+        cancelRetry = undefined;
+        socket.disconnect();
+      }
+      return connect();
+    },
+
+    disconnect() {
+      manual = true;
+      cancelRetry?.();
+      cancelRetry = undefined;
+      settleWaiter(fail('DISCONNECTED', 'disconnect() was called'));
+      socket?.disconnect();
+    },
+
+    dispose() {
+      if (disposed) return;
+      client.disconnect();
+      disposed = true;
+      const s = socket;
+      if (s) {
+        s.off('server_restart', onRestartEvent);
+        s.off('connect', onConnectEvent);
+        s.off('connect_error', onConnectError);
+        s.off('disconnect', onDisconnectEvent);
+        dispatchers.forEach((d, event) => s.off(event, d));
+      }
+      [...inflight].forEach((reject) => reject(fail('DISPOSED', 'client was disposed')));
+      dispatchers.clear();
+      subs.clear();
+      connectHooks.clear();
+      disconnectHooks.clear();
+      errorHooks.clear();
+      timers.clear();
+      disposeHooks.forEach((fn) => fn());
+      disposeHooks.clear();
+    },
+  };
+  const disposeHooks = new Set<() => void>();
+  onDispose.set(client, (fn) => disposeHooks.add(fn));
+  return client;
+}
+
+/** @internal lets the registry forget a client once it is disposed. */
+export const onDispose = new WeakMap<NamespacedClient, (fn: () => void) => void>();

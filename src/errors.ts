@@ -1,0 +1,62 @@
+/**
+ * Stable error codes. Callers branch on `code`, never on message text.
+ *
+ * The first group mirrors the seed guide's client-side registry; the rest are
+ * syncwire's own, for failures the seed client reported only as strings or not
+ * at all.
+ */
+export type SyncwireErrorCode =
+  | 'VALIDATION_ERROR'
+  | 'PAYLOAD_TOO_LARGE'
+  | 'NOT_CONNECTED'
+  | 'CONNECT_ERROR'
+  | 'UNKNOWN_NAMESPACE'
+  | 'TIMEOUT'
+  | 'DISCONNECTED'
+  | 'INVALID_ENVELOPE'
+  | 'HANDLER_ERROR'
+  | 'DISPOSED'
+  | 'STREAM_ERROR'
+  | 'HANDSHAKE_FAILED'
+  | 'POLL_FAILED'
+  | 'REDUCE_ERROR'
+  | 'STORAGE_ERROR'
+  | 'OVERFLOW';
+
+/**
+ * The one error class syncwire throws or rejects with.
+ *
+ * @example
+ * ```ts
+ * try { await client.request('echo', {}) }
+ * catch (e) { if (e instanceof SyncwireError && e.code === 'TIMEOUT') retryLater() }
+ * ```
+ */
+export class SyncwireError extends Error {
+  /** Machine-readable reason; see {@link SyncwireErrorCode}. */
+  readonly code: SyncwireErrorCode;
+  /** Extra machine-readable context (a field name, the server's error item, ...). */
+  readonly details?: unknown;
+
+  constructor(code: SyncwireErrorCode, message: string, options?: { cause?: unknown; details?: unknown }) {
+    super(message);
+    this.name = 'SyncwireError';
+    this.code = code;
+    if (options && 'details' in options) this.details = options.details;
+    // Assigned by hand: the ES2022 `cause` constructor option is not in our ES2020 target lib.
+    if (options && 'cause' in options) (this as { cause?: unknown }).cause = options.cause;
+  }
+}
+
+/** True when `value` is a {@link SyncwireError}, optionally with the given code. */
+export function isSyncwireError(value: unknown, code?: SyncwireErrorCode): value is SyncwireError {
+  return value instanceof SyncwireError && (code === undefined || value.code === code);
+}
+
+/** @internal shorthand used across modules to keep call sites short. */
+export const fail = (code: SyncwireErrorCode, message: string, options?: { cause?: unknown; details?: unknown }) =>
+  new SyncwireError(code, message, options);
+
+/** @internal message of anything thrown, without trusting its shape. */
+export const messageOf = (e: unknown): string =>
+  e instanceof Error ? e.message : typeof e === 'string' ? e : String(e);

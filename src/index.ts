@@ -1,0 +1,30 @@
+/**
+ * syncwire: a Socket.IO state-sync client. Everything public is exported here
+ * by name; nothing runs at import time.
+ */
+export { SyncwireError, isSyncwireError, type SyncwireErrorCode } from './errors';
+export { systemClock, backoffDelay, type Clock, type TimerHandle } from './clock';
+export { createLogger, type Logger, type LoggerOptions, type LogCategory, type LogSink } from './logger';
+export {
+  createCorrelationId,
+  validateServerEnvelope,
+  EVENT_NAME,
+  type ServerEnvelope,
+  type RequestResult,
+  type RequestResponse,
+  type ResultError,
+  type ClientPayload,
+} from './protocol';
+export {
+  createNamespacedClient,
+  type NamespacedClient,
+  type ClientOptions,
+  type ConnectInfo,
+  type EmitOptions,
+  type RequestOptions,
+  type EventCallback,
+} from './client/client';
+export { createClientRegistry, getNamespacedClient, type ClientRegistry } from './client/registry';
+export { requestStream, type StreamEvent, type StreamOptions } from './client/stream';
+export type { AuthOption, AuthContext } from './client/auth';
+export type { SocketLike, SocketFactory, SocketListener, SocketIoOptions } from './client/socket';

@@ -1,0 +1,53 @@
+/** What a log line is about. */
+export type LogCategory = 'connect' | 'push' | 'request';
+
+/** Where log lines go. */
+export type LogSink = (category: LogCategory, message: string, details?: unknown) => void;
+
+/** Logger options: off by default. */
+export interface LoggerOptions {
+  /** `true` for every category, or the list to enable. @default false */
+  enabled?: boolean | LogCategory[];
+  /** @default console.debug with a `[syncwire:<category>]` prefix */
+  sink?: LogSink;
+}
+
+/** A logger whose categories can be switched at run time. */
+export interface Logger {
+  /** Switches categories on or off while the page runs. */
+  enable(categories: boolean | LogCategory[]): void;
+  isEnabled(category: LogCategory): boolean;
+  log(category: LogCategory, message: string, details?: unknown): void;
+}
+
+const ALL: LogCategory[] = ['connect', 'push', 'request'];
+// Keys whose values must never reach a console or a bug report.
+const SECRET = /token|auth|secret|passw|cookie|api_?key|credential/i;
+
+/** @internal Copies `value` with secret-looking keys replaced, to a small depth. */
+export function redact(value: unknown, depth = 0): unknown {
+  if (value === null || typeof value !== 'object' || depth > 4) return value;
+  if (Array.isArray(value)) return value.slice(0, 20).map((v) => redact(v, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) out[k] = SECRET.test(k) ? '[redacted]' : redact(v, depth + 1);
+  return out;
+}
+
+/** Creates a {@link Logger}. Details pass through {@link redact} before the sink sees them. */
+export function createLogger(options: LoggerOptions = {}): Logger {
+  const on = new Set<LogCategory>();
+  const sink: LogSink =
+    options.sink ?? ((c, m, d) => console.debug(`[syncwire:${c}]`, m, ...(d === undefined ? [] : [d])));
+  const logger: Logger = {
+    enable(categories) {
+      on.clear();
+      (categories === true ? ALL : categories || []).forEach((c) => on.add(c));
+    },
+    isEnabled: (c) => on.has(c),
+    log(c, m, d) {
+      if (on.has(c)) sink(c, m, d === undefined ? d : redact(d));
+    },
+  };
+  logger.enable(options.enabled ?? false);
+  return logger;
+}

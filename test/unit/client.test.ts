@@ -1,0 +1,438 @@
+import { describe, expect, it, vi } from 'vitest';
+import { SyncwireError, createNamespacedClient, type ClientOptions, type ServerEnvelope } from '../../src/index';
+import { createFakeClock, flush } from '../helpers/fake-clock';
+import { envelope, fakeSocketFactory } from '../helpers/fake-socket';
+
+function setup(extra: ClientOptions = {}) {
+  const clock = createFakeClock();
+  const factory = fakeSocketFactory();
+  const errors: SyncwireError[] = [];
+  const client = createNamespacedClient('/test', {
+    url: 'http://127.0.0.1:1',
+    auth: { csrf_token: 't' },
+    clock,
+    random: () => 0.5,
+    socketFactory: factory,
+    ...extra,
+  });
+  client.onError((e) => errors.push(e));
+  /** Opens the fake socket: auth runs, then the server accepts. */
+  const open = async () => {
+    await factory.last().runAuth();
+    factory.last().accept();
+    await flush();
+  };
+  return { clock, factory, client, errors, open };
+}
+
+const codeOf = (p: Promise<unknown>) => p.then(() => 'resolved', (e: SyncwireError) => e.code);
+
+describe('lazy connection', () => {
+  it('creates no socket until first use', () => {
+    const { factory } = setup();
+    expect(factory.sockets).toHaveLength(0);
+  });
+
+  it('shares one handshake between concurrent connect() callers', async () => {
+    const { factory, client, open } = setup();
+    const all = Promise.all([client.connect(), client.connect(), client.connect()]);
+    expect(factory.sockets).toHaveLength(1);
+    expect(factory.last().connectCalls).toBe(1);
+    await open();
+    await expect(all).resolves.toHaveLength(3);
+    expect(client.isConnected()).toBe(true);
+    await expect(client.connect()).resolves.toBeUndefined();
+    expect(factory.last().connectCalls).toBe(1);
+  });
+
+  it('on() records the subscription at once and starts the connect', async () => {
+    const { factory, client, open } = setup();
+    const seen: unknown[] = [];
+    client.on('server_restart', (env) => seen.push(env.data));
+    expect(factory.last().connectCalls).toBe(1);
+    // Sent inside the server's connect handler: it reaches the client before `connect`.
+    factory.last().serverEmit('server_restart', envelope({ runtimeId: 'r1', emittedAt: '2026-11-23T12:00:00.000Z' }));
+    await open();
+    expect(seen).toEqual([{ runtimeId: 'r1', emittedAt: '2026-11-23T12:00:00.000Z' }]);
+  });
+
+  it('keeps subscriptions when the first connect fails, and delivers after a later connect', async () => {
+    const { factory, client } = setup();
+    const seen: unknown[] = [];
+    client.on('news', (env) => seen.push(env.data));
+    const first = client.connect();
+    factory.last().transportError('websocket error');
+    expect(await codeOf(first)).toBe('CONNECT_ERROR');
+    // Socket.IO's Manager retries transport failures itself.
+    await factory.last().runAuth();
+    factory.last().accept();
+    factory.last().serverEmit('news', envelope({ n: 1 }));
+    expect(seen).toEqual([{ n: 1 }]);
+  });
+});
+
+describe('connect errors and retries', () => {
+  it('retries a server rejection with fresh credentials and backoff', async () => {
+    const contexts: { refresh: boolean }[] = [];
+    const { factory, client, clock, errors } = setup({
+      auth: (ctx) => {
+        contexts.push({ refresh: ctx.refresh });
+        return { csrf_token: `t${contexts.length}` };
+      },
+    });
+    const p = client.connect();
+    await factory.last().runAuth();
+    factory.last().reject();
+    const err = await p.catch((e: SyncwireError) => e);
+    expect(err).toBeInstanceOf(SyncwireError);
+    expect((err as SyncwireError).code).toBe('CONNECT_ERROR');
+    expect(errors.map((e) => e.code)).toEqual(['CONNECT_ERROR']);
+    expect(factory.last().connectCalls).toBe(1);
+    await clock.advance(10_000);
+    expect(factory.last().connectCalls).toBe(2);
+    await factory.last().runAuth();
+    expect(contexts).toEqual([{ refresh: false }, { refresh: true }]);
+    expect(factory.last().authPayloads[1]).toEqual({ csrf_token: 't2' });
+    factory.last().accept();
+    expect(client.isConnected()).toBe(true);
+  });
+
+  it('backs off exponentially with jitter between rejections', async () => {
+    const { factory, client, clock } = setup({ random: () => 1 });
+    void client.connect().catch(() => {});
+    const times: number[] = [];
+    const t0 = clock.now();
+    for (let i = 0; i < 5; i++) {
+      factory.last().reject();
+      const before = factory.last().connectCalls;
+      while (factory.last().connectCalls === before) await clock.advance(10);
+      times.push(clock.now() - t0);
+    }
+    const gaps = times.map((t, i) => t - (times[i - 1] ?? 0));
+    expect(gaps[0]).toBeGreaterThanOrEqual(250);
+    expect(gaps[1]).toBeGreaterThanOrEqual(500);
+    expect(gaps[2]).toBeGreaterThanOrEqual(1000);
+    expect(gaps[3]).toBeGreaterThanOrEqual(2000);
+  });
+
+  it('treats UNKNOWN_NAMESPACE as terminal: no retry, later calls reject at once', async () => {
+    const { factory, client, clock, errors } = setup();
+    const p = client.connect();
+    factory.last().reject('UNKNOWN_NAMESPACE', { code: 'UNKNOWN_NAMESPACE', namespace: '/test' });
+    const err = (await p.catch((e: unknown) => e)) as SyncwireError;
+    expect(err.code).toBe('UNKNOWN_NAMESPACE');
+    expect(err.details).toEqual({ code: 'UNKNOWN_NAMESPACE', namespace: '/test' });
+    await clock.advance(60_000);
+    expect(factory.last().connectCalls).toBe(1);
+    expect(clock.pending()).toBe(0);
+    expect(await codeOf(client.request('echo', {}))).toBe('UNKNOWN_NAMESPACE');
+    expect(errors[0]?.code).toBe('UNKNOWN_NAMESPACE');
+  });
+
+  it('rejects connect() after connectTimeoutMs when the server never answers', async () => {
+    const { client, clock } = setup({ connectTimeoutMs: 1000 });
+    const p = codeOf(client.connect());
+    await clock.advance(1000);
+    expect(await p).toBe('CONNECT_ERROR');
+  });
+
+  it('goes on without credentials when auth fails, and reports it', async () => {
+    const { factory, client, errors } = setup({
+      auth: () => {
+        throw new Error('no session');
+      },
+    });
+    void client.connect();
+    await expect(factory.last().runAuth()).resolves.toEqual({});
+    expect(errors[0]?.code).toBe('CONNECT_ERROR');
+    expect(errors[0]?.message).toContain('no session');
+  });
+
+  it('reports runtime id and changes across connects', async () => {
+    const { factory, client, open } = setup();
+    const infos: unknown[] = [];
+    client.onConnect((i) => infos.push(i));
+    void client.connect();
+    factory.last().serverEmit('server_restart', envelope({ runtimeId: 'aaa' }));
+    await open();
+    factory.last().drop('transport close');
+    factory.last().serverEmit('server_restart', envelope({ runtimeId: 'aaa' }));
+    await open();
+    factory.last().drop('transport close');
+    factory.last().serverEmit('server_restart', envelope({ runtimeId: 'bbb' }));
+    await open();
+    expect(infos).toEqual([
+      { firstConnect: true, runtimeChanged: false, runtimeId: 'aaa' },
+      { firstConnect: false, runtimeChanged: false, runtimeId: 'aaa' },
+      { firstConnect: false, runtimeChanged: true, runtimeId: 'bbb' },
+    ]);
+    expect(client.runtimeId).toBe('bbb');
+  });
+
+  it('reconnects by itself after the server closes the namespace', async () => {
+    const { factory, client, clock, open } = setup();
+    await Promise.all([client.connect(), open()]);
+    factory.last().drop('io server disconnect');
+    await clock.advance(10_000);
+    expect(factory.last().connectCalls).toBe(2);
+  });
+});
+
+describe('emit and request', () => {
+  it('sends { ts, data, correlationId } with an emit- id', async () => {
+    const { factory, client, clock, open } = setup();
+    const p = client.emit('echo_emit', { a: 1 });
+    await open();
+    await p;
+    const sent = factory.last().sent[0];
+    expect(sent?.event).toBe('echo_emit');
+    const payload = sent?.payload as { ts: string; data: unknown; correlationId: string };
+    expect(Object.keys(payload).sort()).toEqual(['correlationId', 'data', 'ts']);
+    expect(payload.ts).toBe(new Date(clock.now()).toISOString());
+    expect(payload.data).toEqual({ a: 1 });
+    expect(payload.correlationId).toMatch(/^emit-[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    await client.emit('echo_emit', null, { correlationId: 'mine' });
+    expect(factory.last().sent[1]?.payload).toMatchObject({ data: {}, correlationId: 'mine' });
+  });
+
+  it.each<[string, string, unknown]>([
+    ['bad event name', 'Bad-Name', {}],
+    ['reserved event name', 'connect', {}],
+    ['array payload', 'ok', [1]],
+    ['primitive payload', 'ok', 5],
+    ['non-JSON payload', 'ok', { n: 10n }],
+  ])('rejects %s with VALIDATION_ERROR and sends nothing', async (_, event, data) => {
+    const { factory, client } = setup();
+    expect(await codeOf(client.emit(event, data as object))).toBe('VALIDATION_ERROR');
+    expect(await codeOf(client.request(event, data as object))).toBe('VALIDATION_ERROR');
+    expect(factory.sockets).toHaveLength(0);
+  });
+
+  it('rejects oversized payloads with PAYLOAD_TOO_LARGE before connecting', async () => {
+    const { factory, client, clock } = setup({ maxPayloadBytes: 1024 });
+    const big = { s: 'é'.repeat(600) };
+    const err = (await client.request('echo', big).catch((e: unknown) => e)) as SyncwireError;
+    expect(err.code).toBe('PAYLOAD_TOO_LARGE');
+    expect(err.details).toMatchObject({ maxBytes: 1024 });
+    expect(factory.sockets).toHaveLength(0);
+    // 900 ASCII bytes plus the wrapper fit: that one is sent (and then times out here).
+    const fits = codeOf(client.request('echo', { s: 'x'.repeat(900) }, { timeoutMs: 1 }));
+    await clock.advance(1);
+    expect(await fits).toBe('TIMEOUT');
+  });
+
+  it('validates request options', async () => {
+    const { client } = setup();
+    for (const timeoutMs of [0, -1, Infinity, Number.NaN]) {
+      expect(await codeOf(client.request('echo', {}, { timeoutMs }))).toBe('VALIDATION_ERROR');
+    }
+    expect(await codeOf(client.request('echo', {}, { correlationId: '  ' }))).toBe('VALIDATION_ERROR');
+  });
+
+  it('resolves with the ack as the server sent it', async () => {
+    const { factory, client, open } = setup();
+    await Promise.all([client.connect(), open()]);
+    const p = client.request('echo', { x: 1 }, { correlationId: 'c-1' });
+    await flush();
+    const sent = factory.last().sent[0];
+    expect(sent?.payload).toMatchObject({ data: { x: 1 }, correlationId: 'c-1' });
+    const results = [
+      { handlerId: 'h.A', ok: true, data: { x: 1 } },
+      { handlerId: 'h.B', ok: false, error: { code: 'HANDLER_ERROR', error: 'boom' } },
+    ];
+    sent?.ack?.({ correlationId: 'c-1', results });
+    await expect(p).resolves.toEqual({ correlationId: 'c-1', results });
+  });
+
+  it('times out on the injected clock, and ignores a late ack', async () => {
+    const { factory, client, clock, open } = setup();
+    await Promise.all([client.connect(), open()]);
+    const p = codeOf(client.request('delayed', {}, { timeoutMs: 500 }));
+    await clock.advance(499);
+    await clock.advance(1);
+    expect(await p).toBe('TIMEOUT');
+    factory.last().sent[0]?.ack?.({ correlationId: 'x', results: [] });
+    expect(clock.pending()).toBe(0);
+  });
+
+  it('settles every pending request with DISCONNECTED when the connection drops', async () => {
+    const { factory, client, open } = setup();
+    await Promise.all([client.connect(), open()]);
+    const ps = [client.request('a_one', {}), client.request('a_two', {})].map(codeOf);
+    await flush();
+    factory.last().drop('transport close');
+    expect(await Promise.all(ps)).toEqual(['DISCONNECTED', 'DISCONNECTED']);
+  });
+
+  it('waits for the connection within the request deadline', async () => {
+    const { factory, client, clock } = setup();
+    const p = client.request('echo', {}, { timeoutMs: 2000 });
+    await clock.advance(1000);
+    await factory.last().runAuth();
+    factory.last().accept();
+    await flush();
+    factory.last().sent[0]?.ack?.({ correlationId: 'c', results: [] });
+    await expect(p).resolves.toEqual({ correlationId: 'c', results: [] });
+  });
+
+  it('rejects with NOT_CONNECTED when the connect fails', async () => {
+    const { factory, client } = setup();
+    const p = client.emit('echo_emit', {});
+    factory.last().transportError();
+    const err = (await p.catch((e: unknown) => e)) as SyncwireError;
+    expect(err.code).toBe('NOT_CONNECTED');
+    expect(err.details).toEqual({ code: 'CONNECT_ERROR' });
+  });
+
+  it.each([
+    ['a string', 'nope'],
+    ['no results', { correlationId: 'c' }],
+    ['a bad item', { correlationId: 'c', results: [{ handlerId: 'h' }] }],
+  ])('rejects an ack that is %s with INVALID_ENVELOPE', async (_, ack) => {
+    const { factory, client, open } = setup();
+    await Promise.all([client.connect(), open()]);
+    const p = codeOf(client.request('echo', {}));
+    await flush();
+    factory.last().sent[0]?.ack?.(ack);
+    expect(await p).toBe('INVALID_ENVELOPE');
+  });
+});
+
+describe('subscriptions', () => {
+  it('delivers validated, frozen envelopes; off() removes only that callback', async () => {
+    const { factory, client, open } = setup();
+    const a: ServerEnvelope[] = [];
+    const b: ServerEnvelope[] = [];
+    const fa = (e: ServerEnvelope) => void a.push(e);
+    const fb = (e: ServerEnvelope) => void b.push(e);
+    client.on('news', fa);
+    client.on('news', fb);
+    await open();
+    factory.last().serverEmit('news', envelope(null));
+    expect(a[0]?.data).toEqual({});
+    expect(Object.isFrozen(a[0])).toBe(true);
+    expect(Object.isFrozen(a[0]?.data)).toBe(true);
+    client.off('news', fa);
+    factory.last().serverEmit('news', envelope({ n: 2 }));
+    expect(a).toHaveLength(1);
+    expect(b).toHaveLength(2);
+    expect(() => client.off('news', undefined as never)).toThrow(SyncwireError);
+  });
+
+  it('the unsubscribe function detaches the socket listener once no callback is left', async () => {
+    const { factory, client, open } = setup();
+    const off1 = client.on('news', () => {});
+    const off2 = client.on('news', () => {});
+    await open();
+    expect(factory.last().listenerCount('news')).toBe(1);
+    off1();
+    expect(factory.last().listenerCount('news')).toBe(1);
+    off2();
+    expect(factory.last().listenerCount('news')).toBe(0);
+  });
+
+  it('does not call subscribers with an invalid envelope, and reports it', async () => {
+    const { factory, client, errors, open } = setup();
+    const cb = vi.fn();
+    client.on('news', cb);
+    await open();
+    factory.last().serverEmit('news', { ...envelope(), handlerId: 5 });
+    factory.last().serverEmit('news', 'garbage');
+    factory.last().serverEmit('news', { ...envelope(), ts: 'yesterday' });
+    factory.last().serverEmit('news', { ...envelope(), data: [1] });
+    expect(cb).not.toHaveBeenCalled();
+    expect(errors.map((e) => e.code)).toEqual(['INVALID_ENVELOPE', 'INVALID_ENVELOPE', 'INVALID_ENVELOPE', 'INVALID_ENVELOPE']);
+    expect(errors[0]?.message).toContain("'handlerId'");
+    expect(errors[2]?.message).toContain("'ts'");
+    expect(errors[3]?.message).toContain("'data'");
+  });
+
+  it('a throwing subscriber neither stops the others nor escapes', async () => {
+    const { factory, client, errors, open } = setup();
+    const later = vi.fn();
+    client.on('news', () => {
+      throw new Error('bad subscriber');
+    });
+    client.on('news', () => Promise.reject(new Error('bad async subscriber')));
+    client.on('news', later);
+    await open();
+    factory.last().serverEmit('news', envelope());
+    await flush();
+    expect(later).toHaveBeenCalledOnce();
+    expect(errors.map((e) => e.message)).toEqual(['bad subscriber', 'bad async subscriber']);
+  });
+
+  it('answers server requests with one result per callback', async () => {
+    const { factory, client, open } = setup();
+    client.on('client_question', (env) => Promise.resolve({ answer: (env.data as { q: number }).q * 2 }));
+    client.on('client_question', () => {
+      throw new Error('nope');
+    });
+    await open();
+    const ack = vi.fn();
+    factory.last().serverEmit('client_question', envelope({ q: 21 }, { correlationId: 'srv-1' }), ack);
+    await flush();
+    expect(ack).toHaveBeenCalledWith({
+      correlationId: 'srv-1',
+      results: [
+        { ok: true, data: { answer: 42 } },
+        { ok: false, error: { code: 'HANDLER_ERROR', error: 'nope' } },
+      ],
+    });
+  });
+
+  it('answers a server request with an invalid envelope with an error item', async () => {
+    const { factory, client, open } = setup();
+    client.on('client_question', () => 1);
+    await open();
+    const ack = vi.fn();
+    factory.last().serverEmit('client_question', { nope: true }, ack);
+    expect(ack.mock.calls[0]?.[0]).toMatchObject({ results: [{ ok: false, error: { code: 'INVALID_ENVELOPE' } }] });
+  });
+});
+
+describe('disconnect and dispose', () => {
+  it('disconnect() rejects pending work; the next request reconnects lazily', async () => {
+    const { factory, client, open } = setup();
+    await Promise.all([client.connect(), open()]);
+    const p = codeOf(client.request('echo', {}));
+    await flush();
+    client.disconnect();
+    expect(await p).toBe('DISCONNECTED');
+    expect(client.isConnected()).toBe(false);
+    void client.request('echo', {}).catch(() => {});
+    expect(factory.last().connectCalls).toBe(2);
+  });
+
+  it('dispose() leaves no listener, timer or pending request behind', async () => {
+    const { factory, client, clock, open } = setup();
+    client.on('news', () => {});
+    client.onConnect(() => {});
+    await open();
+    const pending = codeOf(client.request('echo', {}, { timeoutMs: 5000 }));
+    await flush();
+    expect(clock.pending()).toBeGreaterThan(0);
+    client.dispose();
+    expect(await pending).toBe('DISCONNECTED');
+    expect(factory.last().listenerCount()).toBe(0);
+    expect(clock.pending()).toBe(0);
+    expect(client.disposed).toBe(true);
+    expect(await codeOf(client.connect())).toBe('DISPOSED');
+    expect(() => client.on('news', () => {})).toThrow(/disposed/);
+  });
+});
+
+describe('options', () => {
+  it.each([
+    ['namespace', () => createNamespacedClient('  ')],
+    ['url outside a page', () => createNamespacedClient('/x', { url: '' })],
+    ['requestTimeoutMs', () => createNamespacedClient('/x', { url: 'http://h', requestTimeoutMs: -5 })],
+    ['options', () => createNamespacedClient('/x', 'nope' as never)],
+  ])('rejects a bad %s with VALIDATION_ERROR', (_, make) => {
+    expect(make).toThrow(expect.objectContaining({ code: 'VALIDATION_ERROR' }));
+  });
+
+  it('normalises the namespace', () => {
+    expect(createNamespacedClient(' state_sync ', { url: 'http://h' }).namespace).toBe('/state_sync');
+  });
+});

@@ -1,0 +1,16 @@
+import { defineConfig } from 'vitest/config';
+
+// Every suite runs under both DOM environments the library claims to support.
+// The real-browser suite (test/e2e) has its own project because it drives
+// Chromium from Node and must not run twice.
+export default defineConfig({
+  test: {
+    setupFiles: ['test/setup.ts'],
+    testTimeout: 15000,
+    hookTimeout: 15000,
+    projects: [
+      { extends: true, test: { name: 'jsdom', environment: 'jsdom', include: ['test/**/*.test.ts'], exclude: ['test/e2e/**'] } },
+      { extends: true, test: { name: 'happy-dom', environment: 'happy-dom', include: ['test/**/*.test.ts'], exclude: ['test/e2e/**'] } },
+    ],
+  },
+});
