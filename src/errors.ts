@@ -21,7 +21,8 @@ export type SyncwireErrorCode =
   | 'POLL_FAILED'
   | 'REDUCE_ERROR'
   | 'STORAGE_ERROR'
-  | 'OVERFLOW';
+  | 'OVERFLOW'
+  | 'ABORTED';
 
 /**
  * The one error class syncwire throws or rejects with.

@@ -28,3 +28,15 @@ export { createClientRegistry, getNamespacedClient, type ClientRegistry } from '
 export { requestStream, type StreamEvent, type StreamOptions } from './client/stream';
 export type { AuthOption, AuthContext } from './client/auth';
 export type { SocketLike, SocketFactory, SocketListener, SocketIoOptions } from './client/socket';
+export {
+  createSyncStore,
+  defaultPayload,
+  type SyncStore,
+  type SyncStoreOptions,
+  type SyncStoreEvent,
+  type SyncHealth,
+  type ReduceContext,
+} from './store/store';
+export { transition, initialMachineState, type SyncMode, type MachineState, type MachineEvent, type Effect, type Timing, type TimerName, type PushIn } from './store/machine';
+export type { PersistOptions, PersistStorage, PersistedRecord } from './store/persist';
+export type { EnvironmentSource, EnvironmentState } from './store/env';

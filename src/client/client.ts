@@ -64,6 +64,8 @@ export interface EmitOptions {
 export interface RequestOptions extends EmitOptions {
   /** Milliseconds from the call until the request rejects with `TIMEOUT`. @default the client's requestTimeoutMs */
   timeoutMs?: number;
+  /** Aborting rejects the request with `ABORTED` at once; a late ack is ignored. */
+  signal?: AbortSignal;
 }
 
 /** A subscriber. For server requests (emits with an ack) its return value is the answer. */
@@ -92,6 +94,8 @@ export interface NamespacedClient {
   onConnect(listener: (info: ConnectInfo) => void): () => void;
   onDisconnect(listener: (reason: string) => void): () => void;
   onError(listener: (error: SyncwireError) => void): () => void;
+  /** Runs the auth provider again with `refresh: true` (e.g. after an HTTP 403), updating `csrfToken`. */
+  refreshAuth(): Promise<void>;
   /** Sends an error to the `onError` listeners; layers built on the client use it. */
   reportError(error: unknown): void;
   isConnected(): boolean;
@@ -204,6 +208,13 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
     }
   };
 
+  const runAuth = (refresh: boolean) =>
+    auth({ namespace: ns, refresh }).then((r) => {
+      if (r.runtimeId) authRuntimeId = r.runtimeId;
+      if (typeof r.payload.csrf_token === 'string') csrfToken = r.payload.csrf_token;
+      return r.payload;
+    });
+
   // Socket.IO calls this on every connect attempt, reconnects included.
   const authCallback = (cb: (data: object) => void) => {
     const refresh = refreshAuth;
@@ -219,12 +230,8 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
       reportError(fail('CONNECT_ERROR', `auth took longer than ${authTimeoutMs} ms`));
       finish({});
     }, authTimeoutMs);
-    auth({ namespace: ns, refresh }).then(
-      (r) => {
-        if (r.runtimeId) authRuntimeId = r.runtimeId;
-        if (typeof r.payload.csrf_token === 'string') csrfToken = r.payload.csrf_token;
-        finish(r.payload);
-      },
+    runAuth(refresh).then(
+      (payload) => finish(payload),
       (e: unknown) => {
         // Going on without credentials lets a server that needs none accept us, and one
         // that does reject us, which schedules a retry with fresh credentials.
@@ -428,7 +435,7 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
         const payload = buildPayload(data, opts.correlationId ?? createCorrelationId('request'), maxPayloadBytes, clock.now());
         const id = payload.correlationId;
         let settled = false;
-        const finish = (err?: SyncwireError, value?: RequestResponse<T>) => {
+        let finish = (err?: SyncwireError, value?: RequestResponse<T>) => {
           if (settled) return;
           settled = true;
           cancelTimeout();
@@ -442,6 +449,17 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
           () => finish(fail('TIMEOUT', `request '${event}' got no answer within ${timeoutMs} ms`, { details: { correlationId: id, timeoutMs } })),
           timeoutMs,
         );
+        const signal = opts.signal;
+        if (signal) {
+          const onAbort = () => finish(fail('ABORTED', `request '${event}' was aborted`, { details: { correlationId: id } }));
+          if (signal.aborted) return onAbort();
+          signal.addEventListener('abort', onAbort, { once: true });
+          const done = finish;
+          finish = (err, value) => {
+            signal.removeEventListener('abort', onAbort);
+            done(err, value);
+          };
+        }
         whenConnected().then((s) => {
           if (settled) return;
           if (!s.connected) return finish(fail('NOT_CONNECTED', `not connected to ${ns}`));
@@ -490,6 +508,7 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
     onDisconnect: (fn) => (disconnectHooks.add(fn), () => void disconnectHooks.delete(fn)),
     onError: (fn) => (errorHooks.add(fn), () => void errorHooks.delete(fn)),
     reportError,
+    refreshAuth: () => runAuth(true).then(noop),
     isConnected: () => !!socket?.connected,
 
     reconnect(opts = {}) {

@@ -1,0 +1,450 @@
+/**
+ * The sync store's brain: a pure `transition(state, event) → [state, effects]`.
+ * No sockets, timers or clocks in here; the runtime (store.ts) turns effects
+ * into requests, timers and applies, and feeds results back as events.
+ */
+
+/** Where the store stands. */
+export type SyncMode = 'DISCONNECTED' | 'HANDSHAKE_PENDING' | 'HEALTHY' | 'DEGRADED' | 'FAILED';
+
+/** Named timers of the machine; at most one of each is pending. */
+export type TimerName = 'grace' | 'first' | 'retry' | 'poll' | 'live';
+
+/** Timing knobs (all milliseconds). */
+export interface Timing {
+  handshakeTimeoutMs: number;
+  pollIntervalMs: number;
+  connectGraceMs: number;
+  livenessMs: number;
+  backoffBaseMs: number;
+  backoffMaxMs: number;
+  pollBackoffMaxMs: number;
+}
+
+/** A `state_push` as the machine sees it: `gen` is the handshake its envelope was tagged with, if any. */
+export interface PushIn {
+  epoch: string;
+  seq: number;
+  snapshot: object;
+  gen: number | null;
+}
+
+/** Machine input. */
+export type MachineEvent =
+  | { type: 'start'; cache: { epoch: string | null } | null }
+  | { type: 'stop' }
+  | { type: 'connected' }
+  | { type: 'disconnected' }
+  | { type: 'ack'; gen: number; epoch: string; seqBase: number; tagged: boolean }
+  | { type: 'nack'; gen: number; code: string; message: string }
+  | { type: 'push'; push: PushIn }
+  | { type: 'resync'; reason: string }
+  | { type: 'timer'; name: TimerName }
+  | { type: 'polled'; id: number; ok: boolean; snapshot?: object; code?: string; message?: string }
+  | { type: 'fatal'; code: string; message: string }
+  | { type: 'audited'; id: number; changed: boolean | null }
+  | { type: 'env'; hidden: boolean; online: boolean };
+
+/** What the runtime must do, in order. */
+export type Effect =
+  | { type: 'mode'; from: SyncMode; to: SyncMode; reason: string }
+  | { type: 'handshake'; gen: number; full: boolean }
+  | { type: 'apply'; snapshot: object; source: 'push' | 'poll'; fromInitial: boolean }
+  | { type: 'poll'; id: number; full: boolean }
+  | { type: 'audit'; id: number }
+  | { type: 'set'; name: TimerName; ms: number }
+  | { type: 'clear'; name: TimerName }
+  | { type: 'reconnect' }
+  | { type: 'error'; code: string; message: string };
+
+/** Everything the machine remembers. */
+export interface MachineState {
+  mode: SyncMode;
+  running: boolean;
+  connected: boolean;
+  hidden: boolean;
+  online: boolean;
+  /** Runtime epoch of the applied state; null until one is known. */
+  epoch: string | null;
+  /** Last applied seq of the current period; 0 = none. */
+  lastSeq: number;
+  /** Handshake generation counter; `hs` is the one in flight. */
+  gen: number;
+  hs: { gen: number; full: boolean; polls: number } | null;
+  /** The first handshake sent on the current connection (-1: none yet). Pushes held for a later one may be older. */
+  connFirstGen: number;
+  /** Pushes received while a handshake is in flight. */
+  held: PushIn[];
+  /** Ack received, first snapshot of the period not yet applied. */
+  awaiting: boolean;
+  /** The period's first apply replaces the state (a full resync). */
+  fullPeriod: boolean;
+  /** The server tags pushes with the handshake's correlationId; `period` is that handshake. */
+  period: number | null;
+  tagged: boolean;
+  needFull: boolean;
+  hasState: boolean;
+  retries: number;
+  authRetried: boolean;
+  pollId: number;
+  pollFull: boolean;
+  pollFailures: number;
+  /** Poll answers applied so far; a handshake remembers the count it was built on. */
+  pollApplies: number;
+  audit: { id: number; pushes: number } | null;
+  /** Valid pushes received, and that count when the liveness timer last looked. */
+  pushes: number;
+  livePushes: number;
+  error: { code: string; message: string } | null;
+  stats: { pushesApplied: number; pushesDropped: number; resyncs: number; polls: number; handshakes: number };
+}
+
+/** Codes that the same request will get again: never retried in a loop. */
+export const DETERMINISTIC = [
+  'INVALID_REQUEST', 'NO_HANDLERS', 'INVALID_EVENT', 'INVALID_FILTER', 'AUTH_REQUIRED', 'FORBIDDEN',
+  'CSRF_MISSING', 'CSRF_INVALID', 'CSRF_COOKIE', 'API_KEY_REQUIRED', 'INVALID_ENVELOPE', 'HARNESS_UNKNOWN_EVENT',
+  'VALIDATION_ERROR', 'PAYLOAD_TOO_LARGE', 'UNKNOWN_NAMESPACE',
+];
+// ...except that after a server restart these can mean "stale credentials": one reconnect with fresh ones first.
+const AUTH_LIKE = ['NO_HANDLERS', 'AUTH_REQUIRED', 'CSRF_MISSING', 'CSRF_INVALID', 'CSRF_COOKIE', 'API_KEY_REQUIRED'];
+
+/** How many pushes may wait for a handshake ack before the oldest are dropped. */
+export const HELD_MAX = 256;
+
+/** The state a new store starts in. */
+export function initialMachineState(): MachineState {
+  return {
+    mode: 'DISCONNECTED', running: false, connected: false, hidden: false, online: true,
+    epoch: null, lastSeq: 0, gen: 0, hs: null, connFirstGen: -1, held: [], awaiting: false, fullPeriod: false,
+    period: null, tagged: false, needFull: false, hasState: false, retries: 0, authRetried: false,
+    pollId: 0, pollFull: false, pollFailures: 0, pollApplies: 0, audit: null, pushes: 0, livePushes: 0, error: null,
+    stats: { pushesApplied: 0, pushesDropped: 0, resyncs: 0, polls: 0, handshakes: 0 },
+  };
+}
+
+/**
+ * The pure transition function. Never mutates `prev`. `rand` (0..1) is the
+ * caller's randomness for backoff jitter, so the function stays deterministic.
+ */
+export function transition(prev: MachineState, ev: MachineEvent, t: Timing, rand = 0.5): [MachineState, Effect[]] {
+  const s: MachineState = { ...prev, stats: { ...prev.stats } };
+  const fx: Effect[] = [];
+  const setMode = (to: SyncMode, reason: string) => {
+    if (s.mode !== to) fx.push({ type: 'mode', from: s.mode, to, reason });
+    s.mode = to;
+  };
+  const drop = () => s.stats.pushesDropped++;
+
+  // Nothing known yet is a full sync too: the page has no cursors to resume from.
+  const wantFull = () => s.needFull || (s.epoch === null && !s.hasState);
+
+  const handshake = (reason: string) => {
+    if (!s.connected) return;
+    s.gen++;
+    s.hs = { gen: s.gen, full: wantFull(), polls: s.pollApplies };
+    s.held = [];
+    s.awaiting = false;
+    s.audit = null;
+    s.stats.handshakes++;
+    // While degraded, polling goes on until the ack opens the new period.
+    if (s.mode !== 'DEGRADED') setMode('HANDSHAKE_PENDING', reason);
+    fx.push({ type: 'clear', name: 'retry' }, { type: 'clear', name: 'first' }, { type: 'handshake', gen: s.gen, full: s.hs.full });
+    if (s.connFirstGen < 0) s.connFirstGen = s.gen;
+  };
+
+  const resync = (reason: string) => {
+    s.needFull = true;
+    s.stats.resyncs++;
+    if (s.connected) handshake(reason);
+    else if (s.mode === 'DEGRADED') pollSoon(0);
+  };
+
+  const pollSoon = (ms: number) => {
+    s.pollId++;
+    fx.push({ type: 'set', name: 'poll', ms });
+  };
+
+  const degrade = (reason: string) => {
+    if (s.mode === 'DEGRADED' || s.mode === 'FAILED') return;
+    setMode('DEGRADED', reason);
+    s.pollFailures = 0;
+    fx.push({ type: 'clear', name: 'live' });
+    pollSoon(0);
+  };
+
+  // Equal jitter: half the capped exponential delay is fixed, half random, so a
+  // crowd spreads out without anyone retrying at once.
+  const jitter = (attempt: number, base: number, max: number) => {
+    const cap = Math.min(max, base * 2 ** Math.min(attempt, 20));
+    return Math.round(cap / 2 + (cap / 2) * rand);
+  };
+
+  const failHandshake = (code: string, message: string) => {
+    s.hs = null;
+    s.held = [];
+    s.awaiting = false;
+    s.error = { code, message };
+    fx.push({ type: 'error', code, message }, { type: 'clear', name: 'first' });
+    if (s.mode === 'DEGRADED') pollSoon(0); // polling paused while the failed period was open
+    else degrade(`handshake failed: ${code}`);
+    if (s.connected) fx.push({ type: 'set', name: 'retry', ms: jitter(s.retries, t.backoffBaseMs, t.backoffMaxMs) });
+    s.retries++;
+  };
+
+  const terminal = (code: string, message: string) => {
+    s.error = { code, message };
+    s.hs = null;
+    s.held = [];
+    s.awaiting = false;
+    fx.push({ type: 'error', code, message });
+    (['grace', 'first', 'retry', 'poll', 'live'] as const).forEach((name) => fx.push({ type: 'clear', name }));
+    setMode('FAILED', `${code}: ${message}`);
+  };
+
+  const becomeHealthy = () => {
+    s.awaiting = false;
+    s.retries = 0;
+    s.authRetried = false;
+    s.error = null;
+    s.pollId++; // a poll answer still on its way must not overwrite pushed state
+    s.livePushes = s.pushes;
+    fx.push({ type: 'clear', name: 'first' }, { type: 'clear', name: 'poll' }, { type: 'clear', name: 'grace' }, { type: 'set', name: 'live', ms: t.livenessMs });
+    setMode('HEALTHY', 'first snapshot of the period applied');
+  };
+
+  const applyPush = (p: PushIn) => {
+    if (p.epoch !== s.epoch) return void (drop(), resync('runtime epoch changed'));
+    if (p.seq <= s.lastSeq) return void drop(); // stale or duplicate: never overwrite newer state
+    if (p.seq !== s.lastSeq + 1) return void (drop(), resync(`seq gap: expected ${s.lastSeq + 1}, got ${p.seq}`));
+    s.lastSeq = p.seq;
+    s.stats.pushesApplied++;
+    fx.push({ type: 'apply', snapshot: p.snapshot, source: 'push', fromInitial: s.awaiting && s.fullPeriod });
+    s.hasState = true;
+    if (s.awaiting) {
+      s.needFull = false;
+      becomeHealthy();
+    }
+  };
+
+  switch (ev.type) {
+    case 'start': {
+      if (s.running) break;
+      Object.assign(s, initialMachineState(), { running: true, connected: prev.connected, hidden: prev.hidden, online: prev.online, gen: prev.gen, pollId: prev.pollId });
+      if (ev.cache) {
+        s.epoch = ev.cache.epoch;
+        s.hasState = true;
+      }
+      fx.push({ type: 'set', name: 'grace', ms: t.connectGraceMs });
+      handshake('started');
+      break;
+    }
+    case 'stop': {
+      if (!s.running) break;
+      (['grace', 'first', 'retry', 'poll', 'live'] as const).forEach((name) => fx.push({ type: 'clear', name }));
+      Object.assign(s, { running: false, hs: null, held: [], awaiting: false, audit: null });
+      s.pollId++;
+      setMode('DISCONNECTED', 'stopped');
+      break;
+    }
+    case 'connected': {
+      s.connected = true;
+      s.connFirstGen = -1;
+      s.retries = 0;
+      // Every connect is a new server-side connection with no projection: handshake again.
+      if (s.running && s.mode !== 'FAILED') handshake('connected');
+      break;
+    }
+    case 'disconnected': {
+      s.connected = false;
+      s.connFirstGen = -1;
+      if (!s.running) break;
+      s.hs = null;
+      s.held = [];
+      s.awaiting = false;
+      fx.push({ type: 'clear', name: 'first' }, { type: 'clear', name: 'retry' }, { type: 'clear', name: 'live' });
+      if (s.mode === 'HEALTHY' || s.mode === 'HANDSHAKE_PENDING') {
+        setMode('DISCONNECTED', 'connection lost');
+        fx.push({ type: 'set', name: 'grace', ms: t.connectGraceMs });
+      }
+      break;
+    }
+    case 'ack': {
+      const hs = s.hs;
+      if (!s.running || !hs || hs.gen !== ev.gen) break; // an answer to a superseded handshake
+      s.hs = null;
+      if (s.epoch !== null && ev.epoch !== s.epoch && !hs.full) {
+        // We resumed with cursors of another server process: they mean nothing here.
+        s.needFull = true;
+        s.epoch = ev.epoch;
+        s.stats.resyncs++;
+        handshake('runtime epoch changed');
+        break;
+      }
+      if (s.pollApplies !== hs.polls && !hs.full) {
+        // A poll answer landed after this handshake was built: the period's deltas would
+        // start from an older state than the page shows. Ask again from the current one.
+        handshake('state moved on by polling');
+        break;
+      }
+      if (s.mode === 'DEGRADED') {
+        // Polling stops now, and answers already on their way are discarded.
+        s.pollId++;
+        fx.push({ type: 'clear', name: 'poll' });
+      }
+      const held = s.held;
+      s.held = [];
+      s.epoch = ev.epoch;
+      s.lastSeq = ev.seqBase;
+      s.awaiting = true;
+      s.fullPeriod = hs.full;
+      s.tagged = ev.tagged;
+      s.period = hs.gen;
+      fx.push({ type: 'set', name: 'first', ms: t.handshakeTimeoutMs });
+      fitting(held, ev, hs.gen !== s.connFirstGen, s.tagged ? hs.gen : null).forEach(applyPush);
+      break;
+    }
+    case 'nack': {
+      if (!s.running || !s.hs || s.hs.gen !== ev.gen) break;
+      if (!DETERMINISTIC.includes(ev.code)) {
+        failHandshake(ev.code, ev.message);
+      } else if (AUTH_LIKE.includes(ev.code) && !s.authRetried) {
+        s.authRetried = true;
+        s.hs = null;
+        s.error = { code: ev.code, message: ev.message };
+        fx.push({ type: 'error', code: ev.code, message: ev.message }, { type: 'reconnect' });
+      } else terminal(ev.code, ev.message);
+      break;
+    }
+    case 'push': {
+      const p = ev.push;
+      if (!s.running || s.mode === 'FAILED') break;
+      s.pushes++;
+      if (s.hs) {
+        s.held.push(p);
+        if (s.held.length > HELD_MAX) {
+          s.held.shift();
+          drop();
+        }
+      } else if (s.tagged && p.gen !== s.period) drop(); // from an older period
+      else if (!s.awaiting && s.mode !== 'HEALTHY') drop(); // degraded: polling owns the state
+      else applyPush(p);
+      break;
+    }
+    case 'resync': {
+      if (!s.running) break;
+      if (s.mode === 'FAILED') {
+        s.error = null;
+        s.authRetried = false;
+        setMode(s.connected ? 'HANDSHAKE_PENDING' : 'DISCONNECTED', 'resync requested');
+        if (!s.connected) fx.push({ type: 'set', name: 'grace', ms: t.connectGraceMs });
+      }
+      resync(ev.reason);
+      break;
+    }
+    case 'timer': {
+      if (!s.running) break;
+      if (ev.name === 'grace') {
+        if (!s.connected) degrade(`no connection within ${t.connectGraceMs} ms`);
+      } else if (ev.name === 'first') {
+        if (s.awaiting) failHandshake('HANDSHAKE_FAILED', 'no snapshot after the handshake ack');
+      } else if (ev.name === 'retry') {
+        if (s.connected && !s.hs && s.mode !== 'HEALTHY' && s.mode !== 'FAILED') handshake('retry');
+      } else if (ev.name === 'poll') {
+        if (s.mode !== 'DEGRADED' || s.awaiting) break;
+        if (s.hidden || !s.online) break; // paused; the env event resumes at once
+        s.pollId++;
+        s.pollFull = wantFull();
+        s.stats.polls++;
+        fx.push({ type: 'poll', id: s.pollId, full: s.pollFull });
+      } else if (ev.name === 'live' && s.mode === 'HEALTHY') {
+        if (s.pushes !== s.livePushes || s.audit) {
+          s.livePushes = s.pushes;
+          fx.push({ type: 'set', name: 'live', ms: t.livenessMs });
+        } else {
+          // A whole window without a push: ask the server (one cheap poll) whether state moved on.
+          s.audit = { id: ++s.pollId, pushes: s.pushes };
+          fx.push({ type: 'audit', id: s.audit.id });
+        }
+      }
+      break;
+    }
+    case 'polled': {
+      if (!s.running || s.mode !== 'DEGRADED' || ev.id !== s.pollId) break;
+      if (ev.ok && ev.snapshot) {
+        s.pollFailures = 0;
+        fx.push({ type: 'apply', snapshot: ev.snapshot, source: 'poll', fromInitial: s.pollFull });
+        s.pollApplies++;
+        if (s.pollFull) s.needFull = false;
+        s.hasState = true;
+        fx.push({ type: 'set', name: 'poll', ms: t.pollIntervalMs });
+      } else {
+        s.pollFailures++;
+        s.error = { code: ev.code ?? 'POLL_FAILED', message: ev.message ?? 'poll failed' };
+        fx.push(
+          { type: 'error', code: s.error.code, message: s.error.message },
+          { type: 'set', name: 'poll', ms: jitter(s.pollFailures, t.pollIntervalMs, t.pollBackoffMaxMs) },
+        );
+      }
+      break;
+    }
+    case 'audited': {
+      if (!s.running || !s.audit || s.audit.id !== ev.id) break;
+      const quiet = s.pushes === s.audit.pushes;
+      s.audit = null;
+      s.livePushes = s.pushes;
+      if (s.mode !== 'HEALTHY') break;
+      if (ev.changed && quiet) {
+        s.error = { code: 'TIMEOUT', message: `no push for ${t.livenessMs} ms while the server state moved on` };
+        fx.push({ type: 'error', code: 'TIMEOUT', message: s.error.message });
+        handshake('push channel silent');
+      } else fx.push({ type: 'set', name: 'live', ms: t.livenessMs });
+      break;
+    }
+    case 'fatal': {
+      if (s.running) terminal(ev.code, ev.message);
+      break;
+    }
+    case 'env': {
+      const wasPaused = s.hidden || !s.online;
+      const cameOnline = ev.online && !s.online;
+      s.hidden = ev.hidden;
+      s.online = ev.online;
+      if (s.running && s.mode === 'DEGRADED' && !s.hidden && s.online && (wasPaused || cameOnline)) {
+        s.pollFailures = 0;
+        pollSoon(0); // visible again or back online: poll at once
+      }
+      break;
+    }
+  }
+  return [s, fx];
+}
+
+/**
+ * Which held pushes belong to the period an ack just opened, in order.
+ *
+ * - The server tags pushes (`push_correlation`): exactly those with our tag.
+ * - First handshake on this connection: the server gates pushes until a
+ *   handshake, so everything held is from this period.
+ * - Otherwise pushes of the previous period may be mixed in. Socket.IO keeps
+ *   order, so this period's pushes are a run starting at `seqBase + 1` that
+ *   follows a visible reset of the seq counter. Without such a reset the
+ *   held pushes are ambiguous and dropped: a later gap then triggers a clean
+ *   resync, where guessing wrong would silently lose the initial snapshot.
+ */
+export function fitting(held: PushIn[], ack: { epoch: string; seqBase: number }, mayHaveOld: boolean, tag: number | null): PushIn[] {
+  let list = held.filter((p) => p.epoch === ack.epoch && (tag === null || p.gen === tag));
+  if (tag === null && mayHaveOld) {
+    let k = -1;
+    for (let i = 1; i < list.length; i++) {
+      const cur = list[i] as PushIn;
+      if (cur.seq === ack.seqBase + 1 && (list[i - 1] as PushIn).seq >= cur.seq) k = i;
+    }
+    list = k < 0 ? [] : list.slice(k);
+  }
+  const run: PushIn[] = [];
+  for (const p of list) {
+    if (p.seq !== ack.seqBase + 1 + run.length) break;
+    run.push(p);
+  }
+  return run;
+}

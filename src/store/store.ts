@@ -1,0 +1,469 @@
+import type { NamespacedClient } from '../client/client';
+import { SyncwireError, fail, messageOf } from '../errors';
+import { createCorrelationId, isPlainObject, kindOf, type RequestResult, type ServerEnvelope } from '../protocol';
+import { browserEnvironment, type EnvironmentSource } from './env';
+import { initialMachineState, transition, type Effect, type MachineEvent, type SyncMode, type TimerName, type Timing } from './machine';
+import { idbStorage, readRecord, type PersistOptions, type PersistStorage, type PersistedRecord } from './persist';
+import { deepEqual } from './equal';
+
+/** Passed to `reduce` with each snapshot. */
+export interface ReduceContext {
+  /** Where the snapshot came from. */
+  source: 'push' | 'poll';
+  /** Ask for a full resync after this apply (e.g. a `log_guid` changed). */
+  requestResync(reason?: string): void;
+}
+
+/** Options of {@link createSyncStore}. */
+export interface SyncStoreOptions<S, P extends object = Record<string, unknown>> {
+  /** The client of the namespace that serves `state_request` / `state_push`. */
+  client: NamespacedClient;
+  /** HTTP fallback endpoint, relative to the client's url. @default '/poll' */
+  pollUrl?: string;
+  /** Builds the `state_request` data and the poll body from the current state. */
+  payload?: (state: S) => P;
+  /** Returns the next state. @default the snapshot replaces the state */
+  reduce?: (state: S, snapshot: object, context: ReduceContext) => S;
+  /** State before anything arrived; a full resync reduces onto it. @default {} */
+  initialState?: S;
+  /** Warm start from IndexedDB: `false` (default) or options. */
+  persist?: false | PersistOptions;
+  /** Timing knobs, milliseconds. */
+  timing?: Partial<Timing>;
+  /** Decides whether an audit poll shows the server moved on. @default reduce it and compare */
+  hasChanged?: (state: S, snapshot: object) => boolean;
+  /** fetch for polls. @default globalThis.fetch */
+  fetch?: (input: string, init?: RequestInit) => Promise<Response>;
+  /** Page visibility and network signals. @default the browser's */
+  environment?: EnvironmentSource;
+  /** Randomness for jitter. @default Math.random */
+  random?: () => number;
+}
+
+/** What subscribers hear: a coalesced state change, or a mode change. */
+export type SyncStoreEvent<S> =
+  | { type: 'state'; state: S }
+  | { type: 'mode'; from: SyncMode; to: SyncMode; reason: string };
+
+/** A snapshot of how the store is doing. */
+export interface SyncHealth {
+  mode: SyncMode;
+  connected: boolean;
+  /** Runtime epoch of the applied state. */
+  epoch: string | null;
+  lastSeq: number;
+  /** When state was last applied, and from where. */
+  lastAppliedAt: number | null;
+  source: 'push' | 'poll' | 'cache' | null;
+  /** 0 while the push channel is live; otherwise ms since the state was last known current (null: never). */
+  staleMs: number | null;
+  lastError: { code: string; message: string } | null;
+  counters: { pushesApplied: number; pushesDropped: number; resyncs: number; polls: number; handshakes: number };
+}
+
+/** The store. */
+export interface SyncStore<S> {
+  readonly mode: SyncMode;
+  readonly state: S;
+  readonly health: SyncHealth;
+  /** Starts syncing (restores the cache first when `persist` is on). Restarting after FAILED retries. */
+  start(): Promise<void>;
+  /** Stops: no timer, listener, poll or request is left behind. The state is kept. */
+  stop(): void;
+  /** Full resync (e.g. after the page switches context); keeps showing the last good state until it lands. */
+  resync(reason?: string): void;
+  /** Called after each coalesced apply and each mode change. */
+  subscribe(listener: (event: SyncStoreEvent<S>) => void): () => void;
+}
+
+const DEFAULT_TIMING: Timing = {
+  handshakeTimeoutMs: 2000,
+  pollIntervalMs: 250,
+  connectGraceMs: 3000,
+  livenessMs: 30000,
+  backoffBaseMs: 500,
+  backoffMaxMs: 5000,
+  pollBackoffMaxMs: 5000,
+};
+
+/** The seed's default `state_request` body. */
+export function defaultPayload(): Record<string, unknown> {
+  let timezone = 'UTC';
+  try {
+    timezone = Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+  } catch {
+    // some embedded browsers have no Intl time zones; the server accepts UTC
+  }
+  return { context: null, log_from: 0, notifications_from: 0, timezone };
+}
+
+/**
+ * Creates a sync store over a namespaced client: handshake with seq/epoch,
+ * ordered and coalesced pushes, degraded polling with recovery, warm start.
+ *
+ * @example
+ * ```ts
+ * const store = createSyncStore({ client: getNamespacedClient('/state_sync') })
+ * store.subscribe(() => render(store.state, store.health))
+ * await store.start()
+ * ```
+ */
+export function createSyncStore<S = Record<string, unknown>, P extends object = Record<string, unknown>>(
+  options: SyncStoreOptions<S, P>,
+): SyncStore<S> {
+  const opts: unknown = options;
+  if (!isPlainObject(opts) || !opts.client) throw fail('VALIDATION_ERROR', 'createSyncStore needs { client }', { details: { field: 'client' } });
+  const client = options.client;
+  const clock = client.clock;
+  const timing: Timing = { ...DEFAULT_TIMING };
+  Object.entries(options.timing ?? {}).forEach(([k, v]) => {
+    if (!(k in DEFAULT_TIMING) || typeof v !== 'number' || !(v >= 0) || v > 2 ** 31 - 1) {
+      throw fail('VALIDATION_ERROR', `timing.${k} expects a known key with a finite number >= 0, but got ${kindOf(v)}`, { details: { field: `timing.${k}` } });
+    }
+    timing[k as keyof Timing] = v;
+  });
+  timing.connectGraceMs = Math.min(timing.connectGraceMs, 3000);
+  const initialState = (options.initialState ?? {}) as S;
+  const payload = options.payload ?? (defaultPayload as unknown as (s: S) => P);
+  const reduce = options.reduce ?? ((_s: S, snapshot: object) => snapshot as S);
+  const hasChanged = options.hasChanged ?? ((s: S, snap: object) => !deepEqual(reduce(s, snap, { source: 'poll', requestResync() {} }), s));
+  const env = options.environment ?? browserEnvironment;
+  const random = options.random ?? Math.random;
+  const pollUrl = new URL(options.pollUrl ?? '/poll', client.url).href;
+  const persistOpts = options.persist || undefined;
+  const persistKey = persistOpts?.key ?? 'syncwire:state';
+  const persistVersion = persistOpts?.version ?? 1;
+  let storage: PersistStorage | undefined;
+  // One prefix per store: handshake correlationIds are `<prefix>-<gen>`, so a tagged push names its handshake.
+  const tagPrefix = createCorrelationId('state') + '-';
+
+  let m = initialMachineState();
+  let state = initialState;
+  let lastAppliedAt: number | null = null;
+  let source: SyncHealth['source'] = null;
+  let confirmedAt: number | null = null;
+  let invalidPushes = 0;
+  let reduceFailures = 0;
+  let lastError: SyncHealth['lastError'] = null;
+  const listeners = new Set<(e: SyncStoreEvent<S>) => void>();
+  const timers = new Map<TimerName | 'notify' | 'save', unknown>();
+  let cleanups: (() => void)[] = [];
+  let aborts = new Set<AbortController>();
+  let saveQueued = false;
+  let storageBroken = false;
+  let runId = 0;
+
+  const report = (code: string, message: string, cause?: unknown) => {
+    lastError = { code, message };
+    client.reportError(cause instanceof SyncwireError ? cause : fail(code as SyncwireError['code'], message, { cause }));
+  };
+
+  const emit = (e: SyncStoreEvent<S>) =>
+    [...listeners].forEach((fn) => {
+      try {
+        fn(e);
+      } catch (err) {
+        client.reportError(err);
+      }
+    });
+
+  const setTimer = (name: TimerName | 'notify' | 'save', ms: number, fn: () => void) => {
+    clearTimer(name);
+    timers.set(name, clock.setTimeout(() => (timers.delete(name), fn()), ms));
+  };
+  const clearTimer = (name: TimerName | 'notify' | 'save') => {
+    if (timers.has(name)) clock.clearTimeout(timers.get(name));
+    timers.delete(name);
+  };
+
+  // Events raised while effects run are queued, so every transition sees a settled state.
+  const queue: MachineEvent[] = [];
+  let busy = false;
+  const dispatch = (ev: MachineEvent) => {
+    queue.push(ev);
+    if (busy) return;
+    busy = true;
+    try {
+      for (let next = queue.shift(); next; next = queue.shift()) {
+        const wasHealthy = m.mode === 'HEALTHY';
+        const [s, fx] = transition(m, next, timing, random());
+        m = s;
+        if (wasHealthy && m.mode !== 'HEALTHY') confirmedAt = clock.now();
+        fx.forEach(run);
+      }
+    } finally {
+      busy = false;
+    }
+  };
+
+  const run = (e: Effect) => {
+    switch (e.type) {
+      case 'mode':
+        client.logger.log('push', `mode ${e.from} → ${e.to}`, { reason: e.reason });
+        emit(e);
+        break;
+      case 'set':
+        setTimer(e.name, e.ms, () => dispatch({ type: 'timer', name: e.name }));
+        break;
+      case 'clear':
+        clearTimer(e.name);
+        break;
+      case 'error':
+        report(e.code, e.message);
+        break;
+      case 'reconnect':
+        client.reconnect({ refreshAuth: true }).catch(() => {});
+        break;
+      case 'handshake':
+        handshake(e.gen, e.full);
+        break;
+      case 'apply':
+        apply(e.snapshot, e.source, e.fromInitial);
+        break;
+      case 'poll':
+        void fetchSnapshot(payload(e.full ? initialState : state)).then(
+          (snapshot) => dispatch({ type: 'polled', id: e.id, ok: true, snapshot }),
+          (err: unknown) => dispatch({ type: 'polled', id: e.id, ok: false, code: codeOf(err, 'POLL_FAILED'), message: messageOf(err) }),
+        );
+        break;
+      case 'audit': {
+        const before = state;
+        void fetchSnapshot(payload(state)).then(
+          (snapshot) => dispatch({ type: 'audited', id: e.id, changed: hasChanged(before, snapshot) }),
+          () => dispatch({ type: 'audited', id: e.id, changed: null }),
+        );
+        break;
+      }
+    }
+  };
+
+  const handshake = (gen: number, full: boolean) => {
+    const ctl = track(new AbortController());
+    let data: P;
+    try {
+      data = payload(full ? initialState : state);
+    } catch (err) {
+      return dispatch({ type: 'nack', gen, code: 'VALIDATION_ERROR', message: `payload() threw: ${messageOf(err)}` });
+    }
+    client.request('state_request', data, { timeoutMs: timing.handshakeTimeoutMs, correlationId: tagPrefix + gen, signal: ctl.signal }).then(
+      (res) => {
+        untrack(ctl);
+        const item = pickResult(res.results);
+        const d = isPlainObject(item?.data) ? item.data : undefined;
+        if (item?.ok && d && typeof d.runtime_epoch === 'string' && Number.isInteger(d.seq_base) && (d.seq_base as number) >= 0) {
+          dispatch({ type: 'ack', gen, epoch: d.runtime_epoch, seqBase: d.seq_base as number, tagged: d.push_correlation === true });
+        } else {
+          // An ok:true item carrying { code, message } is Agent Zero's wrapped INVALID_REQUEST (anchor §4.2-B).
+          const err = item?.error ?? (d && typeof d.code === 'string' ? { code: d.code, error: typeof d.message === 'string' ? d.message : d.code } : undefined);
+          dispatch({
+            type: 'nack',
+            gen,
+            code: err?.code ?? (item ? 'INVALID_ENVELOPE' : 'HANDSHAKE_FAILED'),
+            message: err?.error ?? (item ? 'state_request ack lacks runtime_epoch/seq_base' : 'state_request ack has no results'),
+          });
+        }
+      },
+      (err: unknown) => {
+        untrack(ctl);
+        dispatch({ type: 'nack', gen, code: codeOf(err, 'HANDSHAKE_FAILED'), message: messageOf(err) });
+      },
+    );
+  };
+
+  const apply = (snapshot: object, from: 'push' | 'poll', fromInitial: boolean) => {
+    let resyncReason: string | undefined;
+    let next: S;
+    try {
+      next = reduce(fromInitial ? initialState : state, snapshot, {
+        source: from,
+        requestResync: (reason = 'reducer asked') => void (resyncReason = reason),
+      });
+    } catch (err) {
+      // The state is left as it was. Retry from scratch once; a reducer that fails on a
+      // full snapshot too would loop forever, so that is terminal.
+      reduceFailures++;
+      report('REDUCE_ERROR', `reduce threw: ${messageOf(err)}`, err);
+      if (reduceFailures > 1 && fromInitial) dispatch({ type: 'fatal', code: 'REDUCE_ERROR', message: messageOf(err) });
+      else dispatch({ type: 'resync', reason: 'reduce threw' });
+      return;
+    }
+    if (!fromInitial || !resyncReason) reduceFailures = 0;
+    state = next;
+    lastAppliedAt = confirmedAt = clock.now();
+    source = from;
+    scheduleNotify();
+    scheduleSave();
+    if (resyncReason) dispatch({ type: 'resync', reason: resyncReason });
+  };
+
+  const scheduleNotify = () => {
+    // Timer-based, not requestAnimationFrame: rAF stops in hidden tabs.
+    if (!timers.has('notify')) setTimer('notify', 0, () => emit({ type: 'state', state }));
+  };
+
+  const scheduleSave = () => {
+    if (!persistOpts || storageBroken || saveQueued) return;
+    saveQueued = true;
+    setTimer('save', persistOpts.throttleMs ?? 1000, save);
+  };
+  const save = () => {
+    saveQueued = false;
+    if (!storage) return;
+    const record: PersistedRecord<S> = { format: 1, version: persistVersion, epoch: m.epoch, savedAt: lastAppliedAt ?? clock.now(), state };
+    storage.set(persistKey, record).catch((err: unknown) => {
+      report('STORAGE_ERROR', `saving the state failed: ${messageOf(err)}`, err);
+    });
+  };
+
+  const fetchSnapshot = async (body: P): Promise<object> => {
+    const f = options.fetch ?? (typeof fetch === 'function' ? fetch : undefined);
+    if (!f) throw fail('POLL_FAILED', 'no fetch available for polling');
+    const ctl = track(new AbortController());
+    const timer = clock.setTimeout(() => ctl.abort(), Math.max(timing.handshakeTimeoutMs * 5, 5000));
+    try {
+      const send = () => {
+        const headers: Record<string, string> = { 'Content-Type': 'application/json' };
+        // The token goes only to the server it came from.
+        if (client.csrfToken && new URL(pollUrl).origin === new URL(client.url, pollUrl).origin) headers['X-CSRF-Token'] = client.csrfToken;
+        return f(pollUrl, { method: 'POST', credentials: 'same-origin', headers, body: JSON.stringify(body), signal: ctl.signal });
+      };
+      let res = await send();
+      if (res.status === 403) {
+        // A restart rotated the token; fetch a fresh one and try once more.
+        await client.refreshAuth();
+        res = await send();
+      }
+      if (!res.ok) throw fail('POLL_FAILED', `POST ${pollUrl} answered HTTP ${res.status}`, { details: { status: res.status } });
+      const body2 = (await res.json()) as unknown;
+      if (!isPlainObject(body2)) throw fail('POLL_FAILED', `poll answer expects a JSON object, but got ${kindOf(body2)}`);
+      confirmedAt = clock.now();
+      return body2;
+    } finally {
+      clock.clearTimeout(timer);
+      untrack(ctl);
+    }
+  };
+  const track = (c: AbortController) => (aborts.add(c), c);
+  const untrack = (c: AbortController) => void aborts.delete(c);
+
+  const onPush = (env: ServerEnvelope) => {
+    const d = env.data;
+    const bad =
+      typeof d.runtime_epoch !== 'string' ? 'runtime_epoch' : !Number.isInteger(d.seq) || (d.seq as number) < 0 ? 'seq' : !isPlainObject(d.snapshot) ? 'snapshot' : '';
+    if (bad) {
+      invalidPushes++;
+      report('INVALID_ENVELOPE', `state_push field '${bad}' is invalid (${kindOf(d[bad])})`);
+      return;
+    }
+    const tag = env.correlationId.startsWith(tagPrefix) ? Number(env.correlationId.slice(tagPrefix.length)) : NaN;
+    dispatch({ type: 'push', push: { epoch: d.runtime_epoch as string, seq: d.seq as number, snapshot: d.snapshot as object, gen: Number.isInteger(tag) ? tag : null } });
+  };
+
+  const loadCache = async (id: number): Promise<{ epoch: string | null } | null> => {
+    if (!persistOpts) return null;
+    try {
+      storage ??= persistOpts.storage ?? idbStorage(persistOpts.dbName ?? 'syncwire', persistOpts.storeName ?? 'state');
+      const raw = await new Promise<unknown>((resolve, reject) => {
+        const t = clock.setTimeout(() => reject(new Error('cache read timed out')), persistOpts.loadTimeoutMs ?? 1000);
+        storage?.get(persistKey).then(resolve, reject).finally(() => clock.clearTimeout(t));
+      });
+      const record = readRecord<S>(raw, persistVersion);
+      if (!record || id !== runId) return null;
+      state = record.state;
+      lastAppliedAt = confirmedAt = record.savedAt;
+      source = 'cache';
+      scheduleNotify();
+      return { epoch: record.epoch };
+    } catch (err) {
+      // Missing, full or broken storage never stops syncing.
+      storageBroken = !storage;
+      report('STORAGE_ERROR', `reading the cached state failed: ${messageOf(err)}`, err);
+      return null;
+    }
+  };
+
+  const store: SyncStore<S> = {
+    get mode() {
+      return m.mode;
+    },
+    get state() {
+      return state;
+    },
+    get health() {
+      const now = clock.now();
+      return {
+        mode: m.mode,
+        connected: m.connected,
+        epoch: m.epoch,
+        lastSeq: m.lastSeq,
+        lastAppliedAt,
+        source,
+        staleMs: m.mode === 'HEALTHY' ? 0 : confirmedAt === null ? null : now - confirmedAt,
+        lastError,
+        counters: { ...m.stats, pushesDropped: m.stats.pushesDropped + invalidPushes },
+      };
+    },
+
+    async start() {
+      if (m.running) {
+        if (m.mode === 'FAILED') store.resync('restarted');
+        return;
+      }
+      const id = ++runId;
+      const e0 = env.read();
+      dispatch({ type: 'env', hidden: e0.hidden, online: e0.online });
+      cleanups = [
+        client.on('state_push', onPush),
+        client.onConnect(() => dispatch({ type: 'connected' })),
+        client.onDisconnect(() => dispatch({ type: 'disconnected' })),
+        env.subscribe((e) => {
+          if (e.leaving && saveQueued) {
+            clearTimer('save');
+            save();
+          }
+          dispatch({ type: 'env', hidden: e.hidden, online: e.online });
+        }),
+      ];
+      if (client.isConnected()) dispatch({ type: 'connected' });
+      else client.connect().catch(() => {}); // failures reach onError; the grace timer degrades
+      const cache = await loadCache(id);
+      if (id !== runId) return; // stopped while reading the cache
+      dispatch({ type: 'start', cache });
+    },
+
+    stop() {
+      runId++;
+      cleanups.forEach((fn) => fn());
+      cleanups = [];
+      dispatch({ type: 'stop' });
+      aborts.forEach((c) => c.abort());
+      aborts = new Set();
+      const hadSave = saveQueued;
+      const hadNotify = timers.has('notify');
+      timers.forEach((h) => clock.clearTimeout(h));
+      timers.clear();
+      saveQueued = false;
+      if (hadSave) save();
+      if (hadNotify) emit({ type: 'state', state });
+    },
+
+    resync(reason = 'resync() called') {
+      dispatch({ type: 'resync', reason });
+    },
+
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => void listeners.delete(listener);
+    },
+  };
+  return store;
+}
+
+/** The handshake's own result: the one carrying runtime_epoch, else the first error (anchor §4.2-S). */
+function pickResult(results: RequestResult[]): RequestResult | undefined {
+  return (
+    results.find((r) => r.ok && isPlainObject(r.data) && 'runtime_epoch' in r.data) ?? results.find((r) => !r.ok) ?? results[0]
+  );
+}
+
+const codeOf = (err: unknown, fallback: string): string => (err instanceof SyncwireError ? err.code : fallback);

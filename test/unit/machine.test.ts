@@ -1,0 +1,285 @@
+import { describe, expect, it } from 'vitest';
+import { initialMachineState, transition, type Effect, type MachineEvent, type MachineState, type PushIn, type Timing } from '../../src/index';
+import { fitting } from '../../src/store/machine';
+
+const T: Timing = {
+  handshakeTimeoutMs: 2000,
+  pollIntervalMs: 250,
+  connectGraceMs: 3000,
+  livenessMs: 30000,
+  backoffBaseMs: 500,
+  backoffMaxMs: 5000,
+  pollBackoffMaxMs: 5000,
+};
+
+/** Feeds events one after another; keeps every effect. */
+function drive(events: MachineEvent[], from = initialMachineState()) {
+  let s: MachineState = from;
+  let last: Effect[] = [];
+  const all: Effect[] = [];
+  for (const ev of events) {
+    [s, last] = transition(s, ev, T, 0.5);
+    all.push(...last);
+  }
+  return { s, last, all };
+}
+const push = (seq: number, epoch = 'E1', gen: number | null = null): MachineEvent => ({
+  type: 'push',
+  push: { epoch, seq, snapshot: { seq }, gen },
+});
+const applies = (fx: Effect[]) => fx.filter((e) => e.type === 'apply').map((e) => (e.type === 'apply' ? (e.snapshot as { seq: number }).seq : 0));
+const has = (fx: Effect[], type: Effect['type'], extra: Record<string, unknown> = {}) =>
+  fx.some((e) => e.type === type && Object.entries(extra).every(([k, v]) => (e as Record<string, unknown>)[k] === v));
+
+const started: MachineEvent[] = [{ type: 'start', cache: null }, { type: 'connected' }];
+const healthy: MachineEvent[] = [...started, { type: 'ack', gen: 1, epoch: 'E1', seqBase: 1, tagged: false }, push(2)];
+
+describe('handshake', () => {
+  it('start waits for a connection, with a grace timer', () => {
+    const { s, all } = drive([{ type: 'start', cache: null }]);
+    expect(s.mode).toBe('DISCONNECTED');
+    expect(has(all, 'set', { name: 'grace', ms: 3000 })).toBe(true);
+    expect(has(all, 'handshake')).toBe(false);
+  });
+
+  it('connect → full handshake → HEALTHY only when the first snapshot is applied', () => {
+    let r = drive(started);
+    expect(r.s.mode).toBe('HANDSHAKE_PENDING');
+    expect(r.last).toContainEqual({ type: 'handshake', gen: 1, full: true });
+    r = drive([{ type: 'ack', gen: 1, epoch: 'E1', seqBase: 1, tagged: false }], r.s);
+    expect(r.s.mode).toBe('HANDSHAKE_PENDING');
+    expect(has(r.last, 'set', { name: 'first' })).toBe(true);
+    r = drive([push(2)], r.s);
+    expect(r.s.mode).toBe('HEALTHY');
+    expect(r.last).toContainEqual({ type: 'apply', snapshot: { seq: 2 }, source: 'push', fromInitial: true });
+    expect(has(r.last, 'set', { name: 'live', ms: 30000 })).toBe(true);
+    expect(has(r.last, 'clear', { name: 'poll' })).toBe(true);
+  });
+
+  it('ignores an ack for a superseded handshake', () => {
+    const r = drive([...started, { type: 'resync', reason: 'x' }, { type: 'ack', gen: 1, epoch: 'E1', seqBase: 1, tagged: false }]);
+    expect(r.s.hs?.gen).toBe(2);
+    expect(r.s.awaiting).toBe(false);
+  });
+
+  it('a timed-out first snapshot degrades and schedules a retry', () => {
+    const r = drive([...started, { type: 'ack', gen: 1, epoch: 'E1', seqBase: 1, tagged: false }, { type: 'timer', name: 'first' }]);
+    expect(r.s.mode).toBe('DEGRADED');
+    expect(has(r.last, 'set', { name: 'retry' })).toBe(true);
+  });
+
+  it('resumes with cursors after a reconnect to the same epoch, and goes full when the epoch changed', () => {
+    let r = drive([...healthy, { type: 'disconnected' }, { type: 'connected' }]);
+    expect(r.last).toContainEqual({ type: 'handshake', gen: 2, full: false });
+    r = drive([{ type: 'ack', gen: 2, epoch: 'E2', seqBase: 1, tagged: false }], r.s);
+    expect(r.last).toContainEqual({ type: 'handshake', gen: 3, full: true });
+    r = drive([{ type: 'ack', gen: 3, epoch: 'E2', seqBase: 1, tagged: false }, push(2, 'E2')], r.s);
+    expect(r.last).toContainEqual({ type: 'apply', snapshot: { seq: 2 }, source: 'push', fromInitial: true });
+    expect(r.s.mode).toBe('HEALTHY');
+  });
+
+  it('a warm start resumes from the cached epoch', () => {
+    const r = drive([{ type: 'start', cache: { epoch: 'E1' } }, { type: 'connected' }]);
+    expect(r.last).toContainEqual({ type: 'handshake', gen: 1, full: false });
+  });
+});
+
+describe('pushes', () => {
+  it('applies seq = last + 1 in order and drops stale or duplicate ones', () => {
+    const r = drive([...healthy, push(3), push(3), push(2), push(4)]);
+    expect(applies(r.all)).toEqual([2, 3, 4]);
+    expect(r.s.stats.pushesDropped).toBe(2);
+    expect(r.s.lastSeq).toBe(4);
+  });
+
+  it('a gap triggers a full resync; the page keeps its state until the new snapshot', () => {
+    const r = drive([...healthy, push(4)]);
+    expect(applies(r.last)).toEqual([]);
+    expect(r.last).toContainEqual({ type: 'handshake', gen: 2, full: true });
+    expect(r.s.mode).toBe('HANDSHAKE_PENDING');
+    expect(r.s.stats.resyncs).toBe(1);
+  });
+
+  it('a changed runtime epoch triggers a full resync', () => {
+    const r = drive([...healthy, push(3, 'E9')]);
+    expect(r.last).toContainEqual({ type: 'handshake', gen: 2, full: true });
+  });
+
+  it('replays pushes that arrived before the ack on a fresh connection', () => {
+    const r = drive([...started, push(2), push(3), { type: 'ack', gen: 1, epoch: 'E1', seqBase: 1, tagged: false }]);
+    expect(applies(r.last)).toEqual([2, 3]);
+    expect(r.s.mode).toBe('HEALTHY');
+  });
+
+  it('with tagged pushes, keeps exactly the new period', () => {
+    const r = drive([...healthy, { type: 'resync', reason: 'ctx' }, push(3, 'E1', 1), push(2, 'E1', 2), { type: 'ack', gen: 2, epoch: 'E1', seqBase: 1, tagged: true }, push(3, 'E1', 1), push(3, 'E1', 2)]);
+    expect(applies(r.all).slice(1)).toEqual([2, 3]);
+    expect(r.s.lastSeq).toBe(3);
+  });
+
+  it('ignores pushes while DEGRADED', () => {
+    const r = drive([...started, { type: 'nack', gen: 1, code: 'TIMEOUT', message: 'slow' }, push(2), push(3)]);
+    expect(r.s.mode).toBe('DEGRADED');
+    expect(applies(r.all)).toEqual([]);
+  });
+
+  it('bounds the pushes held while a handshake is pending', () => {
+    const r = drive([...started, ...Array.from({ length: 300 }, (_, i) => push(i + 2))]);
+    expect(r.s.held).toHaveLength(256);
+    expect(r.s.stats.pushesDropped).toBe(44);
+  });
+});
+
+describe('fitting held pushes to a new period', () => {
+  const p = (seq: number, gen: number | null = null): PushIn => ({ epoch: 'E', seq, snapshot: {}, gen });
+  const seqs = (l: PushIn[]) => l.map((x) => x.seq);
+  const ack = { epoch: 'E', seqBase: 1 };
+  it('takes everything on a fresh connection', () => expect(seqs(fitting([p(2), p(3), p(5)], ack, false, null))).toEqual([2, 3]));
+  it('takes the run after a visible seq reset', () => expect(seqs(fitting([p(41), p(42), p(2), p(3)], ack, true, null))).toEqual([2, 3]));
+  it('drops an ambiguous run rather than guess', () => expect(seqs(fitting([p(2), p(3)], ack, true, null))).toEqual([]));
+  it('uses the tag when the server provides one', () => expect(seqs(fitting([p(2, 1), p(3, 1), p(2, 2)], ack, true, 2))).toEqual([2]));
+  it('ignores other epochs', () => expect(seqs(fitting([{ ...p(2), epoch: 'X' }], ack, false, null))).toEqual([]));
+});
+
+describe('failures and degraded polling', () => {
+  it('a handshake timeout degrades, polls at once, and retries with backoff', () => {
+    const r = drive([...started, { type: 'nack', gen: 1, code: 'TIMEOUT', message: 'no ack' }]);
+    expect(r.s.mode).toBe('DEGRADED');
+    expect(has(r.last, 'set', { name: 'poll', ms: 0 })).toBe(true);
+    expect(r.last.find((e) => e.type === 'set' && e.name === 'retry')).toMatchObject({ ms: 375 }); // equal jitter of 500 at rand 0.5
+  });
+
+  it('polls, applies answers, and keeps polling at the interval', () => {
+    let r = drive([...started, { type: 'nack', gen: 1, code: 'TIMEOUT', message: '' }, { type: 'timer', name: 'poll' }]);
+    const poll = r.last.find((e) => e.type === 'poll');
+    expect(poll).toMatchObject({ type: 'poll', full: true });
+    r = drive([{ type: 'polled', id: (poll as { id: number }).id, ok: true, snapshot: { seq: 0 } }], r.s);
+    expect(r.last).toContainEqual({ type: 'apply', snapshot: { seq: 0 }, source: 'poll', fromInitial: true });
+    expect(has(r.last, 'set', { name: 'poll', ms: 250 })).toBe(true);
+  });
+
+  it('backs off when polls fail', () => {
+    let r = drive([...started, { type: 'nack', gen: 1, code: 'TIMEOUT', message: '' }]);
+    const delays: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      r = drive([{ type: 'timer', name: 'poll' }], r.s);
+      r = drive([{ type: 'polled', id: r.s.pollId, ok: false, code: 'POLL_FAILED', message: '500' }], r.s);
+      delays.push((r.last.find((e) => e.type === 'set') as { ms: number }).ms);
+    }
+    expect(delays).toEqual([375, 750, 1500, 3000, 3750]);
+  });
+
+  it('recovers: a retry handshake succeeds, the first push makes it HEALTHY and polling stops', () => {
+    let r = drive([...started, { type: 'nack', gen: 1, code: 'TIMEOUT', message: '' }, { type: 'timer', name: 'retry' }]);
+    expect(r.s.mode).toBe('DEGRADED'); // stays degraded (and polling) until the new period delivers
+    expect(has(r.last, 'handshake')).toBe(true);
+    expect(has(r.last, 'clear', { name: 'poll' })).toBe(false);
+    r = drive([{ type: 'ack', gen: 2, epoch: 'E1', seqBase: 1, tagged: false }], r.s);
+    expect(has(r.last, 'clear', { name: 'poll' })).toBe(true); // the ack opens the period: polling stops
+    const staleId = r.s.pollId;
+    r = drive([push(2)], r.s);
+    expect(r.s.mode).toBe('HEALTHY');
+    r = drive([{ type: 'polled', id: staleId, ok: true, snapshot: { seq: -1 } }, { type: 'timer', name: 'poll' }], r.s);
+    expect(r.last).toEqual([]);
+  });
+
+  it('re-handshakes when a poll answer landed between a recovery handshake and its ack', () => {
+    let r = drive([{ type: 'start', cache: { epoch: 'E1' } }, { type: 'timer', name: 'grace' }, { type: 'timer', name: 'poll' }, { type: 'connected' }]);
+    const pollId = r.s.pollId;
+    expect(r.last).toContainEqual({ type: 'handshake', gen: 1, full: false });
+    r = drive([{ type: 'polled', id: pollId, ok: true, snapshot: { seq: 0 } }, { type: 'ack', gen: 1, epoch: 'E1', seqBase: 1, tagged: false }], r.s);
+    expect(r.last).toContainEqual({ type: 'handshake', gen: 2, full: false });
+    expect(r.s.awaiting).toBe(false);
+  });
+
+  it('a deterministic error is terminal: FAILED, no timers, no retries', () => {
+    let r = drive([...started, { type: 'nack', gen: 1, code: 'INVALID_REQUEST', message: 'timezone must be a valid IANA timezone name' }]);
+    expect(r.s.mode).toBe('FAILED');
+    expect(r.s.error).toEqual({ code: 'INVALID_REQUEST', message: 'timezone must be a valid IANA timezone name' });
+    for (const name of ['grace', 'first', 'retry', 'poll', 'live']) expect(has(r.last, 'clear', { name })).toBe(true);
+    r = drive([{ type: 'timer', name: 'retry' }, { type: 'disconnected' }, { type: 'connected' }, push(2)], r.s);
+    expect(r.all.filter((e) => e.type === 'handshake' || e.type === 'poll')).toEqual([]);
+    r = drive([{ type: 'resync', reason: 'user' }], r.s);
+    expect(r.s.mode).toBe('HANDSHAKE_PENDING');
+    expect(has(r.last, 'handshake')).toBe(true);
+  });
+
+  it('an auth-like code first reconnects with fresh credentials, then fails', () => {
+    let r = drive([...started, { type: 'nack', gen: 1, code: 'NO_HANDLERS', message: 'No handlers activated' }]);
+    expect(has(r.last, 'reconnect')).toBe(true);
+    expect(r.s.mode).not.toBe('FAILED');
+    r = drive([{ type: 'disconnected' }, { type: 'connected' }, { type: 'nack', gen: 2, code: 'NO_HANDLERS', message: 'No handlers activated' }], r.s);
+    expect(r.s.mode).toBe('FAILED');
+  });
+
+  it('no connection within the grace period degrades to polling', () => {
+    const r = drive([{ type: 'start', cache: null }, { type: 'timer', name: 'grace' }]);
+    expect(r.s.mode).toBe('DEGRADED');
+    expect(has(r.last, 'set', { name: 'poll', ms: 0 })).toBe(true);
+  });
+
+  it('a lost connection shows DISCONNECTED, then DEGRADED after the grace period', () => {
+    let r = drive([...healthy, { type: 'disconnected' }]);
+    expect(r.s.mode).toBe('DISCONNECTED');
+    expect(has(r.last, 'set', { name: 'grace' })).toBe(true);
+    r = drive([{ type: 'timer', name: 'grace' }], r.s);
+    expect(r.s.mode).toBe('DEGRADED');
+  });
+
+  it('pauses polls while hidden or offline and polls at once when back', () => {
+    let r = drive([{ type: 'start', cache: null }, { type: 'timer', name: 'grace' }, { type: 'env', hidden: true, online: true }, { type: 'timer', name: 'poll' }]);
+    expect(has(r.last, 'poll')).toBe(false);
+    r = drive([{ type: 'env', hidden: false, online: true }], r.s);
+    expect(has(r.last, 'set', { name: 'poll', ms: 0 })).toBe(true);
+    r = drive([{ type: 'env', hidden: false, online: false }, { type: 'timer', name: 'poll' }], r.s);
+    expect(has(r.last, 'poll')).toBe(false);
+    r = drive([{ type: 'env', hidden: false, online: true }], r.s);
+    expect(has(r.last, 'set', { name: 'poll', ms: 0 })).toBe(true);
+  });
+});
+
+describe('liveness', () => {
+  it('a window with pushes costs nothing; a silent one sends one audit', () => {
+    let r = drive([...healthy, push(3), { type: 'timer', name: 'live' }]);
+    expect(has(r.last, 'audit')).toBe(false);
+    expect(has(r.last, 'set', { name: 'live' })).toBe(true);
+    r = drive([{ type: 'timer', name: 'live' }], r.s);
+    const audit = r.last.find((e) => e.type === 'audit') as { id: number };
+    expect(audit).toBeDefined();
+    r = drive([{ type: 'audited', id: audit.id, changed: true }], r.s);
+    expect(r.last).toContainEqual({ type: 'handshake', gen: 2, full: false });
+    expect(r.s.error?.code).toBe('TIMEOUT');
+  });
+
+  it('an unchanged server keeps the store HEALTHY', () => {
+    let r = drive([...healthy, { type: 'timer', name: 'live' }]);
+    const audit = r.last.find((e) => e.type === 'audit') as { id: number };
+    r = drive([{ type: 'audited', id: audit.id, changed: false }], r.s);
+    expect(r.s.mode).toBe('HEALTHY');
+    expect(has(r.last, 'set', { name: 'live' })).toBe(true);
+  });
+
+  it('a push during the audit wins over a "changed" answer', () => {
+    let r = drive([...healthy, { type: 'timer', name: 'live' }]);
+    const audit = r.last.find((e) => e.type === 'audit') as { id: number };
+    r = drive([push(3), { type: 'audited', id: audit.id, changed: true }], r.s);
+    expect(has(r.last, 'handshake')).toBe(false);
+  });
+});
+
+describe('stop', () => {
+  it('clears every timer and ignores later events', () => {
+    let r = drive([...healthy, { type: 'stop' }]);
+    expect(r.s.mode).toBe('DISCONNECTED');
+    for (const name of ['grace', 'first', 'retry', 'poll', 'live']) expect(has(r.last, 'clear', { name })).toBe(true);
+    r = drive([push(3), { type: 'timer', name: 'live' }, { type: 'connected' }], r.s);
+    expect(r.all).toEqual([]);
+  });
+
+  it('never mutates the previous state', () => {
+    const before = drive(healthy).s;
+    const copy = JSON.parse(JSON.stringify(before)) as MachineState;
+    transition(before, push(3), T);
+    expect(before).toEqual(copy);
+  });
+});

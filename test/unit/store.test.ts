@@ -1,0 +1,371 @@
+import { describe, expect, it } from 'vitest';
+import { createSyncStore, type PersistedRecord, type ReduceContext } from '../../src/index';
+import { flush } from '../helpers/fake-clock';
+import { mapStorage, storeHarness } from '../helpers/store-harness';
+
+type Log = { items: number[]; cursor: number; guid?: string };
+const logReduce = (s: Log, snap: object, ctx: ReduceContext): Log => {
+  const d = snap as { items?: number[]; cursor?: number; guid?: string };
+  if (s.guid && d.guid && d.guid !== s.guid) ctx.requestResync('guid changed');
+  return { items: [...s.items, ...(d.items ?? [])], cursor: d.cursor ?? s.cursor, guid: d.guid ?? s.guid };
+};
+const logPayload = (s: Log) => ({ context: null, log_from: s.cursor, notifications_from: 0, timezone: 'UTC' });
+
+describe('sync store: handshake and pushes', () => {
+  it('handshakes with the default payload and becomes HEALTHY on the first snapshot', async () => {
+    const h = storeHarness();
+    void h.store.start();
+    await flush();
+    expect(h.store.mode).toBe('DISCONNECTED');
+    await h.connect();
+    expect(h.store.mode).toBe('HANDSHAKE_PENDING');
+    const req = h.requests()[0]?.payload as { data: Record<string, unknown> };
+    expect(Object.keys(req.data).sort()).toEqual(['context', 'log_from', 'notifications_from', 'timezone']);
+    expect(req.data).toMatchObject({ context: null, log_from: 0, notifications_from: 0 });
+    expect(typeof req.data.timezone).toBe('string');
+    await h.ack();
+    expect(h.store.mode).toBe('HANDSHAKE_PENDING');
+    await h.push(2, { hello: 'world' });
+    expect(h.store.mode).toBe('HEALTHY');
+    expect(h.store.state).toEqual({ hello: 'world' });
+    expect(h.store.health).toMatchObject({ mode: 'HEALTHY', epoch: 'E1', lastSeq: 2, source: 'push', staleMs: 0, counters: { pushesApplied: 1 } });
+    expect(h.modes()).toEqual(['HANDSHAKE_PENDING', 'HEALTHY']);
+  });
+
+  it('reduces a burst in order but notifies subscribers once per macrotask', async () => {
+    const h = storeHarness<Log>({ reduce: logReduce, payload: logPayload, initialState: { items: [], cursor: 0 } });
+    await h.healthy({ items: [1], cursor: 1 });
+    h.events.length = 0;
+    for (let seq = 3; seq < 53; seq++) h.socket().serverEmit('state_push', { handlerId: 'h', eventId: `e${seq}`, correlationId: 'c', ts: '2026-11-23T00:00:00.000Z', data: { runtime_epoch: 'E1', seq, snapshot: { items: [seq], cursor: seq } } });
+    expect(h.store.state.items).toHaveLength(51); // reduced synchronously, in order
+    expect(h.events).toEqual([]);
+    await h.clock.advance(0);
+    expect(h.events).toEqual([{ type: 'state', state: h.store.state }]);
+    expect(h.store.state.items).toEqual([1, ...Array.from({ length: 50 }, (_, i) => i + 3)]);
+  });
+
+  it('drops stale and duplicate pushes: an older snapshot never overwrites a newer one', async () => {
+    const h = storeHarness();
+    await h.healthy({ v: 2 });
+    await h.push(3, { v: 3 });
+    await h.push(2, { v: 2 });
+    await h.push(3, { v: 3.5 });
+    expect(h.store.state).toEqual({ v: 3 });
+    expect(h.store.health.counters.pushesDropped).toBe(2);
+  });
+
+  it('resyncs in full on a gap, keeping the last good state until the swap', async () => {
+    const h = storeHarness<Log>({ reduce: logReduce, payload: logPayload, initialState: { items: [], cursor: 0 } });
+    await h.healthy({ items: [1, 2], cursor: 2 });
+    await h.push(5, { items: [9], cursor: 9 });
+    expect(h.store.state.items).toEqual([1, 2]); // no empty flash
+    const full = h.requests().at(-1)?.payload as { data: { log_from: number } };
+    expect(full.data.log_from).toBe(0); // payload(initialState)
+    await h.ack();
+    await h.push(2, { items: [1, 2, 3], cursor: 3 });
+    expect(h.store.state).toEqual({ items: [1, 2, 3], cursor: 3 }); // swapped in one step, not appended
+    expect(h.store.health.counters.resyncs).toBe(1);
+  });
+
+  it('resumes with the current cursors after a reconnect to the same epoch', async () => {
+    const h = storeHarness<Log>({ reduce: logReduce, payload: logPayload, initialState: { items: [], cursor: 0 } });
+    await h.healthy({ items: [1, 2, 3], cursor: 3 });
+    h.socket().drop('transport close');
+    expect(h.store.mode).toBe('DISCONNECTED');
+    await h.connect();
+    const resume = h.requests().at(-1)?.payload as { data: { log_from: number } };
+    expect(resume.data.log_from).toBe(3);
+    await h.ack();
+    await h.push(2, { items: [4], cursor: 4 });
+    expect(h.store.state.items).toEqual([1, 2, 3, 4]);
+  });
+
+  it('a reducer can ask for a full resync', async () => {
+    const h = storeHarness<Log>({ reduce: logReduce, payload: logPayload, initialState: { items: [], cursor: 0 } });
+    await h.healthy({ items: [1], cursor: 1, guid: 'g1' });
+    const before = h.requests().length;
+    await h.push(3, { items: [], cursor: 0, guid: 'g2' });
+    expect(h.requests()).toHaveLength(before + 1);
+    expect((h.requests().at(-1)?.payload as { data: { log_from: number } }).data.log_from).toBe(0);
+  });
+
+  it('replays pushes that arrive before the ack', async () => {
+    const h = storeHarness();
+    void h.store.start();
+    await flush();
+    await h.connect();
+    await h.push(2, { v: 2 });
+    await h.push(3, { v: 3 });
+    expect(h.store.state).toEqual({});
+    await h.ack();
+    expect(h.store.state).toEqual({ v: 3 });
+    expect(h.store.mode).toBe('HEALTHY');
+  });
+
+  it('uses tagged pushes when the server promises push_correlation', async () => {
+    const h = storeHarness();
+    await h.healthy({ v: 2 });
+    h.store.resync('context switch');
+    await flush();
+    const cid = (h.requests().at(-1)?.payload as { correlationId: string }).correlationId;
+    await h.push(3, { v: 'old period' }); // untagged: from the old period
+    await h.push(2, { v: 'new' }, 'E1', cid);
+    await h.ack('E1', { push_correlation: true });
+    expect(h.store.state).toEqual({ v: 'new' });
+    await h.push(4, { v: 'old again' });
+    expect(h.store.state).toEqual({ v: 'new' });
+  });
+
+  it('drops a malformed push, keeps the state and reports INVALID_ENVELOPE', async () => {
+    const h = storeHarness();
+    await h.healthy({ v: 2 });
+    h.socket().serverEmit('state_push', { handlerId: 'h', eventId: 'e', correlationId: 'c', ts: '2026-11-23T00:00:00.000Z', data: { runtime_epoch: 'E1', seq: '3', snapshot: {} } });
+    h.socket().serverEmit('state_push', { handlerId: 'h', eventId: 'e', correlationId: 'c', ts: '2026-11-23T00:00:00.000Z', data: { runtime_epoch: 'E1', seq: 3, snapshot: [] } });
+    await flush();
+    expect(h.store.state).toEqual({ v: 2 });
+    expect(h.errors.map((e) => e.code)).toEqual(['INVALID_ENVELOPE', 'INVALID_ENVELOPE']);
+    expect(h.store.health.counters.pushesDropped).toBe(2);
+  });
+});
+
+describe('sync store: failures', () => {
+  it('a stalled handshake degrades to polling, ignores pushes, and recovers', async () => {
+    const h = storeHarness();
+    h.fetch.respond(() => ({ status: 200, body: { from: 'poll' } }));
+    void h.store.start();
+    await flush();
+    await h.connect();
+    await h.clock.advance(2000); // state_request ack timeout
+    expect(h.store.mode).toBe('DEGRADED');
+    expect(h.store.health.lastError?.code).toBe('TIMEOUT');
+    expect(h.fetch.calls).toHaveLength(1);
+    const call = h.fetch.calls[0];
+    expect(call?.url).toBe('http://127.0.0.1:9/poll');
+    expect(call?.headers['X-CSRF-Token']).toBe('tok-1');
+    expect(h.store.state).toEqual({ from: 'poll' });
+    expect(h.store.health.source).toBe('poll');
+    await h.push(7, { from: 'push' });
+    expect(h.store.state).toEqual({ from: 'poll' });
+    await h.clock.advance(1000);
+    expect(h.fetch.calls.length).toBeGreaterThanOrEqual(3);
+    const retry = h.requests().length;
+    while (h.requests().length === retry) await h.clock.advance(50);
+    await h.ack();
+    // A poll that landed between that handshake and its ack makes the store ask again from the newer state.
+    if (h.requests().length > retry + 1) await h.ack();
+    const polls = h.fetch.calls.length;
+    await h.push(2, { from: 'push' });
+    expect(h.store.mode).toBe('HEALTHY');
+    expect(h.store.state).toEqual({ from: 'push' });
+    await h.clock.advance(5000);
+    expect(h.fetch.calls).toHaveLength(polls); // polling stopped
+  });
+
+  it('a deterministic error puts the store in FAILED with bounded requests', async () => {
+    const h = storeHarness();
+    void h.store.start();
+    await flush();
+    await h.connect();
+    await h.nack('INVALID_REQUEST', 'timezone must be a valid IANA timezone name');
+    expect(h.store.mode).toBe('FAILED');
+    expect(h.store.health.lastError).toEqual({ code: 'INVALID_REQUEST', message: 'timezone must be a valid IANA timezone name' });
+    await h.clock.advance(120_000);
+    h.socket().drop('transport close');
+    await h.connect();
+    await h.clock.advance(60_000);
+    expect(h.requests()).toHaveLength(1);
+    expect(h.fetch.calls).toHaveLength(0);
+    h.store.resync();
+    await flush();
+    expect(h.requests()).toHaveLength(2);
+  });
+
+  it('treats an ok:true item carrying { code, message } as the error it is (anchor §4.2-B)', async () => {
+    const h = storeHarness();
+    void h.store.start();
+    await flush();
+    await h.connect();
+    const req = h.requests()[0];
+    req?.ack?.({ correlationId: 'x', results: [{ handlerId: 'h', ok: true, data: { code: 'INVALID_REQUEST', message: 'log_from must be an integer >= 0' } }] });
+    await flush();
+    expect(h.store.mode).toBe('FAILED');
+    expect(h.store.health.lastError?.code).toBe('INVALID_REQUEST');
+  });
+
+  it('with no connection at all, state arrives by polling within the grace period', async () => {
+    const h = storeHarness({ timing: { connectGraceMs: 1500 } });
+    h.fetch.respond(() => ({ status: 200, body: { n: h.fetch.calls.length } }));
+    void h.store.start();
+    await h.clock.advance(1499);
+    expect(h.fetch.calls).toHaveLength(0);
+    await h.clock.advance(1);
+    expect(h.store.mode).toBe('DEGRADED');
+    expect(h.store.state).toEqual({ n: 1 });
+    await h.clock.advance(1000);
+    expect(h.fetch.calls.length).toBeGreaterThanOrEqual(4);
+    expect(h.store.health.staleMs).toBeLessThan(300);
+  });
+
+  it('pauses polling while hidden or offline, and polls at once when back', async () => {
+    const h = storeHarness();
+    void h.store.start();
+    await h.clock.advance(3000);
+    expect(h.store.mode).toBe('DEGRADED');
+    h.env.set({ hidden: true });
+    const n = h.fetch.calls.length;
+    await h.clock.advance(10_000);
+    expect(h.fetch.calls.length).toBeLessThanOrEqual(n + 1); // at most the poll already in flight
+    const m = h.fetch.calls.length;
+    h.env.set({ hidden: false });
+    await h.clock.advance(0);
+    expect(h.fetch.calls).toHaveLength(m + 1);
+    h.env.set({ online: false });
+    await h.clock.advance(10_000);
+    const k = h.fetch.calls.length;
+    expect(k).toBeLessThanOrEqual(m + 2);
+    h.env.set({ online: true });
+    await h.clock.advance(0);
+    expect(h.fetch.calls).toHaveLength(k + 1);
+  });
+
+  it('refreshes the CSRF token once when a poll gets 403', async () => {
+    let refreshed = 0;
+    const h = storeHarness();
+    h.client.refreshAuth = () => Promise.resolve(void refreshed++);
+    h.fetch.respond(() => (h.fetch.calls.length === 1 ? { status: 403 } : { status: 200, body: { ok: 1 } }));
+    void h.store.start();
+    await h.clock.advance(3000);
+    expect(refreshed).toBe(1);
+    expect(h.store.state).toEqual({ ok: 1 });
+  });
+
+  it('notices a silent push channel within livenessMs and recovers', async () => {
+    const h = storeHarness({ timing: { livenessMs: 10_000 } });
+    await h.healthy({ v: 2 });
+    h.fetch.respond(() => ({ status: 200, body: { v: 3 } })); // the server moved on
+    const before = h.requests().length;
+    await h.clock.advance(10_000);
+    expect(h.fetch.calls).toHaveLength(1); // exactly one audit poll
+    expect(h.requests()).toHaveLength(before + 1); // re-handshake
+    expect(h.store.mode).toBe('HANDSHAKE_PENDING');
+  });
+
+  it('a healthy channel costs no extra request', async () => {
+    const h = storeHarness({ timing: { livenessMs: 10_000 } });
+    await h.healthy({ v: 2 });
+    for (let seq = 3; seq < 13; seq++) {
+      await h.clock.advance(5_000);
+      await h.push(seq, { v: seq });
+    }
+    expect(h.fetch.calls).toHaveLength(0);
+  });
+
+  it('a reducer that throws leaves the state unchanged, resyncs, and fails on a repeat', async () => {
+    let bomb = false;
+    const h = storeHarness({
+      reduce: (_s, snap) => {
+        if (bomb) throw new Error('bad snapshot');
+        return snap as Record<string, unknown>;
+      },
+    });
+    await h.healthy({ v: 2 });
+    bomb = true;
+    await h.push(3, { v: 3 });
+    expect(h.store.state).toEqual({ v: 2 });
+    expect(h.errors.some((e) => e.code === 'REDUCE_ERROR')).toBe(true);
+    await h.ack();
+    await h.push(2, { v: 'full' });
+    expect(h.store.mode).toBe('FAILED');
+    expect(h.store.health.lastError?.code).toBe('REDUCE_ERROR');
+  });
+});
+
+describe('sync store: lifecycle and warm start', () => {
+  it('stop() leaves no timer, listener, poll or request behind', async () => {
+    const h = storeHarness();
+    const baseline = h.socket === undefined ? 0 : 0;
+    await h.healthy({ v: 2 });
+    h.store.resync(); // a handshake in flight
+    await flush();
+    h.store.stop();
+    await flush();
+    expect(h.clock.pending()).toBe(0);
+    expect(h.env.listeners).toBe(baseline);
+    expect(h.socket().listenerCount('state_push')).toBe(0);
+    expect(h.store.mode).toBe('DISCONNECTED');
+    const calls = h.fetch.calls.length;
+    await h.clock.advance(60_000);
+    expect(h.fetch.calls).toHaveLength(calls);
+    await h.push(3, { v: 3 });
+    expect(h.store.state).toEqual({ v: 2 });
+  });
+
+  it('restores cached state before the network answers, then resumes', async () => {
+    const storage = mapStorage();
+    const record: PersistedRecord = { format: 1, version: 1, epoch: 'E1', savedAt: 1_699_999_990_000, state: { cached: true } };
+    storage.data.set('syncwire:state', record);
+    const h = storeHarness({ persist: { storage } });
+    void h.store.start();
+    await flush();
+    expect(h.store.state).toEqual({ cached: true });
+    expect(h.store.health.source).toBe('cache');
+    expect(h.store.health.staleMs).toBe(10_000);
+    await h.connect();
+    await h.ack('E1');
+    await h.push(2, { live: true });
+    await h.clock.advance(1000);
+    const saved = storage.data.get('syncwire:state') as PersistedRecord;
+    expect(saved).toMatchObject({ format: 1, version: 1, epoch: 'E1', state: { live: true } });
+  });
+
+  it('a changed epoch after a restart means a full resync, not a resume', async () => {
+    const storage = mapStorage();
+    storage.data.set('syncwire:state', { format: 1, version: 1, epoch: 'OLD', savedAt: 0, state: { cached: true } });
+    const h = storeHarness({ persist: { storage } });
+    void h.store.start();
+    await flush();
+    await h.connect();
+    await h.ack('NEW');
+    expect(h.requests()).toHaveLength(2); // the resume was answered by another process: ask again, in full
+    await h.ack('NEW');
+    await h.push(2, { fresh: true }, 'NEW');
+    expect(h.store.state).toEqual({ fresh: true });
+  });
+
+  it('ignores a record of another version', async () => {
+    const storage = mapStorage();
+    storage.data.set('syncwire:state', { format: 1, version: 1, epoch: 'E1', savedAt: 0, state: { old: true } });
+    const h = storeHarness({ persist: { storage, version: 2 } });
+    void h.store.start();
+    await flush();
+    expect(h.store.state).toEqual({});
+  });
+
+  it('broken storage is reported and never stops syncing', async () => {
+    const storage = mapStorage();
+    storage.broken = true;
+    const h = storeHarness({ persist: { storage } });
+    await h.healthy({ v: 1 });
+    await h.clock.advance(2000);
+    expect(h.store.mode).toBe('HEALTHY');
+    expect(h.store.state).toEqual({ v: 1 });
+    expect(h.errors.filter((e) => e.code === 'STORAGE_ERROR').length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('flushes a pending save on pagehide', async () => {
+    const storage = mapStorage();
+    const h = storeHarness({ persist: { storage, throttleMs: 60_000 } });
+    await h.healthy({ v: 9 });
+    expect(storage.data.size).toBe(0);
+    h.env.leave();
+    await flush();
+    expect((storage.data.get('syncwire:state') as PersistedRecord).state).toEqual({ v: 9 });
+  });
+
+  it('validates its options', () => {
+    expect(() => createSyncStore({} as never)).toThrow(expect.objectContaining({ code: 'VALIDATION_ERROR' }));
+    const h = storeHarness();
+    expect(() => createSyncStore({ client: h.client, timing: { pollIntervalMs: -1 } })).toThrow(/timing.pollIntervalMs/);
+    expect(() => createSyncStore({ client: h.client, timing: { nope: 1 } as never })).toThrow(/timing.nope/);
+  });
+});
