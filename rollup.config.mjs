@@ -11,7 +11,7 @@ const ts = (extra) =>
 
 export default [
   {
-    input: { index: 'src/index.ts' },
+    input: { index: 'src/index.ts', alpine: 'src/alpine.ts', 'agent-zero': 'src/agent-zero.ts' },
     external,
     output: { dir: 'dist', format: 'es', entryFileNames: '[name].js', sourcemap: true },
     plugins: [ts({ declaration: true, declarationDir: 'dist/types' })],
@@ -23,7 +23,7 @@ export default [
     plugins: [resolve({ browser: true }), ts({ declaration: false })],
   },
   {
-    input: { index: 'dist/types/index.d.ts' },
+    input: { index: 'dist/types/index.d.ts', alpine: 'dist/types/alpine.d.ts', 'agent-zero': 'dist/types/agent-zero.d.ts' },
     external,
     output: { dir: 'dist', format: 'es', entryFileNames: '[name].d.ts' },
     plugins: [dts()],

@@ -1,4 +1,4 @@
-import type { Clock } from '../clock';
+import type { TimerGroup } from '../clock';
 import { SyncwireError, fail, messageOf } from '../errors';
 import { isPlainObject } from '../protocol';
 
@@ -21,8 +21,8 @@ export interface AuthResult {
   runtimeId?: string;
 }
 
-/** @internal */
-export type AuthProvider = (context: AuthContext) => Promise<AuthResult>;
+/** @internal `cancel` ends work in flight (the client calls it on dispose). */
+export type AuthProvider = ((context: AuthContext) => Promise<AuthResult>) & { cancel?: () => void };
 
 /** @internal */
 export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
@@ -32,17 +32,19 @@ export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>
  * sent as `{ csrf_token }`. The token is cached and refetched only when the
  * server rejected the last attempt (a restart rotates it).
  */
-export function csrfTokenAuth(baseUrl: string, fetchImpl: FetchLike | undefined, clock: Clock, timeoutMs: number): AuthProvider {
+export function csrfTokenAuth(baseUrl: string, fetchImpl: FetchLike | undefined, timers: TimerGroup, timeoutMs: number): AuthProvider {
   let cached: { token: string; runtimeId?: string } | undefined;
   let inflight: Promise<{ token: string; runtimeId?: string }> | undefined;
+  const aborts = new Set<AbortController>();
 
   const load = async () => {
     const f = fetchImpl ?? (typeof fetch === 'function' ? fetch : undefined);
     if (!f) throw fail('CONNECT_ERROR', 'no fetch available to get /csrf_token; pass the auth option');
-    const abort = typeof AbortController === 'function' ? new AbortController() : undefined;
-    const timer = clock.setTimeout(() => abort?.abort(), timeoutMs);
+    const abort = new AbortController();
+    aborts.add(abort);
+    const cancel = timers.set(() => abort.abort(), timeoutMs);
     try {
-      const res = await f(baseUrl + '/csrf_token', { credentials: 'same-origin', signal: abort?.signal });
+      const res = await f(baseUrl + '/csrf_token', { credentials: 'same-origin', signal: abort.signal });
       if (!res.ok) throw fail('CONNECT_ERROR', `GET /csrf_token answered HTTP ${res.status}`);
       const body = (await res.json()) as unknown;
       if (!isPlainObject(body) || body.ok === false || typeof body.token !== 'string') {
@@ -56,11 +58,12 @@ export function csrfTokenAuth(baseUrl: string, fetchImpl: FetchLike | undefined,
     } catch (e) {
       throw e instanceof SyncwireError ? e : fail('CONNECT_ERROR', `GET /csrf_token failed: ${messageOf(e)}`, { cause: e });
     } finally {
-      clock.clearTimeout(timer);
+      cancel();
+      aborts.delete(abort);
     }
   };
 
-  return async ({ refresh }) => {
+  const provider: AuthProvider = async ({ refresh }) => {
     if (refresh) cached = undefined;
     if (!cached) {
       // Concurrent attempts (several namespaces, a retry racing a reconnect) share one fetch.
@@ -69,6 +72,8 @@ export function csrfTokenAuth(baseUrl: string, fetchImpl: FetchLike | undefined,
     }
     return { payload: { csrf_token: cached.token }, runtimeId: cached.runtimeId };
   };
+  provider.cancel = () => aborts.forEach((a) => a.abort());
+  return provider;
 }
 
 /**

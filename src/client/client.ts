@@ -164,8 +164,8 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
   const clock = options.clock ?? systemClock;
   const random = options.random ?? Math.random;
   const logger = options.logger && 'log' in options.logger ? options.logger : createLogger(options.logger);
-  const auth = options.auth !== undefined ? userAuth(options.auth) : csrfTokenAuth(url, options.fetch, clock, authTimeoutMs);
   const timers = createTimerGroup(clock);
+  const auth = options.auth !== undefined ? userAuth(options.auth) : csrfTokenAuth(url, options.fetch, timers, authTimeoutMs);
   const log: Logger['log'] = (c, m, d) => logger.log(c, m, d);
 
   const subs = new Map<string, Set<EventCallback<object>>>();
@@ -548,6 +548,7 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
       disconnectHooks.clear();
       errorHooks.clear();
       timers.clear();
+      auth.cancel?.();
       disposeHooks.forEach((fn) => fn());
       disposeHooks.clear();
     },

@@ -148,7 +148,8 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
   const listeners = new Set<(e: SyncStoreEvent<S>) => void>();
   const timers = new Map<TimerName | 'notify' | 'save', unknown>();
   let cleanups: (() => void)[] = [];
-  let aborts = new Set<AbortController>();
+  // Everything in flight (handshake requests, polls) with its own cleanup, so stop() can end it synchronously.
+  let inflight = new Set<() => void>();
   let saveQueued = false;
   let storageBroken = false;
   let runId = 0;
@@ -238,7 +239,8 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
   };
 
   const handshake = (gen: number, full: boolean) => {
-    const ctl = track(new AbortController());
+    const ctl = new AbortController();
+    const untrack = track(() => ctl.abort());
     let data: P;
     try {
       data = payload(full ? initialState : state);
@@ -247,7 +249,7 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
     }
     client.request('state_request', data, { timeoutMs: timing.handshakeTimeoutMs, correlationId: tagPrefix + gen, signal: ctl.signal }).then(
       (res) => {
-        untrack(ctl);
+        untrack();
         const item = pickResult(res.results);
         const d = isPlainObject(item?.data) ? item.data : undefined;
         if (item?.ok && d && typeof d.runtime_epoch === 'string' && Number.isInteger(d.seq_base) && (d.seq_base as number) >= 0) {
@@ -264,7 +266,7 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
         }
       },
       (err: unknown) => {
-        untrack(ctl);
+        untrack();
         dispatch({ type: 'nack', gen, code: codeOf(err, 'HANDSHAKE_FAILED'), message: messageOf(err) });
       },
     );
@@ -318,8 +320,12 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
   const fetchSnapshot = async (body: P): Promise<object> => {
     const f = options.fetch ?? (typeof fetch === 'function' ? fetch : undefined);
     if (!f) throw fail('POLL_FAILED', 'no fetch available for polling');
-    const ctl = track(new AbortController());
+    const ctl = new AbortController();
     const timer = clock.setTimeout(() => ctl.abort(), Math.max(timing.handshakeTimeoutMs * 5, 5000));
+    const untrack = track(() => {
+      clock.clearTimeout(timer);
+      ctl.abort();
+    });
     try {
       const send = () => {
         const headers: Record<string, string> = { 'Content-Type': 'application/json' };
@@ -327,6 +333,8 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
         if (client.csrfToken && new URL(pollUrl).origin === new URL(client.url, pollUrl).origin) headers['X-CSRF-Token'] = client.csrfToken;
         return f(pollUrl, { method: 'POST', credentials: 'same-origin', headers, body: JSON.stringify(body), signal: ctl.signal });
       };
+      // No socket ever connected (WebSockets blocked): get a token before the first poll.
+      if (!client.csrfToken) await client.refreshAuth().catch(() => {});
       let res = await send();
       if (res.status === 403) {
         // A restart rotated the token; fetch a fresh one and try once more.
@@ -340,11 +348,13 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
       return body2;
     } finally {
       clock.clearTimeout(timer);
-      untrack(ctl);
+      untrack();
     }
   };
-  const track = (c: AbortController) => (aborts.add(c), c);
-  const untrack = (c: AbortController) => void aborts.delete(c);
+  const track = (cleanup: () => void) => {
+    inflight.add(cleanup);
+    return () => void inflight.delete(cleanup);
+  };
 
   const onPush = (env: ServerEnvelope) => {
     const d = env.data;
@@ -436,8 +446,9 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
       cleanups.forEach((fn) => fn());
       cleanups = [];
       dispatch({ type: 'stop' });
-      aborts.forEach((c) => c.abort());
-      aborts = new Set();
+      const ending = inflight;
+      inflight = new Set();
+      ending.forEach((cleanup) => cleanup());
       const hadSave = saveQueued;
       const hadNotify = timers.has('notify');
       timers.forEach((h) => clock.clearTimeout(h));

@@ -231,6 +231,8 @@ describe('sync store: failures', () => {
   it('refreshes the CSRF token once when a poll gets 403', async () => {
     let refreshed = 0;
     const h = storeHarness();
+    await h.client.refreshAuth(); // a token is known, as after a first connect
+    expect(h.client.csrfToken).toBe('tok-1');
     h.client.refreshAuth = () => Promise.resolve(void refreshed++);
     h.fetch.respond(() => (h.fetch.calls.length === 1 ? { status: 403 } : { status: 200, body: { ok: 1 } }));
     void h.store.start();

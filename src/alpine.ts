@@ -1,0 +1,85 @@
+/**
+ * `syncwire/alpine`: puts a sync store into `Alpine.store(name)` and the
+ * client into a magic. The plugin receives Alpine and touches no globals.
+ */
+import type { NamespacedClient } from './client/client';
+import type { SyncMode } from './store/machine';
+import type { SyncHealth, SyncStore } from './store/store';
+
+/** The slice of Alpine the plugin uses. */
+export interface AlpineLike {
+  store(name: string, value: object): void;
+  store(name: string): unknown;
+  magic(name: string, callback: () => unknown): void;
+}
+
+/** Options of {@link syncwirePlugin}. */
+export interface SyncwirePluginOptions<S> {
+  store: SyncStore<S>;
+  /** Exposed as `$<magic>` in templates. */
+  client?: NamespacedClient;
+  /** `Alpine.store` name. @default 'sync' */
+  name?: string;
+  /** Magic name for the client. @default 'syncwire' */
+  magic?: string;
+  /** Start the store when the plugin registers (not from a component). @default true */
+  start?: boolean;
+}
+
+/** What `$store.<name>` holds. State is the store's own object: read it, never write it. */
+export interface AlpineSyncStore<S> {
+  mode: SyncMode;
+  state: S;
+  health: SyncHealth;
+  resync(reason?: string): void;
+  start(): Promise<void>;
+  stop(): void;
+}
+
+/** An Alpine plugin with a disposer. */
+export type SyncwirePlugin = ((Alpine: AlpineLike) => void) & { dispose(): void };
+
+/**
+ * Creates the plugin.
+ *
+ * @example
+ * ```ts
+ * import Alpine from 'alpinejs'
+ * Alpine.plugin(syncwirePlugin({ store, client }))
+ * Alpine.start()
+ * // <span x-text="$store.sync.mode"></span>
+ * ```
+ */
+export function syncwirePlugin<S>(options: SyncwirePluginOptions<S>): SyncwirePlugin {
+  const { store, client, name = 'sync', magic = 'syncwire' } = options;
+  let off: (() => void) | undefined;
+  const plugin = ((Alpine: AlpineLike) => {
+    off?.();
+    Alpine.store(name, {
+      mode: store.mode,
+      state: store.state,
+      health: store.health,
+      resync: (reason?: string) => store.resync(reason),
+      start: () => store.start(),
+      stop: () => store.stop(),
+    } satisfies AlpineSyncStore<S>);
+    // Writes go through Alpine's proxy (writes to the raw object are not reactive);
+    // the store keeps the raw state, so persistence never sees a proxy.
+    const reactive = Alpine.store(name) as AlpineSyncStore<S>;
+    off = store.subscribe((event) => {
+      reactive.health = store.health;
+      if (event.type === 'mode') reactive.mode = event.to;
+      else reactive.state = store.state;
+    });
+    if (client) Alpine.magic(magic, () => client);
+    if (options.start !== false) void store.start();
+  }) as SyncwirePlugin;
+  plugin.dispose = () => {
+    off?.();
+    off = undefined;
+    store.stop();
+  };
+  return plugin;
+}
+
+export default syncwirePlugin;
