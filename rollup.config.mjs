@@ -23,6 +23,12 @@ export default [
     plugins: [resolve({ browser: true }), ts({ declaration: false })],
   },
   {
+    // The Alpine plugin for <script> tags: uses the core through window.Syncwire.
+    input: 'src/alpine-cdn.ts',
+    output: [{ file: 'dist/syncwire-alpine.iife.min.js', format: 'iife', name: 'SyncwireAlpine', sourcemap: true, plugins: [terser()] }],
+    plugins: [ts({ declaration: false })],
+  },
+  {
     input: { index: 'dist/types/index.d.ts', alpine: 'dist/types/alpine.d.ts', 'agent-zero': 'dist/types/agent-zero.d.ts' },
     external,
     output: { dir: 'dist', format: 'es', entryFileNames: '[name].d.ts' },

@@ -9,6 +9,8 @@ const steps = [
   ['lint', 'npx', ['eslint', '.']],
   ['typecheck', 'npx', ['tsc', '--noEmit', '-p', '.']],
   ['build', 'npx', ['rollup', '-c', '--silent']],
+  // The real-browser suite needs Debian's Chromium; installed on first run (CI is root on a fresh machine).
+  ['chromium', 'node', ['scripts/ensure-chromium.mjs']],
 ];
 let failedSteps = 0;
 for (const [name, cmd, args] of steps) {

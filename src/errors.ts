@@ -43,9 +43,9 @@ export class SyncwireError extends Error {
     super(message);
     this.name = 'SyncwireError';
     this.code = code;
-    if (options && 'details' in options) this.details = options.details;
-    // Assigned by hand: the ES2022 `cause` constructor option is not in our ES2020 target lib.
-    if (options && 'cause' in options) (this as { cause?: unknown }).cause = options.cause;
+    // `details` and `cause`, when given. `cause` is assigned by hand: the ES2022
+    // constructor option is not in our ES2020 target lib.
+    Object.assign(this, options);
   }
 }
 
@@ -58,6 +58,8 @@ export function isSyncwireError(value: unknown, code?: SyncwireErrorCode): value
 export const fail = (code: SyncwireErrorCode, message: string, options?: { cause?: unknown; details?: unknown }) =>
   new SyncwireError(code, message, options);
 
+/** @internal a VALIDATION_ERROR naming the bad field in `details.field`. */
+export const invalid = (field: string, message: string) => fail('VALIDATION_ERROR', message, { details: { field } });
+
 /** @internal message of anything thrown, without trusting its shape. */
-export const messageOf = (e: unknown): string =>
-  e instanceof Error ? e.message : typeof e === 'string' ? e : String(e);
+export const messageOf = (e: unknown): string => (e instanceof Error ? e.message : String(e));

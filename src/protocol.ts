@@ -1,4 +1,4 @@
-import { fail, messageOf } from './errors';
+import { fail, invalid, messageOf } from './errors';
 
 /**
  * The wire contract, as Agent Zero ships it (see PROTOCOL.md):
@@ -67,9 +67,7 @@ export const kindOf = (v: unknown): string => (v === null ? 'null' : Array.isArr
 /** @internal throws VALIDATION_ERROR unless `event` is a usable event name. */
 export function assertEventName(event: unknown): asserts event is string {
   if (typeof event !== 'string' || !EVENT_NAME.test(event) || RESERVED.includes(event)) {
-    throw fail('VALIDATION_ERROR', `event name expects lowercase snake_case (${String(EVENT_NAME)}), not reserved, but got ${JSON.stringify(event)}`, {
-      details: { field: 'event' },
-    });
+    throw invalid('event', `event name expects lowercase snake_case, not reserved, but got ${JSON.stringify(event)}`);
   }
 }
 
@@ -79,19 +77,17 @@ export function assertEventName(event: unknown): asserts event is string {
  */
 export function createCorrelationId(prefix?: string): string {
   const c = globalThis.crypto;
-  let id: string;
-  if (c && typeof c.randomUUID === 'function') id = c.randomUUID();
-  else {
-    const b = new Uint8Array(16);
-    if (c && typeof c.getRandomValues === 'function') c.getRandomValues(b);
-    else for (let i = 0; i < 16; i++) b[i] = Math.floor(Math.random() * 256);
-    b[6] = ((b[6] ?? 0) & 0x0f) | 0x40;
-    b[8] = ((b[8] ?? 0) & 0x3f) | 0x80;
-    const h = Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
-    id = `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
-  }
+  // randomUUID exists only in secure contexts; elsewhere fill the v4 template
+  // (the version digit stays 4, the variant digit becomes 8-b).
+  const id =
+    typeof c?.randomUUID === 'function'
+      ? c.randomUUID()
+      : '10000000-1000-4000-8000-100000000000'.replace(/[018]/g, (d) => {
+          const random = typeof c?.getRandomValues === 'function' ? (c.getRandomValues(new Uint8Array(1))[0] ?? 0) : Math.random() * 256;
+          return (Number(d) ^ (random & (15 >> (Number(d) / 4)))).toString(16);
+        });
   const p = typeof prefix === 'string' ? prefix.trim() : '';
-  return p ? (p.endsWith('-') ? p : p + '-') + id : id;
+  return p ? p.replace(/-?$/, '-') + id : id;
 }
 
 /**
@@ -99,13 +95,9 @@ export function createCorrelationId(prefix?: string): string {
  * anything is sent. The size covers the whole `{ ts, data, correlationId }`.
  */
 export function buildPayload(data: unknown, correlationId: unknown, maxBytes: number, now: number): ClientPayload {
-  if (data === null || data === undefined) data = {};
-  if (!isPlainObject(data)) {
-    throw fail('VALIDATION_ERROR', `payload expects a plain object, but got ${kindOf(data)}`, { details: { field: 'data' } });
-  }
-  if (typeof correlationId !== 'string' || !correlationId.trim()) {
-    throw fail('VALIDATION_ERROR', 'correlationId expects a non-empty string', { details: { field: 'correlationId' } });
-  }
+  data ??= {};
+  if (!isPlainObject(data)) throw invalid('data', `payload expects a plain object, but got ${kindOf(data)}`);
+  if (typeof correlationId !== 'string' || !correlationId.trim()) throw invalid('correlationId', 'correlationId expects a non-empty string');
   const payload: ClientPayload = { ts: new Date(now).toISOString(), data, correlationId: correlationId.trim() };
   let json: string;
   try {
@@ -114,12 +106,8 @@ export function buildPayload(data: unknown, correlationId: unknown, maxBytes: nu
     throw fail('VALIDATION_ERROR', `payload is not JSON-serialisable: ${messageOf(e)}`, { cause: e, details: { field: 'data' } });
   }
   // A UTF-16 unit never takes more than 3 UTF-8 bytes, so short payloads skip the encoder.
-  if (json.length * 3 > maxBytes) {
-    const bytes = new TextEncoder().encode(json).length;
-    if (bytes > maxBytes) {
-      throw fail('PAYLOAD_TOO_LARGE', `payload size exceeds maximum (${bytes} > ${maxBytes} bytes)`, { details: { bytes, maxBytes } });
-    }
-  }
+  const bytes = json.length * 3 > maxBytes ? new TextEncoder().encode(json).length : 0;
+  if (bytes > maxBytes) throw fail('PAYLOAD_TOO_LARGE', `payload size exceeds maximum (${bytes} > ${maxBytes} bytes)`, { details: { bytes, maxBytes } });
   return payload;
 }
 
@@ -131,21 +119,19 @@ const nonEmpty = (v: unknown): v is string => typeof v === 'string' && v.length 
  * Throws an `INVALID_ENVELOPE` {@link SyncwireError} naming the bad field.
  */
 export function validateServerEnvelope<T extends object = Record<string, unknown>>(value: unknown): ServerEnvelope<T> {
-  const bad = (field: string, expected: string, got: unknown) =>
-    fail('INVALID_ENVELOPE', `server envelope field '${field}' expects ${expected}, but got ${kindOf(got)}`, { details: { field } });
-  if (!isPlainObject(value)) throw bad('(envelope)', 'a plain object', value);
-  const { handlerId, eventId, correlationId, ts } = value;
-  let data = value.data;
-  if (!nonEmpty(handlerId)) throw bad('handlerId', 'a non-empty string', handlerId);
-  if (!nonEmpty(eventId)) throw bad('eventId', 'a non-empty string', eventId);
-  if (!nonEmpty(correlationId)) throw bad('correlationId', 'a non-empty string', correlationId);
-  if (!nonEmpty(ts)) throw bad('ts', 'an ISO 8601 timestamp string', ts);
-  if (Number.isNaN(Date.parse(ts))) {
-    throw fail('INVALID_ENVELOPE', `server envelope field 'ts' is not a valid timestamp: ${JSON.stringify(ts.slice(0, 40))}`, { details: { field: 'ts' } });
-  }
-  if (data === null || data === undefined) data = {};
-  if (!isPlainObject(data)) throw bad('data', 'a plain object', data);
-  return Object.freeze({ handlerId, eventId, correlationId, ts, data: Object.freeze({ ...data }) as Readonly<T> });
+  const bad = (field: string, expected: string, got: string) =>
+    fail('INVALID_ENVELOPE', `server envelope field '${field}' expects ${expected}, but got ${got}`, { details: { field } });
+  if (!isPlainObject(value)) throw bad('(envelope)', 'a plain object', kindOf(value));
+  const text = (field: 'handlerId' | 'eventId' | 'correlationId' | 'ts'): string => {
+    const v = value[field];
+    if (!nonEmpty(v)) throw bad(field, 'a non-empty string', kindOf(v));
+    return v;
+  };
+  const envelope = { handlerId: text('handlerId'), eventId: text('eventId'), correlationId: text('correlationId'), ts: text('ts') };
+  if (Number.isNaN(Date.parse(envelope.ts))) throw bad('ts', 'an ISO 8601 timestamp', JSON.stringify(envelope.ts.slice(0, 40)));
+  const data = value.data ?? {};
+  if (!isPlainObject(data)) throw bad('data', 'a plain object', kindOf(data));
+  return Object.freeze({ ...envelope, data: Object.freeze({ ...data }) as Readonly<T> });
 }
 
 /**

@@ -1,39 +1,87 @@
-// Plain-script demo: everything from the server is rendered as text, never HTML.
-const { createNamespacedClient, createSyncStore } = window.Syncwire;
-const $ = (id) => document.getElementById(id);
+// The demo page: one sync store rendered with Alpine, a fault panel, the
+// harness and the event console. Server data is rendered with x-text only.
+import Alpine from 'alpinejs';
+import { createLogger, createNamespacedClient, createSyncStore } from 'syncwire';
+import { createAgentZeroModel } from 'syncwire/agent-zero';
+import { syncwirePlugin } from 'syncwire/alpine';
+import { createEventConsole } from './console.js';
+import { createHarness } from './harness.js';
 
-const test = createNamespacedClient('/dev_websocket_test');
-test.onConnect((info) => {
-  $('conn').textContent = 'connected';
-  $('runtime').textContent = info.runtimeId || '?';
-});
-test.onDisconnect((reason) => ($('conn').textContent = 'disconnected: ' + reason));
-$('send').addEventListener('click', async () => {
-  try {
-    const res = await test.request('echo', { text: $('msg').value }, { timeoutMs: 3000 });
-    $('reply').textContent = JSON.stringify(res, null, 2);
-  } catch (e) {
-    $('reply').textContent = e.code + ': ' + e.message;
+// One logger for both clients: off until the event console opens.
+const logger = createLogger({ sink: (category, message, details) => Alpine.store('console').record(category, message, details) });
+const sync = createNamespacedClient('/state_sync', { logger });
+const test = createNamespacedClient('/dev_websocket_test', { logger });
+const model = createAgentZeroModel();
+const TIMING_KEYS = ['handshakeTimeoutMs', 'pollIntervalMs', 'connectGraceMs', 'livenessMs', 'backoffBaseMs', 'backoffMaxMs', 'pollBackoffMaxMs'];
+// Timing knobs can be tried from the URL, e.g. /?livenessMs=2000&connectGraceMs=1000.
+const timing = Object.fromEntries(
+  [...new URLSearchParams(location.search)]
+    .filter(([k, v]) => TIMING_KEYS.includes(k) && Number(v) >= 0)
+    .map(([k, v]) => [k, Number(v)]),
+);
+const store = createSyncStore({ client: sync, ...model, timing, persist: { key: 'syncwire-demo' } });
+
+async function post(path, body) {
+  const res = await fetch(path, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body ?? {}) });
+  const json = await res.json();
+  if (!res.ok) throw new Error(json.error ?? `HTTP ${res.status}`);
+  return json;
+}
+
+let timelineId = 0;
+const demo = {
+  selected: null,
+  faults: {},
+  timeline: [],
+  now: Date.now(),
+  health: store.health,
+  // Methods read through `this` (Alpine's proxy) so templates re-render when the values change.
+  freshness() {
+    const h = this.health;
+    if (h.mode === 'HEALTHY') return 'live';
+    if (h.staleMs === null) return 'no data yet';
+    return `${((h.staleMs + (this.now - this.healthAt)) / 1000).toFixed(1)} s old`;
+  },
+  healthAt: Date.now(),
+  selectedName() {
+    const chat = Alpine.store('sync').state.contexts.find((c) => c.id === this.selected);
+    return chat ? `· ${chat.name}` : '· pick a chat';
+  },
+  select(id) {
+    Alpine.store('demo').selected = id;
+    model.selected = id;
+    store.resync('chat switched');
+  },
+  async fault(name, value) {
+    const { faults } = await post(`/__faults/${name}`, value === undefined ? {} : typeof value === 'object' ? value : { value });
+    Alpine.store('demo').faults = faults;
+  },
+  toggle(name) {
+    return demo.fault(name, !Alpine.store('demo').faults[name]);
+  },
+  world: (action, body) => post(`/__world/${action}`, body),
+};
+
+Alpine.plugin(syncwirePlugin({ store, client: sync }));
+Alpine.store('demo', demo);
+Alpine.store('console', createEventConsole(logger));
+Alpine.store('harness', createHarness({ store, test, sync, demo: () => Alpine.store('demo') }));
+
+store.subscribe((e) => {
+  const d = Alpine.store('demo');
+  if (e.type === 'mode') {
+    d.timeline.unshift({ id: ++timelineId, at: new Date().toISOString().slice(11, 19), to: e.to, reason: e.reason });
+    d.timeline.splice(30);
   }
 });
-test.connect().catch(() => {});
+// Freshness ticks on its own: staleness grows while nothing arrives.
+setInterval(() => {
+  const d = Alpine.store('demo');
+  d.health = store.health;
+  d.healthAt = d.now = Date.now();
+}, 500);
 
-const sync = createNamespacedClient('/state_sync');
-const store = createSyncStore({ client: sync });
-store.subscribe(() => {
-  const h = store.health;
-  $('mode').textContent = h.mode;
-  $('mode').className = 'badge ' + h.mode;
-  $('epoch').textContent = h.epoch || '?';
-  $('seq').textContent = String(h.lastSeq);
-  const list = $('chats');
-  list.replaceChildren(
-    ...(store.state.contexts || []).map((c) => {
-      const li = document.createElement('li');
-      li.textContent = `${c.name} (${c.log_length} log items)`;
-      return li;
-    }),
-  );
-});
-store.start();
-window.__syncwire = { test, sync, store };
+fetch('/__faults').then((r) => r.json()).then((j) => (Alpine.store('demo').faults = j.faults)).catch(() => {});
+Alpine.start();
+// For the end-to-end tests and the curious: the live objects.
+window.__syncwire = { store, sync, test, model, Alpine };

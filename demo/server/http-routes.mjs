@@ -163,11 +163,25 @@ export function createHttpRoutes({ options, repoRoot, runtime, csrf, world, faul
     }
   }
 
+  /**
+   * Third-party files the demo pages load: the UMD/CDN builds for plain script tags,
+   * and ESM builds for the import map of the module page.
+   * @type {Record<string, string>}
+   */
+  const VENDOR = {
+    '/vendor/socket.io.min.js': 'socket.io-client/dist/socket.io.min.js',
+    '/vendor/socket.io.esm.min.js': 'socket.io-client/dist/socket.io.esm.min.js',
+    '/vendor/idb-keyval.js': 'idb-keyval/dist/index.js',
+    '/vendor/alpine.esm.js': 'alpinejs/dist/module.esm.js',
+    '/vendor/alpine.min.js': 'alpinejs/dist/cdn.min.js',
+  };
+
   /** @param {Req} req @param {Res} res @param {string} path */
   async function serveStatic(req, res, path) {
     const root = /** @type {string} */ (options.staticRoot);
     let file;
-    if (path === '/vendor/socket.io.min.js') file = join(repoRoot, 'node_modules/socket.io-client/dist/socket.io.min.js');
+    const vendor = VENDOR[path];
+    if (vendor) file = join(repoRoot, 'node_modules', vendor);
     else if (path.startsWith('/dist/')) file = safeJoin(join(repoRoot, 'dist'), path.slice('/dist'.length));
     else file = safeJoin(root, path);
     if (!file) return sendJson(res, 404, { ok: false, error: 'Not found' });

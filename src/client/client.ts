@@ -1,5 +1,6 @@
 import { backoffDelay, createTimerGroup, systemClock, type Clock } from '../clock';
-import { SyncwireError, fail, messageOf } from '../errors';
+import { SyncwireError, fail, invalid, messageOf } from '../errors';
+import { fire, listen } from '../listeners';
 import { createLogger, type Logger, type LoggerOptions } from '../logger';
 import {
   assertEventName,
@@ -108,29 +109,12 @@ export interface NamespacedClient {
   readonly disposed: boolean;
 }
 
-interface Waiter {
-  promise: Promise<void>;
-  resolve(): void;
-  reject(e: SyncwireError): void;
-}
-
 const noop = () => {};
-
-/** @internal runs listeners; one that throws must not stop the others. */
-function fire<A>(set: Set<(a: A) => void>, arg: A, report: (e: unknown) => void): void {
-  [...set].forEach((fn) => {
-    try {
-      fn(arg);
-    } catch (e) {
-      report(e);
-    }
-  });
-}
 
 function positive(value: unknown, field: string, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !(value > 0) || value > 2 ** 31 - 1) {
-    throw fail('VALIDATION_ERROR', `${field} expects a finite number > 0, but got ${typeof value === 'number' ? value : kindOf(value)}`, { details: { field } });
+    throw invalid(field, `${field} expects a finite number > 0, but got ${typeof value === 'number' ? value : kindOf(value)}`);
   }
   return value;
 }
@@ -147,14 +131,12 @@ function positive(value: unknown, field: string, fallback: number): number {
  * ```
  */
 export function createNamespacedClient(namespace: string, options: ClientOptions = {}): NamespacedClient {
-  if (typeof namespace !== 'string' || !namespace.trim()) {
-    throw fail('VALIDATION_ERROR', 'namespace expects a non-empty string', { details: { field: 'namespace' } });
-  }
+  if (typeof namespace !== 'string' || !namespace.trim()) throw invalid('namespace', 'namespace expects a non-empty string');
   const given: unknown = options;
-  if (!isPlainObject(given)) throw fail('VALIDATION_ERROR', 'options expects a plain object', { details: { field: 'options' } });
-  const ns = namespace.trim().startsWith('/') ? namespace.trim() : '/' + namespace.trim();
+  if (!isPlainObject(given)) throw invalid('options', 'options expects a plain object');
+  const ns = namespace.trim().replace(/^\/?/, '/');
   const url = options.url ?? (typeof location !== 'undefined' ? location.origin : '');
-  if (typeof url !== 'string' || !url) throw fail('VALIDATION_ERROR', 'url is required outside a browser page', { details: { field: 'url' } });
+  if (typeof url !== 'string' || !url) throw invalid('url', 'url is required outside a browser page');
   const requestTimeoutMs = positive(options.requestTimeoutMs, 'requestTimeoutMs', 30000);
   const connectTimeoutMs = positive(options.connectTimeoutMs, 'connectTimeoutMs', 20000);
   const authTimeoutMs = positive(options.authTimeoutMs, 'authTimeoutMs', 5000);
@@ -174,10 +156,12 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
   const disconnectHooks = new Set<(r: string) => void>();
   const errorHooks = new Set<(e: SyncwireError) => void>();
   const inflight = new Set<(e: SyncwireError) => void>();
+  const disposeHooks = new Set<() => void>();
 
   let socket: SocketLike | undefined;
-  let waiter: Waiter | undefined;
-  let cancelWaitTimer = noop;
+  // The pending connect() promise shared by every caller, and how to settle it.
+  let waiting: Promise<void> | undefined;
+  let settleWaiting: (err?: SyncwireError) => void = noop;
   let cancelRetry: (() => void) | undefined;
   let retryAttempt = 0;
   let refreshAuth = false;
@@ -190,22 +174,18 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
   let restartRuntimeId: string | undefined;
   let runtimeId: string | undefined;
 
+  const disposedError = () => fail('DISPOSED', 'client was disposed');
+
   const reportError = (e: unknown) => {
     const err = e instanceof SyncwireError ? e : fail('HANDLER_ERROR', messageOf(e), { cause: e });
     log('connect', 'error', { code: err.code, message: err.message });
-    if (errorHooks.size === 0) return;
     // Listeners that throw here are swallowed: reporting an error must never loop.
     fire(errorHooks, err, noop);
   };
 
-  const settleWaiter = (err?: SyncwireError) => {
-    const w = waiter;
-    waiter = undefined;
-    cancelWaitTimer();
-    if (w) {
-      if (err) w.reject(err);
-      else w.resolve();
-    }
+  const stopRetry = () => {
+    cancelRetry?.();
+    cancelRetry = undefined;
   };
 
   const runAuth = (refresh: boolean) =>
@@ -226,18 +206,15 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
       cancel();
       cb(payload);
     };
-    const cancel = timers.set(() => {
-      reportError(fail('CONNECT_ERROR', `auth took longer than ${authTimeoutMs} ms`));
+    // Going on without credentials lets a server that needs none accept us, and one
+    // that does reject us, which schedules a retry with fresh credentials.
+    const withoutCredentials = (err: SyncwireError) => {
+      reportError(err);
       finish({});
-    }, authTimeoutMs);
-    runAuth(refresh).then(
-      (payload) => finish(payload),
-      (e: unknown) => {
-        // Going on without credentials lets a server that needs none accept us, and one
-        // that does reject us, which schedules a retry with fresh credentials.
-        reportError(e instanceof SyncwireError ? e : fail('CONNECT_ERROR', `auth failed: ${messageOf(e)}`, { cause: e }));
-        finish({});
-      },
+    };
+    const cancel = timers.set(() => withoutCredentials(fail('CONNECT_ERROR', `auth took longer than ${authTimeoutMs} ms`)), authTimeoutMs);
+    runAuth(refresh).then(finish, (e: unknown) =>
+      withoutCredentials(e instanceof SyncwireError ? e : fail('CONNECT_ERROR', `auth failed: ${messageOf(e)}`, { cause: e })),
     );
   };
 
@@ -248,8 +225,9 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
     try {
       env = validateServerEnvelope(args[0]);
     } catch (e) {
-      reportError(fail('INVALID_ENVELOPE', `'${event}': ${messageOf(e)}`, { cause: e, details: (e as SyncwireError).details }));
-      ack?.({ correlationId: null, results: [{ ok: false, error: { code: 'INVALID_ENVELOPE', error: messageOf(e) } }] });
+      const error = messageOf(e);
+      reportError(fail('INVALID_ENVELOPE', `'${event}': ${error}`, { cause: e, details: (e as SyncwireError).details }));
+      ack?.({ correlationId: null, results: [{ ok: false, error: { code: 'INVALID_ENVELOPE', error } }] });
       return;
     }
     log('push', event, { correlationId: env.correlationId, handlerId: env.handlerId });
@@ -290,105 +268,121 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
     socket.on(event, d);
   };
 
-  const onRestartEvent: SocketListener = (raw) => {
-    if (isPlainObject(raw) && isPlainObject(raw.data) && typeof raw.data.runtimeId === 'string') restartRuntimeId = raw.data.runtimeId;
-  };
-
-  const onConnectEvent: SocketListener = () => {
-    cancelRetry?.();
-    cancelRetry = undefined;
-    retryAttempt = 0;
-    // server_restart arrives before `connect`, so its runtime id is the freshest we have.
-    const id = restartRuntimeId ?? authRuntimeId;
-    restartRuntimeId = undefined;
-    const info: ConnectInfo = { firstConnect: !everConnected, runtimeChanged: !!(id && runtimeId && id !== runtimeId) };
-    if (id) info.runtimeId = runtimeId = id;
-    everConnected = true;
-    log('connect', 'connected', { namespace: ns, ...info });
-    settleWaiter();
-    fire(connectHooks, info, reportError);
-  };
-
   const scheduleRetry = () => {
     if (cancelRetry || manual || disposed || terminal) return;
     const delay = backoffDelay(retryAttempt++, retryBase, retryMax, random, 50);
     log('connect', 'retry scheduled', { delay });
     cancelRetry = timers.set(() => {
       cancelRetry = undefined;
-      if (!manual && !disposed && socket && !socket.connected && !socket.active) socket.connect();
+      if (!manual && !disposed) open();
     }, delay);
   };
 
-  const onConnectError: SocketListener = (raw) => {
-    const e = raw instanceof Error ? raw : new Error(String(raw));
-    const data = (e as { data?: unknown }).data;
-    const unknownNs = e.message === 'UNKNOWN_NAMESPACE' || (isPlainObject(data) && data.code === 'UNKNOWN_NAMESPACE');
-    const rejected = !socket?.active;
-    const err = unknownNs
-      ? fail('UNKNOWN_NAMESPACE', `the server does not know namespace ${ns}`, { cause: e, details: data ?? { code: 'UNKNOWN_NAMESPACE', namespace: ns } })
-      : fail('CONNECT_ERROR', `connect to ${ns} failed: ${e.message}`, { cause: e, details: { reason: e.message, rejected, data } });
-    if (unknownNs) terminal = err;
-    settleWaiter(err);
-    reportError(err);
-    if (!unknownNs && rejected) {
-      // A namespace-level rejection (e.g. a CSRF token from before a restart): Socket.IO
-      // will not retry it, so we do, with fresh credentials. Transport failures are left
-      // to Socket.IO's own Manager, so two loops never drive one socket.
-      refreshAuth = true;
-      scheduleRetry();
-    }
+  // The default auth also sets the csrf_token_<runtime id> cookie, which the server checks on
+  // the Engine.IO handshake, before Socket.IO ever asks for auth. So the token is fetched
+  // before the socket opens, as Agent Zero's page does; the auth callback then reuses it.
+  let opening = false;
+  const open = () => {
+    const s = socket;
+    if (!s || opening || s.active || s.connected) return;
+    if (options.auth !== undefined) return void s.connect();
+    opening = true;
+    const refresh = refreshAuth;
+    refreshAuth = false;
+    void runAuth(refresh)
+      .catch(noop) // the callback tries again and reports
+      .then(() => {
+        opening = false;
+        if (!manual && !disposed && !s.active && !s.connected) s.connect();
+      });
   };
 
-  const onDisconnectEvent: SocketListener = (reason) => {
-    const why = String(reason);
-    log('connect', 'disconnected', { reason: why });
-    const err = fail('DISCONNECTED', `connection to ${ns} closed (${why})`, { details: { reason: why } });
-    [...inflight].forEach((reject) => reject(err));
-    fire(disconnectHooks, why, reportError);
-    // The server closed this namespace on purpose; Socket.IO will not come back by itself.
-    if (why === 'io server disconnect') {
-      refreshAuth = true;
-      scheduleRetry();
-    }
+  // Attached before the socket opens, so an event the server sends inside its
+  // connect handler (server_restart) is never lost.
+  const socketHandlers: Record<string, SocketListener> = {
+    server_restart(raw) {
+      if (isPlainObject(raw) && isPlainObject(raw.data) && typeof raw.data.runtimeId === 'string') restartRuntimeId = raw.data.runtimeId;
+    },
+
+    connect() {
+      stopRetry();
+      retryAttempt = 0;
+      // server_restart arrives before `connect`, so its runtime id is the freshest we have.
+      const id = restartRuntimeId ?? authRuntimeId;
+      restartRuntimeId = undefined;
+      const info: ConnectInfo = { firstConnect: !everConnected, runtimeChanged: !!(id && runtimeId && id !== runtimeId) };
+      if (id) info.runtimeId = runtimeId = id;
+      everConnected = true;
+      log('connect', 'connected', { namespace: ns, ...info });
+      settleWaiting();
+      fire(connectHooks, info, reportError);
+    },
+
+    connect_error(raw) {
+      const e = raw instanceof Error ? raw : new Error(String(raw));
+      const data = (e as { data?: unknown }).data;
+      const unknownNs = e.message === 'UNKNOWN_NAMESPACE' || (isPlainObject(data) && data.code === 'UNKNOWN_NAMESPACE');
+      const rejected = !socket?.active;
+      const err = unknownNs
+        ? fail('UNKNOWN_NAMESPACE', `the server does not know namespace ${ns}`, { cause: e, details: data ?? { code: 'UNKNOWN_NAMESPACE', namespace: ns } })
+        : fail('CONNECT_ERROR', `connect to ${ns} failed: ${e.message}`, { cause: e, details: { reason: e.message, rejected, data } });
+      if (unknownNs) terminal = err;
+      settleWaiting(err);
+      reportError(err);
+      if (!unknownNs && rejected) {
+        // A namespace-level rejection (e.g. a CSRF token from before a restart): Socket.IO
+        // will not retry it, so we do, with fresh credentials. Transport failures are left
+        // to Socket.IO's own Manager, so two loops never drive one socket.
+        refreshAuth = true;
+        scheduleRetry();
+      }
+    },
+
+    disconnect(reason) {
+      const why = String(reason);
+      log('connect', 'disconnected', { reason: why });
+      const err = fail('DISCONNECTED', `connection to ${ns} closed (${why})`, { details: { reason: why } });
+      [...inflight].forEach((reject) => reject(err));
+      fire(disconnectHooks, why, reportError);
+      // The server closed this namespace on purpose; Socket.IO will not come back by itself.
+      if (why === 'io server disconnect') {
+        refreshAuth = true;
+        scheduleRetry();
+      }
+    },
   };
 
   const ensureSocket = (): SocketLike => {
     if (socket) return socket;
     const s = (options.socketFactory ?? defaultSocketFactory)({ url, namespace: ns, auth: authCallback, options: options.socketOptions ?? {} });
     socket = s;
-    // Everything is attached before the socket opens, so an event the server sends
-    // inside its connect handler (server_restart) reaches early subscribers.
-    s.on('server_restart', onRestartEvent);
-    s.on('connect', onConnectEvent);
-    s.on('connect_error', onConnectError);
-    s.on('disconnect', onDisconnectEvent);
+    Object.entries(socketHandlers).forEach(([event, fn]) => s.on(event, fn));
     subs.forEach((_, event) => attach(event));
     return s;
   };
 
   const connect = (): Promise<void> => {
-    if (disposed) return Promise.reject(fail('DISPOSED', 'client was disposed'));
+    if (disposed) return Promise.reject(disposedError());
     if (terminal) return Promise.reject(terminal);
     manual = false;
     const s = ensureSocket();
     if (s.connected) return Promise.resolve();
-    if (!waiter) {
-      let resolve = noop;
-      let reject: (e: SyncwireError) => void = noop;
-      const promise = new Promise<void>((res, rej) => {
-        resolve = res;
-        reject = rej;
-      });
-      waiter = { promise, resolve, reject };
-      cancelWaitTimer = timers.set(
-        () => settleWaiter(fail('CONNECT_ERROR', `no answer from ${ns} within ${connectTimeoutMs} ms`, { details: { reason: 'timeout' } })),
+    const w = (waiting ??= new Promise<void>((resolve, reject) => {
+      const cancel = timers.set(
+        () => settleWaiting(fail('CONNECT_ERROR', `no answer from ${ns} within ${connectTimeoutMs} ms`, { details: { reason: 'timeout' } })),
         connectTimeoutMs,
       );
-    }
-    const w = waiter;
+      settleWaiting = (err) => {
+        waiting = undefined;
+        settleWaiting = noop;
+        cancel();
+        if (err) reject(err);
+        else resolve();
+      };
+    }));
     // While a rejection retry is pending, let the backoff run; otherwise (re)start.
-    if (!s.active && !cancelRetry) s.connect();
-    return w.promise;
+    if (!cancelRetry) open();
+    return w;
   };
 
   const whenConnected = (): Promise<SocketLike> =>
@@ -402,6 +396,7 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
               : fail('NOT_CONNECTED', `not connected to ${ns}: ${e.message}`, { cause: e, details: { code: e.code } });
           },
         );
+  const notConnected = () => fail('NOT_CONNECTED', `not connected to ${ns}`);
 
   const client: NamespacedClient = {
     namespace: ns,
@@ -423,7 +418,7 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
       assertEventName(event);
       const payload = buildPayload(data, opts.correlationId ?? createCorrelationId('emit'), maxPayloadBytes, clock.now());
       const s = await whenConnected();
-      if (!s.connected) throw fail('NOT_CONNECTED', `not connected to ${ns}`);
+      if (!s.connected) throw notConnected();
       log('request', 'emit', { event, correlationId: payload.correlationId });
       s.emit(event, payload);
     },
@@ -433,43 +428,36 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
         assertEventName(event);
         const timeoutMs = positive(opts.timeoutMs, 'timeoutMs', requestTimeoutMs);
         const payload = buildPayload(data, opts.correlationId ?? createCorrelationId('request'), maxPayloadBytes, clock.now());
-        const id = payload.correlationId;
+        const correlationId = payload.correlationId;
+        const signal = opts.signal;
         let settled = false;
-        let finish = (err?: SyncwireError, value?: RequestResponse<T>) => {
+        const finish = (err?: SyncwireError, value?: RequestResponse<T>) => {
           if (settled) return;
           settled = true;
           cancelTimeout();
           inflight.delete(onDrop);
+          signal?.removeEventListener('abort', onAbort);
           if (err) reject(err);
           else resolve(value as RequestResponse<T>);
         };
-        const onDrop = (e: SyncwireError) => finish(fail('DISCONNECTED', `request '${event}' lost: ${e.message}`, { details: { correlationId: id } }));
+        const end = (code: SyncwireError['code'], what: string, details: object = {}) =>
+          finish(fail(code, `request '${event}' ${what}`, { details: { correlationId, ...details } }));
+        const onDrop = (e: SyncwireError) => end('DISCONNECTED', `lost: ${e.message}`);
+        const onAbort = () => end('ABORTED', 'was aborted');
         // The deadline counts from the call, so waiting for a connection is part of it.
-        const cancelTimeout = timers.set(
-          () => finish(fail('TIMEOUT', `request '${event}' got no answer within ${timeoutMs} ms`, { details: { correlationId: id, timeoutMs } })),
-          timeoutMs,
-        );
-        const signal = opts.signal;
-        if (signal) {
-          const onAbort = () => finish(fail('ABORTED', `request '${event}' was aborted`, { details: { correlationId: id } }));
-          if (signal.aborted) return onAbort();
-          signal.addEventListener('abort', onAbort, { once: true });
-          const done = finish;
-          finish = (err, value) => {
-            signal.removeEventListener('abort', onAbort);
-            done(err, value);
-          };
-        }
+        const cancelTimeout = timers.set(() => end('TIMEOUT', `got no answer within ${timeoutMs} ms`, { timeoutMs }), timeoutMs);
+        if (signal?.aborted) return onAbort();
+        signal?.addEventListener('abort', onAbort, { once: true });
         whenConnected().then((s) => {
           if (settled) return;
-          if (!s.connected) return finish(fail('NOT_CONNECTED', `not connected to ${ns}`));
+          if (!s.connected) return finish(notConnected());
           inflight.add(onDrop);
-          log('request', 'request', { event, correlationId: id, timeoutMs });
+          log('request', 'request', { event, correlationId, timeoutMs });
           s.emit(event, payload, (res: unknown) => {
             if (settled) return;
             try {
-              const ack = validateAck(res, id) as RequestResponse<T>;
-              log('request', 'ack', { event, correlationId: id, results: ack.results.length });
+              const ack = validateAck(res, correlationId) as RequestResponse<T>;
+              log('request', 'ack', { event, correlationId, results: ack.results.length });
               finish(undefined, ack);
             } catch (e) {
               finish(e as SyncwireError);
@@ -481,8 +469,8 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
 
     on<T extends object>(event: string, callback: EventCallback<T>) {
       assertEventName(event);
-      if (typeof callback !== 'function') throw fail('VALIDATION_ERROR', 'callback expects a function', { details: { field: 'callback' } });
-      if (disposed) throw fail('DISPOSED', 'client was disposed');
+      if (typeof callback !== 'function') throw invalid('callback', 'callback expects a function');
+      if (disposed) throw disposedError();
       let set = subs.get(event);
       if (!set) subs.set(event, (set = new Set()));
       set.add(callback as EventCallback<object>);
@@ -492,10 +480,8 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
     },
 
     off<T extends object>(event: string, callback: EventCallback<T>) {
-      if (typeof callback !== 'function') {
-        // Removing every callback of a shared client is how the anchor's harness broke live updates.
-        throw fail('VALIDATION_ERROR', 'off() needs the callback to remove', { details: { field: 'callback' } });
-      }
+      // Removing every callback of a shared client is how the anchor's harness broke live updates.
+      if (typeof callback !== 'function') throw invalid('callback', 'off() needs the callback to remove');
       const set = subs.get(event);
       if (!set?.delete(callback as EventCallback<object>) || set.size) return;
       subs.delete(event);
@@ -504,9 +490,9 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
       if (d) socket?.off(event, d);
     },
 
-    onConnect: (fn) => (connectHooks.add(fn), () => void connectHooks.delete(fn)),
-    onDisconnect: (fn) => (disconnectHooks.add(fn), () => void disconnectHooks.delete(fn)),
-    onError: (fn) => (errorHooks.add(fn), () => void errorHooks.delete(fn)),
+    onConnect: listen(connectHooks),
+    onDisconnect: listen(disconnectHooks),
+    onError: listen(errorHooks),
     reportError,
     refreshAuth: () => runAuth(true).then(noop),
     isConnected: () => !!socket?.connected,
@@ -514,8 +500,7 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
     reconnect(opts = {}) {
       if (opts.refreshAuth) refreshAuth = true;
       if (socket) {
-        cancelRetry?.();
-        cancelRetry = undefined;
+        stopRetry();
         socket.disconnect();
       }
       return connect();
@@ -523,9 +508,8 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
 
     disconnect() {
       manual = true;
-      cancelRetry?.();
-      cancelRetry = undefined;
-      settleWaiter(fail('DISCONNECTED', 'disconnect() was called'));
+      stopRetry();
+      settleWaiting(fail('DISCONNECTED', 'disconnect() was called'));
       socket?.disconnect();
     },
 
@@ -534,27 +518,16 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
       client.disconnect();
       disposed = true;
       const s = socket;
-      if (s) {
-        s.off('server_restart', onRestartEvent);
-        s.off('connect', onConnectEvent);
-        s.off('connect_error', onConnectError);
-        s.off('disconnect', onDisconnectEvent);
-        dispatchers.forEach((d, event) => s.off(event, d));
-      }
-      [...inflight].forEach((reject) => reject(fail('DISPOSED', 'client was disposed')));
-      dispatchers.clear();
-      subs.clear();
-      connectHooks.clear();
-      disconnectHooks.clear();
-      errorHooks.clear();
+      if (s) [...Object.entries(socketHandlers), ...dispatchers].forEach(([event, fn]) => s.off(event, fn));
+      [...inflight].forEach((reject) => reject(disposedError()));
+      [dispatchers, subs, connectHooks, disconnectHooks, errorHooks].forEach((c) => c.clear());
       timers.clear();
       auth.cancel?.();
       disposeHooks.forEach((fn) => fn());
       disposeHooks.clear();
     },
   };
-  const disposeHooks = new Set<() => void>();
-  onDispose.set(client, (fn) => disposeHooks.add(fn));
+  onDispose.set(client, listen(disposeHooks));
   return client;
 }
 

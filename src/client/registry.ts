@@ -1,4 +1,4 @@
-import { fail } from '../errors';
+import { invalid } from '../errors';
 import { createNamespacedClient, onDispose, type ClientOptions, type NamespacedClient } from './client';
 
 /** An isolated set of shared clients: one per (url, namespace). */
@@ -22,7 +22,7 @@ export function createClientRegistry(): ClientRegistry {
       const hit = clients.get(key);
       if (hit) {
         if (options && hit.options && !sameOptions(options, hit.options)) {
-          throw fail('VALIDATION_ERROR', `a client for ${key} already exists with other options`, { details: { field: 'options' } });
+          throw invalid('options', `a client for ${key} already exists with other options`);
         }
         return hit.client;
       }
@@ -38,10 +38,8 @@ export function createClientRegistry(): ClientRegistry {
   };
 }
 
-const sameOptions = (a: ClientOptions, b: ClientOptions): boolean => {
-  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
-  return [...keys].every((k) => a[k as keyof ClientOptions] === b[k as keyof ClientOptions]);
-};
+const sameOptions = (a: ClientOptions, b: ClientOptions): boolean =>
+  Object.keys({ ...a, ...b }).every((k) => a[k as keyof ClientOptions] === b[k as keyof ClientOptions]);
 
 let shared: ClientRegistry | undefined;
 

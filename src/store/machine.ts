@@ -99,17 +99,19 @@ export interface MachineState {
   stats: { pushesApplied: number; pushesDropped: number; resyncs: number; polls: number; handshakes: number };
 }
 
+// After a server restart these can mean "stale credentials": one reconnect with fresh ones first.
+const AUTH_LIKE = ['NO_HANDLERS', 'AUTH_REQUIRED', 'CSRF_MISSING', 'CSRF_INVALID', 'CSRF_COOKIE', 'API_KEY_REQUIRED'];
+
 /** Codes that the same request will get again: never retried in a loop. */
 export const DETERMINISTIC = [
-  'INVALID_REQUEST', 'NO_HANDLERS', 'INVALID_EVENT', 'INVALID_FILTER', 'AUTH_REQUIRED', 'FORBIDDEN',
-  'CSRF_MISSING', 'CSRF_INVALID', 'CSRF_COOKIE', 'API_KEY_REQUIRED', 'INVALID_ENVELOPE', 'HARNESS_UNKNOWN_EVENT',
-  'VALIDATION_ERROR', 'PAYLOAD_TOO_LARGE', 'UNKNOWN_NAMESPACE',
+  ...AUTH_LIKE, 'INVALID_REQUEST', 'INVALID_EVENT', 'INVALID_FILTER', 'FORBIDDEN', 'INVALID_ENVELOPE',
+  'HARNESS_UNKNOWN_EVENT', 'VALIDATION_ERROR', 'PAYLOAD_TOO_LARGE', 'UNKNOWN_NAMESPACE',
 ];
-// ...except that after a server restart these can mean "stale credentials": one reconnect with fresh ones first.
-const AUTH_LIKE = ['NO_HANDLERS', 'AUTH_REQUIRED', 'CSRF_MISSING', 'CSRF_INVALID', 'CSRF_COOKIE', 'API_KEY_REQUIRED'];
 
 /** How many pushes may wait for a handshake ack before the oldest are dropped. */
 export const HELD_MAX = 256;
+
+const TIMERS: TimerName[] = ['grace', 'first', 'retry', 'poll', 'live'];
 
 /** The state a new store starts in. */
 export function initialMachineState(): MachineState {
@@ -133,43 +135,56 @@ export function transition(prev: MachineState, ev: MachineEvent, t: Timing, rand
     if (s.mode !== to) fx.push({ type: 'mode', from: s.mode, to, reason });
     s.mode = to;
   };
+  const set = (name: TimerName, ms: number) => fx.push({ type: 'set', name, ms });
+  const clear = (...names: TimerName[]) => names.forEach((name) => fx.push({ type: 'clear', name }));
+  const report = (code: string, message: string) => {
+    s.error = { code, message };
+    fx.push({ type: 'error', code, message });
+  };
   const drop = () => s.stats.pushesDropped++;
+  // Forgets the handshake in flight and the period it was opening.
+  const closePeriod = () => {
+    s.hs = null;
+    s.held = [];
+    s.awaiting = false;
+  };
+  const degraded = () => s.mode === 'DEGRADED';
 
   // Nothing known yet is a full sync too: the page has no cursors to resume from.
   const wantFull = () => s.needFull || (s.epoch === null && !s.hasState);
 
   const handshake = (reason: string) => {
     if (!s.connected) return;
-    s.gen++;
-    s.hs = { gen: s.gen, full: wantFull(), polls: s.pollApplies };
-    s.held = [];
-    s.awaiting = false;
+    const full = wantFull();
+    closePeriod();
+    s.hs = { gen: ++s.gen, full, polls: s.pollApplies };
     s.audit = null;
     s.stats.handshakes++;
     // While degraded, polling goes on until the ack opens the new period.
-    if (s.mode !== 'DEGRADED') setMode('HANDSHAKE_PENDING', reason);
-    fx.push({ type: 'clear', name: 'retry' }, { type: 'clear', name: 'first' }, { type: 'handshake', gen: s.gen, full: s.hs.full });
+    if (!degraded()) setMode('HANDSHAKE_PENDING', reason);
+    clear('retry', 'first');
+    fx.push({ type: 'handshake', gen: s.gen, full });
     if (s.connFirstGen < 0) s.connFirstGen = s.gen;
+  };
+
+  const pollNow = () => {
+    s.pollId++;
+    set('poll', 0);
   };
 
   const resync = (reason: string) => {
     s.needFull = true;
     s.stats.resyncs++;
     if (s.connected) handshake(reason);
-    else if (s.mode === 'DEGRADED') pollSoon(0);
-  };
-
-  const pollSoon = (ms: number) => {
-    s.pollId++;
-    fx.push({ type: 'set', name: 'poll', ms });
+    else if (degraded()) pollNow();
   };
 
   const degrade = (reason: string) => {
-    if (s.mode === 'DEGRADED' || s.mode === 'FAILED') return;
+    if (degraded() || s.mode === 'FAILED') return;
     setMode('DEGRADED', reason);
     s.pollFailures = 0;
-    fx.push({ type: 'clear', name: 'live' });
-    pollSoon(0);
+    clear('live');
+    pollNow();
   };
 
   // Equal jitter: half the capped exponential delay is fixed, half random, so a
@@ -180,36 +195,20 @@ export function transition(prev: MachineState, ev: MachineEvent, t: Timing, rand
   };
 
   const failHandshake = (code: string, message: string) => {
-    s.hs = null;
-    s.held = [];
-    s.awaiting = false;
-    s.error = { code, message };
-    fx.push({ type: 'error', code, message }, { type: 'clear', name: 'first' });
-    if (s.mode === 'DEGRADED') pollSoon(0); // polling paused while the failed period was open
+    closePeriod();
+    report(code, message);
+    clear('first');
+    if (degraded()) pollNow(); // polling paused while the failed period was open
     else degrade(`handshake failed: ${code}`);
-    if (s.connected) fx.push({ type: 'set', name: 'retry', ms: jitter(s.retries, t.backoffBaseMs, t.backoffMaxMs) });
+    if (s.connected) set('retry', jitter(s.retries, t.backoffBaseMs, t.backoffMaxMs));
     s.retries++;
   };
 
-  const terminal = (code: string, message: string) => {
-    s.error = { code, message };
-    s.hs = null;
-    s.held = [];
-    s.awaiting = false;
-    fx.push({ type: 'error', code, message });
-    (['grace', 'first', 'retry', 'poll', 'live'] as const).forEach((name) => fx.push({ type: 'clear', name }));
-    setMode('FAILED', `${code}: ${message}`);
-  };
-
-  const becomeHealthy = () => {
-    s.awaiting = false;
-    s.retries = 0;
-    s.authRetried = false;
-    s.error = null;
-    s.pollId++; // a poll answer still on its way must not overwrite pushed state
-    s.livePushes = s.pushes;
-    fx.push({ type: 'clear', name: 'first' }, { type: 'clear', name: 'poll' }, { type: 'clear', name: 'grace' }, { type: 'set', name: 'live', ms: t.livenessMs });
-    setMode('HEALTHY', 'first snapshot of the period applied');
+  // Ends all work: every timer cleared, nothing in flight.
+  const halt = (mode: SyncMode, reason: string) => {
+    closePeriod();
+    clear(...TIMERS);
+    setMode(mode, reason);
   };
 
   const applyPush = (p: PushIn) => {
@@ -220,51 +219,54 @@ export function transition(prev: MachineState, ev: MachineEvent, t: Timing, rand
     s.stats.pushesApplied++;
     fx.push({ type: 'apply', snapshot: p.snapshot, source: 'push', fromInitial: s.awaiting && s.fullPeriod });
     s.hasState = true;
-    if (s.awaiting) {
-      s.needFull = false;
-      becomeHealthy();
-    }
+    if (!s.awaiting) return;
+    // The period's first snapshot: HEALTHY now.
+    s.needFull = s.awaiting = s.authRetried = false;
+    s.retries = 0;
+    s.error = null;
+    s.pollId++; // a poll answer still on its way must not overwrite pushed state
+    s.livePushes = s.pushes;
+    clear('first', 'poll', 'grace');
+    set('live', t.livenessMs);
+    setMode('HEALTHY', 'first snapshot of the period applied');
   };
 
   switch (ev.type) {
     case 'start': {
       if (s.running) break;
-      Object.assign(s, initialMachineState(), { running: true, connected: prev.connected, hidden: prev.hidden, online: prev.online, gen: prev.gen, pollId: prev.pollId });
+      const { connected, hidden, online, gen, pollId } = prev;
+      Object.assign(s, initialMachineState(), { running: true, connected, hidden, online, gen, pollId });
       if (ev.cache) {
         s.epoch = ev.cache.epoch;
         s.hasState = true;
       }
-      fx.push({ type: 'set', name: 'grace', ms: t.connectGraceMs });
+      set('grace', t.connectGraceMs);
       handshake('started');
       break;
     }
     case 'stop': {
       if (!s.running) break;
-      (['grace', 'first', 'retry', 'poll', 'live'] as const).forEach((name) => fx.push({ type: 'clear', name }));
-      Object.assign(s, { running: false, hs: null, held: [], awaiting: false, audit: null });
+      s.running = false;
+      s.audit = null;
       s.pollId++;
-      setMode('DISCONNECTED', 'stopped');
+      halt('DISCONNECTED', 'stopped');
       break;
     }
-    case 'connected': {
-      s.connected = true;
-      s.connFirstGen = -1;
-      s.retries = 0;
-      // Every connect is a new server-side connection with no projection: handshake again.
-      if (s.running && s.mode !== 'FAILED') handshake('connected');
-      break;
-    }
+    case 'connected':
     case 'disconnected': {
-      s.connected = false;
+      s.connected = ev.type === 'connected';
       s.connFirstGen = -1;
-      if (!s.running) break;
-      s.hs = null;
-      s.held = [];
-      s.awaiting = false;
-      fx.push({ type: 'clear', name: 'first' }, { type: 'clear', name: 'retry' }, { type: 'clear', name: 'live' });
-      if (s.mode === 'HEALTHY' || s.mode === 'HANDSHAKE_PENDING') {
-        setMode('DISCONNECTED', 'connection lost');
-        fx.push({ type: 'set', name: 'grace', ms: t.connectGraceMs });
+      if (s.connected) {
+        s.retries = 0;
+        // Every connect is a new server-side connection with no projection: handshake again.
+        if (s.running && s.mode !== 'FAILED') handshake('connected');
+      } else if (s.running) {
+        closePeriod();
+        clear('first', 'retry', 'live');
+        if (s.mode === 'HEALTHY' || s.mode === 'HANDSHAKE_PENDING') {
+          setMode('DISCONNECTED', 'connection lost');
+          set('grace', t.connectGraceMs);
+        }
       }
       break;
     }
@@ -272,24 +274,24 @@ export function transition(prev: MachineState, ev: MachineEvent, t: Timing, rand
       const hs = s.hs;
       if (!s.running || !hs || hs.gen !== ev.gen) break; // an answer to a superseded handshake
       s.hs = null;
-      if (s.epoch !== null && ev.epoch !== s.epoch && !hs.full) {
-        // We resumed with cursors of another server process: they mean nothing here.
-        s.needFull = true;
-        s.epoch = ev.epoch;
-        s.stats.resyncs++;
-        handshake('runtime epoch changed');
-        break;
+      if (!hs.full) {
+        if (s.epoch !== null && ev.epoch !== s.epoch) {
+          // We resumed with cursors of another server process: they mean nothing here.
+          s.epoch = ev.epoch;
+          resync('runtime epoch changed');
+          break;
+        }
+        if (s.pollApplies !== hs.polls) {
+          // A poll answer landed after this handshake was built: the period's deltas would
+          // start from an older state than the page shows. Ask again from the current one.
+          handshake('state moved on by polling');
+          break;
+        }
       }
-      if (s.pollApplies !== hs.polls && !hs.full) {
-        // A poll answer landed after this handshake was built: the period's deltas would
-        // start from an older state than the page shows. Ask again from the current one.
-        handshake('state moved on by polling');
-        break;
-      }
-      if (s.mode === 'DEGRADED') {
+      if (degraded()) {
         // Polling stops now, and answers already on their way are discarded.
         s.pollId++;
-        fx.push({ type: 'clear', name: 'poll' });
+        clear('poll');
       }
       const held = s.held;
       s.held = [];
@@ -299,20 +301,22 @@ export function transition(prev: MachineState, ev: MachineEvent, t: Timing, rand
       s.fullPeriod = hs.full;
       s.tagged = ev.tagged;
       s.period = hs.gen;
-      fx.push({ type: 'set', name: 'first', ms: t.handshakeTimeoutMs });
+      set('first', t.handshakeTimeoutMs);
       fitting(held, ev, hs.gen !== s.connFirstGen, s.tagged ? hs.gen : null).forEach(applyPush);
       break;
     }
     case 'nack': {
-      if (!s.running || !s.hs || s.hs.gen !== ev.gen) break;
-      if (!DETERMINISTIC.includes(ev.code)) {
-        failHandshake(ev.code, ev.message);
-      } else if (AUTH_LIKE.includes(ev.code) && !s.authRetried) {
+      if (!s.running || s.hs?.gen !== ev.gen) break;
+      if (!DETERMINISTIC.includes(ev.code)) failHandshake(ev.code, ev.message);
+      else if (AUTH_LIKE.includes(ev.code) && !s.authRetried) {
         s.authRetried = true;
         s.hs = null;
-        s.error = { code: ev.code, message: ev.message };
-        fx.push({ type: 'error', code: ev.code, message: ev.message }, { type: 'reconnect' });
-      } else terminal(ev.code, ev.message);
+        report(ev.code, ev.message);
+        fx.push({ type: 'reconnect' });
+      } else {
+        report(ev.code, ev.message);
+        halt('FAILED', `${ev.code}: ${ev.message}`);
+      }
       break;
     }
     case 'push': {
@@ -320,8 +324,7 @@ export function transition(prev: MachineState, ev: MachineEvent, t: Timing, rand
       if (!s.running || s.mode === 'FAILED') break;
       s.pushes++;
       if (s.hs) {
-        s.held.push(p);
-        if (s.held.length > HELD_MAX) {
+        if (s.held.push(p) > HELD_MAX) {
           s.held.shift();
           drop();
         }
@@ -336,72 +339,69 @@ export function transition(prev: MachineState, ev: MachineEvent, t: Timing, rand
         s.error = null;
         s.authRetried = false;
         setMode(s.connected ? 'HANDSHAKE_PENDING' : 'DISCONNECTED', 'resync requested');
-        if (!s.connected) fx.push({ type: 'set', name: 'grace', ms: t.connectGraceMs });
+        if (!s.connected) set('grace', t.connectGraceMs);
       }
       resync(ev.reason);
       break;
     }
     case 'timer': {
       if (!s.running) break;
-      if (ev.name === 'grace') {
+      const name = ev.name;
+      if (name === 'grace') {
         if (!s.connected) degrade(`no connection within ${t.connectGraceMs} ms`);
-      } else if (ev.name === 'first') {
+      } else if (name === 'first') {
         if (s.awaiting) failHandshake('HANDSHAKE_FAILED', 'no snapshot after the handshake ack');
-      } else if (ev.name === 'retry') {
+      } else if (name === 'retry') {
         if (s.connected && !s.hs && s.mode !== 'HEALTHY' && s.mode !== 'FAILED') handshake('retry');
-      } else if (ev.name === 'poll') {
-        if (s.mode !== 'DEGRADED' || s.awaiting) break;
-        if (s.hidden || !s.online) break; // paused; the env event resumes at once
-        s.pollId++;
+      } else if (name === 'poll') {
+        // Paused while hidden or offline; the env event resumes at once.
+        if (!degraded() || s.awaiting || s.hidden || !s.online) break;
         s.pollFull = wantFull();
         s.stats.polls++;
-        fx.push({ type: 'poll', id: s.pollId, full: s.pollFull });
-      } else if (ev.name === 'live' && s.mode === 'HEALTHY') {
+        fx.push({ type: 'poll', id: ++s.pollId, full: s.pollFull });
+      } else if (name === 'live' && s.mode === 'HEALTHY') {
         if (s.pushes !== s.livePushes || s.audit) {
           s.livePushes = s.pushes;
-          fx.push({ type: 'set', name: 'live', ms: t.livenessMs });
+          set('live', t.livenessMs);
         } else {
           // A whole window without a push: ask the server (one cheap poll) whether state moved on.
           s.audit = { id: ++s.pollId, pushes: s.pushes };
-          fx.push({ type: 'audit', id: s.audit.id });
+          fx.push({ type: 'audit', id: s.pollId });
         }
       }
       break;
     }
     case 'polled': {
-      if (!s.running || s.mode !== 'DEGRADED' || ev.id !== s.pollId) break;
+      if (!s.running || !degraded() || ev.id !== s.pollId) break;
       if (ev.ok && ev.snapshot) {
         s.pollFailures = 0;
         fx.push({ type: 'apply', snapshot: ev.snapshot, source: 'poll', fromInitial: s.pollFull });
         s.pollApplies++;
         if (s.pollFull) s.needFull = false;
         s.hasState = true;
-        fx.push({ type: 'set', name: 'poll', ms: t.pollIntervalMs });
+        set('poll', t.pollIntervalMs);
       } else {
-        s.pollFailures++;
-        s.error = { code: ev.code ?? 'POLL_FAILED', message: ev.message ?? 'poll failed' };
-        fx.push(
-          { type: 'error', code: s.error.code, message: s.error.message },
-          { type: 'set', name: 'poll', ms: jitter(s.pollFailures, t.pollIntervalMs, t.pollBackoffMaxMs) },
-        );
+        report(ev.code ?? 'POLL_FAILED', ev.message ?? 'poll failed');
+        set('poll', jitter(++s.pollFailures, t.pollIntervalMs, t.pollBackoffMaxMs));
       }
       break;
     }
     case 'audited': {
-      if (!s.running || !s.audit || s.audit.id !== ev.id) break;
+      if (!s.running || s.audit?.id !== ev.id) break;
       const quiet = s.pushes === s.audit.pushes;
       s.audit = null;
       s.livePushes = s.pushes;
       if (s.mode !== 'HEALTHY') break;
       if (ev.changed && quiet) {
-        s.error = { code: 'TIMEOUT', message: `no push for ${t.livenessMs} ms while the server state moved on` };
-        fx.push({ type: 'error', code: 'TIMEOUT', message: s.error.message });
+        report('TIMEOUT', `no push for ${t.livenessMs} ms while the server state moved on`);
         handshake('push channel silent');
-      } else fx.push({ type: 'set', name: 'live', ms: t.livenessMs });
+      } else set('live', t.livenessMs);
       break;
     }
     case 'fatal': {
-      if (s.running) terminal(ev.code, ev.message);
+      if (!s.running) break;
+      report(ev.code, ev.message);
+      halt('FAILED', `${ev.code}: ${ev.message}`);
       break;
     }
     case 'env': {
@@ -409,9 +409,9 @@ export function transition(prev: MachineState, ev: MachineEvent, t: Timing, rand
       const cameOnline = ev.online && !s.online;
       s.hidden = ev.hidden;
       s.online = ev.online;
-      if (s.running && s.mode === 'DEGRADED' && !s.hidden && s.online && (wasPaused || cameOnline)) {
+      if (s.running && degraded() && !s.hidden && s.online && (wasPaused || cameOnline)) {
         s.pollFailures = 0;
-        pollSoon(0); // visible again or back online: poll at once
+        pollNow(); // visible again or back online: poll at once
       }
       break;
     }

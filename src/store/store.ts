@@ -1,8 +1,9 @@
 import type { NamespacedClient } from '../client/client';
-import { SyncwireError, fail, messageOf } from '../errors';
+import { SyncwireError, fail, invalid, messageOf } from '../errors';
+import { fire, listen } from '../listeners';
 import { createCorrelationId, isPlainObject, kindOf, type RequestResult, type ServerEnvelope } from '../protocol';
-import { browserEnvironment, type EnvironmentSource } from './env';
-import { initialMachineState, transition, type Effect, type MachineEvent, type SyncMode, type TimerName, type Timing } from './machine';
+import { browserEnvironment, type EnvironmentSource, type EnvironmentState } from './env';
+import { initialMachineState, transition, type Effect, type MachineEvent, type SyncMode, type Timing } from './machine';
 import { idbStorage, readRecord, type PersistOptions, type PersistStorage, type PersistedRecord } from './persist';
 import { deepEqual } from './equal';
 
@@ -112,13 +113,14 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
   options: SyncStoreOptions<S, P>,
 ): SyncStore<S> {
   const opts: unknown = options;
-  if (!isPlainObject(opts) || !opts.client) throw fail('VALIDATION_ERROR', 'createSyncStore needs { client }', { details: { field: 'client' } });
+  if (!isPlainObject(opts) || !opts.client) throw invalid('client', 'createSyncStore needs { client }');
   const client = options.client;
+  const persistOpts = options.persist || undefined;
   const clock = client.clock;
   const timing: Timing = { ...DEFAULT_TIMING };
   Object.entries(options.timing ?? {}).forEach(([k, v]) => {
     if (!(k in DEFAULT_TIMING) || typeof v !== 'number' || !(v >= 0) || v > 2 ** 31 - 1) {
-      throw fail('VALIDATION_ERROR', `timing.${k} expects a known key with a finite number >= 0, but got ${kindOf(v)}`, { details: { field: `timing.${k}` } });
+      throw invalid(`timing.${k}`, `timing.${k} expects a known key with a finite number >= 0, but got ${kindOf(v)}`);
     }
     timing[k as keyof Timing] = v;
   });
@@ -130,7 +132,6 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
   const env = options.environment ?? browserEnvironment;
   const random = options.random ?? Math.random;
   const pollUrl = new URL(options.pollUrl ?? '/poll', client.url).href;
-  const persistOpts = options.persist || undefined;
   const persistKey = persistOpts?.key ?? 'syncwire:state';
   const persistVersion = persistOpts?.version ?? 1;
   let storage: PersistStorage | undefined;
@@ -145,37 +146,31 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
   let invalidPushes = 0;
   let reduceFailures = 0;
   let lastError: SyncHealth['lastError'] = null;
-  const listeners = new Set<(e: SyncStoreEvent<S>) => void>();
-  const timers = new Map<TimerName | 'notify' | 'save', unknown>();
-  let cleanups: (() => void)[] = [];
-  // Everything in flight (handshake requests, polls) with its own cleanup, so stop() can end it synchronously.
-  let inflight = new Set<() => void>();
-  let saveQueued = false;
   let storageBroken = false;
   let runId = 0;
+  const listeners = new Set<(e: SyncStoreEvent<S>) => void>();
+  // Machine timers plus the notify and save timers, each at most once.
+  const timers = new Map<string, unknown>();
+  // Subscriptions and work in flight (handshakes, polls), each with its own cleanup, so stop() ends them synchronously.
+  const cleanups = new Set<() => void>();
 
   const report = (code: string, message: string, cause?: unknown) => {
     lastError = { code, message };
     client.reportError(cause instanceof SyncwireError ? cause : fail(code as SyncwireError['code'], message, { cause }));
   };
 
-  const emit = (e: SyncStoreEvent<S>) =>
-    [...listeners].forEach((fn) => {
-      try {
-        fn(e);
-      } catch (err) {
-        client.reportError(err);
-      }
-    });
+  const emit = (e: SyncStoreEvent<S>) => fire(listeners, e, (err) => client.reportError(err));
 
-  const setTimer = (name: TimerName | 'notify' | 'save', ms: number, fn: () => void) => {
-    clearTimer(name);
-    timers.set(name, clock.setTimeout(() => (timers.delete(name), fn()), ms));
-  };
-  const clearTimer = (name: TimerName | 'notify' | 'save') => {
+  const clearTimer = (name: string) => {
     if (timers.has(name)) clock.clearTimeout(timers.get(name));
     timers.delete(name);
   };
+  const setTimer = (name: string, ms: number, fn: () => void) => {
+    clearTimer(name);
+    timers.set(name, clock.setTimeout(() => (timers.delete(name), fn()), ms));
+  };
+
+  const track = listen(cleanups);
 
   // Events raised while effects run are queued, so every transition sees a settled state.
   const queue: MachineEvent[] = [];
@@ -213,7 +208,7 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
         report(e.code, e.message);
         break;
       case 'reconnect':
-        client.reconnect({ refreshAuth: true }).catch(() => {});
+        client.reconnect({ refreshAuth: true }).catch(noop);
         break;
       case 'handshake':
         handshake(e.gen, e.full);
@@ -222,14 +217,14 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
         apply(e.snapshot, e.source, e.fromInitial);
         break;
       case 'poll':
-        void fetchSnapshot(payload(e.full ? initialState : state)).then(
+        fetchSnapshot(payload(e.full ? initialState : state)).then(
           (snapshot) => dispatch({ type: 'polled', id: e.id, ok: true, snapshot }),
           (err: unknown) => dispatch({ type: 'polled', id: e.id, ok: false, code: codeOf(err, 'POLL_FAILED'), message: messageOf(err) }),
         );
         break;
       case 'audit': {
         const before = state;
-        void fetchSnapshot(payload(state)).then(
+        fetchSnapshot(payload(state)).then(
           (snapshot) => dispatch({ type: 'audited', id: e.id, changed: hasChanged(before, snapshot) }),
           () => dispatch({ type: 'audited', id: e.id, changed: null }),
         );
@@ -241,33 +236,32 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
   const handshake = (gen: number, full: boolean) => {
     const ctl = new AbortController();
     const untrack = track(() => ctl.abort());
+    const nack = (code: string, message: string) => dispatch({ type: 'nack', gen, code, message });
     let data: P;
     try {
       data = payload(full ? initialState : state);
     } catch (err) {
-      return dispatch({ type: 'nack', gen, code: 'VALIDATION_ERROR', message: `payload() threw: ${messageOf(err)}` });
+      return nack('VALIDATION_ERROR', `payload() threw: ${messageOf(err)}`);
     }
     client.request('state_request', data, { timeoutMs: timing.handshakeTimeoutMs, correlationId: tagPrefix + gen, signal: ctl.signal }).then(
       (res) => {
         untrack();
         const item = pickResult(res.results);
-        const d = isPlainObject(item?.data) ? item.data : undefined;
-        if (item?.ok && d && typeof d.runtime_epoch === 'string' && Number.isInteger(d.seq_base) && (d.seq_base as number) >= 0) {
-          dispatch({ type: 'ack', gen, epoch: d.runtime_epoch, seqBase: d.seq_base as number, tagged: d.push_correlation === true });
-        } else {
-          // An ok:true item carrying { code, message } is Agent Zero's wrapped INVALID_REQUEST (anchor §4.2-B).
-          const err = item?.error ?? (d && typeof d.code === 'string' ? { code: d.code, error: typeof d.message === 'string' ? d.message : d.code } : undefined);
-          dispatch({
-            type: 'nack',
-            gen,
-            code: err?.code ?? (item ? 'INVALID_ENVELOPE' : 'HANDSHAKE_FAILED'),
-            message: err?.error ?? (item ? 'state_request ack lacks runtime_epoch/seq_base' : 'state_request ack has no results'),
-          });
+        const d = isPlainObject(item?.data) ? item.data : {};
+        const seqBase = d.seq_base;
+        if (item?.ok && typeof d.runtime_epoch === 'string' && Number.isInteger(seqBase) && (seqBase as number) >= 0) {
+          return dispatch({ type: 'ack', gen, epoch: d.runtime_epoch, seqBase: seqBase as number, tagged: d.push_correlation === true });
         }
+        // An ok:true item carrying { code, message } is Agent Zero's wrapped INVALID_REQUEST (anchor §4.2-B).
+        const err = item?.error ?? (typeof d.code === 'string' ? { code: d.code, error: typeof d.message === 'string' ? d.message : d.code } : undefined);
+        nack(
+          err?.code ?? (item ? 'INVALID_ENVELOPE' : 'HANDSHAKE_FAILED'),
+          err?.error ?? `state_request ack ${item ? 'lacks runtime_epoch/seq_base' : 'has no results'}`,
+        );
       },
       (err: unknown) => {
         untrack();
-        dispatch({ type: 'nack', gen, code: codeOf(err, 'HANDSHAKE_FAILED'), message: messageOf(err) });
+        nack(codeOf(err, 'HANDSHAKE_FAILED'), messageOf(err));
       },
     );
   };
@@ -283,38 +277,31 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
     } catch (err) {
       // The state is left as it was. Retry from scratch once; a reducer that fails on a
       // full snapshot too would loop forever, so that is terminal.
-      reduceFailures++;
       report('REDUCE_ERROR', `reduce threw: ${messageOf(err)}`, err);
-      if (reduceFailures > 1 && fromInitial) dispatch({ type: 'fatal', code: 'REDUCE_ERROR', message: messageOf(err) });
-      else dispatch({ type: 'resync', reason: 'reduce threw' });
-      return;
+      return dispatch(
+        ++reduceFailures > 1 && fromInitial ? { type: 'fatal', code: 'REDUCE_ERROR', message: messageOf(err) } : { type: 'resync', reason: 'reduce threw' },
+      );
     }
     if (!fromInitial || !resyncReason) reduceFailures = 0;
     state = next;
     lastAppliedAt = confirmedAt = clock.now();
     source = from;
     scheduleNotify();
-    scheduleSave();
+    // Saves are throttled: one write per throttleMs at most, with the state of that moment.
+    if (persistOpts && !storageBroken && !timers.has('save')) setTimer('save', persistOpts.throttleMs ?? 1000, save);
     if (resyncReason) dispatch({ type: 'resync', reason: resyncReason });
   };
 
   const scheduleNotify = () => {
     // Timer-based, not requestAnimationFrame: rAF stops in hidden tabs.
-    if (!timers.has('notify')) setTimer('notify', 0, () => emit({ type: 'state', state }));
+    if (!timers.has('notify')) setTimer('notify', 0, notify);
   };
+  const notify = () => emit({ type: 'state', state });
 
-  const scheduleSave = () => {
-    if (!persistOpts || storageBroken || saveQueued) return;
-    saveQueued = true;
-    setTimer('save', persistOpts.throttleMs ?? 1000, save);
-  };
   const save = () => {
-    saveQueued = false;
-    if (!storage) return;
-    const record: PersistedRecord<S> = { format: 1, version: persistVersion, epoch: m.epoch, savedAt: lastAppliedAt ?? clock.now(), state };
-    storage.set(persistKey, record).catch((err: unknown) => {
-      report('STORAGE_ERROR', `saving the state failed: ${messageOf(err)}`, err);
-    });
+    storage
+      ?.set(persistKey, { format: 1, version: persistVersion, epoch: m.epoch, savedAt: lastAppliedAt ?? clock.now(), state } satisfies PersistedRecord<S>)
+      .catch((err: unknown) => report('STORAGE_ERROR', `saving the state failed: ${messageOf(err)}`, err));
   };
 
   const fetchSnapshot = async (body: P): Promise<object> => {
@@ -334,7 +321,7 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
         return f(pollUrl, { method: 'POST', credentials: 'same-origin', headers, body: JSON.stringify(body), signal: ctl.signal });
       };
       // No socket ever connected (WebSockets blocked): get a token before the first poll.
-      if (!client.csrfToken) await client.refreshAuth().catch(() => {});
+      if (!client.csrfToken) await client.refreshAuth().catch(noop);
       let res = await send();
       if (res.status === 403) {
         // A restart rotated the token; fetch a fresh one and try once more.
@@ -342,40 +329,36 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
         res = await send();
       }
       if (!res.ok) throw fail('POLL_FAILED', `POST ${pollUrl} answered HTTP ${res.status}`, { details: { status: res.status } });
-      const body2 = (await res.json()) as unknown;
-      if (!isPlainObject(body2)) throw fail('POLL_FAILED', `poll answer expects a JSON object, but got ${kindOf(body2)}`);
+      const snapshot = (await res.json()) as unknown;
+      if (!isPlainObject(snapshot)) throw fail('POLL_FAILED', `poll answer expects a JSON object, but got ${kindOf(snapshot)}`);
       confirmedAt = clock.now();
-      return body2;
+      return snapshot;
     } finally {
       clock.clearTimeout(timer);
       untrack();
     }
   };
-  const track = (cleanup: () => void) => {
-    inflight.add(cleanup);
-    return () => void inflight.delete(cleanup);
-  };
 
   const onPush = (env: ServerEnvelope) => {
     const d = env.data;
-    const bad =
-      typeof d.runtime_epoch !== 'string' ? 'runtime_epoch' : !Number.isInteger(d.seq) || (d.seq as number) < 0 ? 'seq' : !isPlainObject(d.snapshot) ? 'snapshot' : '';
+    const seq = d.seq as number;
+    const bad = typeof d.runtime_epoch !== 'string' ? 'runtime_epoch' : !Number.isInteger(seq) || seq < 0 ? 'seq' : !isPlainObject(d.snapshot) ? 'snapshot' : '';
     if (bad) {
       invalidPushes++;
-      report('INVALID_ENVELOPE', `state_push field '${bad}' is invalid (${kindOf(d[bad])})`);
-      return;
+      return report('INVALID_ENVELOPE', `state_push field '${bad}' is invalid (${kindOf(d[bad])})`);
     }
     const tag = env.correlationId.startsWith(tagPrefix) ? Number(env.correlationId.slice(tagPrefix.length)) : NaN;
-    dispatch({ type: 'push', push: { epoch: d.runtime_epoch as string, seq: d.seq as number, snapshot: d.snapshot as object, gen: Number.isInteger(tag) ? tag : null } });
+    dispatch({ type: 'push', push: { epoch: d.runtime_epoch as string, seq, snapshot: d.snapshot as object, gen: Number.isInteger(tag) ? tag : null } });
   };
 
   const loadCache = async (id: number): Promise<{ epoch: string | null } | null> => {
     if (!persistOpts) return null;
     try {
       storage ??= persistOpts.storage ?? idbStorage(persistOpts.dbName ?? 'syncwire', persistOpts.storeName ?? 'state');
+      const db = storage;
       const raw = await new Promise<unknown>((resolve, reject) => {
         const t = clock.setTimeout(() => reject(new Error('cache read timed out')), persistOpts.loadTimeoutMs ?? 1000);
-        storage?.get(persistKey).then(resolve, reject).finally(() => clock.clearTimeout(t));
+        db.get(persistKey).then(resolve, reject).finally(() => clock.clearTimeout(t));
       });
       const record = readRecord<S>(raw, persistVersion);
       if (!record || id !== runId) return null;
@@ -400,17 +383,17 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
       return state;
     },
     get health() {
-      const now = clock.now();
+      const { mode, stats } = m;
       return {
-        mode: m.mode,
+        mode,
         connected: m.connected,
         epoch: m.epoch,
         lastSeq: m.lastSeq,
         lastAppliedAt,
         source,
-        staleMs: m.mode === 'HEALTHY' ? 0 : confirmedAt === null ? null : now - confirmedAt,
+        staleMs: mode === 'HEALTHY' ? 0 : confirmedAt === null ? null : clock.now() - confirmedAt,
         lastError,
-        counters: { ...m.stats, pushesDropped: m.stats.pushesDropped + invalidPushes },
+        counters: { ...stats, pushesDropped: stats.pushesDropped + invalidPushes },
       };
     },
 
@@ -420,22 +403,22 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
         return;
       }
       const id = ++runId;
-      const e0 = env.read();
-      dispatch({ type: 'env', hidden: e0.hidden, online: e0.online });
-      cleanups = [
+      const onEnv = (e: EnvironmentState & { leaving?: boolean }) => {
+        if (e.leaving && timers.has('save')) {
+          clearTimer('save');
+          save();
+        }
+        dispatch({ type: 'env', hidden: e.hidden, online: e.online });
+      };
+      onEnv(env.read());
+      [
         client.on('state_push', onPush),
         client.onConnect(() => dispatch({ type: 'connected' })),
         client.onDisconnect(() => dispatch({ type: 'disconnected' })),
-        env.subscribe((e) => {
-          if (e.leaving && saveQueued) {
-            clearTimer('save');
-            save();
-          }
-          dispatch({ type: 'env', hidden: e.hidden, online: e.online });
-        }),
-      ];
+        env.subscribe(onEnv),
+      ].forEach(track);
       if (client.isConnected()) dispatch({ type: 'connected' });
-      else client.connect().catch(() => {}); // failures reach onError; the grace timer degrades
+      else client.connect().catch(noop); // failures reach onError; the grace timer degrades
       const cache = await loadCache(id);
       if (id !== runId) return; // stopped while reading the cache
       dispatch({ type: 'start', cache });
@@ -444,28 +427,22 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
     stop() {
       runId++;
       cleanups.forEach((fn) => fn());
-      cleanups = [];
+      cleanups.clear();
       dispatch({ type: 'stop' });
-      const ending = inflight;
-      inflight = new Set();
-      ending.forEach((cleanup) => cleanup());
-      const hadSave = saveQueued;
+      // Timers end here; a pending save or notification happens now rather than never.
+      const hadSave = timers.has('save');
       const hadNotify = timers.has('notify');
       timers.forEach((h) => clock.clearTimeout(h));
       timers.clear();
-      saveQueued = false;
       if (hadSave) save();
-      if (hadNotify) emit({ type: 'state', state });
+      if (hadNotify) notify();
     },
 
     resync(reason = 'resync() called') {
       dispatch({ type: 'resync', reason });
     },
 
-    subscribe(listener) {
-      listeners.add(listener);
-      return () => void listeners.delete(listener);
-    },
+    subscribe: listen(listeners),
   };
   return store;
 }
@@ -478,3 +455,4 @@ function pickResult(results: RequestResult[]): RequestResult | undefined {
 }
 
 const codeOf = (err: unknown, fallback: string): string => (err instanceof SyncwireError ? err.code : fallback);
+const noop = () => {};

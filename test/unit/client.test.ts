@@ -71,6 +71,34 @@ describe('lazy connection', () => {
   });
 });
 
+describe('default /csrf_token auth', () => {
+  it('fetches the token (and sets its cookie) before the socket opens, and refetches after a rejection', async () => {
+    const clock = createFakeClock();
+    const factory = fakeSocketFactory();
+    const fetched: string[] = [];
+    const fetch = (url: string) => {
+      fetched.push(url);
+      return Promise.resolve(new Response(JSON.stringify({ ok: true, token: `tok-${fetched.length}`, runtime_id: 'rt1' })));
+    };
+    const client = createNamespacedClient('/test', { url: 'http://127.0.0.1:1', clock, random: () => 0.5, socketFactory: factory, fetch });
+    void client.connect().catch(() => {});
+    // The Engine.IO handshake carries the cookies, and it happens before Socket.IO asks for
+    // auth: the socket must not open until the token (and its cookie) exist.
+    expect(factory.last().connectCalls).toBe(0);
+    await flush();
+    expect(fetched).toEqual(['http://127.0.0.1:1/csrf_token']);
+    expect(factory.last().connectCalls).toBe(1);
+    await expect(factory.last().runAuth()).resolves.toEqual({ csrf_token: 'tok-1' }); // reused, not fetched again
+    expect(fetched).toHaveLength(1);
+    factory.last().reject(); // e.g. a restart invalidated the token
+    await clock.advance(10_000);
+    expect(fetched).toHaveLength(2);
+    expect(factory.last().connectCalls).toBe(2);
+    await expect(factory.last().runAuth()).resolves.toEqual({ csrf_token: 'tok-2' });
+    client.dispose();
+  });
+});
+
 describe('connect errors and retries', () => {
   it('retries a server rejection with fresh credentials and backoff', async () => {
     const contexts: { refresh: boolean }[] = [];
