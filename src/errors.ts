@@ -61,5 +61,14 @@ export const fail = (code: SyncwireErrorCode, message: string, options?: { cause
 /** @internal a VALIDATION_ERROR naming the bad field in `details.field`. */
 export const invalid = (field: string, message: string) => fail('VALIDATION_ERROR', message, { details: { field } });
 
-/** @internal message of anything thrown, without trusting its shape. */
-export const messageOf = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+/**
+ * @internal message of anything thrown, without trusting its shape: String()
+ * itself throws for `{ toString: {} }` (valid JSON) or a null-prototype object.
+ */
+export const messageOf = (e: unknown): string => {
+  try {
+    return e instanceof Error ? String(e.message) : String(e);
+  } catch {
+    return Object.prototype.toString.call(e);
+  }
+};

@@ -67,7 +67,8 @@ export const kindOf = (v: unknown): string => (v === null ? 'null' : Array.isArr
 /** @internal throws VALIDATION_ERROR unless `event` is a usable event name. */
 export function assertEventName(event: unknown): asserts event is string {
   if (typeof event !== 'string' || !EVENT_NAME.test(event) || RESERVED.includes(event)) {
-    throw invalid('event', `event name expects lowercase snake_case, not reserved, but got ${JSON.stringify(event)}`);
+    // JSON.stringify only for strings: it throws on BigInt and cyclic values.
+    throw invalid('event', `event name expects lowercase snake_case, not reserved, but got ${typeof event === 'string' ? JSON.stringify(event) : kindOf(event)}`);
   }
 }
 

@@ -2,6 +2,7 @@ import { backoffDelay, createTimerGroup, systemClock, type Clock } from '../cloc
 import { SyncwireError, fail, invalid, messageOf } from '../errors';
 import { fire, listen } from '../listeners';
 import { createLogger, type Logger, type LoggerOptions } from '../logger';
+import { optFn, optObj, optShape } from '../validate';
 import {
   assertEventName,
   buildPayload,
@@ -111,6 +112,26 @@ export interface NamespacedClient {
 
 const noop = () => {};
 
+/** A Logger as given, or one made from LoggerOptions. */
+function loggerFrom(value: ClientOptions['logger']): Logger {
+  if (value !== undefined && typeof (value as Partial<Logger> | null)?.log === 'function') return value as Logger;
+  const opts = optObj(value as LoggerOptions | undefined, 'logger');
+  const enabled: unknown = opts?.enabled;
+  if (enabled !== undefined && typeof enabled !== 'boolean' && !(Array.isArray(enabled) && enabled.every((c) => typeof c === 'string'))) {
+    throw invalid('logger.enabled', 'logger.enabled expects a boolean or a list of categories');
+  }
+  optFn(opts?.sink, 'logger.sink');
+  return createLogger(opts);
+}
+
+/** Call options: a plain object (or nothing), with an AbortSignal-like `signal` if any. */
+function callOptions<T extends RequestOptions>(value: T | undefined): T {
+  if (value === null) throw invalid('options', 'options expects a plain object, but got null');
+  const opts = optObj(value, 'options') ?? ({} as T);
+  if (opts.signal !== undefined) optShape(opts.signal, 'signal', ['addEventListener', 'removeEventListener']);
+  return opts;
+}
+
 function positive(value: unknown, field: string, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !(value > 0) || value > 2 ** 31 - 1) {
@@ -143,9 +164,14 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
   const maxPayloadBytes = positive(options.maxPayloadBytes, 'maxPayloadBytes', 50 * 1024 * 1024);
   const retryBase = positive(options.retry?.baseMs, 'retry.baseMs', 250);
   const retryMax = positive(options.retry?.maxMs, 'retry.maxMs', 10000);
-  const clock = options.clock ?? systemClock;
-  const random = options.random ?? Math.random;
-  const logger = options.logger && 'log' in options.logger ? options.logger : createLogger(options.logger);
+  const clock = optShape(options.clock, 'clock', ['now', 'setTimeout', 'clearTimeout']) ?? systemClock;
+  const random = optFn(options.random, 'random') ?? Math.random;
+  optFn(options.fetch, 'fetch');
+  optFn(options.socketFactory, 'socketFactory');
+  optObj(options.retry, 'retry');
+  optObj(options.socketOptions, 'socketOptions');
+  if (options.auth !== undefined && typeof options.auth !== 'function') optObj(options.auth, 'auth');
+  const logger = loggerFrom(options.logger);
   const timers = createTimerGroup(clock);
   const auth = options.auth !== undefined ? userAuth(options.auth) : csrfTokenAuth(url, options.fetch, timers, authTimeoutMs);
   const log: Logger['log'] = (c, m, d) => logger.log(c, m, d);
@@ -414,7 +440,8 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
     },
     connect,
 
-    async emit(event, data, opts = {}) {
+    async emit(event, data, given) {
+      const opts = callOptions(given);
       assertEventName(event);
       const payload = buildPayload(data, opts.correlationId ?? createCorrelationId('emit'), maxPayloadBytes, clock.now());
       const s = await whenConnected();
@@ -423,8 +450,9 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
       s.emit(event, payload);
     },
 
-    request<T>(event: string, data?: object | null, opts: RequestOptions = {}) {
+    request<T>(event: string, data?: object | null, given?: RequestOptions) {
       return new Promise<RequestResponse<T>>((resolve, reject) => {
+        const opts = callOptions(given);
         assertEventName(event);
         const timeoutMs = positive(opts.timeoutMs, 'timeoutMs', requestTimeoutMs);
         const payload = buildPayload(data, opts.correlationId ?? createCorrelationId('request'), maxPayloadBytes, clock.now());

@@ -1,5 +1,5 @@
-import { SyncwireError, fail } from '../errors';
-import { createCorrelationId, type ServerEnvelope } from '../protocol';
+import { SyncwireError, fail, messageOf } from '../errors';
+import { createCorrelationId, isPlainObject, type ServerEnvelope } from '../protocol';
 import type { NamespacedClient } from './client';
 
 /** One event of a streamed reply. */
@@ -44,9 +44,10 @@ export function requestStream<T extends object = Record<string, unknown>>(
   data: object | null | undefined,
   options: StreamOptions,
 ): AsyncIterableIterator<StreamEvent<T>> {
-  const replyEvents = Array.isArray(options?.replyEvent) ? options.replyEvent : [options?.replyEvent];
-  const correlationId = options.correlationId ?? createCorrelationId('stream');
-  const idleMs = options.idleTimeoutMs ?? 30000;
+  const opts: Partial<StreamOptions> = isPlainObject(options) ? options : {};
+  const replyEvents = Array.isArray(opts.replyEvent) ? opts.replyEvent : [opts.replyEvent];
+  const correlationId = opts.correlationId ?? createCorrelationId('stream');
+  const idleMs = opts.idleTimeoutMs ?? 30000;
   const queue: StreamEvent<T>[] = [];
   let waiting: { resolve(r: IteratorResult<StreamEvent<T>>): void; reject(e: unknown): void } | undefined;
   let error: SyncwireError | undefined;
@@ -106,16 +107,16 @@ export function requestStream<T extends object = Record<string, unknown>>(
 
   try {
     // Subscribed before the request goes out, so a fast first event is not missed.
-    replyEvents.forEach((name) => cleanups.push(client.on<T>(name, onEvent)));
+    replyEvents.forEach((name) => cleanups.push(client.on<T>(name as string, onEvent)));
     cleanups.push(client.onDisconnect((reason) => failWith(fail('DISCONNECTED', `stream '${event}' lost: ${reason}`, { details: { correlationId } }))));
     armIdle();
-    client.request(event, data, { correlationId, timeoutMs: options.timeoutMs }).then((res) => {
+    client.request(event, data, { correlationId, timeoutMs: opts.timeoutMs }).then((res) => {
       const first = res.results[0];
       if (first && !first.ok) failWith(fail('STREAM_ERROR', first.error?.error ?? 'stream request failed', { details: first }));
     }, failWith);
   } catch (e) {
     // A bad event name or a disposed client: the iterator reports it on first next().
-    failWith(e instanceof SyncwireError ? e : fail('VALIDATION_ERROR', String(e)));
+    failWith(e instanceof SyncwireError ? e : fail('VALIDATION_ERROR', messageOf(e)));
   }
 
   const it: AsyncIterableIterator<StreamEvent<T>> = {

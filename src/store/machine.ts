@@ -324,10 +324,10 @@ export function transition(prev: MachineState, ev: MachineEvent, t: Timing, rand
       if (!s.running || s.mode === 'FAILED') break;
       s.pushes++;
       if (s.hs) {
-        if (s.held.push(p) > HELD_MAX) {
-          s.held.shift();
-          drop();
-        }
+        // A new array: `prev` must stay untouched (copying is cheap, and only during a handshake).
+        const full = s.held.length >= HELD_MAX;
+        s.held = [...(full ? s.held.slice(1) : s.held), p];
+        if (full) drop();
       } else if (s.tagged && p.gen !== s.period) drop(); // from an older period
       else if (!s.awaiting && s.mode !== 'HEALTHY') drop(); // degraded: polling owns the state
       else applyPush(p);

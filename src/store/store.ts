@@ -6,6 +6,7 @@ import { browserEnvironment, type EnvironmentSource, type EnvironmentState } fro
 import { initialMachineState, transition, type Effect, type MachineEvent, type SyncMode, type Timing } from './machine';
 import { idbStorage, readRecord, type PersistOptions, type PersistStorage, type PersistedRecord } from './persist';
 import { deepEqual } from './equal';
+import { optFn, optObj, optShape } from '../validate';
 
 /** Passed to `reduce` with each snapshot. */
 export interface ReduceContext {
@@ -113,25 +114,34 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
   options: SyncStoreOptions<S, P>,
 ): SyncStore<S> {
   const opts: unknown = options;
-  if (!isPlainObject(opts) || !opts.client) throw invalid('client', 'createSyncStore needs { client }');
-  const client = options.client;
-  const persistOpts = options.persist || undefined;
+  if (!isPlainObject(opts)) throw invalid('options', 'createSyncStore expects { client, ... }');
+  const client = optShape(options.client, 'client', ['on', 'onConnect', 'onDisconnect', 'request', 'reportError', 'refreshAuth']);
+  if (!client) throw invalid('client', 'createSyncStore needs { client }');
+  const persistOpts = options.persist === false ? undefined : optObj(options.persist, 'persist');
+  if (persistOpts) optShape(persistOpts.storage, 'persist.storage', ['get', 'set']);
   const clock = client.clock;
   const timing: Timing = { ...DEFAULT_TIMING };
-  Object.entries(options.timing ?? {}).forEach(([k, v]) => {
-    if (!(k in DEFAULT_TIMING) || typeof v !== 'number' || !(v >= 0) || v > 2 ** 31 - 1) {
+  Object.entries(optObj(options.timing, 'timing') ?? {}).forEach(([k, v]) => {
+    if (!Object.prototype.hasOwnProperty.call(DEFAULT_TIMING, k) || typeof v !== 'number' || !(v >= 0) || v > 2 ** 31 - 1) {
       throw invalid(`timing.${k}`, `timing.${k} expects a known key with a finite number >= 0, but got ${kindOf(v)}`);
     }
     timing[k as keyof Timing] = v;
   });
   timing.connectGraceMs = Math.min(timing.connectGraceMs, 3000);
   const initialState = (options.initialState ?? {}) as S;
-  const payload = options.payload ?? (defaultPayload as unknown as (s: S) => P);
-  const reduce = options.reduce ?? ((_s: S, snapshot: object) => snapshot as S);
-  const hasChanged = options.hasChanged ?? ((s: S, snap: object) => !deepEqual(reduce(s, snap, { source: 'poll', requestResync() {} }), s));
-  const env = options.environment ?? browserEnvironment;
-  const random = options.random ?? Math.random;
-  const pollUrl = new URL(options.pollUrl ?? '/poll', client.url).href;
+  const payload = optFn(options.payload, 'payload') ?? (defaultPayload as unknown as (s: S) => P);
+  const reduce = optFn(options.reduce, 'reduce') ?? ((_s: S, snapshot: object) => snapshot as S);
+  const hasChanged =
+    optFn(options.hasChanged, 'hasChanged') ?? ((s: S, snap: object) => !deepEqual(reduce(s, snap, { source: 'poll', requestResync() {} }), s));
+  const env = optShape(options.environment, 'environment', ['read', 'subscribe']) ?? browserEnvironment;
+  const random = optFn(options.random, 'random') ?? Math.random;
+  optFn(options.fetch, 'fetch');
+  let pollUrl: string;
+  try {
+    pollUrl = new URL(options.pollUrl ?? '/poll', client.url).href;
+  } catch {
+    throw invalid('pollUrl', `pollUrl (${kindOf(options.pollUrl)}) and the client's url do not make a valid URL`);
+  }
   const persistKey = persistOpts?.key ?? 'syncwire:state';
   const persistVersion = persistOpts?.version ?? 1;
   let storage: PersistStorage | undefined;
@@ -217,17 +227,27 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
         apply(e.snapshot, e.source, e.fromInitial);
         break;
       case 'poll':
-        fetchSnapshot(payload(e.full ? initialState : state)).then(
-          (snapshot) => dispatch({ type: 'polled', id: e.id, ok: true, snapshot }),
-          (err: unknown) => dispatch({ type: 'polled', id: e.id, ok: false, code: codeOf(err, 'POLL_FAILED'), message: messageOf(err) }),
-        );
+        // User code (payload) runs inside the promise chain: a throw becomes a failed poll, never an exception out of a timer.
+        Promise.resolve(e.full ? initialState : state)
+          .then((base) => fetchSnapshot(payload(base)))
+          .then(
+            (snapshot) => dispatch({ type: 'polled', id: e.id, ok: true, snapshot }),
+            (err: unknown) => dispatch({ type: 'polled', id: e.id, ok: false, code: codeOf(err, 'POLL_FAILED'), message: messageOf(err) }),
+          );
         break;
       case 'audit': {
         const before = state;
-        fetchSnapshot(payload(state)).then(
-          (snapshot) => dispatch({ type: 'audited', id: e.id, changed: hasChanged(before, snapshot) }),
-          () => dispatch({ type: 'audited', id: e.id, changed: null }),
-        );
+        Promise.resolve()
+          .then(() => fetchSnapshot(payload(before)))
+          .then((snapshot) => hasChanged(before, snapshot))
+          .then(
+            (changed) => dispatch({ type: 'audited', id: e.id, changed: changed === true }),
+            // A failed audit (network, or payload/hasChanged threw) proves nothing: look again next window.
+            (err: unknown) => {
+              if (!(err instanceof SyncwireError)) report('VALIDATION_ERROR', `liveness audit failed: ${messageOf(err)}`, err);
+              dispatch({ type: 'audited', id: e.id, changed: null });
+            },
+          );
         break;
       }
     }
@@ -253,11 +273,11 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
           return dispatch({ type: 'ack', gen, epoch: d.runtime_epoch, seqBase: seqBase as number, tagged: d.push_correlation === true });
         }
         // An ok:true item carrying { code, message } is Agent Zero's wrapped INVALID_REQUEST (anchor §4.2-B).
-        const err = item?.error ?? (typeof d.code === 'string' ? { code: d.code, error: typeof d.message === 'string' ? d.message : d.code } : undefined);
-        nack(
-          err?.code ?? (item ? 'INVALID_ENVELOPE' : 'HANDSHAKE_FAILED'),
-          err?.error ?? `state_request ack ${item ? 'lacks runtime_epoch/seq_base' : 'has no results'}`,
-        );
+        // The error item is server data: only string code/message are trusted.
+        const e = isPlainObject(item?.error) ? item.error : d;
+        const code = typeof e.code === 'string' && e.code ? e.code : item ? 'INVALID_ENVELOPE' : 'HANDSHAKE_FAILED';
+        const message = typeof e.error === 'string' ? e.error : typeof e.message === 'string' ? e.message : `state_request ack ${item ? 'lacks runtime_epoch/seq_base' : 'has no results'}`;
+        nack(code, message);
       },
       (err: unknown) => {
         untrack();
@@ -299,8 +319,10 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
   const notify = () => emit({ type: 'state', state });
 
   const save = () => {
-    storage
-      ?.set(persistKey, { format: 1, version: persistVersion, epoch: m.epoch, savedAt: lastAppliedAt ?? clock.now(), state } satisfies PersistedRecord<S>)
+    const record: PersistedRecord<S> = { format: 1, version: persistVersion, epoch: m.epoch, savedAt: lastAppliedAt ?? clock.now(), state };
+    // Inside the chain, a storage that throws synchronously (quota, a clone error) is reported like a rejection.
+    Promise.resolve()
+      .then(() => storage?.set(persistKey, record))
       .catch((err: unknown) => report('STORAGE_ERROR', `saving the state failed: ${messageOf(err)}`, err));
   };
 

@@ -278,8 +278,14 @@ describe('stop', () => {
 
   it('never mutates the previous state', () => {
     const before = drive(healthy).s;
-    const copy = JSON.parse(JSON.stringify(before)) as MachineState;
+    const copy = structuredClone(before);
     transition(before, push(3), T);
     expect(before).toEqual(copy);
+    // While a handshake is pending pushes are held: the held list of `prev` stays as it was.
+    const pending = drive([...started, push(2)]).s;
+    const pendingCopy = structuredClone(pending);
+    transition(pending, push(3), T);
+    expect(pending).toEqual(pendingCopy);
+    expect(pending.held).toHaveLength(1);
   });
 });
