@@ -31,6 +31,11 @@ export interface ClientOptions {
   authTimeoutMs?: number;
   /** Largest outgoing payload, checked before sending. @default 52428800 (50 MiB) */
   maxPayloadBytes?: number;
+  /**
+   * Most emits and requests under way at once (waiting for the connection, or for their
+   * ack). One more rejects at once with `OVERFLOW`: the caller learns, nothing piles up. @default 1000
+   */
+  maxPending?: number;
   /** Backoff for retries after the server rejects a connect. @default { baseMs: 250, maxMs: 10000 } */
   retry?: { baseMs?: number; maxMs?: number };
   /** Passed to socket.io-client's Manager and Socket. */
@@ -162,6 +167,18 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
   const connectTimeoutMs = positive(options.connectTimeoutMs, 'connectTimeoutMs', 20000);
   const authTimeoutMs = positive(options.authTimeoutMs, 'authTimeoutMs', 5000);
   const maxPayloadBytes = positive(options.maxPayloadBytes, 'maxPayloadBytes', 50 * 1024 * 1024);
+  const maxPending = positive(options.maxPending, 'maxPending', 1000);
+  let pending = 0;
+  // Takes a slot for one emit/request, or throws OVERFLOW; the returned function gives it back once.
+  const slot = (event: string) => {
+    if (pending >= maxPending) throw fail('OVERFLOW', `'${event}' refused: ${maxPending} emits/requests already pending`, { details: { maxPending } });
+    pending++;
+    let held = true;
+    return () => {
+      if (held) pending--;
+      held = false;
+    };
+  };
   const retryBase = positive(options.retry?.baseMs, 'retry.baseMs', 250);
   const retryMax = positive(options.retry?.maxMs, 'retry.maxMs', 10000);
   const clock = optShape(options.clock, 'clock', ['now', 'setTimeout', 'clearTimeout']) ?? systemClock;
@@ -444,10 +461,15 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
       const opts = callOptions(given);
       assertEventName(event);
       const payload = buildPayload(data, opts.correlationId ?? createCorrelationId('emit'), maxPayloadBytes, clock.now());
-      const s = await whenConnected();
-      if (!s.connected) throw notConnected();
-      log('request', 'emit', { event, correlationId: payload.correlationId });
-      s.emit(event, payload);
+      const release = slot(event);
+      try {
+        const s = await whenConnected();
+        if (!s.connected) throw notConnected();
+        log('request', 'emit', { event, correlationId: payload.correlationId });
+        s.emit(event, payload);
+      } finally {
+        release();
+      }
     },
 
     request<T>(event: string, data?: object | null, given?: RequestOptions) {
@@ -458,10 +480,12 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
         const payload = buildPayload(data, opts.correlationId ?? createCorrelationId('request'), maxPayloadBytes, clock.now());
         const correlationId = payload.correlationId;
         const signal = opts.signal;
+        const release = slot(event);
         let settled = false;
         const finish = (err?: SyncwireError, value?: RequestResponse<T>) => {
           if (settled) return;
           settled = true;
+          release();
           cancelTimeout();
           inflight.delete(onDrop);
           signal?.removeEventListener('abort', onAbort);

@@ -20,6 +20,8 @@ export interface StreamOptions {
   timeoutMs?: number;
   /** Longest silence between two stream events before the stream fails with `TIMEOUT`. @default 30000 */
   idleTimeoutMs?: number;
+  /** Most events kept for a reader that does not keep up; one more ends the stream with `OVERFLOW`. @default 1000 */
+  maxBuffered?: number;
 }
 
 const TERMINAL = ['final', 'error', 'aborted'];
@@ -48,6 +50,7 @@ export function requestStream<T extends object = Record<string, unknown>>(
   const replyEvents = Array.isArray(opts.replyEvent) ? opts.replyEvent : [opts.replyEvent];
   const correlationId = opts.correlationId ?? createCorrelationId('stream');
   const idleMs = opts.idleTimeoutMs ?? 30000;
+  const maxBuffered = opts.maxBuffered ?? 1000;
   const queue: StreamEvent<T>[] = [];
   let waiting: { resolve(r: IteratorResult<StreamEvent<T>>): void; reject(e: unknown): void } | undefined;
   let error: SyncwireError | undefined;
@@ -97,6 +100,10 @@ export function requestStream<T extends object = Record<string, unknown>>(
     const terminal = TERMINAL.includes(state);
     if (!terminal && seq !== undefined && lastSeq !== undefined && seq <= lastSeq) return;
     if (seq !== undefined && (lastSeq === undefined || seq > lastSeq)) lastSeq = seq;
+    if (queue.length >= maxBuffered) {
+      // The reader is not keeping up: end the stream loudly rather than buffer without bound.
+      return failWith(fail('OVERFLOW', `stream '${event}' buffered ${maxBuffered} unread events`, { details: { correlationId, maxBuffered } }));
+    }
     queue.push({ state, seq, data: env.data, envelope: env });
     if (terminal) {
       ended = true;
