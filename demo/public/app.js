@@ -12,7 +12,7 @@ const logger = createLogger({ sink: (category, message, details) => Alpine.store
 const sync = createNamespacedClient('/state_sync', { logger });
 const test = createNamespacedClient('/dev_websocket_test', { logger });
 const model = createAgentZeroModel();
-const TIMING_KEYS = ['handshakeTimeoutMs', 'pollIntervalMs', 'connectGraceMs', 'livenessMs', 'backoffBaseMs', 'backoffMaxMs', 'pollBackoffMaxMs'];
+const TIMING_KEYS = ['handshakeTimeoutMs', 'pollIntervalMs', 'connectGraceMs', 'livenessMs', 'backoffBaseMs', 'backoffMaxMs', 'pollBackoffMaxMs', 'notifyIntervalMs'];
 // Timing knobs can be tried from the URL, e.g. /?livenessMs=2000&connectGraceMs=1000.
 const timing = Object.fromEntries(
   [...new URLSearchParams(location.search)]

@@ -19,6 +19,8 @@ export interface Timing {
   backoffBaseMs: number;
   backoffMaxMs: number;
   pollBackoffMaxMs: number;
+  /** Minimum gap between two state notifications (store runtime only; the machine ignores it). */
+  notifyIntervalMs: number;
 }
 
 /** A `state_push` as the machine sees it: `gen` is the handshake its envelope was tagged with, if any. */

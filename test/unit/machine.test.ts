@@ -10,6 +10,7 @@ const T: Timing = {
   backoffBaseMs: 500,
   backoffMaxMs: 5000,
   pollBackoffMaxMs: 5000,
+  notifyIntervalMs: 16,
 };
 
 /** Feeds events one after another; keeps every effect. */

@@ -39,9 +39,28 @@ describe('sync store: handshake and pushes', () => {
     for (let seq = 3; seq < 53; seq++) h.socket().serverEmit('state_push', { handlerId: 'h', eventId: `e${seq}`, correlationId: 'c', ts: '2026-11-23T00:00:00.000Z', data: { runtime_epoch: 'E1', seq, snapshot: { items: [seq], cursor: seq } } });
     expect(h.store.state.items).toHaveLength(51); // reduced synchronously, in order
     expect(h.events).toEqual([]);
-    await h.clock.advance(0);
+    await h.clock.advance(16); // at most one notification per notifyIntervalMs
     expect(h.events).toEqual([{ type: 'state', state: h.store.state }]);
     expect(h.store.state.items).toEqual([1, ...Array.from({ length: 50 }, (_, i) => i + 3)]);
+  });
+
+  it('pushes arriving one per macrotask are notified at most once per notifyIntervalMs, none later than that', async () => {
+    const h = storeHarness<Log>({ reduce: logReduce, payload: logPayload, initialState: { items: [], cursor: 0 } });
+    await h.healthy({ items: [1], cursor: 1 });
+    await h.clock.advance(100);
+    h.events.length = 0;
+    const notifiedAt: number[] = [];
+    h.store.subscribe((e) => e.type === 'state' && notifiedAt.push(h.clock.now()));
+    const start = h.clock.now();
+    for (let seq = 3; seq < 103; seq++) {
+      await h.push(seq, { items: [seq], cursor: seq }); // 100 pushes, 1 ms apart: 1,000 per second
+      await h.clock.advance(1);
+    }
+    await h.clock.advance(16);
+    expect(notifiedAt.length).toBeLessThanOrEqual(100 / 16 + 2);
+    expect(notifiedAt.at(-1)).toBeLessThanOrEqual(start + 100 + 16);
+    expect(Math.max(...notifiedAt.map((t, i) => t - (notifiedAt[i - 1] ?? start)))).toBeLessThanOrEqual(17);
+    expect(h.store.state.items.at(-1)).toBe(102);
   });
 
   it('drops stale and duplicate pushes: an older snapshot never overwrites a newer one', async () => {
