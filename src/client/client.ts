@@ -1,7 +1,7 @@
 import { backoffDelay, createTimerGroup, systemClock, type Clock } from '../clock';
 import { SyncwireError, fail, invalid, messageOf } from '../errors';
 import { fire, listen } from '../listeners';
-import { createLogger, type Logger, type LoggerOptions } from '../logger';
+import { createLogger, type LogCategory, type Logger, type LoggerOptions } from '../logger';
 import { optFn, optObj, optShape } from '../validate';
 import {
   assertEventName,
@@ -192,6 +192,8 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
   const timers = createTimerGroup(clock);
   const auth = options.auth !== undefined ? userAuth(options.auth) : csrfTokenAuth(url, options.fetch, timers, authTimeoutMs);
   const log: Logger['log'] = (c, m, d) => logger.log(c, m, d);
+  // Hot paths (every push, every request) build their log details only when someone listens.
+  const logging = (c: LogCategory) => logger.isEnabled(c);
 
   const subs = new Map<string, Set<EventCallback<object>>>();
   const dispatchers = new Map<string, SocketListener>();
@@ -273,7 +275,7 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
       ack?.({ correlationId: null, results: [{ ok: false, error: { code: 'INVALID_ENVELOPE', error } }] });
       return;
     }
-    log('push', event, { correlationId: env.correlationId, handlerId: env.handlerId });
+    if (logging('push')) log('push', event, { correlationId: env.correlationId, handlerId: env.handlerId });
     const callbacks = [...(subs.get(event) ?? [])];
     if (!ack) {
       callbacks.forEach((cb) => {
@@ -465,7 +467,7 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
       try {
         const s = await whenConnected();
         if (!s.connected) throw notConnected();
-        log('request', 'emit', { event, correlationId: payload.correlationId });
+        if (logging('request')) log('request', 'emit', { event, correlationId: payload.correlationId });
         s.emit(event, payload);
       } finally {
         release();
@@ -500,22 +502,25 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
         const cancelTimeout = timers.set(() => end('TIMEOUT', `got no answer within ${timeoutMs} ms`, { timeoutMs }), timeoutMs);
         if (signal?.aborted) return onAbort();
         signal?.addEventListener('abort', onAbort, { once: true });
-        whenConnected().then((s) => {
+        const send = (s: SocketLike) => {
           if (settled) return;
           if (!s.connected) return finish(notConnected());
           inflight.add(onDrop);
-          log('request', 'request', { event, correlationId, timeoutMs });
+          if (logging('request')) log('request', 'request', { event, correlationId, timeoutMs });
           s.emit(event, payload, (res: unknown) => {
             if (settled) return;
             try {
               const ack = validateAck(res, correlationId) as RequestResponse<T>;
-              log('request', 'ack', { event, correlationId, results: ack.results.length });
+              if (logging('request')) log('request', 'ack', { event, correlationId, results: ack.results.length });
               finish(undefined, ack);
             } catch (e) {
               finish(e as SyncwireError);
             }
           });
-        }, finish);
+        };
+        // Connected: send now, without a promise hop (it shows in round-trip times).
+        if (socket?.connected) send(socket);
+        else whenConnected().then(send, finish);
       });
     },
 
