@@ -61,5 +61,14 @@ export function createTimerGroup(clock: Clock): TimerGroup {
  */
 export function backoffDelay(attempt: number, baseMs: number, maxMs: number, random: () => number, minMs = 0): number {
   const ceiling = Math.min(maxMs, baseMs * 2 ** Math.min(attempt, 30));
-  return Math.max(minMs, Math.round(ceiling * random()));
+  return Math.max(minMs, Math.round(ceiling * unitRandom(random)));
+}
+
+/**
+ * @internal `random()` clamped to [0, 1]: an injected source that returns NaN or
+ * negatives must never turn a backoff into a hot retry loop.
+ */
+export function unitRandom(random: () => number): number {
+  const r = random();
+  return r >= 0 && r <= 1 ? r : r > 1 ? 1 : 0.5;
 }

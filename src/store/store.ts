@@ -6,6 +6,7 @@ import { browserEnvironment, type EnvironmentSource, type EnvironmentState } fro
 import { initialMachineState, transition, type Effect, type MachineEvent, type SyncMode, type Timing } from './machine';
 import { idbStorage, readRecord, type PersistOptions, type PersistStorage, type PersistedRecord } from './persist';
 import { deepEqual } from './equal';
+import { unitRandom } from '../clock';
 import { optFn, optObj, optShape } from '../validate';
 
 /** Passed to `reduce` with each snapshot. */
@@ -92,13 +93,16 @@ const DEFAULT_TIMING: Timing = {
 
 /** The seed's default `state_request` body. */
 export function defaultPayload(): Record<string, unknown> {
-  let timezone = 'UTC';
+  return { context: null, log_from: 0, notifications_from: 0, timezone: (zone ??= browserZone()) };
+}
+// Read once: building an Intl.DateTimeFormat per handshake and poll costs more than the rest of the payload.
+let zone: string | undefined;
+function browserZone(): string {
   try {
-    timezone = Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+    return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
   } catch {
-    // some embedded browsers have no Intl time zones; the server accepts UTC
+    return 'UTC'; // some embedded browsers have no Intl time zones; the server accepts UTC
   }
-  return { context: null, log_from: 0, notifications_from: 0, timezone };
 }
 
 /**
@@ -194,7 +198,7 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
     try {
       for (let next = queue.shift(); next; next = queue.shift()) {
         const wasHealthy = m.mode === 'HEALTHY';
-        const [s, fx] = transition(m, next, timing, random());
+        const [s, fx] = transition(m, next, timing, unitRandom(random));
         m = s;
         if (wasHealthy && m.mode !== 'HEALTHY') confirmedAt = clock.now();
         fx.forEach(run);
@@ -440,6 +444,8 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
         }
         dispatch({ type: 'env', hidden: e.hidden, online: e.online });
       };
+      // The cache read is issued first: a warm start must not queue behind connection setup.
+      const cacheRead = loadCache(id);
       onEnv(env.read());
       [
         client.on('state_push', onPush),
@@ -449,7 +455,7 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
       ].forEach(track);
       if (client.isConnected()) dispatch({ type: 'connected' });
       else client.connect().catch(noop); // failures reach onError; the grace timer degrades
-      const cache = await loadCache(id);
+      const cache = await cacheRead;
       if (id !== runId) return; // stopped while reading the cache
       dispatch({ type: 'start', cache });
     },
