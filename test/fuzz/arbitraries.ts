@@ -3,7 +3,7 @@
 // JSON.parse creates them, deep nesting and huge arrays) and what an in-process caller can
 // hand the library (functions, symbols, BigInt, NaN, Map, class instances, cycles).
 import fc from 'fast-check';
-import { expect } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import { SyncwireError, type SyncwireErrorCode } from '../../src/index';
 
 /** Every code the README documents (plus OVERFLOW, declared in errors.ts). */
@@ -192,3 +192,21 @@ export const runs = (n: number) => ({
   ...(process.env.FUZZ_SEED ? { seed: Number(process.env.FUZZ_SEED) } : {}),
   plugins: [fc.afterEach(expectNoPollution)],
 });
+
+/** A plain object as JSON.parse makes them (prototype Object.prototype or null). */
+export const isPlain = (v: unknown): v is Record<string, unknown> =>
+  v !== null && typeof v === 'object' && [Object.prototype, null].includes(Object.getPrototypeOf(v) as object | null);
+
+/**
+ * Registers the guards every fuzz suite runs under: no unhandled rejection or uncaught
+ * exception, and no prototype pollution, after each test.
+ */
+export function guardEachRun(): void {
+  const trap = trapUnhandled();
+  beforeAll(() => trap.install());
+  afterAll(() => trap.uninstall());
+  afterEach(() => {
+    expect(trap.seen).toEqual([]);
+    expectNoPollution();
+  });
+}

@@ -1,26 +1,18 @@
 // Fuzzing server → client envelopes: validateServerEnvelope on its own, and what
 // client.on subscribers (and server requests with an ack) receive through a fake socket.
 import fc from 'fast-check';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNamespacedClient, validateServerEnvelope, SyncwireError, type NamespacedClient, type ServerEnvelope } from '../../src/index';
 import { createFakeClock, flush } from '../helpers/fake-clock';
 import { fakeSocketFactory, type FakeSocket } from '../helpers/fake-socket';
-import { anyValue, envelopeLike, expectNoPollution, expectTyped, runs, trapUnhandled } from './arbitraries';
+import { anyValue, envelopeLike, expectNoPollution, expectTyped, guardEachRun, isPlain, runs } from './arbitraries';
 
 // Anything can be thrown, including values String() throws on ({"toString":{}}, null
 // prototypes): those used to crash messageOf() (message-of.repro.test.ts).
 const throwable = anyValue;
 
-const trap = trapUnhandled();
-beforeAll(() => trap.install());
-afterAll(() => trap.uninstall());
-afterEach(() => {
-  expect(trap.seen).toEqual([]);
-  expectNoPollution();
-});
+guardEachRun();
 
-const isPlain = (v: unknown): v is Record<string, unknown> =>
-  v !== null && typeof v === 'object' && [Object.prototype, null].includes(Object.getPrototypeOf(v) as object | null);
 const nonEmpty = (v: unknown) => typeof v === 'string' && v.length > 0;
 /** An oracle written from PROTOCOL.md, independent of the implementation. */
 const acceptable = (v: unknown): v is Record<string, unknown> =>

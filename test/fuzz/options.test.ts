@@ -6,23 +6,15 @@
 // rejection or a polluted prototype. (The cases that used to crash are pinned one by one in
 // options.repro.test.ts and payload-throws.repro.test.ts.)
 import fc from 'fast-check';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createNamespacedClient, createSyncStore, SyncwireError, type ClientOptions } from '../../src/index';
 import { createFakeClock, flush } from '../helpers/fake-clock';
 import { envelope, fakeSocketFactory } from '../helpers/fake-socket';
 import { fakeEnvironment, fakeFetch, mapStorage } from '../helpers/store-harness';
-import { anyString, anyValue, expectNoPollution, expectTyped, runs, smallValue, trapUnhandled, wireObject } from './arbitraries';
+import { anyString, anyValue, expectTyped, guardEachRun, isPlain, runs, smallValue, wireObject } from './arbitraries';
 
-const trap = trapUnhandled();
-beforeAll(() => trap.install());
-afterAll(() => trap.uninstall());
-afterEach(() => {
-  expect(trap.seen).toEqual([]);
-  expectNoPollution();
-});
+guardEachRun();
 
-const isPlain = (v: unknown): v is Record<string, unknown> =>
-  v !== null && typeof v === 'object' && [Object.prototype, null].includes(Object.getPrototypeOf(v) as object | null);
 const positiveOk = (v: unknown) => v === undefined || (typeof v === 'number' && v > 0 && v <= 2 ** 31 - 1);
 const fnOrAbsent = (v: unknown) => v === undefined || typeof v === 'function';
 const objOrAbsent = (v: unknown) => v === undefined || v === null || isPlain(v);

@@ -2,22 +2,14 @@
 // and options a caller passes to request() / emit(). Every promise settles; a rejection
 // is a SyncwireError with a documented code; nothing is sent when validation fails.
 import fc from 'fast-check';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNamespacedClient, EVENT_NAME, type NamespacedClient } from '../../src/index';
 import { createFakeClock, flush, type FakeClock } from '../helpers/fake-clock';
 import { fakeSocketFactory, type FakeSocket } from '../helpers/fake-socket';
-import { anyString, anyValue, expectNoPollution, expectTyped, merge, runs, smallValue, trapUnhandled, wireObject } from './arbitraries';
+import { anyString, anyValue, expectTyped, guardEachRun, isPlain, merge, runs, smallValue, wireObject } from './arbitraries';
 
-const trap = trapUnhandled();
-beforeAll(() => trap.install());
-afterAll(() => trap.uninstall());
-afterEach(() => {
-  expect(trap.seen).toEqual([]);
-  expectNoPollution();
-});
+guardEachRun();
 
-const isPlain = (v: unknown): v is Record<string, unknown> =>
-  v !== null && typeof v === 'object' && [Object.prototype, null].includes(Object.getPrototypeOf(v) as object | null);
 const RESERVED = ['connect', 'connect_error', 'disconnect', 'disconnecting', 'newListener', 'removeListener'];
 const jsonOk = (v: unknown) => {
   try {

@@ -3,24 +3,16 @@
 // the Agent Zero model. The store's state must stay unchanged on bad input, nothing may
 // escape, every reported error is a SyncwireError, and no prototype gets polluted.
 import fc from 'fast-check';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SyncwireError } from '../../src/index';
 import { createAgentZeroModel, type AgentZeroState } from '../../src/agent-zero';
 import { World } from '../../demo/server/world.mjs';
 import { envelope } from '../helpers/fake-socket';
 import { storeHarness } from '../helpers/store-harness';
-import { anyString, anyValue, bigValue, expectNoPollution, expectTyped, merge, NASTY_KEYS, runs, smallValue, trapUnhandled, wireJson, wireObject } from './arbitraries';
+import { anyString, anyValue, bigValue, expectTyped, guardEachRun, isPlain, merge, NASTY_KEYS, runs, smallValue, wireJson, wireObject } from './arbitraries';
 
-const trap = trapUnhandled();
-beforeAll(() => trap.install());
-afterAll(() => trap.uninstall());
-afterEach(() => {
-  expect(trap.seen).toEqual([]);
-  expectNoPollution();
-});
+guardEachRun();
 
-const isPlain = (v: unknown): v is Record<string, unknown> =>
-  v !== null && typeof v === 'object' && [Object.prototype, null].includes(Object.getPrototypeOf(v) as object | null);
 
 /** Every error the store or client reported is a SyncwireError. (Codes: see handshake-code.repro.test.ts.) */
 const expectAllTyped = (errors: unknown[]) => errors.forEach((e) => expect(e).toBeInstanceOf(SyncwireError));
