@@ -65,10 +65,22 @@ export interface ConnectInfo {
 /** Options of `emit()`. */
 export interface EmitOptions {
   correlationId?: string;
+  /**
+   * Wait for the server to acknowledge the event (any Socket.IO ack counts; Agent Zero's
+   * server acknowledges every event that asks). Then a resolved emit was delivered, and one
+   * that could not be confirmed rejects (`TIMEOUT`, `DISCONNECTED`): none is lost silently.
+   * `false` is plain fire-and-forget (at most once), for servers that never acknowledge. @default true
+   */
+  confirm?: boolean;
+  /** Deadline of a confirmed emit. @default the client's requestTimeoutMs */
+  timeoutMs?: number;
+  /** Aborting rejects a pending emit with `ABORTED`. */
+  signal?: AbortSignal;
 }
 
 /** Options of `request()`. */
-export interface RequestOptions extends EmitOptions {
+export interface RequestOptions {
+  correlationId?: string;
   /** Milliseconds from the call until the request rejects with `TIMEOUT`. @default the client's requestTimeoutMs */
   timeoutMs?: number;
   /** Aborting rejects the request with `ABORTED` at once; a late ack is ignored. */
@@ -90,7 +102,7 @@ export interface NamespacedClient {
   readonly runtimeId: string | undefined;
   /** Connects (one shared handshake for all callers). Rejects if the first attempt fails; retries go on in the background unless the failure is terminal. */
   connect(): Promise<void>;
-  /** Fire-and-forget. Resolves once handed to a connected socket. */
+  /** Sends an event. Resolves once the server acknowledged it (or, with `confirm: false`, once handed to a connected socket). */
   emit(event: string, data?: object | null, options?: EmitOptions): Promise<void>;
   /** Request/ack. Always settles: ack, `TIMEOUT`, `DISCONNECTED`, or a validation error. */
   request<T = Record<string, unknown>>(event: string, data?: object | null, options?: RequestOptions): Promise<RequestResponse<T>>;
@@ -443,6 +455,73 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
         );
   const notConnected = () => fail('NOT_CONNECTED', `not connected to ${ns}`);
 
+  // At most once: handed to a connected socket, with no way to know it arrived.
+  const fireAndForget = async (event: string, data: unknown, opts: EmitOptions) => {
+    assertEventName(event);
+    const payload = buildPayload(data, opts.correlationId ?? createCorrelationId('emit'), maxPayloadBytes, clock.now());
+    const release = slot(event);
+    try {
+      const s = await whenConnected();
+      if (!s.connected) throw notConnected();
+      if (logging('request')) log('request', 'emit', { event, correlationId: payload.correlationId });
+      s.emit(event, payload);
+    } finally {
+      release();
+    }
+  };
+
+  /**
+   * A call that waits for the server's ack: `request()`, and `emit()` with confirmation.
+   * It always settles: the ack, `TIMEOUT`, `DISCONNECTED`, `ABORTED`, or a validation error.
+   */
+  const call = <R>(event: string, data: unknown, opts: RequestOptions, kind: 'emit' | 'request', onAck: (res: unknown, correlationId: string) => R) =>
+    new Promise<R>((resolve, reject) => {
+      assertEventName(event);
+      const timeoutMs = positive(opts.timeoutMs, 'timeoutMs', requestTimeoutMs);
+      const payload = buildPayload(data, opts.correlationId ?? createCorrelationId(kind), maxPayloadBytes, clock.now());
+      const correlationId = payload.correlationId;
+      const signal = opts.signal;
+      const release = slot(event);
+      let settled = false;
+      const finish = (err?: SyncwireError, value?: R) => {
+        if (settled) return;
+        settled = true;
+        release();
+        cancelTimeout();
+        inflight.delete(onDrop);
+        signal?.removeEventListener('abort', onAbort);
+        if (err) reject(err);
+        else resolve(value as R);
+      };
+      const end = (code: SyncwireError['code'], what: string, details: object = {}) =>
+        finish(fail(code, `${kind} '${event}' ${what}`, { details: { correlationId, ...details } }));
+      const onDrop = (e: SyncwireError) => end('DISCONNECTED', `lost: ${e.message}`);
+      const onAbort = () => end('ABORTED', 'was aborted');
+      // The deadline counts from the call, so waiting for a connection is part of it.
+      const cancelTimeout = timers.set(() => end('TIMEOUT', `got no answer within ${timeoutMs} ms`, { timeoutMs }), timeoutMs);
+      if (signal?.aborted) return onAbort();
+      signal?.addEventListener('abort', onAbort, { once: true });
+      const send = (s: SocketLike) => {
+        if (settled) return;
+        if (!s.connected) return finish(notConnected());
+        inflight.add(onDrop);
+        if (logging('request')) log('request', kind, { event, correlationId, timeoutMs });
+        s.emit(event, payload, (res: unknown) => {
+          if (settled) return;
+          try {
+            const value = onAck(res, correlationId);
+            if (logging('request')) log('request', 'ack', { event, correlationId });
+            finish(undefined, value);
+          } catch (e) {
+            finish(e as SyncwireError);
+          }
+        });
+      };
+      // Connected: send now, without a promise hop (it shows in round-trip times).
+      if (socket?.connected) send(socket);
+      else whenConnected().then(send, finish);
+    });
+
   const client: NamespacedClient = {
     namespace: ns,
     url,
@@ -459,69 +538,26 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
     },
     connect,
 
-    async emit(event, data, given) {
-      const opts = callOptions(given);
-      assertEventName(event);
-      const payload = buildPayload(data, opts.correlationId ?? createCorrelationId('emit'), maxPayloadBytes, clock.now());
-      const release = slot(event);
+    emit(event, data, given) {
+      // Bad options reject like every other failure: emit() and request() never throw.
+      let opts: EmitOptions;
       try {
-        const s = await whenConnected();
-        if (!s.connected) throw notConnected();
-        if (logging('request')) log('request', 'emit', { event, correlationId: payload.correlationId });
-        s.emit(event, payload);
-      } finally {
-        release();
+        opts = callOptions(given);
+      } catch (e) {
+        return Promise.reject(e instanceof SyncwireError ? e : fail('VALIDATION_ERROR', messageOf(e)));
       }
+      if (opts.confirm === false) return fireAndForget(event, data, opts);
+      return call(event, data, opts, 'emit', () => undefined);
     },
 
     request<T>(event: string, data?: object | null, given?: RequestOptions) {
-      return new Promise<RequestResponse<T>>((resolve, reject) => {
-        const opts = callOptions(given);
-        assertEventName(event);
-        const timeoutMs = positive(opts.timeoutMs, 'timeoutMs', requestTimeoutMs);
-        const payload = buildPayload(data, opts.correlationId ?? createCorrelationId('request'), maxPayloadBytes, clock.now());
-        const correlationId = payload.correlationId;
-        const signal = opts.signal;
-        const release = slot(event);
-        let settled = false;
-        const finish = (err?: SyncwireError, value?: RequestResponse<T>) => {
-          if (settled) return;
-          settled = true;
-          release();
-          cancelTimeout();
-          inflight.delete(onDrop);
-          signal?.removeEventListener('abort', onAbort);
-          if (err) reject(err);
-          else resolve(value as RequestResponse<T>);
-        };
-        const end = (code: SyncwireError['code'], what: string, details: object = {}) =>
-          finish(fail(code, `request '${event}' ${what}`, { details: { correlationId, ...details } }));
-        const onDrop = (e: SyncwireError) => end('DISCONNECTED', `lost: ${e.message}`);
-        const onAbort = () => end('ABORTED', 'was aborted');
-        // The deadline counts from the call, so waiting for a connection is part of it.
-        const cancelTimeout = timers.set(() => end('TIMEOUT', `got no answer within ${timeoutMs} ms`, { timeoutMs }), timeoutMs);
-        if (signal?.aborted) return onAbort();
-        signal?.addEventListener('abort', onAbort, { once: true });
-        const send = (s: SocketLike) => {
-          if (settled) return;
-          if (!s.connected) return finish(notConnected());
-          inflight.add(onDrop);
-          if (logging('request')) log('request', 'request', { event, correlationId, timeoutMs });
-          s.emit(event, payload, (res: unknown) => {
-            if (settled) return;
-            try {
-              const ack = validateAck(res, correlationId) as RequestResponse<T>;
-              if (logging('request')) log('request', 'ack', { event, correlationId, results: ack.results.length });
-              finish(undefined, ack);
-            } catch (e) {
-              finish(e as SyncwireError);
-            }
-          });
-        };
-        // Connected: send now, without a promise hop (it shows in round-trip times).
-        if (socket?.connected) send(socket);
-        else whenConnected().then(send, finish);
-      });
+      let opts: RequestOptions;
+      try {
+        opts = callOptions(given);
+      } catch (e) {
+        return Promise.reject(e instanceof SyncwireError ? e : fail('VALIDATION_ERROR', messageOf(e)));
+      }
+      return call(event, data, opts, 'request', (res, id) => validateAck(res, id) as RequestResponse<T>);
     },
 
     on<T extends object>(event: string, callback: EventCallback<T>) {

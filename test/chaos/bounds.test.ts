@@ -171,8 +171,16 @@ describe('caps observable through the public API', () => {
     await a.factory.last().runAuth();
     a.factory.last().accept();
     await flush();
-    expect(a.factory.last().sent.filter((x) => x.event === 'note')).toHaveLength(1000);
-    await expect(a.client.emit('note', payload)).resolves.toBeUndefined();
+    const notes = a.factory.last().sent.filter((x) => x.event === 'note');
+    expect(notes).toHaveLength(1000);
+    // Each confirmed emit keeps its slot until the server acknowledges it.
+    expect(await a.client.emit('note', payload).catch((e: { code?: string }) => e.code)).toBe('OVERFLOW');
+    notes.forEach((x) => x.ack?.(undefined));
+    await flush();
+    const next = a.client.emit('note', payload);
+    await flush();
+    a.factory.last().sent.at(-1)?.ack?.(undefined);
+    await expect(next).resolves.toBeUndefined();
     a.client.dispose();
 
     // 2. requests with no ack while connected: each holds a timer until its timeout.

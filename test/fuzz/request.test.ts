@@ -175,19 +175,22 @@ describe('request() and emit() inputs', () => {
     );
   });
 
-  it('emit(): resolves after sending exactly one packet, or rejects typed and sends nothing', async () => {
+  it('emit(): resolves once its one packet is acknowledged (or sent, unconfirmed), or rejects typed and sends nothing', async () => {
     await fc.assert(
-      fc.asyncProperty(eventArb, dataArb, fc.record({ correlationId: optsArb.map((o) => o.correlationId) }, { requiredKeys: [] }), async (event, data, opts) => {
+      fc.asyncProperty(eventArb, dataArb, fc.record({ correlationId: optsArb.map((o) => o.correlationId), confirm: fc.boolean() }, { requiredKeys: [] }), async (event, data, opts) => {
         const sent = socket.sent.length;
         let outcome!: () => Promise<Outcome<unknown>>;
         expect(() => (outcome = watch(client.emit(event as string, data as object, opts as never)))).not.toThrow();
-        const r = await outcome();
+        await flush();
         const packets = socket.sent.slice(sent);
+        const confirmed = opts.confirm !== false;
+        if (confirmed) packets[0]?.ack?.(undefined); // the server's acknowledgement
+        const r = await outcome();
         const valid = validEvent(event) && validData(data) && validId(opts.correlationId) && !tooBig(data);
         if (valid) {
           expect(r).toEqual({ ok: true, value: undefined });
           expect(packets).toHaveLength(1);
-          expect(packets[0]!.ack).toBeUndefined();
+          expect(typeof packets[0]!.ack).toBe(confirmed ? 'function' : 'undefined');
         } else {
           expect(packets).toEqual([]);
           expectTyped((r as { error: unknown }).error, ['VALIDATION_ERROR', 'PAYLOAD_TOO_LARGE']);

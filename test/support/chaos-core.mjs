@@ -399,7 +399,9 @@ export async function runChaos(o) {
   const maxima = { timers: 0, emitterTimers: 0, envListeners: 0, socketListeners: 0 };
   const sample = () => {
     maxima.timers = Math.max(maxima.timers, clock.pending());
-    maxima.emitterTimers = Math.max(maxima.emitterTimers, emitterClock.pending());
+    // A confirmed emit keeps its deadline timer until the server acknowledges it: count the
+    // timers beyond those (the loop keeps at most 500 emits in flight; maxPending caps them anyway).
+    maxima.emitterTimers = Math.max(maxima.emitterTimers, emitterClock.pending() - inflightEmits.size);
     maxima.envListeners = Math.max(maxima.envListeners, env.listeners);
     maxima.socketListeners = Math.max(maxima.socketListeners, sockets.listeners() + emitterSockets.listeners());
     sampleSeq();

@@ -211,16 +211,37 @@ describe('emit and request', () => {
     const { factory, client, clock, open } = setup();
     const p = client.emit('echo_emit', { a: 1 });
     await open();
-    await p;
     const sent = factory.last().sent[0];
+    sent?.ack?.({ correlationId: 'x', results: [] }); // the server's acknowledgement confirms delivery
+    await p;
     expect(sent?.event).toBe('echo_emit');
     const payload = sent?.payload as { ts: string; data: unknown; correlationId: string };
     expect(Object.keys(payload).sort()).toEqual(['correlationId', 'data', 'ts']);
     expect(payload.ts).toBe(new Date(clock.now()).toISOString());
     expect(payload.data).toEqual({ a: 1 });
     expect(payload.correlationId).toMatch(/^emit-[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
-    await client.emit('echo_emit', null, { correlationId: 'mine' });
+    await client.emit('echo_emit', null, { correlationId: 'mine', confirm: false }); // plain fire-and-forget
     expect(factory.last().sent[1]?.payload).toMatchObject({ data: {}, correlationId: 'mine' });
+    expect(factory.last().sent[1]?.ack).toBeUndefined();
+  });
+
+  it('a confirmed emit resolves only on the ack, and rejects when the connection drops or the ack never comes', async () => {
+    const { factory, client, clock, open } = setup();
+    await Promise.all([client.connect(), open()]);
+    let resolved = false;
+    const confirmed = client.emit('note', { n: 1 }).then(() => (resolved = true));
+    await flush();
+    expect(resolved).toBe(false);
+    factory.last().sent[0]?.ack?.(undefined); // any acknowledgement counts, even an empty one
+    await confirmed;
+    const lost = codeOf(client.emit('note', { n: 2 }));
+    await flush();
+    factory.last().drop('transport close'); // e.g. a half-open socket finally noticed
+    expect(await lost).toBe('DISCONNECTED');
+    await open();
+    const unanswered = codeOf(client.emit('note', { n: 3 }, { timeoutMs: 500 }));
+    await clock.advance(500);
+    expect(await unanswered).toBe('TIMEOUT');
   });
 
   it.each<[string, string, unknown]>([
