@@ -88,6 +88,22 @@ export async function createReferenceServer(options = {}) {
     allowRequest: (_req, cb) => cb(null, faultsRef ? faultsRef.allowTransport() : true),
   });
 
+  // A long-polling transport closed while no GET was waiting (a ping timeout behind a
+  // half-open link) arms Engine.IO's 30 s "orderly close" timer and leaves the client list,
+  // so io.close() cannot reach it. Remember transports until they really close, and finish
+  // the pending ones on close() so a process using this server can exit at once.
+  /** @type {Set<{ shouldClose?: () => void, once(ev: string, fn: () => void): void }>} */
+  const transports = new Set();
+  /** @param {any} t */
+  const trackTransport = (t) => {
+    transports.add(t);
+    t.once('close', () => transports.delete(t));
+  };
+  io.engine.on('connection', (/** @type {any} */ socket) => {
+    trackTransport(socket.transport);
+    socket.on('upgrade', (/** @type {any} */ t) => trackTransport(t));
+  });
+
   const manager = new Manager({ io, runtime, csrf, stats, options: opts });
   const testHandlers = registerTestHandlers(manager);
   const stateSync = new StateSync({ manager, world, runtime, stats, pushThrottleMs: opts.pushThrottleMs });
@@ -120,6 +136,8 @@ export async function createReferenceServer(options = {}) {
         // io.close() has sent its disconnects by now; drop keep-alive HTTP sockets so close() can finish.
         setImmediate(() => httpServer.closeAllConnections());
         await done;
+        for (const t of transports) t.shouldClose?.();
+        transports.clear();
       })();
       return closing;
     },
