@@ -128,8 +128,11 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
   const clock = client.clock;
   const timing: Timing = { ...DEFAULT_TIMING };
   Object.entries(optObj(options.timing, 'timing') ?? {}).forEach(([k, v]) => {
-    if (!Object.prototype.hasOwnProperty.call(DEFAULT_TIMING, k) || typeof v !== 'number' || !(v >= 0) || v > 2 ** 31 - 1) {
-      throw invalid(`timing.${k}`, `timing.${k} expects a known key with a finite number >= 0, but got ${kindOf(v)}`);
+    // At least 1 ms: a zero backoff, poll interval or timeout would spin. A zero notify
+    // interval only means "once per macrotask".
+    const min = k === 'notifyIntervalMs' ? 0 : 1;
+    if (!Object.prototype.hasOwnProperty.call(DEFAULT_TIMING, k) || typeof v !== 'number' || !(v >= min) || v > 2 ** 31 - 1) {
+      throw invalid(`timing.${k}`, `timing.${k} expects a known key with a finite number >= ${min}, but got ${typeof v === 'number' ? v : kindOf(v)}`);
     }
     timing[k as keyof Timing] = v;
   });

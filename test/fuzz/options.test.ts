@@ -147,9 +147,9 @@ describe('createSyncStore options', () => {
       return false;
     }
   };
-  const TIMING_KEYS = ['handshakeTimeoutMs', 'pollIntervalMs', 'connectGraceMs', 'livenessMs', 'backoffBaseMs', 'backoffMaxMs', 'pollBackoffMaxMs'];
-  // Valid values from 50 ms: 0 is accepted too, but a 0 ms poll interval or backoff is a hot loop
-  // that a fake clock can not advance through (reported as a missing lower bound).
+  const TIMING_KEYS = ['handshakeTimeoutMs', 'pollIntervalMs', 'connectGraceMs', 'livenessMs', 'backoffBaseMs', 'backoffMaxMs', 'pollBackoffMaxMs', 'notifyIntervalMs'];
+  // Every timing is at least 1 ms (notifyIntervalMs may be 0): 0 is rejected, since a 0 ms
+  // poll interval or backoff would spin. Generated valid values start at 50 ms.
   const nonNegative = fc.oneof(fc.integer({ min: 50, max: 10_000 }), fc.constantFrom(-1, NaN, Infinity, 2 ** 31, 0.5, -0.5), smallValue);
   const timingArb = fc.oneof(
     { weight: 6, arbitrary: fc.dictionary(fc.constantFrom(...TIMING_KEYS), fc.integer({ min: 50, max: 10_000 }), { maxKeys: 4 }) },
@@ -225,7 +225,7 @@ describe('createSyncStore options', () => {
           : o.persist;
         const options = isPlain(raw) ? { ...raw, persist, client, fetch, environment: fakeEnvironment() } : raw;
         const timing = o.timing;
-        const mustThrow = !isPlain(raw) || (isPlain(timing) && !Object.entries(timing).every(([k, v]) => TIMING_KEYS.includes(k) && typeof v === 'number' && v >= 0 && v <= 2 ** 31 - 1));
+        const mustThrow = !isPlain(raw) || (isPlain(timing) && !Object.entries(timing).every(([k, v]) => TIMING_KEYS.includes(k) && typeof v === 'number' && v >= (k === 'notifyIntervalMs' ? 0 : 1) && v <= 2 ** 31 - 1));
         const mistyped =
           !objOrAbsent(timing) || !['payload', 'reduce', 'hasChanged', 'random'].every((k) => fnOrAbsent(o[k])) ||
           !(persist === undefined || persist === false || isPlain(persist)) || !(o.pollUrl === undefined || (typeof o.pollUrl === 'string' && urlOk(o.pollUrl)));

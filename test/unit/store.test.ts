@@ -388,5 +388,9 @@ describe('sync store: lifecycle and warm start', () => {
     const h = storeHarness();
     expect(() => createSyncStore({ client: h.client, timing: { pollIntervalMs: -1 } })).toThrow(/timing.pollIntervalMs/);
     expect(() => createSyncStore({ client: h.client, timing: { nope: 1 } as never })).toThrow(/timing.nope/);
+    // Zero would spin (a 0 ms backoff or poll interval); only the notify gap may be 0.
+    expect(() => createSyncStore({ client: h.client, timing: { backoffBaseMs: 0 } })).toThrow(/timing.backoffBaseMs/);
+    expect(() => createSyncStore({ client: h.client, timing: { pollIntervalMs: 0 } })).toThrow(/timing.pollIntervalMs/);
+    expect(() => createSyncStore({ client: h.client, timing: { notifyIntervalMs: 0 } })).not.toThrow();
   });
 });
