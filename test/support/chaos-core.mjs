@@ -30,9 +30,9 @@
 //     classified against the server's stats.received: resolved and received once = ok;
 //     resolved and never received = lost; received more than once = duplicated;
 //     rejected with a SyncwireError and not received = ok (a typed rejection); rejected
-//     but received = "ambiguous" (rejected after it was sent). emit() rejects only
-//     before it hands the packet to the socket, so ambiguous should be 0; it is counted
-//     anyway. A rejection that is not a SyncwireError counts as lost.
+//     but received = "ambiguous": a confirmed emit delivered whose ack was lost with the
+//     connection. It was reported as failed to its caller, which the invariant allows; it is
+//     counted and printed. A rejection that is not a SyncwireError counts as lost.
 //     L = lost + duplicated + untyped rejections.
 // (d) unhandled: process 'unhandledRejection' and 'uncaughtException' listeners count
 //     everything that reaches them while the run is on. U = that count.
