@@ -1,4 +1,5 @@
 // Small helpers shared by the bench modules: time, waiting, statistics, entries.
+import { mulberry32 } from '../../demo/server/world.mjs';
 
 /** Monotonic milliseconds in this process. */
 export const now = () => performance.now();
@@ -56,17 +57,8 @@ export function round(value, digits = 3) {
   return Number(value.toFixed(Math.min(decimals, 6)));
 }
 
-/** A seeded PRNG (mulberry32), so "random" hold times are the same on every run. */
-export function seededRandom(seed = 1) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded PRNG (the demo world's mulberry32), so "random" hold times are the same on every run. */
+export const seededRandom = (seed = 1) => mulberry32(seed);
 
 /** Full garbage collection when node runs with --expose-gc (a few passes, so weak refs settle). */
 export async function fullGc() {

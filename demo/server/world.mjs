@@ -92,8 +92,12 @@ function touchedSince(updates, from) {
   return [...new Set(updates.slice(from))].sort((a, b) => a - b);
 }
 
-/** A tiny seeded PRNG so the ticker is the same on every run (easy to follow in a demo). */
-function mulberry32(seed) {
+/**
+ * A tiny seeded PRNG (mulberry32), so the ticker is the same on every run (easy to follow in
+ * a demo). Shared with the chaos run and the benchmarks.
+ * @param {number} seed
+ */
+export function mulberry32(seed) {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

@@ -41,6 +41,7 @@
 //     rebuilt on socket.io-client's Manager) that counts the listeners syncwire puts on
 //     the socket. During the run the maxima must stay under fixed bounds; after
 //     store.stop() + client.dispose() all of them must be back to 0 (their baseline).
+import { mulberry32 } from '../../demo/server/world.mjs';
 import { setTimeout as delay } from 'node:timers/promises';
 import { setInterval, clearInterval, setTimeout, clearTimeout } from 'node:timers';
 import { Manager } from 'socket.io-client';
@@ -111,17 +112,8 @@ const PING = { interval: 500, timeout: 500 };
 /** Bounds for (e): none of these may be exceeded at any sample during the run. */
 const BOUNDS = { timers: 24, emitterTimers: 8, envListeners: 1, socketListeners: 12 };
 
-/** A small seeded PRNG (mulberry32). @param {number} seed */
-export function mulberry32(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The demo world's seeded PRNG (mulberry32), re-exported for the runner. */
+export { mulberry32 };
 
 /** Structural equality for JSON-like values (key order ignored). @param {unknown} a @param {unknown} b @returns {boolean} */
 export function deepEqual(a, b) {
