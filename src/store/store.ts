@@ -165,7 +165,8 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
   let invalidPushes = 0;
   let reduceFailures = 0;
   let lastError: SyncHealth['lastError'] = null;
-  let storageBroken = false;
+  // A storage that keeps failing (no IndexedDB, a full disk) is reported once per failure streak, not on every save.
+  let saveFailing = false;
   let runId = 0;
   const listeners = new Set<(e: SyncStoreEvent<S>) => void>();
   // Machine timers plus the notify and save timers, each at most once.
@@ -317,7 +318,7 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
     source = from;
     scheduleNotify();
     // Saves are throttled: one write per throttleMs at most, with the state of that moment.
-    if (persistOpts && !storageBroken && !timers.has('save')) setTimer('save', persistOpts.throttleMs ?? 1000, save);
+    if (persistOpts && !timers.has('save')) setTimer('save', persistOpts.throttleMs ?? 1000, save);
     if (resyncReason) dispatch({ type: 'resync', reason: resyncReason });
   };
 
@@ -338,7 +339,13 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
     // Inside the chain, a storage that throws synchronously (quota, a clone error) is reported like a rejection.
     Promise.resolve()
       .then(() => storage?.set(persistKey, record))
-      .catch((err: unknown) => report('STORAGE_ERROR', `saving the state failed: ${messageOf(err)}`, err));
+      .then(
+        () => void (saveFailing = false),
+        (err: unknown) => {
+          if (!saveFailing) report('STORAGE_ERROR', `saving the state failed: ${messageOf(err)}`, err);
+          saveFailing = true;
+        },
+      );
   };
 
   const fetchSnapshot = async (body: P): Promise<object> => {
@@ -395,7 +402,11 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
       const db = storage;
       const raw = await new Promise<unknown>((resolve, reject) => {
         const t = clock.setTimeout(() => reject(new Error('cache read timed out')), persistOpts.loadTimeoutMs ?? 1000);
-        db.get(persistKey).then(resolve, reject).finally(() => clock.clearTimeout(t));
+        // Through the chain: a get() that throws synchronously must still clear the timer.
+        Promise.resolve()
+          .then(() => db.get(persistKey))
+          .then(resolve, reject)
+          .finally(() => clock.clearTimeout(t));
       });
       const record = readRecord<S>(raw, persistVersion);
       if (!record || id !== runId) return null;
@@ -406,7 +417,6 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
       return { epoch: record.epoch };
     } catch (err) {
       // Missing, full or broken storage never stops syncing.
-      storageBroken = !storage;
       report('STORAGE_ERROR', `reading the cached state failed: ${messageOf(err)}`, err);
       return null;
     }

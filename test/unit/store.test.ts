@@ -373,6 +373,42 @@ describe('sync store: lifecycle and warm start', () => {
     expect(h.errors.filter((e) => e.code === 'STORAGE_ERROR').length).toBeGreaterThanOrEqual(1);
   });
 
+  it('reports a failing storage once per failure streak, not on every save', async () => {
+    const storage = mapStorage();
+    const h = storeHarness({ persist: { storage, throttleMs: 100 } });
+    await h.healthy({ v: 1 });
+    storage.broken = true;
+    const saveErrors = () => h.errors.filter((e) => e.code === 'STORAGE_ERROR').length;
+    for (let seq = 3; seq < 8; seq++) {
+      await h.push(seq, { v: seq });
+      await h.clock.advance(150);
+    }
+    expect(saveErrors()).toBe(1);
+    storage.broken = false;
+    await h.push(8, { v: 8 });
+    await h.clock.advance(150);
+    expect((storage.data.get('syncwire:state') as PersistedRecord).state).toEqual({ v: 8 });
+    storage.broken = true;
+    await h.push(9, { v: 9 });
+    await h.clock.advance(150);
+    expect(saveErrors()).toBe(2); // a new streak is reported again
+  });
+
+  it('a storage whose get() throws synchronously leaves no timer behind', async () => {
+    const storage = {
+      get: (): Promise<unknown> => {
+        throw new Error('no IndexedDB here');
+      },
+      set: () => Promise.resolve(),
+    };
+    const h = storeHarness({ persist: { storage } });
+    await h.store.start();
+    expect(h.errors.some((e) => e.code === 'STORAGE_ERROR')).toBe(true);
+    h.store.stop();
+    h.client.dispose();
+    expect(h.clock.pending()).toBe(0);
+  });
+
   it('flushes a pending save on pagehide', async () => {
     const storage = mapStorage();
     const h = storeHarness({ persist: { storage, throttleMs: 60_000 } });
