@@ -3,7 +3,7 @@
 // Agent Zero reducer, notify scheduling), in a tight loop on a fake SocketLike
 // passed through the public socketFactory option. The same loop into a bare
 // listener on the same fake socket is the baseline, subtracted.
-import { createNamespacedClient, createSyncStore } from '../dist/index.js';
+import { createNamespacedClient, createSyncStore } from './lib/syncwire.mjs';
 import { createAgentZeroModel } from '../dist/agent-zero.js';
 import { World } from '../demo/server/world.mjs';
 import { benchMain } from './lib/module.mjs';

@@ -5,7 +5,7 @@
 // clients share this one, so a broadcast's last deliveries wait for the
 // earlier ones on this core. Send time is stamped by the server; both
 // processes' clocks are aligned over IPC.
-import { createNamespacedClient } from '../dist/index.js';
+import { createNamespacedClient } from './lib/syncwire.mjs';
 import { benchMain } from './lib/module.mjs';
 import { startServerProcess } from './lib/server-process.mjs';
 import { entry, median, percentile, sleep, wallNow, withTimeout } from './lib/util.mjs';

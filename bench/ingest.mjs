@@ -6,7 +6,7 @@
 // flushes a whole burst before either client reads a byte, so [first push
 // arrives, last push ingested] holds client work only.
 import { createReferenceServer } from '../demo/server/reference-server.mjs';
-import { createNamespacedClient, createSyncStore } from '../dist/index.js';
+import { createNamespacedClient, createSyncStore } from './lib/syncwire.mjs';
 import { benchMain } from './lib/module.mjs';
 import { pushInjector } from './lib/pushes.mjs';
 import { rawHandshake, rawSocket, recordingFactory, startHealthy } from './lib/clients.mjs';

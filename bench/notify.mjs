@@ -3,7 +3,7 @@
 // the longest wait from a push arriving at the socket to the first notification
 // whose state includes it.
 import { createReferenceServer } from '../demo/server/reference-server.mjs';
-import { createNamespacedClient, createSyncStore } from '../dist/index.js';
+import { createNamespacedClient, createSyncStore } from './lib/syncwire.mjs';
 import { benchMain } from './lib/module.mjs';
 import { pushInjector } from './lib/pushes.mjs';
 import { recordingFactory, startHealthy } from './lib/clients.mjs';

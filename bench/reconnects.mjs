@@ -4,7 +4,7 @@
 // HEALTHY), with a full GC before and after. The server runs in another process,
 // so this heap holds only the client side.
 import v8 from 'node:v8';
-import { createNamespacedClient, createSyncStore } from '../dist/index.js';
+import { createNamespacedClient, createSyncStore } from './lib/syncwire.mjs';
 import { createAgentZeroModel } from '../dist/agent-zero.js';
 import { benchMain } from './lib/module.mjs';
 import { startServerProcess } from './lib/server-process.mjs';

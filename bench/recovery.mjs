@@ -6,7 +6,7 @@
 //   degrade_detect_ms         faults.blockTransports(true) (connection dropped, every reconnect refused) → DEGRADED
 //   recover_from_degraded_ms  faults.blockTransports(false) → HEALTHY with the server's state
 import { createReferenceServer } from '../demo/server/reference-server.mjs';
-import { createNamespacedClient, createSyncStore } from '../dist/index.js';
+import { createNamespacedClient, createSyncStore } from './lib/syncwire.mjs';
 import { createAgentZeroModel } from '../dist/agent-zero.js';
 import { benchMain } from './lib/module.mjs';
 import { modeWatch, startHealthy } from './lib/clients.mjs';

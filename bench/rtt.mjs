@@ -2,7 +2,7 @@
 // socket.emitWithAck(), same server, same handler (`echo` on
 // /dev_websocket_test), same payload; sequential, in alternating blocks.
 import { createReferenceServer } from '../demo/server/reference-server.mjs';
-import { createNamespacedClient } from '../dist/index.js';
+import { createNamespacedClient } from './lib/syncwire.mjs';
 import { benchMain } from './lib/module.mjs';
 import { rawSocket, wirePayload } from './lib/clients.mjs';
 import { entry, fullGc, now, percentile } from './lib/util.mjs';

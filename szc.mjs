@@ -1,0 +1,10 @@
+import { rollup } from 'rollup';
+import typescript from '@rollup/plugin-typescript';
+import { minify } from 'terser';
+import { gzipSync } from 'node:zlib';
+const input = process.argv[2];
+const external = (id) => !id.startsWith('.') && !id.startsWith('/') && !id.startsWith('\0');
+const b = await rollup({ input, external, plugins: [typescript({ tsconfig: './tsconfig.json', include: ['src/**/*.ts'], filterRoot: '.', rootDir: 'src', noEmit: false, declaration:false }) ], onwarn(){} });
+const { output } = await b.generate({ format: 'es' });
+const m = (await minify(output[0].code, { module: true, compress: { passes: 2 }, mangle: true })).code;
+console.log(input, m.length, gzipSync(m,{level:9}).length); (await import("node:fs")).writeFileSync("/tmp/sz/out.min.js", m);
