@@ -111,6 +111,19 @@ describe('static files', () => {
     expect(vendor.headers['content-type']).toContain('text/javascript');
   });
 
+  it('revalidates with an ETag: unchanged files answer 304 with no body, edited ones 200', async () => {
+    const first = await http(site.url + '/js/app.js');
+    const etag = first.headers.etag as string;
+    expect(first.headers['cache-control']).toBe('no-cache');
+    expect(etag).toMatch(/^W\/"/);
+    const again = await http(site.url + '/js/app.js', { headers: { 'If-None-Match': etag } });
+    expect(again.status).toBe(304);
+    expect(again.text).toBe('');
+    const other = await http(site.url + '/js/app.js', { headers: { 'If-None-Match': 'W/"0-0"' } });
+    expect(other.status).toBe(200);
+    expect(other.text).toBe('console.log(1)');
+  });
+
   it('refuses directory traversal and unknown files', async () => {
     for (const path of ['/../secret.txt', '/%2e%2e/secret.txt', '/js/../../secret.txt', '/..%2fsecret.txt', '/missing.txt',
       '/dist/../package.json', '/dist/%2e%2e/package.json']) {
