@@ -1,11 +1,10 @@
 // size_core_gz, size_alpine_gz, size_iife_gz: min+gzip bytes from scripts/size.mjs measure().
 import { fileURLToPath } from 'node:url';
-import { measure } from '../scripts/size.mjs';
+import { GOALS, measure } from '../scripts/size.mjs';
 import { benchMain } from './lib/module.mjs';
 import { entry } from './lib/util.mjs';
 
 const DIST = fileURLToPath(new URL('../dist', import.meta.url));
-const GOALS = { size_core_gz: 6144, size_alpine_gz: 1024, size_iife_gz: 19456 };
 
 export async function run({ log }) {
   const sizes = await measure(DIST);
