@@ -1,131 +1,23 @@
-import { backoffDelay, createTimerGroup, systemClock, type Clock } from '../clock';
+import { backoffDelay, createTimerGroup, systemClock } from '../clock';
 import { SyncwireError, fail, invalid, messageOf } from '../errors';
-import { fire, listen } from '../listeners';
+import { CallbackSet, fire, listen } from '../listeners';
 import { createLogger, type LogCategory, type Logger, type LoggerOptions } from '../logger';
 import { optFn, optObj, optShape } from '../validate';
 import {
   assertEventName,
-  buildPayload,
-  createCorrelationId,
   isPlainObject,
-  kindOf,
   validateAck,
   validateServerEnvelope,
   type RequestResponse,
   type ServerEnvelope,
 } from '../protocol';
-import { csrfTokenAuth, userAuth, type AuthOption, type FetchLike } from './auth';
-import { defaultSocketFactory, type SocketFactory, type SocketIoOptions, type SocketLike, type SocketListener } from './socket';
+import { csrfTokenAuth, userAuth } from './auth';
+import { callOptions, createCalls, positive } from './calls';
+import { defaultSocketFactory, type SocketLike, type SocketListener } from './socket';
 
-/** Options of {@link createNamespacedClient}. */
-export interface ClientOptions {
-  /** Server origin. @default the page's origin (`location.origin`) */
-  url?: string;
-  /** Connect credentials; see {@link AuthOption}. @default `GET /csrf_token` → `{ csrf_token }` */
-  auth?: AuthOption;
-  /** Default request timeout; always finite. @default 30000 */
-  requestTimeoutMs?: number;
-  /** How long `connect()` waits for the first answer before rejecting (retries go on). @default 20000 */
-  connectTimeoutMs?: number;
-  /** How long an auth call may take before the attempt goes on without credentials. @default 5000 */
-  authTimeoutMs?: number;
-  /** Largest outgoing payload, checked before sending. @default 52428800 (50 MiB) */
-  maxPayloadBytes?: number;
-  /**
-   * Most emits and requests under way at once (waiting for the connection, or for their
-   * ack). One more rejects at once with `OVERFLOW`: the caller learns, nothing piles up. @default 1000
-   */
-  maxPending?: number;
-  /** Backoff for retries after the server rejects a connect. @default { baseMs: 250, maxMs: 10000 } */
-  retry?: { baseMs?: number; maxMs?: number };
-  /** Passed to socket.io-client's Manager and Socket. */
-  socketOptions?: SocketIoOptions;
-  /** A logger, or options for one (off by default). */
-  logger?: Logger | LoggerOptions;
-  /** Time source for every timer. @default systemClock */
-  clock?: Clock;
-  /** Randomness for backoff jitter. @default Math.random */
-  random?: () => number;
-  /** fetch used by the default auth. @default globalThis.fetch */
-  fetch?: FetchLike;
-  /** Socket constructor, for tests and custom transports. */
-  socketFactory?: SocketFactory;
-}
+import type { ClientOptions, ConnectInfo, EmitOptions, EventCallback, NamespacedClient, RequestOptions } from './api';
 
-/** What `onConnect` listeners receive. */
-export interface ConnectInfo {
-  /** True only for the first successful connect of this client. */
-  firstConnect: boolean;
-  /** The server's runtime id, from `server_restart` or `/csrf_token`, when known. */
-  runtimeId?: string;
-  /** True when the runtime id differs from the one seen on the previous connect. */
-  runtimeChanged: boolean;
-}
-
-/** Options of `emit()`. */
-export interface EmitOptions {
-  correlationId?: string;
-  /**
-   * Wait for the server to acknowledge the event (any Socket.IO ack counts; Agent Zero's
-   * server acknowledges every event that asks). Then a resolved emit was delivered, and one
-   * that could not be confirmed rejects (`TIMEOUT`, `DISCONNECTED`): none is lost silently.
-   * `false` is plain fire-and-forget (at most once), for servers that never acknowledge. @default true
-   */
-  confirm?: boolean;
-  /** Deadline of a confirmed emit. @default the client's requestTimeoutMs */
-  timeoutMs?: number;
-  /** Aborting rejects a pending emit with `ABORTED`. */
-  signal?: AbortSignal;
-}
-
-/** Options of `request()`. */
-export interface RequestOptions {
-  correlationId?: string;
-  /** Milliseconds from the call until the request rejects with `TIMEOUT`. @default the client's requestTimeoutMs */
-  timeoutMs?: number;
-  /** Aborting rejects the request with `ABORTED` at once; a late ack is ignored. */
-  signal?: AbortSignal;
-}
-
-/** A subscriber. For server requests (emits with an ack) its return value is the answer. */
-export type EventCallback<T extends object = Record<string, unknown>> = (envelope: ServerEnvelope<T>) => unknown;
-
-/** One Socket.IO namespace, connected lazily. */
-export interface NamespacedClient {
-  readonly namespace: string;
-  readonly url: string;
-  readonly logger: Logger;
-  readonly clock: Clock;
-  /** The CSRF token of the current credentials, when known (for HTTP fallbacks). */
-  readonly csrfToken: string | undefined;
-  /** The server runtime id seen last, when known. */
-  readonly runtimeId: string | undefined;
-  /** Connects (one shared handshake for all callers). Rejects if the first attempt fails; retries go on in the background unless the failure is terminal. */
-  connect(): Promise<void>;
-  /** Sends an event. Resolves once the server acknowledged it (or, with `confirm: false`, once handed to a connected socket). */
-  emit(event: string, data?: object | null, options?: EmitOptions): Promise<void>;
-  /** Request/ack. Always settles: ack, `TIMEOUT`, `DISCONNECTED`, or a validation error. */
-  request<T = Record<string, unknown>>(event: string, data?: object | null, options?: RequestOptions): Promise<RequestResponse<T>>;
-  /** Subscribes; recorded at once, kept across reconnects and failed connects. Starts the lazy connect. */
-  on<T extends object = Record<string, unknown>>(event: string, callback: EventCallback<T>): () => void;
-  /** Removes that one callback. */
-  off<T extends object = Record<string, unknown>>(event: string, callback: EventCallback<T>): void;
-  onConnect(listener: (info: ConnectInfo) => void): () => void;
-  onDisconnect(listener: (reason: string) => void): () => void;
-  onError(listener: (error: SyncwireError) => void): () => void;
-  /** Runs the auth provider again with `refresh: true` (e.g. after an HTTP 403), updating `csrfToken`. */
-  refreshAuth(): Promise<void>;
-  /** Sends an error to the `onError` listeners; layers built on the client use it. */
-  reportError(error: unknown): void;
-  isConnected(): boolean;
-  /** Drops the connection and connects again, optionally with fresh credentials. */
-  reconnect(options?: { refreshAuth?: boolean }): Promise<void>;
-  /** Closes the connection; pending requests reject with `DISCONNECTED`. A later emit/request reconnects. */
-  disconnect(): void;
-  /** Closes everything and removes every listener and timer. The client is unusable afterwards. */
-  dispose(): void;
-  readonly disposed: boolean;
-}
+export type { ClientOptions, ConnectInfo, EmitOptions, EventCallback, NamespacedClient, RequestOptions } from './api';
 
 const noop = () => {};
 
@@ -139,22 +31,6 @@ function loggerFrom(value: ClientOptions['logger']): Logger {
   }
   optFn(opts?.sink, 'logger.sink');
   return createLogger(opts);
-}
-
-/** Call options: a plain object (or nothing), with an AbortSignal-like `signal` if any. */
-function callOptions<T extends RequestOptions>(value: T | undefined): T {
-  if (value === null) throw invalid('options', 'options expects a plain object, but got null');
-  const opts = optObj(value, 'options') ?? ({} as T);
-  if (opts.signal !== undefined) optShape(opts.signal, 'signal', ['addEventListener', 'removeEventListener']);
-  return opts;
-}
-
-function positive(value: unknown, field: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !(value > 0) || value > 2 ** 31 - 1) {
-    throw invalid(field, `${field} expects a finite number > 0, but got ${typeof value === 'number' ? value : kindOf(value)}`);
-  }
-  return value;
 }
 
 /**
@@ -180,17 +56,6 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
   const authTimeoutMs = positive(options.authTimeoutMs, 'authTimeoutMs', 5000);
   const maxPayloadBytes = positive(options.maxPayloadBytes, 'maxPayloadBytes', 50 * 1024 * 1024);
   const maxPending = positive(options.maxPending, 'maxPending', 1000);
-  let pending = 0;
-  // Takes a slot for one emit/request, or throws OVERFLOW; the returned function gives it back once.
-  const slot = (event: string) => {
-    if (pending >= maxPending) throw fail('OVERFLOW', `'${event}' refused: ${maxPending} emits/requests already pending`, { details: { maxPending } });
-    pending++;
-    let held = true;
-    return () => {
-      if (held) pending--;
-      held = false;
-    };
-  };
   const retryBase = positive(options.retry?.baseMs, 'retry.baseMs', 250);
   const retryMax = positive(options.retry?.maxMs, 'retry.maxMs', 10000);
   const clock = optShape(options.clock, 'clock', ['now', 'setTimeout', 'clearTimeout']) ?? systemClock;
@@ -207,12 +72,11 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
   // Hot paths (every push, every request) build their log details only when someone listens.
   const logging = (c: LogCategory) => logger.isEnabled(c);
 
-  const subs = new Map<string, Set<EventCallback<object>>>();
+  const subs = new Map<string, CallbackSet<EventCallback<object>>>();
   const dispatchers = new Map<string, SocketListener>();
   const connectHooks = new Set<(i: ConnectInfo) => void>();
   const disconnectHooks = new Set<(r: string) => void>();
   const errorHooks = new Set<(e: SyncwireError) => void>();
-  const inflight = new Set<(e: SyncwireError) => void>();
   const disposeHooks = new Set<() => void>();
 
   let socket: SocketLike | undefined;
@@ -275,12 +139,10 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
     );
   };
 
-  const dispatch = (event: string, args: unknown[]) => {
-    const last = args[args.length - 1];
-    const ack = typeof last === 'function' ? (last as (v: unknown) => void) : undefined;
+  const dispatch = (event: string, raw: unknown, ack: ((v: unknown) => void) | undefined) => {
     let env: ServerEnvelope;
     try {
-      env = validateServerEnvelope(args[0]);
+      env = validateServerEnvelope(raw);
     } catch (e) {
       const error = messageOf(e);
       reportError(fail('INVALID_ENVELOPE', `'${event}': ${error}`, { cause: e, details: (e as SyncwireError).details }));
@@ -288,16 +150,17 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
       return;
     }
     if (logging('push')) log('push', event, { correlationId: env.correlationId, handlerId: env.handlerId });
-    const callbacks = [...(subs.get(event) ?? [])];
+    // The set as it is now: a callback that (un)subscribes changes the next event's list, not this one.
+    const callbacks = subs.get(event)?.snapshot() ?? [];
     if (!ack) {
-      callbacks.forEach((cb) => {
+      for (const cb of callbacks) {
         try {
           const r = cb(env);
           if (r && typeof (r as Promise<unknown>).then === 'function') (r as Promise<unknown>).then(noop, reportError);
         } catch (e) {
           reportError(e);
         }
-      });
+      }
       return;
     }
     // A server request: one result per callback, awaited, errors turned into items.
@@ -320,7 +183,12 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
 
   const attach = (event: string) => {
     if (!socket || dispatchers.has(event)) return;
-    const d: SocketListener = (...args) => dispatch(event, args);
+    // Not `(...args) =>`: Socket.IO calls listeners through apply(), so a rest array would be
+    // built for every inbound event. Reading `arguments` by index builds nothing.
+    const d: SocketListener = function (raw: unknown) {
+      const last: unknown = arguments[arguments.length - 1]; // eslint-disable-line prefer-rest-params
+      dispatch(event, raw, typeof last === 'function' ? (last as (v: unknown) => void) : undefined);
+    };
     dispatchers.set(event, d);
     socket.on(event, d);
   };
@@ -399,7 +267,7 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
       const why = String(reason);
       log('connect', 'disconnected', { reason: why });
       const err = fail('DISCONNECTED', `connection to ${ns} closed (${why})`, { details: { reason: why } });
-      [...inflight].forEach((reject) => reject(err));
+      calls.dropSent(err);
       fire(disconnectHooks, why, reportError);
       // The server closed this namespace on purpose; Socket.IO will not come back by itself.
       if (why === 'io server disconnect') {
@@ -455,72 +323,17 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
         );
   const notConnected = () => fail('NOT_CONNECTED', `not connected to ${ns}`);
 
-  // At most once: handed to a connected socket, with no way to know it arrived.
-  const fireAndForget = async (event: string, data: unknown, opts: EmitOptions) => {
-    assertEventName(event);
-    const payload = buildPayload(data, opts.correlationId ?? createCorrelationId('emit'), maxPayloadBytes, clock.now());
-    const release = slot(event);
-    try {
-      const s = await whenConnected();
-      if (!s.connected) throw notConnected();
-      if (logging('request')) log('request', 'emit', { event, correlationId: payload.correlationId });
-      s.emit(event, payload);
-    } finally {
-      release();
-    }
-  };
-
-  /**
-   * A call that waits for the server's ack: `request()`, and `emit()` with confirmation.
-   * It always settles: the ack, `TIMEOUT`, `DISCONNECTED`, `ABORTED`, or a validation error.
-   */
-  const call = <R>(event: string, data: unknown, opts: RequestOptions, kind: 'emit' | 'request', onAck: (res: unknown, correlationId: string) => R) =>
-    new Promise<R>((resolve, reject) => {
-      assertEventName(event);
-      const timeoutMs = positive(opts.timeoutMs, 'timeoutMs', requestTimeoutMs);
-      const payload = buildPayload(data, opts.correlationId ?? createCorrelationId(kind), maxPayloadBytes, clock.now());
-      const correlationId = payload.correlationId;
-      const signal = opts.signal;
-      const release = slot(event);
-      let settled = false;
-      const finish = (err?: SyncwireError, value?: R) => {
-        if (settled) return;
-        settled = true;
-        release();
-        cancelTimeout();
-        inflight.delete(onDrop);
-        signal?.removeEventListener('abort', onAbort);
-        if (err) reject(err);
-        else resolve(value as R);
-      };
-      const end = (code: SyncwireError['code'], what: string, details: object = {}) =>
-        finish(fail(code, `${kind} '${event}' ${what}`, { details: { correlationId, ...details } }));
-      const onDrop = (e: SyncwireError) => end('DISCONNECTED', `lost: ${e.message}`);
-      const onAbort = () => end('ABORTED', 'was aborted');
-      // The deadline counts from the call, so waiting for a connection is part of it.
-      const cancelTimeout = timers.set(() => end('TIMEOUT', `got no answer within ${timeoutMs} ms`, { timeoutMs }), timeoutMs);
-      if (signal?.aborted) return onAbort();
-      signal?.addEventListener('abort', onAbort, { once: true });
-      const send = (s: SocketLike) => {
-        if (settled) return;
-        if (!s.connected) return finish(notConnected());
-        inflight.add(onDrop);
-        if (logging('request')) log('request', kind, { event, correlationId, timeoutMs });
-        s.emit(event, payload, (res: unknown) => {
-          if (settled) return;
-          try {
-            const value = onAck(res, correlationId);
-            if (logging('request')) log('request', 'ack', { event, correlationId });
-            finish(undefined, value);
-          } catch (e) {
-            finish(e as SyncwireError);
-          }
-        });
-      };
-      // Connected: send now, without a promise hop (it shows in round-trip times).
-      if (socket?.connected) send(socket);
-      else whenConnected().then(send, finish);
-    });
+  const calls = createCalls({
+    clock,
+    requestTimeoutMs,
+    maxPayloadBytes,
+    maxPending,
+    connectedSocket: () => (socket?.connected ? socket : undefined),
+    whenConnected,
+    notConnected,
+    log,
+    logging,
+  });
 
   const client: NamespacedClient = {
     namespace: ns,
@@ -546,8 +359,8 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
       } catch (e) {
         return Promise.reject(e instanceof SyncwireError ? e : fail('VALIDATION_ERROR', messageOf(e)));
       }
-      if (opts.confirm === false) return fireAndForget(event, data, opts);
-      return call(event, data, opts, 'emit', () => undefined);
+      if (opts.confirm === false) return calls.fireAndForget(event, data, opts);
+      return calls.call(event, data, opts, 'emit', noop);
     },
 
     request<T>(event: string, data?: object | null, given?: RequestOptions) {
@@ -557,7 +370,7 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
       } catch (e) {
         return Promise.reject(e instanceof SyncwireError ? e : fail('VALIDATION_ERROR', messageOf(e)));
       }
-      return call(event, data, opts, 'request', (res, id) => validateAck(res, id) as RequestResponse<T>);
+      return calls.call(event, data, opts, 'request', validateAck) as Promise<RequestResponse<T>>;
     },
 
     on<T extends object>(event: string, callback: EventCallback<T>) {
@@ -565,7 +378,7 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
       if (typeof callback !== 'function') throw invalid('callback', 'callback expects a function');
       if (disposed) throw disposedError();
       let set = subs.get(event);
-      if (!set) subs.set(event, (set = new Set()));
+      if (!set) subs.set(event, (set = new CallbackSet()));
       set.add(callback as EventCallback<object>);
       if (socket) attach(event);
       else connect().catch(noop); // the failure reaches onError listeners
@@ -612,7 +425,7 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
       disposed = true;
       const s = socket;
       if (s) [...Object.entries(socketHandlers), ...dispatchers].forEach(([event, fn]) => s.off(event, fn));
-      [...inflight].forEach((reject) => reject(disposedError()));
+      calls.dispose(disposedError());
       [dispatchers, subs, connectHooks, disconnectHooks, errorHooks].forEach((c) => c.clear());
       timers.clear();
       auth.cancel?.();

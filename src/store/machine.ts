@@ -4,102 +4,9 @@
  * into requests, timers and applies, and feeds results back as events.
  */
 
-/** Where the store stands. */
-export type SyncMode = 'DISCONNECTED' | 'HANDSHAKE_PENDING' | 'HEALTHY' | 'DEGRADED' | 'FAILED';
+import type { Effect, MachineEvent, MachineState, PushIn, SyncMode, TimerName, Timing } from './types';
 
-/** Named timers of the machine; at most one of each is pending. */
-export type TimerName = 'grace' | 'first' | 'retry' | 'poll' | 'live';
-
-/** Timing knobs (all milliseconds). */
-export interface Timing {
-  handshakeTimeoutMs: number;
-  pollIntervalMs: number;
-  connectGraceMs: number;
-  livenessMs: number;
-  backoffBaseMs: number;
-  backoffMaxMs: number;
-  pollBackoffMaxMs: number;
-  /** Minimum gap between two state notifications (store runtime only; the machine ignores it). */
-  notifyIntervalMs: number;
-}
-
-/** A `state_push` as the machine sees it: `gen` is the handshake its envelope was tagged with, if any. */
-export interface PushIn {
-  epoch: string;
-  seq: number;
-  snapshot: object;
-  gen: number | null;
-}
-
-/** Machine input. */
-export type MachineEvent =
-  | { type: 'start'; cache: { epoch: string | null } | null }
-  | { type: 'stop' }
-  | { type: 'connected' }
-  | { type: 'disconnected' }
-  | { type: 'ack'; gen: number; epoch: string; seqBase: number; tagged: boolean }
-  | { type: 'nack'; gen: number; code: string; message: string }
-  | { type: 'push'; push: PushIn }
-  | { type: 'resync'; reason: string }
-  | { type: 'timer'; name: TimerName }
-  | { type: 'polled'; id: number; ok: boolean; snapshot?: object; code?: string; message?: string }
-  | { type: 'fatal'; code: string; message: string }
-  | { type: 'audited'; id: number; changed: boolean | null }
-  | { type: 'env'; hidden: boolean; online: boolean };
-
-/** What the runtime must do, in order. */
-export type Effect =
-  | { type: 'mode'; from: SyncMode; to: SyncMode; reason: string }
-  | { type: 'handshake'; gen: number; full: boolean }
-  | { type: 'apply'; snapshot: object; source: 'push' | 'poll'; fromInitial: boolean }
-  | { type: 'poll'; id: number; full: boolean }
-  | { type: 'audit'; id: number }
-  | { type: 'set'; name: TimerName; ms: number }
-  | { type: 'clear'; name: TimerName }
-  | { type: 'reconnect' }
-  | { type: 'error'; code: string; message: string };
-
-/** Everything the machine remembers. */
-export interface MachineState {
-  mode: SyncMode;
-  running: boolean;
-  connected: boolean;
-  hidden: boolean;
-  online: boolean;
-  /** Runtime epoch of the applied state; null until one is known. */
-  epoch: string | null;
-  /** Last applied seq of the current period; 0 = none. */
-  lastSeq: number;
-  /** Handshake generation counter; `hs` is the one in flight. */
-  gen: number;
-  hs: { gen: number; full: boolean; polls: number } | null;
-  /** The first handshake sent on the current connection (-1: none yet). Pushes held for a later one may be older. */
-  connFirstGen: number;
-  /** Pushes received while a handshake is in flight. */
-  held: PushIn[];
-  /** Ack received, first snapshot of the period not yet applied. */
-  awaiting: boolean;
-  /** The period's first apply replaces the state (a full resync). */
-  fullPeriod: boolean;
-  /** The server tags pushes with the handshake's correlationId; `period` is that handshake. */
-  period: number | null;
-  tagged: boolean;
-  needFull: boolean;
-  hasState: boolean;
-  retries: number;
-  authRetried: boolean;
-  pollId: number;
-  pollFull: boolean;
-  pollFailures: number;
-  /** Poll answers applied so far; a handshake remembers the count it was built on. */
-  pollApplies: number;
-  audit: { id: number; pushes: number } | null;
-  /** Valid pushes received, and that count when the liveness timer last looked. */
-  pushes: number;
-  livePushes: number;
-  error: { code: string; message: string } | null;
-  stats: { pushesApplied: number; pushesDropped: number; resyncs: number; polls: number; handshakes: number };
-}
+export type { Effect, MachineEvent, MachineState, PushIn, SyncMode, TimerName, Timing } from './types';
 
 // After a server restart these can mean "stale credentials": one reconnect with fresh ones first.
 const AUTH_LIKE = ['NO_HANDLERS', 'AUTH_REQUIRED', 'CSRF_MISSING', 'CSRF_INVALID', 'CSRF_COOKIE', 'API_KEY_REQUIRED'];
@@ -127,11 +34,25 @@ export function initialMachineState(): MachineState {
 }
 
 /**
- * The pure transition function. Never mutates `prev`. `rand` (0..1) is the
- * caller's randomness for backoff jitter, so the function stays deterministic.
+ * The pure transition function. Never mutates `prev`; the new state holds exactly
+ * the fields of {@link MachineState}. `rand` (0..1) is the caller's randomness for
+ * backoff jitter, so the function stays deterministic.
  */
 export function transition(prev: MachineState, ev: MachineEvent, t: Timing, rand = 0.5): [MachineState, Effect[]] {
-  const s: MachineState = { ...prev, stats: { ...prev.stats } };
+  // The steady state, once per push: skips the general path's copies and closures.
+  if (ev.type === 'push') {
+    const next = inOrderPush(prev, ev.push);
+    if (next) return [next, [{ type: 'apply', snapshot: ev.push.snapshot, source: 'push', fromInitial: false }]];
+  }
+  return generalTransition(prev, ev, t, rand);
+}
+
+/**
+ * @internal The transition by the general rules alone, without the in-order shortcut
+ * (`transition` is this plus {@link inOrderPush}; a machine test checks both agree).
+ */
+export function generalTransition(prev: MachineState, ev: MachineEvent, t: Timing, rand = 0.5): [MachineState, Effect[]] {
+  const s = copyState(prev, copyStats(prev.stats));
   const fx: Effect[] = [];
   const setMode = (to: SyncMode, reason: string) => {
     if (s.mode !== to) fx.push({ type: 'mode', from: s.mode, to, reason });
@@ -419,6 +340,41 @@ export function transition(prev: MachineState, ev: MachineEvent, t: Timing, rand
     }
   }
   return [s, fx];
+}
+
+/**
+ * @internal The transition for the next push in order (the next seq of the current
+ * epoch and period, HEALTHY, no handshake in flight): the new state, whose one effect
+ * is always `{ type: 'apply', snapshot: p.snapshot, source: 'push', fromInitial: false }`;
+ * or undefined when any other rule could apply. `transition` returns exactly that for
+ * such a push (a machine test compares it with the general path). The store calls it
+ * directly, so a push in steady state costs one state copy: no closures, no effect list.
+ */
+export function inOrderPush(prev: MachineState, p: PushIn): MachineState | undefined {
+  if (!prev.running || prev.mode !== 'HEALTHY' || prev.hs || prev.awaiting) return undefined;
+  if ((prev.tagged && p.gen !== prev.period) || p.epoch !== prev.epoch || p.seq !== prev.lastSeq + 1) return undefined;
+  const stats = copyStats(prev.stats);
+  stats.pushesApplied++;
+  const next = copyState(prev, stats);
+  next.pushes++;
+  next.lastSeq = p.seq;
+  next.hasState = true;
+  return next;
+}
+
+function copyStats(p: MachineState['stats']): MachineState['stats'] {
+  return { pushesApplied: p.pushesApplied, pushesDropped: p.pushesDropped, resyncs: p.resyncs, polls: p.polls, handshakes: p.handshakes };
+}
+
+function copyState(p: MachineState, stats: MachineState['stats']): MachineState {
+  return {
+    mode: p.mode, running: p.running, connected: p.connected, hidden: p.hidden, online: p.online,
+    epoch: p.epoch, lastSeq: p.lastSeq, gen: p.gen, hs: p.hs, connFirstGen: p.connFirstGen, held: p.held,
+    awaiting: p.awaiting, fullPeriod: p.fullPeriod, period: p.period, tagged: p.tagged, needFull: p.needFull,
+    hasState: p.hasState, retries: p.retries, authRetried: p.authRetried, pollId: p.pollId, pollFull: p.pollFull,
+    pollFailures: p.pollFailures, pollApplies: p.pollApplies, audit: p.audit, pushes: p.pushes,
+    livePushes: p.livePushes, error: p.error, stats,
+  };
 }
 
 /**

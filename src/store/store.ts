@@ -1,109 +1,19 @@
-import type { NamespacedClient } from '../client/client';
 import { SyncwireError, fail, invalid, messageOf } from '../errors';
 import { fire, listen } from '../listeners';
-import { createCorrelationId, isPlainObject, kindOf, type RequestResult, type ServerEnvelope } from '../protocol';
-import { browserEnvironment, type EnvironmentSource, type EnvironmentState } from './env';
-import { initialMachineState, transition, type Effect, type MachineEvent, type SyncMode, type Timing } from './machine';
-import { idbStorage, readRecord, type PersistOptions, type PersistStorage, type PersistedRecord } from './persist';
+import { createCorrelationId, isPlainObject, kindOf, type ServerEnvelope } from '../protocol';
+import type { SyncHealth, SyncStore, SyncStoreEvent, SyncStoreOptions } from './api';
+import { browserEnvironment, type EnvironmentState } from './env';
+import { initialMachineState, inOrderPush, transition, type Effect, type MachineEvent, type PushIn } from './machine';
+import { idbStorage, readRecord, type PersistStorage, type PersistedRecord } from './persist';
 import { deepEqual } from './equal';
+import { handshakeAnswer } from './handshake';
+import { defaultPayload, resolveTiming } from './options';
+import { createPoll } from './poll';
 import { unitRandom } from '../clock';
 import { optFn, optObj, optShape } from '../validate';
 
-/** Passed to `reduce` with each snapshot. */
-export interface ReduceContext {
-  /** Where the snapshot came from. */
-  source: 'push' | 'poll';
-  /** Ask for a full resync after this apply (e.g. a `log_guid` changed). */
-  requestResync(reason?: string): void;
-}
-
-/** Options of {@link createSyncStore}. */
-export interface SyncStoreOptions<S, P extends object = Record<string, unknown>> {
-  /** The client of the namespace that serves `state_request` / `state_push`. */
-  client: NamespacedClient;
-  /** HTTP fallback endpoint, relative to the client's url. @default '/poll' */
-  pollUrl?: string;
-  /** Builds the `state_request` data and the poll body from the current state. */
-  payload?: (state: S) => P;
-  /** Returns the next state. @default the snapshot replaces the state */
-  reduce?: (state: S, snapshot: object, context: ReduceContext) => S;
-  /** State before anything arrived; a full resync reduces onto it. @default {} */
-  initialState?: S;
-  /** Warm start from IndexedDB: `false` (default) or options. */
-  persist?: false | PersistOptions;
-  /** Timing knobs, milliseconds. */
-  timing?: Partial<Timing>;
-  /** Decides whether an audit poll shows the server moved on. @default reduce it and compare */
-  hasChanged?: (state: S, snapshot: object) => boolean;
-  /** fetch for polls. @default globalThis.fetch */
-  fetch?: (input: string, init?: RequestInit) => Promise<Response>;
-  /** Page visibility and network signals. @default the browser's */
-  environment?: EnvironmentSource;
-  /** Randomness for jitter. @default Math.random */
-  random?: () => number;
-}
-
-/** What subscribers hear: a coalesced state change, or a mode change. */
-export type SyncStoreEvent<S> =
-  | { type: 'state'; state: S }
-  | { type: 'mode'; from: SyncMode; to: SyncMode; reason: string };
-
-/** A snapshot of how the store is doing. */
-export interface SyncHealth {
-  mode: SyncMode;
-  connected: boolean;
-  /** Runtime epoch of the applied state. */
-  epoch: string | null;
-  lastSeq: number;
-  /** When state was last applied, and from where. */
-  lastAppliedAt: number | null;
-  source: 'push' | 'poll' | 'cache' | null;
-  /** 0 while the push channel is live; otherwise ms since the state was last known current (null: never). */
-  staleMs: number | null;
-  lastError: { code: string; message: string } | null;
-  counters: { pushesApplied: number; pushesDropped: number; resyncs: number; polls: number; handshakes: number };
-}
-
-/** The store. */
-export interface SyncStore<S> {
-  readonly mode: SyncMode;
-  readonly state: S;
-  readonly health: SyncHealth;
-  /** Starts syncing (restores the cache first when `persist` is on). Restarting after FAILED retries. */
-  start(): Promise<void>;
-  /** Stops: no timer, listener, poll or request is left behind. The state is kept. */
-  stop(): void;
-  /** Full resync (e.g. after the page switches context); keeps showing the last good state until it lands. */
-  resync(reason?: string): void;
-  /** Called after each coalesced apply and each mode change. */
-  subscribe(listener: (event: SyncStoreEvent<S>) => void): () => void;
-}
-
-const DEFAULT_TIMING: Timing = {
-  handshakeTimeoutMs: 2000,
-  pollIntervalMs: 250,
-  // Under the 3000 ms ceiling with room to spare: a page with no push channel polls within 2 s.
-  connectGraceMs: 2000,
-  livenessMs: 30000,
-  backoffBaseMs: 500,
-  backoffMaxMs: 5000,
-  pollBackoffMaxMs: 5000,
-  notifyIntervalMs: 16,
-};
-
-/** The seed's default `state_request` body. */
-export function defaultPayload(): Record<string, unknown> {
-  return { context: null, log_from: 0, notifications_from: 0, timezone: (zone ??= browserZone()) };
-}
-// Read once: building an Intl.DateTimeFormat per handshake and poll costs more than the rest of the payload.
-let zone: string | undefined;
-function browserZone(): string {
-  try {
-    return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
-  } catch {
-    return 'UTC'; // some embedded browsers have no Intl time zones; the server accepts UTC
-  }
-}
+export type { ReduceContext, SyncHealth, SyncStore, SyncStoreEvent, SyncStoreOptions } from './api';
+export { defaultPayload } from './options';
 
 /**
  * Creates a sync store over a namespaced client: handshake with seq/epoch,
@@ -126,17 +36,7 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
   const persistOpts = options.persist === false ? undefined : optObj(options.persist, 'persist');
   if (persistOpts) optShape(persistOpts.storage, 'persist.storage', ['get', 'set']);
   const clock = client.clock;
-  const timing: Timing = { ...DEFAULT_TIMING };
-  Object.entries(optObj(options.timing, 'timing') ?? {}).forEach(([k, v]) => {
-    // At least 1 ms: a zero backoff, poll interval or timeout would spin. A zero notify
-    // interval only means "once per macrotask".
-    const min = k === 'notifyIntervalMs' ? 0 : 1;
-    if (!Object.prototype.hasOwnProperty.call(DEFAULT_TIMING, k) || typeof v !== 'number' || !(v >= min) || v > 2 ** 31 - 1) {
-      throw invalid(`timing.${k}`, `timing.${k} expects a known key with a finite number >= ${min}, but got ${typeof v === 'number' ? v : kindOf(v)}`);
-    }
-    timing[k as keyof Timing] = v;
-  });
-  timing.connectGraceMs = Math.min(timing.connectGraceMs, 3000);
+  const timing = resolveTiming(options.timing);
   const initialState = (options.initialState ?? {}) as S;
   const payload = optFn(options.payload, 'payload') ?? (defaultPayload as unknown as (s: S) => P);
   const reduce = optFn(options.reduce, 'reduce') ?? ((_s: S, snapshot: object) => snapshot as S);
@@ -191,25 +91,57 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
   };
 
   const track = listen(cleanups);
+  const fetchSnapshot = createPoll({
+    client,
+    pollUrl,
+    fetch: options.fetch,
+    clock,
+    timeoutMs: Math.max(timing.handshakeTimeoutMs * 5, 5000),
+    track,
+    confirmed: () => void (confirmedAt = clock.now()),
+  });
 
   // Events raised while effects run are queued, so every transition sees a settled state.
   const queue: MachineEvent[] = [];
   let busy = false;
-  const dispatch = (ev: MachineEvent) => {
-    queue.push(ev);
-    if (busy) return;
+  // Runs `fn(arg)` with the machine to itself, then every event raised meanwhile, in order.
+  const exclusive = <A>(fn: (arg: A) => void, arg: A) => {
     busy = true;
     try {
-      for (let next = queue.shift(); next; next = queue.shift()) {
-        const wasHealthy = m.mode === 'HEALTHY';
-        const [s, fx] = transition(m, next, timing, unitRandom(random));
-        m = s;
-        if (wasHealthy && m.mode !== 'HEALTHY') confirmedAt = clock.now();
-        fx.forEach(run);
-      }
+      fn(arg);
+      for (let next = queue.shift(); next; next = queue.shift()) step(next);
     } finally {
       busy = false;
     }
+  };
+  const dispatch = (ev: MachineEvent) => {
+    if (busy) return void queue.push(ev);
+    if (!queue.length) return exclusive(step, ev);
+    queue.push(ev); // events left behind by a run that threw still go first
+    exclusive(step, queue.shift() as MachineEvent);
+  };
+  const step = (ev: MachineEvent) => {
+    if (ev.type !== 'push' || !inOrder(ev.push)) general(ev);
+  };
+  // A push in order while HEALTHY: transition() would return this state plus one apply of
+  // its snapshot, so the apply runs straight away (no effect list, no jitter to draw).
+  const inOrder = (push: PushIn): boolean => {
+    const next = inOrderPush(m, push);
+    if (!next) return false;
+    m = next;
+    apply(push.snapshot, 'push', false);
+    return true;
+  };
+  const general = (ev: MachineEvent) => {
+    const wasHealthy = m.mode === 'HEALTHY';
+    const [s, fx] = transition(m, ev, timing, unitRandom(random));
+    m = s;
+    if (wasHealthy && m.mode !== 'HEALTHY') confirmedAt = clock.now();
+    for (const e of fx) run(e);
+  };
+  // A push as it arrives, when nothing else is under way: no event object, no queue.
+  const pushNow = (push: PushIn) => {
+    if (!inOrder(push)) general({ type: 'push', push });
   };
 
   const run = (e: Effect) => {
@@ -276,18 +208,7 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
     client.request('state_request', data, { timeoutMs: timing.handshakeTimeoutMs, correlationId: tagPrefix + gen, signal: ctl.signal }).then(
       (res) => {
         untrack();
-        const item = pickResult(res.results);
-        const d = isPlainObject(item?.data) ? item.data : {};
-        const seqBase = d.seq_base;
-        if (item?.ok && typeof d.runtime_epoch === 'string' && Number.isInteger(seqBase) && (seqBase as number) >= 0) {
-          return dispatch({ type: 'ack', gen, epoch: d.runtime_epoch, seqBase: seqBase as number, tagged: d.push_correlation === true });
-        }
-        // An ok:true item carrying { code, message } is Agent Zero's wrapped INVALID_REQUEST (anchor §4.2-B).
-        // The error item is server data: only string code/message are trusted.
-        const e = isPlainObject(item?.error) ? item.error : d;
-        const code = typeof e.code === 'string' && e.code ? e.code : item ? 'INVALID_ENVELOPE' : 'HANDSHAKE_FAILED';
-        const message = typeof e.error === 'string' ? e.error : typeof e.message === 'string' ? e.message : `state_request ack ${item ? 'lacks runtime_epoch/seq_base' : 'has no results'}`;
-        nack(code, message);
+        dispatch(handshakeAnswer(gen, res));
       },
       (err: unknown) => {
         untrack();
@@ -296,14 +217,19 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
     );
   };
 
+  // What the reducer asked for during the apply under way; a call after its reduce returned does nothing.
+  let resyncReason: string | undefined;
+  let reducing = false;
+  // One function for every apply (it runs per push): only the context object is new each time.
+  const requestResync = (reason = 'reducer asked') => {
+    if (reducing) resyncReason = reason;
+  };
   const apply = (snapshot: object, from: 'push' | 'poll', fromInitial: boolean) => {
-    let resyncReason: string | undefined;
     let next: S;
+    resyncReason = undefined;
+    reducing = true;
     try {
-      next = reduce(fromInitial ? initialState : state, snapshot, {
-        source: from,
-        requestResync: (reason = 'reducer asked') => void (resyncReason = reason),
-      });
+      next = reduce(fromInitial ? initialState : state, snapshot, { source: from, requestResync });
     } catch (err) {
       // The state is left as it was. Retry from scratch once; a reducer that fails on a
       // full snapshot too would loop forever, so that is terminal.
@@ -311,6 +237,8 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
       return dispatch(
         ++reduceFailures > 1 && fromInitial ? { type: 'fatal', code: 'REDUCE_ERROR', message: messageOf(err) } : { type: 'resync', reason: 'reduce threw' },
       );
+    } finally {
+      reducing = false;
     }
     if (!fromInitial || !resyncReason) reduceFailures = 0;
     state = next;
@@ -348,41 +276,6 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
       );
   };
 
-  const fetchSnapshot = async (body: P): Promise<object> => {
-    const f = options.fetch ?? (typeof fetch === 'function' ? fetch : undefined);
-    if (!f) throw fail('POLL_FAILED', 'no fetch available for polling');
-    const ctl = new AbortController();
-    const timer = clock.setTimeout(() => ctl.abort(), Math.max(timing.handshakeTimeoutMs * 5, 5000));
-    const untrack = track(() => {
-      clock.clearTimeout(timer);
-      ctl.abort();
-    });
-    try {
-      const send = () => {
-        const headers: Record<string, string> = { 'Content-Type': 'application/json' };
-        // The token goes only to the server it came from.
-        if (client.csrfToken && new URL(pollUrl).origin === new URL(client.url, pollUrl).origin) headers['X-CSRF-Token'] = client.csrfToken;
-        return f(pollUrl, { method: 'POST', credentials: 'same-origin', headers, body: JSON.stringify(body), signal: ctl.signal });
-      };
-      // No socket ever connected (WebSockets blocked): get a token before the first poll.
-      if (!client.csrfToken) await client.refreshAuth().catch(noop);
-      let res = await send();
-      if (res.status === 403) {
-        // A restart rotated the token; fetch a fresh one and try once more.
-        await client.refreshAuth();
-        res = await send();
-      }
-      if (!res.ok) throw fail('POLL_FAILED', `POST ${pollUrl} answered HTTP ${res.status}`, { details: { status: res.status } });
-      const snapshot = (await res.json()) as unknown;
-      if (!isPlainObject(snapshot)) throw fail('POLL_FAILED', `poll answer expects a JSON object, but got ${kindOf(snapshot)}`);
-      confirmedAt = clock.now();
-      return snapshot;
-    } finally {
-      clock.clearTimeout(timer);
-      untrack();
-    }
-  };
-
   const onPush = (env: ServerEnvelope) => {
     const d = env.data;
     const seq = d.seq as number;
@@ -391,8 +284,20 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
       invalidPushes++;
       return report('INVALID_ENVELOPE', `state_push field '${bad}' is invalid (${kindOf(d[bad])})`);
     }
-    const tag = env.correlationId.startsWith(tagPrefix) ? Number(env.correlationId.slice(tagPrefix.length)) : NaN;
-    dispatch({ type: 'push', push: { epoch: d.runtime_epoch as string, seq, snapshot: d.snapshot as object, gen: Number.isInteger(tag) ? tag : null } });
+    const push: PushIn = { epoch: d.runtime_epoch as string, seq, snapshot: d.snapshot as object, gen: tagOf(env.correlationId) };
+    if (busy || queue.length) dispatch({ type: 'push', push });
+    else exclusive(pushNow, push);
+  };
+  // The handshake a push was tagged with. A period's pushes all carry the same correlationId, so the last one is remembered.
+  let lastTagId: string | undefined;
+  let lastTag: number | null = null;
+  const tagOf = (correlationId: string): number | null => {
+    if (correlationId !== lastTagId) {
+      const tag = correlationId.startsWith(tagPrefix) ? Number(correlationId.slice(tagPrefix.length)) : NaN;
+      lastTagId = correlationId;
+      lastTag = Number.isInteger(tag) ? tag : null;
+    }
+    return lastTag;
   };
 
   const loadCache = async (id: number): Promise<{ epoch: string | null } | null> => {
@@ -494,13 +399,6 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
     subscribe: listen(listeners),
   };
   return store;
-}
-
-/** The handshake's own result: the one carrying runtime_epoch, else the first error (anchor §4.2-S). */
-function pickResult(results: RequestResult[]): RequestResult | undefined {
-  return (
-    results.find((r) => r.ok && isPlainObject(r.data) && 'runtime_epoch' in r.data) ?? results.find((r) => !r.ok) ?? results[0]
-  );
 }
 
 const codeOf = (err: unknown, fallback: string): string => (err instanceof SyncwireError ? err.code : fallback);

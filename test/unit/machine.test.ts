@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { initialMachineState, transition, type Effect, type MachineEvent, type MachineState, type PushIn, type Timing } from '../../src/index';
-import { fitting } from '../../src/store/machine';
+import { fitting, generalTransition, inOrderPush } from '../../src/store/machine';
 
 const T: Timing = {
   handshakeTimeoutMs: 2000,
@@ -288,5 +288,67 @@ describe('stop', () => {
     transition(pending, push(3), T);
     expect(pending).toEqual(pendingCopy);
     expect(pending.held).toHaveLength(1);
+  });
+});
+
+describe('the in-order push shortcut', () => {
+  const ack = (tagged: boolean): MachineEvent => ({ type: 'ack', gen: 1, epoch: 'E1', seqBase: 1, tagged });
+  // Every kind of state a push can meet.
+  const states: Record<string, MachineState> = {
+    healthy: drive(healthy).s,
+    'healthy, tagged': drive([...started, ack(true), push(2, 'E1', 1)]).s,
+    'awaiting the first snapshot': drive([...started, ack(false)]).s,
+    'handshake in flight': drive(started).s,
+    'resync in flight': drive([...healthy, { type: 'resync', reason: 'x' }]).s,
+    degraded: drive([...started, ack(false), { type: 'timer', name: 'first' }]).s,
+    failed: drive([...started, { type: 'nack', gen: 1, code: 'FORBIDDEN', message: 'no' }]).s,
+    disconnected: drive([...healthy, { type: 'disconnected' }]).s,
+    stopped: drive([...healthy, { type: 'stop' }]).s,
+    'not started': initialMachineState(),
+  };
+  const pushes: Record<string, MachineEvent> = {
+    'next seq': push(3),
+    duplicate: push(2),
+    stale: push(1),
+    gap: push(5),
+    'other epoch': push(3, 'E2'),
+    'tagged with the period': push(3, 'E1', 1),
+    'tagged with another period': push(3, 'E1', 2),
+  };
+
+  it('gives exactly what the general rules give, and is taken only for the next seq while HEALTHY', () => {
+    const taken: string[] = [];
+    for (const [sName, s] of Object.entries(states)) {
+      for (const [pName, ev] of Object.entries(pushes)) {
+        const general = generalTransition(s, ev, T, 0.5);
+        expect(transition(s, ev, T, 0.5), `${sName} + ${pName}`).toStrictEqual(general);
+        const fast = inOrderPush(s, (ev as { push: PushIn }).push);
+        if (!fast) continue;
+        taken.push(`${sName} + ${pName}`);
+        expect([fast, [{ type: 'apply', snapshot: { seq: 3 }, source: 'push', fromInitial: false }]], `${sName} + ${pName}`).toStrictEqual(general);
+      }
+    }
+    expect(taken.sort()).toEqual([
+      'healthy + next seq',
+      'healthy + tagged with another period', // untagged period: the tag means nothing
+      'healthy + tagged with the period',
+      'healthy, tagged + tagged with the period',
+    ]);
+  });
+
+  it('agrees with the general rules over a long run, and never mutates the state it is given', () => {
+    let fast = drive(healthy).s;
+    let slow = fast;
+    for (let seq = 3; seq < 60; seq++) {
+      const ev = push(seq);
+      const before = structuredClone(fast);
+      const next = transition(fast, ev, T);
+      expect(fast).toStrictEqual(before);
+      [slow] = generalTransition(slow, ev, T);
+      fast = next[0];
+    }
+    expect(fast).toStrictEqual(slow);
+    expect(fast.lastSeq).toBe(59);
+    expect(fast.stats.pushesApplied).toBe(58);
   });
 });

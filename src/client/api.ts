@@ -1,0 +1,119 @@
+/**
+ * The client's public types: its options, call options, and the client itself.
+ */
+import type { Clock } from '../clock';
+import type { SyncwireError } from '../errors';
+import type { Logger, LoggerOptions } from '../logger';
+import type { ServerEnvelope, RequestResponse } from '../protocol';
+import type { AuthOption, FetchLike } from './auth';
+import type { SocketFactory, SocketIoOptions } from './socket';
+
+/** Options of {@link createNamespacedClient}. */
+export interface ClientOptions {
+  /** Server origin. @default the page's origin (`location.origin`) */
+  url?: string;
+  /** Connect credentials; see {@link AuthOption}. @default `GET /csrf_token` → `{ csrf_token }` */
+  auth?: AuthOption;
+  /** Default request timeout; always finite. @default 30000 */
+  requestTimeoutMs?: number;
+  /** How long `connect()` waits for the first answer before rejecting (retries go on). @default 20000 */
+  connectTimeoutMs?: number;
+  /** How long an auth call may take before the attempt goes on without credentials. @default 5000 */
+  authTimeoutMs?: number;
+  /** Largest outgoing payload, checked before sending. @default 52428800 (50 MiB) */
+  maxPayloadBytes?: number;
+  /**
+   * Most emits and requests under way at once (waiting for the connection, or for their
+   * ack). One more rejects at once with `OVERFLOW`: the caller learns, nothing piles up. @default 1000
+   */
+  maxPending?: number;
+  /** Backoff for retries after the server rejects a connect. @default { baseMs: 250, maxMs: 10000 } */
+  retry?: { baseMs?: number; maxMs?: number };
+  /** Passed to socket.io-client's Manager and Socket. */
+  socketOptions?: SocketIoOptions;
+  /** A logger, or options for one (off by default). */
+  logger?: Logger | LoggerOptions;
+  /** Time source for every timer. @default systemClock */
+  clock?: Clock;
+  /** Randomness for backoff jitter. @default Math.random */
+  random?: () => number;
+  /** fetch used by the default auth. @default globalThis.fetch */
+  fetch?: FetchLike;
+  /** Socket constructor, for tests and custom transports. */
+  socketFactory?: SocketFactory;
+}
+
+/** What `onConnect` listeners receive. */
+export interface ConnectInfo {
+  /** True only for the first successful connect of this client. */
+  firstConnect: boolean;
+  /** The server's runtime id, from `server_restart` or `/csrf_token`, when known. */
+  runtimeId?: string;
+  /** True when the runtime id differs from the one seen on the previous connect. */
+  runtimeChanged: boolean;
+}
+
+/** Options of `emit()`. */
+export interface EmitOptions {
+  correlationId?: string;
+  /**
+   * Wait for the server to acknowledge the event (any Socket.IO ack counts; Agent Zero's
+   * server acknowledges every event that asks). Then a resolved emit was delivered, and one
+   * that could not be confirmed rejects (`TIMEOUT`, `DISCONNECTED`): none is lost silently.
+   * `false` is plain fire-and-forget (at most once), for servers that never acknowledge. @default true
+   */
+  confirm?: boolean;
+  /** Deadline of a confirmed emit. @default the client's requestTimeoutMs */
+  timeoutMs?: number;
+  /** Aborting rejects a pending emit with `ABORTED`. */
+  signal?: AbortSignal;
+}
+
+/** Options of `request()`. */
+export interface RequestOptions {
+  correlationId?: string;
+  /** Milliseconds from the call until the request rejects with `TIMEOUT`. @default the client's requestTimeoutMs */
+  timeoutMs?: number;
+  /** Aborting rejects the request with `ABORTED` at once; a late ack is ignored. */
+  signal?: AbortSignal;
+}
+
+/** A subscriber. For server requests (emits with an ack) its return value is the answer. */
+export type EventCallback<T extends object = Record<string, unknown>> = (envelope: ServerEnvelope<T>) => unknown;
+
+/** One Socket.IO namespace, connected lazily. */
+export interface NamespacedClient {
+  readonly namespace: string;
+  readonly url: string;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  /** The CSRF token of the current credentials, when known (for HTTP fallbacks). */
+  readonly csrfToken: string | undefined;
+  /** The server runtime id seen last, when known. */
+  readonly runtimeId: string | undefined;
+  /** Connects (one shared handshake for all callers). Rejects if the first attempt fails; retries go on in the background unless the failure is terminal. */
+  connect(): Promise<void>;
+  /** Sends an event. Resolves once the server acknowledged it (or, with `confirm: false`, once handed to a connected socket). */
+  emit(event: string, data?: object | null, options?: EmitOptions): Promise<void>;
+  /** Request/ack. Always settles: ack, `TIMEOUT`, `DISCONNECTED`, or a validation error. */
+  request<T = Record<string, unknown>>(event: string, data?: object | null, options?: RequestOptions): Promise<RequestResponse<T>>;
+  /** Subscribes; recorded at once, kept across reconnects and failed connects. Starts the lazy connect. */
+  on<T extends object = Record<string, unknown>>(event: string, callback: EventCallback<T>): () => void;
+  /** Removes that one callback. */
+  off<T extends object = Record<string, unknown>>(event: string, callback: EventCallback<T>): void;
+  onConnect(listener: (info: ConnectInfo) => void): () => void;
+  onDisconnect(listener: (reason: string) => void): () => void;
+  onError(listener: (error: SyncwireError) => void): () => void;
+  /** Runs the auth provider again with `refresh: true` (e.g. after an HTTP 403), updating `csrfToken`. */
+  refreshAuth(): Promise<void>;
+  /** Sends an error to the `onError` listeners; layers built on the client use it. */
+  reportError(error: unknown): void;
+  isConnected(): boolean;
+  /** Drops the connection and connects again, optionally with fresh credentials. */
+  reconnect(options?: { refreshAuth?: boolean }): Promise<void>;
+  /** Closes the connection; pending requests reject with `DISCONNECTED`. A later emit/request reconnects. */
+  disconnect(): void;
+  /** Closes everything and removes every listener and timer. The client is unusable afterwards. */
+  dispose(): void;
+  readonly disposed: boolean;
+}

@@ -1,0 +1,77 @@
+/**
+ * The sync store's public types: its options, what subscribers hear, and its health.
+ */
+import type { NamespacedClient } from '../client/client';
+import type { EnvironmentSource } from './env';
+import type { PersistOptions } from './persist';
+import type { SyncMode, Timing } from './types';
+
+/** Passed to `reduce` with each snapshot. */
+export interface ReduceContext {
+  /** Where the snapshot came from. */
+  source: 'push' | 'poll';
+  /** Ask for a full resync after this apply (e.g. a `log_guid` changed). */
+  requestResync(reason?: string): void;
+}
+
+/** Options of {@link createSyncStore}. */
+export interface SyncStoreOptions<S, P extends object = Record<string, unknown>> {
+  /** The client of the namespace that serves `state_request` / `state_push`. */
+  client: NamespacedClient;
+  /** HTTP fallback endpoint, relative to the client's url. @default '/poll' */
+  pollUrl?: string;
+  /** Builds the `state_request` data and the poll body from the current state. */
+  payload?: (state: S) => P;
+  /** Returns the next state. @default the snapshot replaces the state */
+  reduce?: (state: S, snapshot: object, context: ReduceContext) => S;
+  /** State before anything arrived; a full resync reduces onto it. @default {} */
+  initialState?: S;
+  /** Warm start from IndexedDB: `false` (default) or options. */
+  persist?: false | PersistOptions;
+  /** Timing knobs, milliseconds. */
+  timing?: Partial<Timing>;
+  /** Decides whether an audit poll shows the server moved on. @default reduce it and compare */
+  hasChanged?: (state: S, snapshot: object) => boolean;
+  /** fetch for polls. @default globalThis.fetch */
+  fetch?: (input: string, init?: RequestInit) => Promise<Response>;
+  /** Page visibility and network signals. @default the browser's */
+  environment?: EnvironmentSource;
+  /** Randomness for jitter. @default Math.random */
+  random?: () => number;
+}
+
+/** What subscribers hear: a coalesced state change, or a mode change. */
+export type SyncStoreEvent<S> =
+  | { type: 'state'; state: S }
+  | { type: 'mode'; from: SyncMode; to: SyncMode; reason: string };
+
+/** A snapshot of how the store is doing. */
+export interface SyncHealth {
+  mode: SyncMode;
+  connected: boolean;
+  /** Runtime epoch of the applied state. */
+  epoch: string | null;
+  lastSeq: number;
+  /** When state was last applied, and from where. */
+  lastAppliedAt: number | null;
+  source: 'push' | 'poll' | 'cache' | null;
+  /** 0 while the push channel is live; otherwise ms since the state was last known current (null: never). */
+  staleMs: number | null;
+  lastError: { code: string; message: string } | null;
+  counters: { pushesApplied: number; pushesDropped: number; resyncs: number; polls: number; handshakes: number };
+}
+
+/** The store. */
+export interface SyncStore<S> {
+  readonly mode: SyncMode;
+  readonly state: S;
+  readonly health: SyncHealth;
+  /** Starts syncing (restores the cache first when `persist` is on). Restarting after FAILED retries. */
+  start(): Promise<void>;
+  /** Stops: no timer, listener, poll or request is left behind. The state is kept. */
+  stop(): void;
+  /** Full resync (e.g. after the page switches context); keeps showing the last good state until it lands. */
+  resync(reason?: string): void;
+  /** Called after each coalesced apply and each mode change. */
+  subscribe(listener: (event: SyncStoreEvent<S>) => void): () => void;
+}

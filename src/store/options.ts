@@ -1,0 +1,50 @@
+/**
+ * The sync store's defaults: its timing, and the `state_request` body it sends when
+ * the caller gives no `payload`.
+ */
+import { invalid } from '../errors';
+import { kindOf } from '../protocol';
+import { optObj } from '../validate';
+import type { Timing } from './types';
+
+const DEFAULT_TIMING: Timing = {
+  handshakeTimeoutMs: 2000,
+  pollIntervalMs: 250,
+  // Under the 3000 ms ceiling with room to spare: a page with no push channel polls within 2 s.
+  connectGraceMs: 2000,
+  livenessMs: 30000,
+  backoffBaseMs: 500,
+  backoffMaxMs: 5000,
+  pollBackoffMaxMs: 5000,
+  notifyIntervalMs: 16,
+};
+
+/** The seed's default `state_request` body. */
+export function defaultPayload(): Record<string, unknown> {
+  return { context: null, log_from: 0, notifications_from: 0, timezone: (zone ??= browserZone()) };
+}
+// Read once: building an Intl.DateTimeFormat per handshake and poll costs more than the rest of the payload.
+let zone: string | undefined;
+function browserZone(): string {
+  try {
+    return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+  } catch {
+    return 'UTC'; // some embedded browsers have no Intl time zones; the server accepts UTC
+  }
+}
+
+/** @internal The `timing` option checked and merged over the defaults. */
+export function resolveTiming(given: Partial<Timing> | undefined): Timing {
+  const timing: Timing = { ...DEFAULT_TIMING };
+  Object.entries(optObj(given, 'timing') ?? {}).forEach(([k, v]) => {
+    // At least 1 ms: a zero backoff, poll interval or timeout would spin. A zero notify
+    // interval only means "once per macrotask".
+    const min = k === 'notifyIntervalMs' ? 0 : 1;
+    if (!Object.prototype.hasOwnProperty.call(DEFAULT_TIMING, k) || typeof v !== 'number' || !(v >= min) || v > 2 ** 31 - 1) {
+      throw invalid(`timing.${k}`, `timing.${k} expects a known key with a finite number >= ${min}, but got ${typeof v === 'number' ? v : kindOf(v)}`);
+    }
+    timing[k as keyof Timing] = v;
+  });
+  timing.connectGraceMs = Math.min(timing.connectGraceMs, 3000);
+  return timing;
+}

@@ -1,0 +1,269 @@
+// The per-push and per-request paths were rewritten for speed (memoised names and
+// prefixes, a hand-written timestamp check, a copy without spread, a walk without
+// Object.entries, snapshot-on-change subscriber lists, one object per call). These
+// tests pin down that each shortcut behaves exactly as the code it replaced.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { createNamespacedClient, createCorrelationId, validateServerEnvelope, type ServerEnvelope, type SyncwireError } from '../../src/index';
+import { assertEventName, buildPayload, isCanonicalTime, validateAck } from '../../src/protocol';
+import { createFakeClock, flush } from '../helpers/fake-clock';
+import { fakeSocketFactory, envelope } from '../helpers/fake-socket';
+import { storeHarness } from '../helpers/store-harness';
+import { anyValue } from '../fuzz/arbitraries';
+
+const codeOf = (fn: () => unknown): string => {
+  try {
+    fn();
+    return 'ok';
+  } catch (e) {
+    return (e as SyncwireError).code ?? 'untyped';
+  }
+};
+
+describe('memoised event names and correlation id prefixes', () => {
+  it('a remembered good name never lets a bad one through', () => {
+    expect(codeOf(() => assertEventName(undefined))).toBe('VALIDATION_ERROR'); // before any good name
+    expect(codeOf(() => assertEventName(''))).toBe('VALIDATION_ERROR');
+    assertEventName('echo');
+    assertEventName('echo');
+    for (const bad of [undefined, null, '', 'Echo', 'connect', 'echo ', 5]) expect(codeOf(() => assertEventName(bad))).toBe('VALIDATION_ERROR');
+    assertEventName('echo');
+  });
+
+  it('each prefix gives its own form, whatever came before', () => {
+    const prefixOf = (id: string) => id.slice(0, id.length - 36);
+    const seen = ['request', 'request', 'emit-', ' state ', '', undefined, 'request', '  '].map((p) => prefixOf(createCorrelationId(p)));
+    expect(seen).toEqual(['request-', 'request-', 'emit-', 'state-', '', '', 'request-', '']);
+  });
+});
+
+describe('isCanonicalTime', () => {
+  const iso = (y: string, mo: string, d: string, h = '00', mi = '00', s = '00') => `${y}-${mo}-${d}T${h}:${mi}:${s}.000Z`;
+  const two = (n: number) => String(n).padStart(2, '0');
+
+  it('accepts only what Date.parse accepts: every month and day, leap years included', () => {
+    for (const y of ['0000', '1900', '1970', '2000', '2023', '2024', '2100', '9999']) {
+      for (let mo = 0; mo < 100; mo++) {
+        for (let d = 0; d < 100; d++) {
+          const ts = iso(y, two(mo), two(d));
+          if (isCanonicalTime(ts)) expect(Number.isNaN(Date.parse(ts)), ts).toBe(false);
+          // Real calendar days are all taken by the fast check.
+          const real = mo >= 1 && mo <= 12 && d >= 1 && d <= new Date(Date.UTC(Number(y) || 2000, mo, 0)).getUTCDate();
+          if (y !== '0000' && real) expect(isCanonicalTime(ts), ts).toBe(true);
+        }
+      }
+    }
+  });
+
+  it('accepts only what Date.parse accepts: every time of day', () => {
+    for (let h = 0; h < 100; h++) {
+      for (let mi = 0; mi < 100; mi++) {
+        for (const s of [0, 30, 59, 60, 99]) {
+          const ts = iso('2026', '11', '23', two(h), two(mi), two(s));
+          if (isCanonicalTime(ts)) expect(Number.isNaN(Date.parse(ts)), ts).toBe(false);
+          else expect(h > 23 || mi > 59 || s > 59, ts).toBe(true);
+        }
+      }
+    }
+  });
+
+  it('takes every toISOString() output and leaves other shapes to Date.parse', () => {
+    fc.assert(fc.property(fc.integer({ min: 0, max: 253402300799999 }), (ms) => isCanonicalTime(new Date(ms).toISOString())));
+    for (const other of ['2026-11-23T12:00:00Z', '2026-11-23', '2026-11-23T12:00:00.000+01:00', '+002026-11-23T12:00:00.000Z', '2026-11-23t12:00:00.000z', '２026-11-23T12:00:00.000Z', '2026-11-23T12:00:00.0a0Z']) {
+      expect(isCanonicalTime(other), other).toBe(false);
+    }
+  });
+
+  it('envelopes with a timestamp in another ISO form are still accepted, and invalid ones still refused', () => {
+    const env = (ts: string) => ({ handlerId: 'h', eventId: 'e', correlationId: 'c', ts, data: {} });
+    expect(validateServerEnvelope(env('2026-11-23T12:00:00Z')).ts).toBe('2026-11-23T12:00:00Z');
+    expect(validateServerEnvelope(env('2026-02-30T00:00:00.000Z')).ts).toBe('2026-02-30T00:00:00.000Z'); // V8 takes it; so do we
+    for (const bad of ['2026-13-01T00:00:00.000Z', '2026-11-23T24:00:01.000Z', 'yesterday']) expect(codeOf(() => validateServerEnvelope(env(bad)))).toBe('INVALID_ENVELOPE');
+  });
+});
+
+describe("the envelope's data copy", () => {
+  it('is a frozen copy of the own enumerable properties, as a spread makes, and leaves the input alone', () => {
+    const sym = Symbol('s');
+    const hidden = Symbol('hidden');
+    const data = JSON.parse('{"__proto__":{"x":1},"b":2,"constructor":3,"1":4}') as Record<string | symbol, unknown>;
+    data[sym] = 5;
+    Object.defineProperty(data, 'nonEnum', { value: 6, enumerable: false });
+    Object.defineProperty(data, hidden, { value: 7, enumerable: false });
+    const out = validateServerEnvelope({ handlerId: 'h', eventId: 'e', correlationId: 'c', ts: '2026-11-23T12:00:00.000Z', data }).data as Record<string | symbol, unknown>;
+    const spread = { ...data };
+    expect(Reflect.ownKeys(out)).toEqual(Reflect.ownKeys(spread));
+    expect(Object.getPrototypeOf(out)).toBe(Object.prototype);
+    expect(Object.getOwnPropertyDescriptor(out, '__proto__')?.value).toEqual({ x: 1 });
+    expect(out[sym]).toBe(5);
+    expect(Object.isFrozen(out)).toBe(true);
+    expect(Object.isFrozen(data)).toBe(false);
+    expect(out).not.toBe(data);
+  });
+
+  it('subscribers share one frozen envelope, so none can change what the next one sees', async () => {
+    const factory = fakeSocketFactory();
+    const client = createNamespacedClient('/t', { url: 'http://127.0.0.1:9', auth: {}, clock: createFakeClock(), socketFactory: factory });
+    const seen: ServerEnvelope[] = [];
+    client.on('news', (env) => {
+      seen.push(env);
+      expect(() => ((env.data as Record<string, unknown>).x = 2)).toThrow(TypeError);
+    });
+    client.on('news', (env) => void seen.push(env));
+    await factory.last().runAuth();
+    factory.last().accept();
+    factory.last().serverEmit('news', envelope({ x: 1 }));
+    expect(seen).toHaveLength(2);
+    expect(seen[0]).toBe(seen[1]);
+    expect(seen[1]?.data).toEqual({ x: 1 });
+    client.dispose();
+  });
+});
+
+describe('the payload size check', () => {
+  /** The bound as it was computed before (Object.entries), and the exact check behind it. */
+  function oldBound(value: unknown, limit: number, depth = 0): number {
+    if (value === null || typeof value === 'boolean' || value === undefined) return 5;
+    if (typeof value === 'number') return 25;
+    if (typeof value === 'string') return value.length * 6 + 2;
+    if (typeof value !== 'object' || depth > 20) return -1;
+    let total = 2;
+    for (const [k, v] of Object.entries(value)) {
+      const n = oldBound(v, limit, depth + 1);
+      if (n < 0 || (total += n + k.length * 6 + 4) > limit) return -1;
+    }
+    return total;
+  }
+  function oldOutcome(data: unknown, limit: number): string {
+    const payload = { ts: '2026-11-23T12:00:00.000Z', data: data ?? {}, correlationId: 'c' };
+    if (oldBound(payload, limit) >= 0) return 'ok';
+    let json: string;
+    try {
+      json = JSON.stringify(payload);
+    } catch {
+      return 'VALIDATION_ERROR';
+    }
+    return new TextEncoder().encode(json).length > limit ? 'PAYLOAD_TOO_LARGE' : 'ok';
+  }
+  const outcome = (data: unknown, limit: number) => codeOf(() => buildPayload(data, 'c', limit, Date.UTC(2026, 10, 23, 12)));
+
+  it('decides as before, for any plain-object payload and limit', () => {
+    fc.assert(
+      fc.property(fc.dictionary(fc.string({ maxLength: 5 }), anyValue, { maxKeys: 4 }), fc.integer({ min: 40, max: 4000 }), (data, limit) => {
+        let before: string;
+        try {
+          before = oldOutcome(data, limit);
+        } catch {
+          return; // a getter that throws, as before: not a decision to compare
+        }
+        expect(outcome(data, limit)).toBe(before);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('arrays: holes and extra properties count as JSON counts them; an own toJSON goes to the exact check', () => {
+    const holes = [1, , 3]; // eslint-disable-line no-sparse-arrays
+    expect(outcome({ holes }, 200)).toBe(oldOutcome({ holes }, 200));
+    const extra = Object.assign([1, 2], { big: 10n, fn: () => 1 });
+    expect(outcome({ extra }, 200)).toBe('ok');
+    const sneaky = Object.assign([1], { toJSON: () => 'x'.repeat(1000) });
+    expect(outcome({ sneaky }, 500)).toBe('PAYLOAD_TOO_LARGE');
+    expect(outcome({ big: [10n] }, 500)).toBe('VALIDATION_ERROR');
+    expect(outcome({ long: Array.from({ length: 100 }, (_, i) => i) }, 500)).toBe(oldOutcome({ long: Array.from({ length: 100 }, (_, i) => i) }, 500));
+  });
+});
+
+describe('validateAck', () => {
+  it('judges a sparse results list by the items it has, as before', () => {
+    const sparse = [{ ok: true }, , { ok: false }]; // eslint-disable-line no-sparse-arrays
+    expect(validateAck({ results: sparse }, 'c').results).toBe(sparse);
+    expect(codeOf(() => validateAck({ results: [{ ok: true }, undefined] }, 'c'))).toBe('INVALID_ENVELOPE');
+    expect(codeOf(() => validateAck({ results: [{ ok: 'yes' }] }, 'c'))).toBe('INVALID_ENVELOPE');
+  });
+});
+
+describe('subscriber lists', () => {
+  it('a callback that subscribes or unsubscribes mid-event changes the next event, not this one', async () => {
+    const factory = fakeSocketFactory();
+    const client = createNamespacedClient('/t', { url: 'http://127.0.0.1:9', auth: {}, clock: createFakeClock(), socketFactory: factory });
+    const calls: string[] = [];
+    const late = () => void calls.push('late');
+    const second = () => void calls.push('second');
+    const first = () => {
+      calls.push('first');
+      client.off('news', second);
+      client.on('news', late);
+    };
+    client.on('news', first);
+    client.on('news', second);
+    client.on('news', first); // a second on() of the same callback adds nothing
+    await factory.last().runAuth();
+    factory.last().accept();
+    factory.last().serverEmit('news', envelope({}));
+    expect(calls).toEqual(['first', 'second']);
+    calls.length = 0;
+    factory.last().serverEmit('news', envelope({}));
+    expect(calls).toEqual(['first', 'late']);
+    client.dispose();
+  });
+});
+
+describe('calls', () => {
+  it('a request waiting for the connection when the client is disposed leaves no timer, and settles', async () => {
+    const clock = createFakeClock();
+    const factory = fakeSocketFactory();
+    const client = createNamespacedClient('/t', { url: 'http://127.0.0.1:9', auth: {}, clock, socketFactory: factory });
+    const p = client.request('echo', {}, { timeoutMs: 5000 }).catch((e: SyncwireError) => e.code);
+    await flush();
+    expect(clock.pending()).toBeGreaterThan(0);
+    client.dispose();
+    expect(clock.pending()).toBe(0);
+    expect(['DISCONNECTED', 'NOT_CONNECTED', 'DISPOSED']).toContain(await p);
+  });
+
+  it('an abort settles the call once, frees its slot and its timer; a late ack is ignored', async () => {
+    const clock = createFakeClock();
+    const factory = fakeSocketFactory();
+    const client = createNamespacedClient('/t', { url: 'http://127.0.0.1:9', auth: {}, clock, socketFactory: factory, maxPending: 1 });
+    void client.connect();
+    await factory.last().runAuth();
+    factory.last().accept();
+    await flush();
+    const ctl = new AbortController();
+    const p = client.request('echo', {}, { signal: ctl.signal }).catch((e: SyncwireError) => e.code);
+    expect(await client.request('echo', {}).catch((e: SyncwireError) => e.code)).toBe('OVERFLOW');
+    ctl.abort();
+    expect(await p).toBe('ABORTED');
+    expect(clock.pending()).toBe(0);
+    factory.last().sent[0]?.ack?.({ correlationId: 'x', results: [] });
+    const next = client.request('echo', {});
+    await flush();
+    factory.last().sent.at(-1)?.ack?.({ correlationId: 'y', results: [{ ok: true }] });
+    await expect(next).resolves.toEqual({ correlationId: 'y', results: [{ ok: true }] });
+    client.dispose();
+  });
+});
+
+describe('the store on the in-order path', () => {
+  it("requestResync() inside reduce resyncs; called after reduce returned, it does nothing", async () => {
+    let ctx: { requestResync(reason?: string): void } | undefined;
+    const h = storeHarness<{ v: number }>({
+      reduce: (_s, snap, c) => {
+        ctx = c;
+        if ((snap as { v: number }).v === 3) c.requestResync('three');
+        return snap as { v: number };
+      },
+    });
+    await h.healthy({ v: 2 });
+    const handshakes = h.store.health.counters.handshakes;
+    ctx?.requestResync('too late');
+    await h.push(3, { v: 2 });
+    expect(h.store.health.counters.handshakes).toBe(handshakes);
+    await h.push(4, { v: 3 });
+    expect(h.store.health.counters.handshakes).toBe(handshakes + 1);
+    expect(h.store.mode).toBe('HANDSHAKE_PENDING');
+    h.store.stop();
+    h.client.dispose();
+  });
+});
