@@ -1,6 +1,6 @@
 import { backoffDelay, createTimerGroup, systemClock } from '../clock';
 import { SyncwireError, fail, invalid, messageOf } from '../errors';
-import { CallbackSet, fire, listen } from '../listeners';
+import { fire, listen } from '../listeners';
 import { createLogger, type LogCategory, type Logger, type LoggerOptions } from '../logger';
 import { optFn, optObj, optShape } from '../validate';
 import {
@@ -72,7 +72,9 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
   // Hot paths (every push, every request) build their log details only when someone listens.
   const logging = (c: LogCategory) => logger.isEnabled(c);
 
-  const subs = new Map<string, CallbackSet<EventCallback<object>>>();
+  const subs = new Map<string, Set<EventCallback<object>>>();
+  // Each event's callbacks as an array to iterate, copied once after a change rather than per event.
+  const lists = new Map<string, EventCallback<object>[]>();
   const dispatchers = new Map<string, SocketListener>();
   const connectHooks = new Set<(i: ConnectInfo) => void>();
   const disconnectHooks = new Set<(r: string) => void>();
@@ -151,7 +153,8 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
     }
     if (logging('push')) log('push', event, { correlationId: env.correlationId, handlerId: env.handlerId });
     // The set as it is now: a callback that (un)subscribes changes the next event's list, not this one.
-    const callbacks = subs.get(event)?.snapshot() ?? [];
+    let callbacks = lists.get(event);
+    if (!callbacks) lists.set(event, (callbacks = [...(subs.get(event) ?? [])]));
     if (!ack) {
       for (const cb of callbacks) {
         try {
@@ -378,8 +381,9 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
       if (typeof callback !== 'function') throw invalid('callback', 'callback expects a function');
       if (disposed) throw disposedError();
       let set = subs.get(event);
-      if (!set) subs.set(event, (set = new CallbackSet()));
+      if (!set) subs.set(event, (set = new Set()));
       set.add(callback as EventCallback<object>);
+      lists.delete(event);
       if (socket) attach(event);
       else connect().catch(noop); // the failure reaches onError listeners
       return () => client.off(event, callback);
@@ -389,7 +393,9 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
       // Removing every callback of a shared client is how the anchor's harness broke live updates.
       if (typeof callback !== 'function') throw invalid('callback', 'off() needs the callback to remove');
       const set = subs.get(event);
-      if (!set?.delete(callback as EventCallback<object>) || set.size) return;
+      if (!set?.delete(callback as EventCallback<object>)) return;
+      lists.delete(event);
+      if (set.size) return;
       subs.delete(event);
       const d = dispatchers.get(event);
       dispatchers.delete(event);
@@ -426,7 +432,7 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
       const s = socket;
       if (s) [...Object.entries(socketHandlers), ...dispatchers].forEach(([event, fn]) => s.off(event, fn));
       calls.dispose(disposedError());
-      [dispatchers, subs, connectHooks, disconnectHooks, errorHooks].forEach((c) => c.clear());
+      [dispatchers, subs, lists, connectHooks, disconnectHooks, errorHooks].forEach((c) => c.clear());
       timers.clear();
       auth.cancel?.();
       disposeHooks.forEach((fn) => fn());

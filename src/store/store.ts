@@ -217,19 +217,14 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
     );
   };
 
-  // What the reducer asked for during the apply under way; a call after its reduce returned does nothing.
-  let resyncReason: string | undefined;
-  let reducing = false;
-  // One function for every apply (it runs per push): only the context object is new each time.
-  const requestResync = (reason = 'reducer asked') => {
-    if (reducing) resyncReason = reason;
-  };
   const apply = (snapshot: object, from: 'push' | 'poll', fromInitial: boolean) => {
+    let resyncReason: string | undefined;
     let next: S;
-    resyncReason = undefined;
-    reducing = true;
     try {
-      next = reduce(fromInitial ? initialState : state, snapshot, { source: from, requestResync });
+      next = reduce(fromInitial ? initialState : state, snapshot, {
+        source: from,
+        requestResync: (reason = 'reducer asked') => void (resyncReason = reason),
+      });
     } catch (err) {
       // The state is left as it was. Retry from scratch once; a reducer that fails on a
       // full snapshot too would loop forever, so that is terminal.
@@ -237,8 +232,6 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
       return dispatch(
         ++reduceFailures > 1 && fromInitial ? { type: 'fatal', code: 'REDUCE_ERROR', message: messageOf(err) } : { type: 'resync', reason: 'reduce threw' },
       );
-    } finally {
-      reducing = false;
     }
     if (!fromInitial || !resyncReason) reduceFailures = 0;
     state = next;
@@ -288,7 +281,8 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
     if (busy || queue.length) dispatch({ type: 'push', push });
     else exclusive(pushNow, push);
   };
-  // The handshake a push was tagged with. A period's pushes all carry the same correlationId, so the last one is remembered.
+  // The handshake a push was tagged with (correlationId `<prefix><gen>`), if any. A period's
+  // pushes all carry the same correlationId, so the last one is remembered.
   let lastTagId: string | undefined;
   let lastTag: number | null = null;
   const tagOf = (correlationId: string): number | null => {
