@@ -3,13 +3,13 @@
  * server's ack, and fire-and-forget emits. It checks each call, caps how many are
  * under way, keeps their deadlines and settles every one exactly once.
  *
- * This is the per-request path, so it is written to allocate little: one object per
- * call with its methods on a prototype, rather than a dozen closures per call.
+ * This is the per-request path: a call holds its slot as a count, its deadline as one
+ * clock timer, and no closures beyond the ones it needs to settle.
  */
 import type { Clock, TimerHandle } from '../clock';
 import { fail, invalid, type SyncwireError } from '../errors';
 import type { LogCategory, Logger } from '../logger';
-import { assertEventName, buildPayload, createCorrelationId, kindOf, type ClientPayload } from '../protocol';
+import { assertEventName, buildPayload, createCorrelationId, kindOf } from '../protocol';
 import { optObj, optShape } from '../validate';
 import type { EmitOptions, RequestOptions } from './api';
 import type { SocketLike } from './socket';
@@ -65,147 +65,102 @@ export function positive(value: unknown, field: string, fallback: number): numbe
   return value;
 }
 
+/** A call waiting for its ack, as the client's disconnect and dispose see it. */
+interface LiveCall {
+  /** Handed to the socket: a disconnect now means its ack can no longer come. */
+  sent: boolean;
+  timer: TimerHandle;
+  /** Settles the call with a `code` error that names it. */
+  end(code: SyncwireError['code'], what: string, details?: object): void;
+}
+
 /** @internal Creates the calls of one client. */
 export function createCalls(host: CallHost): Calls {
-  const registry: Registry = { host, pending: 0, live: new Set() };
+  const { clock } = host;
+  // Calls holding a slot (maxPending counts them), and those waiting for an ack.
+  let pending = 0;
+  const live = new Set<LiveCall>();
+
+  // Takes a slot for one call, or throws OVERFLOW: the caller learns at once, nothing piles up.
+  const take = (event: string) => {
+    if (pending >= host.maxPending) throw fail('OVERFLOW', `'${event}' refused: ${host.maxPending} emits/requests already pending`, { details: { maxPending: host.maxPending } });
+    pending++;
+  };
 
   const call = <R>(event: string, data: unknown, opts: RequestOptions, kind: CallKind, onAck: (res: unknown, correlationId: string) => R) =>
     new Promise<R>((resolve, reject) => {
       assertEventName(event);
       const timeoutMs = positive(opts.timeoutMs, 'timeoutMs', host.requestTimeoutMs);
-      const now = host.clock.now();
-      const payload = buildPayload(data, opts.correlationId ?? createCorrelationId(kind), host.maxPayloadBytes, now);
-      take(registry, event);
-      new PendingCall(registry, event, kind, payload, timeoutMs, opts.signal, onAck, resolve as (v: unknown) => void, reject).start();
+      const payload = buildPayload(data, opts.correlationId ?? createCorrelationId(kind), host.maxPayloadBytes, clock.now());
+      const { correlationId } = payload;
+      const { signal } = opts;
+      take(event);
+      let settled = false;
+      // Settles once, giving back the slot, the deadline and the abort listener.
+      const finish = (err?: SyncwireError, value?: R) => {
+        if (settled) return;
+        settled = true;
+        pending--;
+        live.delete(self);
+        clock.clearTimeout(self.timer);
+        signal?.removeEventListener('abort', onAbort);
+        if (err) reject(err);
+        else resolve(value as R);
+      };
+      const end = (code: SyncwireError['code'], what: string, details: object = {}) =>
+        finish(fail(code, `${kind} '${event}' ${what}`, { details: { correlationId, ...details } }));
+      const onAbort = () => end('ABORTED', 'was aborted');
+      // The deadline counts from the call, so waiting for a connection is part of it.
+      const self: LiveCall = { sent: false, end, timer: clock.setTimeout(() => end('TIMEOUT', `got no answer within ${timeoutMs} ms`, { timeoutMs }), timeoutMs) };
+      live.add(self);
+      if (signal?.aborted) return onAbort();
+      signal?.addEventListener('abort', onAbort, { once: true });
+      const send = (s: SocketLike) => {
+        if (settled) return;
+        if (!s.connected) return finish(host.notConnected());
+        self.sent = true;
+        if (host.logging('request')) host.log('request', kind, { event, correlationId, timeoutMs });
+        s.emit(event, payload, (res: unknown) => {
+          if (settled) return; // a late ack, after a timeout or an abort
+          try {
+            const value = onAck(res, correlationId);
+            if (host.logging('request')) host.log('request', 'ack', { event, correlationId });
+            finish(undefined, value);
+          } catch (e) {
+            finish(e as SyncwireError);
+          }
+        });
+      };
+      // Connected: send now, without a promise hop (it shows in round-trip times).
+      const socket = host.connectedSocket();
+      if (socket) send(socket);
+      else host.whenConnected().then(send, finish);
     });
 
   const fireAndForget = async (event: string, data: unknown, opts: EmitOptions) => {
     assertEventName(event);
-    const payload = buildPayload(data, opts.correlationId ?? createCorrelationId('emit'), host.maxPayloadBytes, host.clock.now());
-    take(registry, event);
+    const payload = buildPayload(data, opts.correlationId ?? createCorrelationId('emit'), host.maxPayloadBytes, clock.now());
+    take(event);
     try {
       const s = await host.whenConnected();
       if (!s.connected) throw host.notConnected();
       if (host.logging('request')) host.log('request', 'emit', { event, correlationId: payload.correlationId });
       s.emit(event, payload);
     } finally {
-      registry.pending--;
+      pending--;
     }
   };
 
   const dropSent = (reason: SyncwireError) => {
     // Deleting from a Set while iterating it is safe; settling runs no user code synchronously.
-    for (const c of registry.live) if (c.sent) c.end('DISCONNECTED', `lost: ${reason.message}`);
+    for (const c of live) if (c.sent) c.end('DISCONNECTED', `lost: ${reason.message}`);
   };
 
   const dispose = (reason: SyncwireError) => {
     dropSent(reason);
     // Calls still waiting for a connection settle when that wait fails; their deadlines go now.
-    for (const c of registry.live) c.cancelTimer();
+    for (const c of live) clock.clearTimeout(c.timer);
   };
 
   return { call, fireAndForget, dropSent, dispose };
-}
-
-/** The state the calls of one client share. */
-interface Registry {
-  readonly host: CallHost;
-  /** Calls holding a slot (maxPending counts them). */
-  pending: number;
-  /** Calls that wait for an ack and have not settled. */
-  readonly live: Set<PendingCall>;
-}
-
-/** Takes a slot for one call, or throws OVERFLOW: the caller learns at once, nothing piles up. */
-function take(registry: Registry, event: string): void {
-  const max = registry.host.maxPending;
-  if (registry.pending >= max) throw fail('OVERFLOW', `'${event}' refused: ${max} emits/requests already pending`, { details: { maxPending: max } });
-  registry.pending++;
-}
-
-/**
- * One call waiting for its ack. It settles exactly once: the ack, `TIMEOUT`,
- * `DISCONNECTED`, `ABORTED`, or a validation error; settling gives back its slot
- * and removes its deadline and abort listener.
- */
-class PendingCall {
-  settled = false;
-  /** Handed to the socket: a disconnect now means its ack can no longer come. */
-  sent = false;
-  private timer: TimerHandle;
-  private timed = false;
-  private readonly onAbort: (() => void) | undefined;
-  private readonly correlationId: string;
-
-  constructor(
-    private readonly registry: Registry,
-    private readonly event: string,
-    private readonly kind: CallKind,
-    private readonly payload: ClientPayload,
-    private readonly timeoutMs: number,
-    private readonly signal: AbortSignal | undefined,
-    private readonly onAck: (res: unknown, correlationId: string) => unknown,
-    private readonly resolve: (value: unknown) => void,
-    private readonly reject: (reason: SyncwireError) => void,
-  ) {
-    this.correlationId = payload.correlationId;
-    this.onAbort = signal ? () => this.end('ABORTED', 'was aborted') : undefined;
-  }
-
-  start(): void {
-    const { host, live } = this.registry;
-    live.add(this);
-    // The deadline counts from the call, so waiting for a connection is part of it.
-    this.timed = true;
-    this.timer = host.clock.setTimeout(() => this.end('TIMEOUT', `got no answer within ${this.timeoutMs} ms`, { timeoutMs: this.timeoutMs }), this.timeoutMs);
-    if (this.signal?.aborted) return this.end('ABORTED', 'was aborted');
-    this.signal?.addEventListener('abort', this.onAbort as () => void, { once: true });
-    // Connected: send now, without a promise hop (it shows in round-trip times).
-    const socket = host.connectedSocket();
-    if (socket) this.send(socket);
-    else host.whenConnected().then((s) => this.send(s), (e: SyncwireError) => this.finish(e));
-  }
-
-  private send(s: SocketLike): void {
-    if (this.settled) return;
-    if (!s.connected) return this.finish(this.registry.host.notConnected());
-    this.sent = true;
-    const { host } = this.registry;
-    if (host.logging('request')) host.log('request', this.kind, { event: this.event, correlationId: this.correlationId, timeoutMs: this.timeoutMs });
-    s.emit(this.event, this.payload, (res: unknown) => this.acked(res));
-  }
-
-  private acked(res: unknown): void {
-    if (this.settled) return; // a late ack, after a timeout or an abort
-    const { host } = this.registry;
-    try {
-      const value = this.onAck(res, this.correlationId);
-      if (host.logging('request')) host.log('request', 'ack', { event: this.event, correlationId: this.correlationId });
-      this.finish(undefined, value);
-    } catch (e) {
-      this.finish(e as SyncwireError);
-    }
-  }
-
-  /** Settles with a `code` error that names the call. */
-  end(code: SyncwireError['code'], what: string, details: object = {}): void {
-    this.finish(fail(code, `${this.kind} '${this.event}' ${what}`, { details: { correlationId: this.correlationId, ...details } }));
-  }
-
-  finish(err?: SyncwireError, value?: unknown): void {
-    if (this.settled) return;
-    this.settled = true;
-    this.registry.pending--;
-    this.registry.live.delete(this);
-    this.cancelTimer();
-    if (this.onAbort) this.signal?.removeEventListener('abort', this.onAbort);
-    if (err) this.reject(err);
-    else this.resolve(value);
-  }
-
-  cancelTimer(): void {
-    if (!this.timed) return;
-    this.timed = false;
-    this.registry.host.clock.clearTimeout(this.timer);
-  }
 }
