@@ -23,35 +23,35 @@ export const systemClock: Clock = {
 };
 
 /**
- * @internal A set of timers that can all be cancelled at once, so `dispose()`
- * can honestly promise that nothing is left scheduled.
+ * @internal Named one-shot timers, at most one per name, that can all be cancelled
+ * at once, so `dispose()` and `stop()` can honestly promise that nothing is left scheduled.
  */
-export interface TimerGroup {
-  /** Schedules `fn` once; returns a canceller. */
-  set(fn: () => void, ms: number): () => void;
+export interface Timers {
+  /** (Re)schedules `fn` under `name`, cancelling that name's pending timer. */
+  set(name: unknown, ms: number, fn: () => void): void;
+  /** Cancels `name`'s timer; true if one was pending. */
+  clear(name: unknown): boolean;
+  has(name: unknown): boolean;
   /** Cancels everything still pending. */
-  clear(): void;
+  clearAll(): void;
 }
 
 /** @internal */
-export function createTimerGroup(clock: Clock): TimerGroup {
-  const live = new Set<TimerHandle>();
-  return {
-    set(fn, ms) {
-      const handle = clock.setTimeout(() => {
-        live.delete(handle);
-        fn();
-      }, ms);
-      live.add(handle);
-      return () => {
-        if (live.delete(handle)) clock.clearTimeout(handle);
-      };
+export function createTimers(clock: Clock): Timers {
+  const live = new Map<unknown, TimerHandle>();
+  const t: Timers = {
+    set(name, ms, fn) {
+      t.clear(name);
+      live.set(name, clock.setTimeout(() => (live.delete(name), fn()), ms));
     },
-    clear() {
+    clear: (name) => live.has(name) && (clock.clearTimeout(live.get(name)), live.delete(name)),
+    has: (name) => live.has(name),
+    clearAll() {
       live.forEach((h) => clock.clearTimeout(h));
       live.clear();
     },
   };
+  return t;
 }
 
 /**
@@ -60,8 +60,7 @@ export function createTimerGroup(clock: Clock): TimerGroup {
  * Full jitter spreads a crowd of clients reconnecting after a restart.
  */
 export function backoffDelay(attempt: number, baseMs: number, maxMs: number, random: () => number, minMs = 0): number {
-  const ceiling = Math.min(maxMs, baseMs * 2 ** Math.min(attempt, 30));
-  return Math.max(minMs, Math.round(ceiling * unitRandom(random)));
+  return Math.max(minMs, Math.round(Math.min(maxMs, baseMs * 2 ** Math.min(attempt, 30)) * unitRandom(random)));
 }
 
 /**

@@ -35,31 +35,33 @@ export type SyncwireErrorCode =
  */
 export class SyncwireError extends Error {
   /** Machine-readable reason; see {@link SyncwireErrorCode}. */
-  readonly code: SyncwireErrorCode;
+  declare readonly code: SyncwireErrorCode;
   /** Extra machine-readable context (a field name, the server's error item, ...). */
-  readonly details?: unknown;
+  declare readonly details?: unknown;
 
   constructor(code: SyncwireErrorCode, message: string, options?: { cause?: unknown; details?: unknown }) {
     super(message);
     this.name = 'SyncwireError';
-    this.code = code;
-    // `details` and `cause`, when given. `cause` is assigned by hand: the ES2022
-    // constructor option is not in our ES2020 target lib.
-    Object.assign(this, options);
+    // `details` and `cause` only when given: an absent one stays absent (`'cause' in e` is false).
+    // `cause` is assigned by hand: the ES2022 constructor option is not in our ES2020 target lib.
+    Object.assign(this, { code }, options?.details !== undefined && { details: options.details }, options?.cause !== undefined && { cause: options.cause });
   }
 }
 
 /** True when `value` is a {@link SyncwireError}, optionally with the given code. */
-export function isSyncwireError(value: unknown, code?: SyncwireErrorCode): value is SyncwireError {
-  return value instanceof SyncwireError && (code === undefined || value.code === code);
-}
+export const isSyncwireError = (value: unknown, code?: SyncwireErrorCode): value is SyncwireError =>
+  value instanceof SyncwireError && (code === undefined || value.code === code);
 
-/** @internal shorthand used across modules to keep call sites short. */
-export const fail = (code: SyncwireErrorCode, message: string, options?: { cause?: unknown; details?: unknown }) =>
-  new SyncwireError(code, message, options);
+/** @internal shorthand used across modules to keep call sites short: `fail(code, message, details?, cause?)`. */
+export const fail = (code: string, message: string, details?: unknown, cause?: unknown) =>
+  new SyncwireError(code as SyncwireErrorCode, message, { details, cause });
 
 /** @internal a VALIDATION_ERROR naming the bad field in `details.field`. */
-export const invalid = (field: string, message: string) => fail('VALIDATION_ERROR', message, { details: { field } });
+export const invalid = (field: string, message: string) => fail('VALIDATION_ERROR', message, { field });
+
+/** @internal `e` when it is a SyncwireError, otherwise one with `code` and the thrown value's message. */
+export const asError = (e: unknown, code: string, prefix = ''): SyncwireError =>
+  e instanceof SyncwireError ? e : fail(code, prefix + messageOf(e), undefined, e);
 
 /**
  * @internal message of anything thrown, without trusting its shape: String()
@@ -67,8 +69,11 @@ export const invalid = (field: string, message: string) => fail('VALIDATION_ERRO
  */
 export const messageOf = (e: unknown): string => {
   try {
-    return e instanceof Error ? String(e.message) : String(e);
+    return String(e instanceof Error ? e.message : e);
   } catch {
     return Object.prototype.toString.call(e);
   }
 };
+
+/** @internal the code of a SyncwireError, else `fallback`. */
+export const codeOf = (e: unknown, fallback: string): string => (e instanceof SyncwireError ? e.code : fallback);

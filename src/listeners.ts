@@ -1,13 +1,13 @@
 /** @internal Calls every listener with `arg`; one that throws must not stop the others. */
 export function fire<A>(set: Set<(a: A) => void>, arg: A, report: (e: unknown) => void): void {
   // A copy: a listener may add or remove listeners while we iterate.
-  [...set].forEach((fn) => {
+  for (const fn of [...set]) {
     try {
       fn(arg);
     } catch (e) {
       report(e);
     }
-  });
+  }
 }
 
 /** @internal `listen(set)(fn)` adds `fn` to `set` and returns its remover. */
@@ -15,3 +15,5 @@ export const listen =
   <F>(set: Set<F>) =>
   (fn: F) => (set.add(fn), () => void set.delete(fn));
 
+/** @internal */
+export const noop = () => {};

@@ -20,7 +20,6 @@ export interface Logger {
   log(category: LogCategory, message: string, details?: unknown): void;
 }
 
-const ALL: LogCategory[] = ['connect', 'push', 'request'];
 // Keys whose values must never reach a console or a bug report.
 const SECRET = /token|auth|secret|passw|cookie|api_?key|credential/i;
 
@@ -35,17 +34,13 @@ export function redact(value: unknown, depth = 0): unknown {
 
 /** Creates a {@link Logger}. Details pass through {@link redact} before the sink sees them. */
 export function createLogger(options: LoggerOptions = {}): Logger {
-  const on = new Set<LogCategory>();
-  const sink: LogSink =
-    options.sink ?? ((c, m, d) => console.debug(`[syncwire:${c}]`, m, ...(d === undefined ? [] : [d])));
+  let on: boolean | LogCategory[] = false;
+  const sink: LogSink = options.sink ?? ((c, m, d) => console.debug(`[syncwire:${c}]`, m, ...(d === undefined ? [] : [d])));
   const logger: Logger = {
-    enable(categories) {
-      on.clear();
-      (categories === true ? ALL : categories || []).forEach((c) => on.add(c));
-    },
-    isEnabled: (c) => on.has(c),
+    enable: (categories) => void (on = categories === true || (Array.isArray(categories) && [...categories])),
+    isEnabled: (c) => on === true || (!!on && on.includes(c)),
     log(c, m, d) {
-      if (on.has(c)) sink(c, m, d === undefined ? d : redact(d));
+      if (logger.isEnabled(c)) sink(c, m, d === undefined ? d : redact(d));
     },
   };
   logger.enable(options.enabled ?? false);

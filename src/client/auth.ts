@@ -1,5 +1,5 @@
-import type { TimerGroup } from '../clock';
-import { SyncwireError, fail, messageOf } from '../errors';
+import type { Timers } from '../clock';
+import { asError, fail } from '../errors';
 import { isPlainObject } from '../protocol';
 
 /** Passed to an `auth` function on every connect attempt. */
@@ -27,50 +27,52 @@ export type AuthProvider = ((context: AuthContext) => Promise<AuthResult>) & { c
 /** @internal */
 export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
 
+/** @internal The given fetch, else the global one, else a typed rejection with `code`. */
+export const fetchOf = (given: FetchLike | undefined, code: string, what: string): FetchLike =>
+  given ?? (typeof fetch == 'function' ? fetch : () => Promise.reject(fail(code, `no fetch available ${what}`)));
+
 /**
  * @internal The seed runtime's default: `GET /csrf_token` → `{ ok, token, runtime_id }`,
  * sent as `{ csrf_token }`. The token is cached and refetched only when the
  * server rejected the last attempt (a restart rotates it).
  */
-export function csrfTokenAuth(baseUrl: string, fetchImpl: FetchLike | undefined, timers: TimerGroup, timeoutMs: number): AuthProvider {
-  let cached: { token: string; runtimeId?: string } | undefined;
-  let inflight: Promise<{ token: string; runtimeId?: string }> | undefined;
+export function csrfTokenAuth(baseUrl: string, fetchImpl: FetchLike | undefined, timers: Timers, timeoutMs: number): AuthProvider {
   const aborts = new Set<AbortController>();
 
-  const load = async () => {
-    const f = fetchImpl ?? (typeof fetch === 'function' ? fetch : undefined);
-    if (!f) throw fail('CONNECT_ERROR', 'no fetch available to get /csrf_token; pass the auth option');
+  const load = async (): Promise<AuthResult> => {
     const abort = new AbortController();
     aborts.add(abort);
-    const cancel = timers.set(() => abort.abort(), timeoutMs);
+    timers.set(abort, timeoutMs, () => abort.abort());
     try {
-      const res = await f(baseUrl + '/csrf_token', { credentials: 'same-origin', signal: abort.signal });
+      const res = await fetchOf(fetchImpl, 'CONNECT_ERROR', 'to get /csrf_token; pass the auth option')(baseUrl + '/csrf_token', { credentials: 'same-origin', signal: abort.signal });
       if (!res.ok) throw fail('CONNECT_ERROR', `GET /csrf_token answered HTTP ${res.status}`);
       const body = (await res.json()) as unknown;
-      if (!isPlainObject(body) || body.ok === false || typeof body.token !== 'string') {
-        throw fail('CONNECT_ERROR', 'GET /csrf_token did not return { ok: true, token }', {
-          details: isPlainObject(body) ? { error: body.error } : undefined,
-        });
+      if (!isPlainObject(body) || body.ok === false || typeof body.token != 'string') {
+        throw fail('CONNECT_ERROR', 'GET /csrf_token did not return { ok: true, token }', isPlainObject(body) ? { error: body.error } : undefined);
       }
-      const runtimeId = typeof body.runtime_id === 'string' ? body.runtime_id : undefined;
+      const runtimeId = typeof body.runtime_id == 'string' ? body.runtime_id : undefined;
       setCsrfCookie(baseUrl, body.token, runtimeId);
-      return { token: body.token, runtimeId };
+      return { payload: { csrf_token: body.token }, runtimeId };
     } catch (e) {
-      throw e instanceof SyncwireError ? e : fail('CONNECT_ERROR', `GET /csrf_token failed: ${messageOf(e)}`, { cause: e });
+      throw asError(e, 'CONNECT_ERROR', 'GET /csrf_token failed: ');
     } finally {
-      cancel();
+      timers.clear(abort);
       aborts.delete(abort);
     }
   };
 
-  const provider: AuthProvider = async ({ refresh }) => {
-    if (refresh) cached = undefined;
-    if (!cached) {
-      // Concurrent attempts (several namespaces, a retry racing a reconnect) share one fetch.
-      inflight ??= load().finally(() => (inflight = undefined));
-      cached = await inflight;
+  // The last good answer, or the fetch under way. Concurrent attempts (several namespaces,
+  // a retry racing a reconnect) share one fetch; a failed one is forgotten, so the next
+  // attempt fetches again.
+  let token: Promise<AuthResult> | undefined;
+  let loading = false;
+  const provider: AuthProvider = ({ refresh }) => {
+    if (!loading && (refresh || !token)) {
+      loading = true;
+      const p = (token = load().finally(() => (loading = false)));
+      p.catch(() => token === p && (token = undefined));
     }
-    return { payload: { csrf_token: cached.token }, runtimeId: cached.runtimeId };
+    return token as Promise<AuthResult>;
   };
   provider.cancel = () => aborts.forEach((a) => a.abort());
   return provider;
@@ -82,17 +84,16 @@ export function csrfTokenAuth(baseUrl: string, fetchImpl: FetchLike | undefined,
  * own origin: a token never goes to a cookie another site can read.
  */
 function setCsrfCookie(baseUrl: string, token: string, runtimeId: string | undefined): void {
-  if (!runtimeId || typeof document === 'undefined' || typeof location === 'undefined') return;
+  if (!runtimeId || typeof document == 'undefined' || typeof location == 'undefined') return;
   if (baseUrl && new URL(baseUrl, location.href).origin !== location.origin) return;
-  const secure = location.protocol === 'https:' ? '; Secure' : '';
-  document.cookie = `csrf_token_${runtimeId}=${encodeURIComponent(token)}; Path=/; SameSite=Lax${secure}`;
+  document.cookie = `csrf_token_${runtimeId}=${encodeURIComponent(token)}; Path=/; SameSite=Lax${location.protocol == 'https:' ? '; Secure' : ''}`;
 }
 
 /** @internal wraps the user's `auth` option into a provider. */
-export function userAuth(option: AuthOption): AuthProvider {
-  return async (context) => {
-    const payload = typeof option === 'function' ? await option(context) : option;
-    if (!isPlainObject(payload)) throw fail('VALIDATION_ERROR', 'auth must produce a plain object', { details: { field: 'auth' } });
+export const userAuth =
+  (option: AuthOption): AuthProvider =>
+  async (context) => {
+    const payload = typeof option == 'function' ? await option(context) : option;
+    if (!isPlainObject(payload)) throw fail('VALIDATION_ERROR', 'auth must produce a plain object', { field: 'auth' });
     return { payload };
   };
-}

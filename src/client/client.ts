@@ -1,37 +1,32 @@
-import { backoffDelay, createTimerGroup, systemClock } from '../clock';
-import { SyncwireError, fail, invalid, messageOf } from '../errors';
-import { fire, listen } from '../listeners';
-import { createLogger, type LogCategory, type Logger, type LoggerOptions } from '../logger';
-import { optFn, optObj, optShape } from '../validate';
-import {
-  assertEventName,
-  isPlainObject,
-  validateAck,
-  validateServerEnvelope,
-  type RequestResponse,
-  type ServerEnvelope,
-} from '../protocol';
+import { backoffDelay, createTimers, systemClock } from '../clock';
+import { asError, fail, invalid, messageOf, type SyncwireError } from '../errors';
+import { fire, listen, noop } from '../listeners';
+import { createLogger, type Logger, type LoggerOptions } from '../logger';
+import { num, optFn, optObj, optShape } from '../validate';
+import { assertEventName, isPlainObject, validateAck, validateServerEnvelope, type RequestResponse, type ServerEnvelope } from '../protocol';
 import { csrfTokenAuth, userAuth } from './auth';
-import { callOptions, createCalls, positive } from './calls';
+import { createCalls } from './calls';
 import { defaultSocketFactory, type SocketLike, type SocketListener } from './socket';
 
-import type { ClientOptions, ConnectInfo, EmitOptions, EventCallback, NamespacedClient, RequestOptions } from './api';
+import type { ClientOptions, ConnectInfo, EventCallback, NamespacedClient } from './api';
 
 export type { ClientOptions, ConnectInfo, EmitOptions, EventCallback, NamespacedClient, RequestOptions } from './api';
 
-const noop = () => {};
-
 /** A Logger as given, or one made from LoggerOptions. */
 function loggerFrom(value: ClientOptions['logger']): Logger {
-  if (value !== undefined && typeof (value as Partial<Logger> | null)?.log === 'function') return value as Logger;
-  const opts = optObj(value as LoggerOptions | undefined, 'logger');
-  const enabled: unknown = opts?.enabled;
-  if (enabled !== undefined && typeof enabled !== 'boolean' && !(Array.isArray(enabled) && enabled.every((c) => typeof c === 'string'))) {
+  if (typeof (value as Partial<Logger> | undefined)?.log == 'function') return value as Logger;
+  const opts = optObj(value as LoggerOptions | undefined, 'logger') ?? {};
+  const enabled: unknown = opts.enabled;
+  if (enabled !== undefined && typeof enabled != 'boolean' && !(Array.isArray(enabled) && enabled.every((c) => typeof c == 'string'))) {
     throw invalid('logger.enabled', 'logger.enabled expects a boolean or a list of categories');
   }
-  optFn(opts?.sink, 'logger.sink');
+  optFn(opts.sink, 'logger.sink');
   return createLogger(opts);
 }
+
+// Timer names of the client's own timers (auth fetches use their AbortController as the name).
+const RETRY = 0;
+const CONNECT = 1;
 
 /**
  * Creates a client for one Socket.IO namespace. Nothing connects until
@@ -45,50 +40,43 @@ function loggerFrom(value: ClientOptions['logger']): Logger {
  * ```
  */
 export function createNamespacedClient(namespace: string, options: ClientOptions = {}): NamespacedClient {
-  if (typeof namespace !== 'string' || !namespace.trim()) throw invalid('namespace', 'namespace expects a non-empty string');
+  if (typeof namespace != 'string' || !namespace.trim()) throw invalid('namespace', 'namespace expects a non-empty string');
   const given: unknown = options;
   if (!isPlainObject(given)) throw invalid('options', 'options expects a plain object');
+  const o = options;
   const ns = namespace.trim().replace(/^\/?/, '/');
-  const url = options.url ?? (typeof location !== 'undefined' ? location.origin : '');
-  if (typeof url !== 'string' || !url) throw invalid('url', 'url is required outside a browser page');
-  const requestTimeoutMs = positive(options.requestTimeoutMs, 'requestTimeoutMs', 30000);
-  const connectTimeoutMs = positive(options.connectTimeoutMs, 'connectTimeoutMs', 20000);
-  const authTimeoutMs = positive(options.authTimeoutMs, 'authTimeoutMs', 5000);
-  const maxPayloadBytes = positive(options.maxPayloadBytes, 'maxPayloadBytes', 50 * 1024 * 1024);
-  const maxPending = positive(options.maxPending, 'maxPending', 1000);
-  const retryBase = positive(options.retry?.baseMs, 'retry.baseMs', 250);
-  const retryMax = positive(options.retry?.maxMs, 'retry.maxMs', 10000);
-  const clock = optShape(options.clock, 'clock', ['now', 'setTimeout', 'clearTimeout']) ?? systemClock;
-  const random = optFn(options.random, 'random') ?? Math.random;
-  optFn(options.fetch, 'fetch');
-  optFn(options.socketFactory, 'socketFactory');
-  optObj(options.retry, 'retry');
-  optObj(options.socketOptions, 'socketOptions');
-  if (options.auth !== undefined && typeof options.auth !== 'function') optObj(options.auth, 'auth');
-  const logger = loggerFrom(options.logger);
-  const timers = createTimerGroup(clock);
-  const auth = options.auth !== undefined ? userAuth(options.auth) : csrfTokenAuth(url, options.fetch, timers, authTimeoutMs);
+  const url = o.url ?? (typeof location != 'undefined' ? location.origin : '');
+  if (typeof url != 'string' || !url) throw invalid('url', 'url is required outside a browser page');
+  const retry = optObj(o.retry, 'retry') ?? {};
+  const retryBase = num(retry, 'baseMs', 250, 'retry.');
+  const retryMax = num(retry, 'maxMs', 10000, 'retry.');
+  const connectTimeoutMs = num(o, 'connectTimeoutMs', 20000);
+  const authTimeoutMs = num(o, 'authTimeoutMs', 5000);
+  const clock = optShape(o.clock, 'clock', ['now', 'setTimeout', 'clearTimeout']) ?? systemClock;
+  const random = optFn(o.random, 'random') ?? Math.random;
+  optFn(o.fetch, 'fetch');
+  const socketFactory = optFn(o.socketFactory, 'socketFactory') ?? defaultSocketFactory;
+  const socketOptions = optObj(o.socketOptions, 'socketOptions') ?? {};
+  if (typeof o.auth != 'function') optObj(o.auth, 'auth');
+  const logger = loggerFrom(o.logger);
   const log: Logger['log'] = (c, m, d) => logger.log(c, m, d);
-  // Hot paths (every push, every request) build their log details only when someone listens.
-  const logging = (c: LogCategory) => logger.isEnabled(c);
+  const timers = createTimers(clock);
+  const auth = o.auth !== undefined ? userAuth(o.auth) : csrfTokenAuth(url, o.fetch, timers, authTimeoutMs);
 
   const subs = new Map<string, Set<EventCallback<object>>>();
-  // Each event's callbacks as an array to iterate, copied once after a change rather than per event.
-  const lists = new Map<string, EventCallback<object>[]>();
   const dispatchers = new Map<string, SocketListener>();
   const connectHooks = new Set<(i: ConnectInfo) => void>();
   const disconnectHooks = new Set<(r: string) => void>();
   const errorHooks = new Set<(e: SyncwireError) => void>();
-  const disposeHooks = new Set<() => void>();
 
   let socket: SocketLike | undefined;
   // The pending connect() promise shared by every caller, and how to settle it.
   let waiting: Promise<void> | undefined;
   let settleWaiting: (err?: SyncwireError) => void = noop;
-  let cancelRetry: (() => void) | undefined;
   let retryAttempt = 0;
   let refreshAuth = false;
   let manual = false;
+  let opening = false;
   let terminal: SyncwireError | undefined;
   let disposed = false;
   let everConnected = false;
@@ -100,66 +88,61 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
   const disposedError = () => fail('DISPOSED', 'client was disposed');
 
   const reportError = (e: unknown) => {
-    const err = e instanceof SyncwireError ? e : fail('HANDLER_ERROR', messageOf(e), { cause: e });
+    const err = asError(e, 'HANDLER_ERROR');
     log('connect', 'error', { code: err.code, message: err.message });
     // Listeners that throw here are swallowed: reporting an error must never loop.
     fire(errorHooks, err, noop);
   };
 
-  const stopRetry = () => {
-    cancelRetry?.();
-    cancelRetry = undefined;
+  // Takes the refresh flag: the next auth call drops cached credentials.
+  const takeRefresh = () => {
+    const r = refreshAuth;
+    refreshAuth = false;
+    return r;
   };
-
   const runAuth = (refresh: boolean) =>
     auth({ namespace: ns, refresh }).then((r) => {
       if (r.runtimeId) authRuntimeId = r.runtimeId;
-      if (typeof r.payload.csrf_token === 'string') csrfToken = r.payload.csrf_token;
+      if (typeof r.payload.csrf_token == 'string') csrfToken = r.payload.csrf_token;
       return r.payload;
     });
 
-  // Socket.IO calls this on every connect attempt, reconnects included.
+  // Socket.IO calls this on every connect attempt, reconnects included. Going on without
+  // credentials lets a server that needs none accept us, and one that does reject us,
+  // which schedules a retry with fresh credentials.
   const authCallback = (cb: (data: object) => void) => {
-    const refresh = refreshAuth;
-    refreshAuth = false;
     let done = false;
-    const finish = (payload: object) => {
+    const finish = (payload: object, err?: unknown) => {
       if (done || disposed) return;
       done = true;
-      cancel();
+      timers.clear(cb);
+      if (err) reportError(asError(err, 'CONNECT_ERROR', 'auth failed: '));
       cb(payload);
     };
-    // Going on without credentials lets a server that needs none accept us, and one
-    // that does reject us, which schedules a retry with fresh credentials.
-    const withoutCredentials = (err: SyncwireError) => {
-      reportError(err);
-      finish({});
-    };
-    const cancel = timers.set(() => withoutCredentials(fail('CONNECT_ERROR', `auth took longer than ${authTimeoutMs} ms`)), authTimeoutMs);
-    runAuth(refresh).then(finish, (e: unknown) =>
-      withoutCredentials(e instanceof SyncwireError ? e : fail('CONNECT_ERROR', `auth failed: ${messageOf(e)}`, { cause: e })),
-    );
+    timers.set(cb, authTimeoutMs, () => finish({}, fail('CONNECT_ERROR', `auth took longer than ${authTimeoutMs} ms`)));
+    runAuth(takeRefresh()).then(finish, (e: unknown) => finish({}, e));
   };
 
-  const dispatch = (event: string, raw: unknown, ack: ((v: unknown) => void) | undefined) => {
+  // Delivers one inbound event. Socket.IO calls listeners through apply(); reading
+  // `arguments` by index (not `...args`) builds no array per event.
+  const dispatch = (event: string, raw: unknown, ack: unknown) => {
     let env: ServerEnvelope;
     try {
       env = validateServerEnvelope(raw);
     } catch (e) {
       const error = messageOf(e);
-      reportError(fail('INVALID_ENVELOPE', `'${event}': ${error}`, { cause: e, details: (e as SyncwireError).details }));
-      ack?.({ correlationId: null, results: [{ ok: false, error: { code: 'INVALID_ENVELOPE', error } }] });
+      reportError(fail('INVALID_ENVELOPE', `'${event}': ${error}`, (e as SyncwireError).details, e));
+      if (typeof ack == 'function') (ack as (v: unknown) => void)({ correlationId: null, results: [{ ok: false, error: { code: 'INVALID_ENVELOPE', error } }] });
       return;
     }
-    if (logging('push')) log('push', event, { correlationId: env.correlationId, handlerId: env.handlerId });
-    // The set as it is now: a callback that (un)subscribes changes the next event's list, not this one.
-    let callbacks = lists.get(event);
-    if (!callbacks) lists.set(event, (callbacks = [...(subs.get(event) ?? [])]));
-    if (!ack) {
+    if (logger.isEnabled('push')) log('push', event, { correlationId: env.correlationId, handlerId: env.handlerId });
+    // The set as it is now: a callback that (un)subscribes changes the next event, not this one.
+    const callbacks = [...(subs.get(event) ?? [])];
+    if (typeof ack != 'function') {
       for (const cb of callbacks) {
         try {
-          const r = cb(env);
-          if (r && typeof (r as Promise<unknown>).then === 'function') (r as Promise<unknown>).then(noop, reportError);
+          const r = cb(env) as Promise<unknown> | undefined;
+          if (typeof r?.then == 'function') r.then(noop, reportError);
         } catch (e) {
           reportError(e);
         }
@@ -169,15 +152,15 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
     // A server request: one result per callback, awaited, errors turned into items.
     void Promise.all(
       callbacks.map((cb) =>
-        Promise.resolve()
-          .then(() => cb(env))
+        Promise.resolve(env)
+          .then(cb)
           .then(
             (value) => ({ ok: true, data: value === undefined ? {} : value }),
             (e: unknown) => ({ ok: false, error: { code: 'HANDLER_ERROR', error: messageOf(e) } }),
           ),
       ),
     ).then((results) =>
-      ack({
+      (ack as (v: unknown) => void)({
         correlationId: env.correlationId,
         results: results.length ? results : [{ ok: false, error: { code: 'NO_HANDLERS', error: `No client handler for '${event}'` } }],
       }),
@@ -186,42 +169,35 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
 
   const attach = (event: string) => {
     if (!socket || dispatchers.has(event)) return;
-    // Not `(...args) =>`: Socket.IO calls listeners through apply(), so a rest array would be
-    // built for every inbound event. Reading `arguments` by index builds nothing.
     const d: SocketListener = function (raw: unknown) {
-      const last: unknown = arguments[arguments.length - 1]; // eslint-disable-line prefer-rest-params
-      dispatch(event, raw, typeof last === 'function' ? (last as (v: unknown) => void) : undefined);
+      // eslint-disable-next-line prefer-rest-params
+      dispatch(event, raw, arguments[arguments.length - 1]);
     };
     dispatchers.set(event, d);
     socket.on(event, d);
   };
 
   const scheduleRetry = () => {
-    if (cancelRetry || manual || disposed || terminal) return;
+    if (timers.has(RETRY) || manual || disposed || terminal) return;
     const delay = backoffDelay(retryAttempt++, retryBase, retryMax, random, 50);
     log('connect', 'retry scheduled', { delay });
-    cancelRetry = timers.set(() => {
-      cancelRetry = undefined;
-      if (!manual && !disposed) open();
-    }, delay);
+    timers.set(RETRY, delay, () => manual || disposed || open());
   };
 
   // The default auth also sets the csrf_token_<runtime id> cookie, which the server checks on
   // the Engine.IO handshake, before Socket.IO ever asks for auth. So the token is fetched
   // before the socket opens, as Agent Zero's page does; the auth callback then reuses it.
-  let opening = false;
   const open = () => {
-    const s = socket;
-    if (!s || opening || s.active || s.connected) return;
-    if (options.auth !== undefined) return void s.connect();
+    const s = socket as SocketLike;
+    const idle = () => !s.active && !s.connected;
+    if (opening || !idle()) return;
+    if (o.auth !== undefined) return void s.connect();
     opening = true;
-    const refresh = refreshAuth;
-    refreshAuth = false;
-    void runAuth(refresh)
-      .catch(noop) // the callback tries again and reports
+    void runAuth(takeRefresh())
+      .catch(noop) // the auth callback tries again and reports
       .then(() => {
         opening = false;
-        if (!manual && !disposed && !s.active && !s.connected) s.connect();
+        if (!manual && !disposed && idle()) s.connect();
       });
   };
 
@@ -229,11 +205,12 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
   // connect handler (server_restart) is never lost.
   const socketHandlers: Record<string, SocketListener> = {
     server_restart(raw) {
-      if (isPlainObject(raw) && isPlainObject(raw.data) && typeof raw.data.runtimeId === 'string') restartRuntimeId = raw.data.runtimeId;
+      const id = isPlainObject(raw) && isPlainObject(raw.data) && raw.data.runtimeId;
+      if (typeof id == 'string') restartRuntimeId = id;
     },
 
     connect() {
-      stopRetry();
+      timers.clear(RETRY);
       retryAttempt = 0;
       // server_restart arrives before `connect`, so its runtime id is the freshest we have.
       const id = restartRuntimeId ?? authRuntimeId;
@@ -249,93 +226,73 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
     connect_error(raw) {
       const e = raw instanceof Error ? raw : new Error(String(raw));
       const data = (e as { data?: unknown }).data;
-      const unknownNs = e.message === 'UNKNOWN_NAMESPACE' || (isPlainObject(data) && data.code === 'UNKNOWN_NAMESPACE');
+      const unknownNs = e.message == 'UNKNOWN_NAMESPACE' || (isPlainObject(data) && data.code == 'UNKNOWN_NAMESPACE');
       const rejected = !socket?.active;
       const err = unknownNs
-        ? fail('UNKNOWN_NAMESPACE', `the server does not know namespace ${ns}`, { cause: e, details: data ?? { code: 'UNKNOWN_NAMESPACE', namespace: ns } })
-        : fail('CONNECT_ERROR', `connect to ${ns} failed: ${e.message}`, { cause: e, details: { reason: e.message, rejected, data } });
-      if (unknownNs) terminal = err;
+        ? (terminal = fail('UNKNOWN_NAMESPACE', `the server does not know namespace ${ns}`, data ?? { code: 'UNKNOWN_NAMESPACE', namespace: ns }, e))
+        : fail('CONNECT_ERROR', `connect to ${ns} failed: ${e.message}`, { reason: e.message, rejected, data }, e);
       settleWaiting(err);
       reportError(err);
-      if (!unknownNs && rejected) {
-        // A namespace-level rejection (e.g. a CSRF token from before a restart): Socket.IO
-        // will not retry it, so we do, with fresh credentials. Transport failures are left
-        // to Socket.IO's own Manager, so two loops never drive one socket.
-        refreshAuth = true;
-        scheduleRetry();
-      }
+      // A namespace-level rejection (e.g. a CSRF token from before a restart): Socket.IO
+      // will not retry it, so we do, with fresh credentials. Transport failures are left
+      // to Socket.IO's own Manager, so two loops never drive one socket.
+      if (rejected) retryFresh();
     },
 
     disconnect(reason) {
       const why = String(reason);
       log('connect', 'disconnected', { reason: why });
-      const err = fail('DISCONNECTED', `connection to ${ns} closed (${why})`, { details: { reason: why } });
-      calls.dropSent(err);
+      calls.dropSent(fail('DISCONNECTED', `connection to ${ns} closed (${why})`, { reason: why }));
       fire(disconnectHooks, why, reportError);
       // The server closed this namespace on purpose; Socket.IO will not come back by itself.
-      if (why === 'io server disconnect') {
-        refreshAuth = true;
-        scheduleRetry();
-      }
+      if (why == 'io server disconnect') retryFresh();
     },
   };
-
-  const ensureSocket = (): SocketLike => {
-    if (socket) return socket;
-    const s = (options.socketFactory ?? defaultSocketFactory)({ url, namespace: ns, auth: authCallback, options: options.socketOptions ?? {} });
-    socket = s;
-    Object.entries(socketHandlers).forEach(([event, fn]) => s.on(event, fn));
-    subs.forEach((_, event) => attach(event));
-    return s;
+  const retryFresh = () => {
+    refreshAuth = true;
+    scheduleRetry();
   };
 
   const connect = (): Promise<void> => {
     if (disposed) return Promise.reject(disposedError());
     if (terminal) return Promise.reject(terminal);
     manual = false;
-    const s = ensureSocket();
-    if (s.connected) return Promise.resolve();
-    const w = (waiting ??= new Promise<void>((resolve, reject) => {
-      const cancel = timers.set(
-        () => settleWaiting(fail('CONNECT_ERROR', `no answer from ${ns} within ${connectTimeoutMs} ms`, { details: { reason: 'timeout' } })),
-        connectTimeoutMs,
-      );
+    if (!socket) {
+      const s = (socket = socketFactory({ url, namespace: ns, auth: authCallback, options: socketOptions }));
+      for (const event in socketHandlers) s.on(event, socketHandlers[event] as SocketListener);
+      subs.forEach((_, event) => attach(event));
+    }
+    if (socket.connected) return Promise.resolve();
+    waiting ??= new Promise<void>((resolve, reject) => {
+      timers.set(CONNECT, connectTimeoutMs, () => settleWaiting(fail('CONNECT_ERROR', `no answer from ${ns} within ${connectTimeoutMs} ms`, { reason: 'timeout' })));
       settleWaiting = (err) => {
         waiting = undefined;
         settleWaiting = noop;
-        cancel();
+        timers.clear(CONNECT);
         if (err) reject(err);
         else resolve();
       };
-    }));
+    });
     // While a rejection retry is pending, let the backoff run; otherwise (re)start.
-    if (!cancelRetry) open();
-    return w;
+    if (!timers.has(RETRY)) open();
+    return waiting;
   };
-
-  const whenConnected = (): Promise<SocketLike> =>
-    socket?.connected
-      ? Promise.resolve(socket)
-      : connect().then(
-          () => socket as SocketLike,
-          (e: SyncwireError) => {
-            throw e.code === 'DISPOSED' || e.code === 'UNKNOWN_NAMESPACE'
-              ? e
-              : fail('NOT_CONNECTED', `not connected to ${ns}: ${e.message}`, { cause: e, details: { code: e.code } });
-          },
-        );
-  const notConnected = () => fail('NOT_CONNECTED', `not connected to ${ns}`);
 
   const calls = createCalls({
     clock,
-    requestTimeoutMs,
-    maxPayloadBytes,
-    maxPending,
+    requestTimeoutMs: num(o, 'requestTimeoutMs', 30000),
+    maxPayloadBytes: num(o, 'maxPayloadBytes', 50 * 1024 * 1024),
+    maxPending: num(o, 'maxPending', 1000),
     connectedSocket: () => (socket?.connected ? socket : undefined),
-    whenConnected,
-    notConnected,
-    log,
-    logging,
+    whenConnected: () =>
+      connect().then(
+        () => socket as SocketLike,
+        (e: SyncwireError) => {
+          throw e.code == 'DISPOSED' || e.code == 'UNKNOWN_NAMESPACE' ? e : fail('NOT_CONNECTED', `not connected to ${ns}: ${e.message}`, { code: e.code }, e);
+        },
+      ),
+    notConnected: () => fail('NOT_CONNECTED', `not connected to ${ns}`),
+    logger,
   });
 
   const client: NamespacedClient = {
@@ -353,37 +310,15 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
       return disposed;
     },
     connect,
-
-    emit(event, data, given) {
-      // Bad options reject like every other failure: emit() and request() never throw.
-      let opts: EmitOptions;
-      try {
-        opts = callOptions(given);
-      } catch (e) {
-        return Promise.reject(e instanceof SyncwireError ? e : fail('VALIDATION_ERROR', messageOf(e)));
-      }
-      if (opts.confirm === false) return calls.fireAndForget(event, data, opts);
-      return calls.call(event, data, opts, 'emit', noop);
-    },
-
-    request<T>(event: string, data?: object | null, given?: RequestOptions) {
-      let opts: RequestOptions;
-      try {
-        opts = callOptions(given);
-      } catch (e) {
-        return Promise.reject(e instanceof SyncwireError ? e : fail('VALIDATION_ERROR', messageOf(e)));
-      }
-      return calls.call(event, data, opts, 'request', validateAck) as Promise<RequestResponse<T>>;
-    },
+    emit: (event, data, opts) => calls.call(event, data, opts, 'emit', noop),
+    request: <T>(event: string, data?: object | null, opts?: unknown) => calls.call(event, data, opts, 'request', validateAck) as Promise<RequestResponse<T>>,
 
     on<T extends object>(event: string, callback: EventCallback<T>) {
       assertEventName(event);
-      if (typeof callback !== 'function') throw invalid('callback', 'callback expects a function');
+      if (typeof callback != 'function') throw invalid('callback', 'callback expects a function');
       if (disposed) throw disposedError();
-      let set = subs.get(event);
-      if (!set) subs.set(event, (set = new Set()));
-      set.add(callback as EventCallback<object>);
-      lists.delete(event);
+      const set = subs.get(event) ?? new Set();
+      subs.set(event, set.add(callback as EventCallback<object>));
       if (socket) attach(event);
       else connect().catch(noop); // the failure reaches onError listeners
       return () => client.off(event, callback);
@@ -391,11 +326,9 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
 
     off<T extends object>(event: string, callback: EventCallback<T>) {
       // Removing every callback of a shared client is how the anchor's harness broke live updates.
-      if (typeof callback !== 'function') throw invalid('callback', 'off() needs the callback to remove');
+      if (typeof callback != 'function') throw invalid('callback', 'off() needs the callback to remove');
       const set = subs.get(event);
-      if (!set?.delete(callback as EventCallback<object>)) return;
-      lists.delete(event);
-      if (set.size) return;
+      if (!set?.delete(callback as EventCallback<object>) || set.size) return;
       subs.delete(event);
       const d = dispatchers.get(event);
       dispatchers.delete(event);
@@ -411,16 +344,14 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
 
     reconnect(opts = {}) {
       if (opts.refreshAuth) refreshAuth = true;
-      if (socket) {
-        stopRetry();
-        socket.disconnect();
-      }
+      timers.clear(RETRY);
+      socket?.disconnect();
       return connect();
     },
 
     disconnect() {
       manual = true;
-      stopRetry();
+      timers.clear(RETRY);
       settleWaiting(fail('DISCONNECTED', 'disconnect() was called'));
       socket?.disconnect();
     },
@@ -430,18 +361,15 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
       client.disconnect();
       disposed = true;
       const s = socket;
-      if (s) [...Object.entries(socketHandlers), ...dispatchers].forEach(([event, fn]) => s.off(event, fn));
+      if (s) {
+        for (const event in socketHandlers) s.off(event, socketHandlers[event] as SocketListener);
+        dispatchers.forEach((fn, event) => s.off(event, fn));
+      }
       calls.dispose(disposedError());
-      [dispatchers, subs, lists, connectHooks, disconnectHooks, errorHooks].forEach((c) => c.clear());
-      timers.clear();
+      [dispatchers, subs, connectHooks, disconnectHooks, errorHooks].forEach((c) => c.clear());
+      timers.clearAll();
       auth.cancel?.();
-      disposeHooks.forEach((fn) => fn());
-      disposeHooks.clear();
     },
   };
-  onDispose.set(client, listen(disposeHooks));
   return client;
 }
-
-/** @internal lets the registry forget a client once it is disposed. */
-export const onDispose = new WeakMap<NamespacedClient, (fn: () => void) => void>();

@@ -1,5 +1,5 @@
 import { invalid } from '../errors';
-import { createNamespacedClient, onDispose, type ClientOptions, type NamespacedClient } from './client';
+import { createNamespacedClient, type ClientOptions, type NamespacedClient } from './client';
 
 /** An isolated set of shared clients: one per (url, namespace). */
 export interface ClientRegistry {
@@ -15,31 +15,30 @@ export interface ClientRegistry {
 
 /** Creates an isolated {@link ClientRegistry} (for tests, or pages that talk to several servers). */
 export function createClientRegistry(): ClientRegistry {
-  const clients = new Map<string, { client: NamespacedClient; options?: ClientOptions }>();
+  const clients = new Map<string, [NamespacedClient, ClientOptions?]>();
   return {
     get(namespace, options) {
       const key = `${options?.url ?? ''}|${String(namespace).trim().replace(/^\/?/, '/')}`;
       const hit = clients.get(key);
-      if (hit) {
-        if (options && hit.options && !sameOptions(options, hit.options)) {
-          throw invalid('options', `a client for ${key} already exists with other options`);
-        }
-        return hit.client;
+      if (!hit) {
+        const client = createNamespacedClient(namespace, options);
+        // A disposed client leaves the registry, so the next get() makes a fresh one.
+        const dispose = client.dispose.bind(client);
+        client.dispose = () => (clients.delete(key), dispose());
+        clients.set(key, [client, options]);
+        return client;
       }
-      const client = createNamespacedClient(namespace, options);
-      clients.set(key, { client, options });
-      onDispose.get(client)?.(() => clients.delete(key));
-      return client;
+      const given = hit[1];
+      if (options && given && Object.keys({ ...options, ...given }).some((k) => options[k as keyof ClientOptions] !== given[k as keyof ClientOptions])) {
+        throw invalid('options', `a client for ${key} already exists with other options`);
+      }
+      return hit[0];
     },
     dispose() {
-      [...clients.values()].forEach(({ client }) => client.dispose());
-      clients.clear();
+      clients.forEach(([client]) => client.dispose());
     },
   };
 }
-
-const sameOptions = (a: ClientOptions, b: ClientOptions): boolean =>
-  Object.keys({ ...a, ...b }).every((k) => a[k as keyof ClientOptions] === b[k as keyof ClientOptions]);
 
 let shared: ClientRegistry | undefined;
 

@@ -1,4 +1,4 @@
-import { SyncwireError, fail, messageOf } from '../errors';
+import { asError, fail, type SyncwireError } from '../errors';
 import { createCorrelationId, isPlainObject, type ServerEnvelope } from '../protocol';
 import type { NamespacedClient } from './client';
 
@@ -47,92 +47,87 @@ export function requestStream<T extends object = Record<string, unknown>>(
   options: StreamOptions,
 ): AsyncIterableIterator<StreamEvent<T>> {
   const opts: Partial<StreamOptions> = isPlainObject(options) ? options : {};
-  const replyEvents = Array.isArray(opts.replyEvent) ? opts.replyEvent : [opts.replyEvent];
   const correlationId = opts.correlationId ?? createCorrelationId('stream');
   const idleMs = opts.idleTimeoutMs ?? 30000;
   const maxBuffered = opts.maxBuffered ?? 1000;
+  const { clock } = client;
   const queue: StreamEvent<T>[] = [];
-  let waiting: { resolve(r: IteratorResult<StreamEvent<T>>): void; reject(e: unknown): void } | undefined;
-  let error: SyncwireError | undefined;
-  let ended = false; // a terminal event was queued
-  let closed = false; // nothing more will be yielded
-  let lastSeq: number | undefined;
-  let cancelIdle = () => {};
-
   const cleanups: (() => void)[] = [];
+  let waiting: [(r: IteratorResult<StreamEvent<T>>) => void, (e: unknown) => void] | undefined;
+  let error: SyncwireError | undefined;
+  let ended = false; // a terminal event was queued, or the stream failed
+  let closed = false; // nothing more will be yielded
+  let lastSeq = -Infinity;
+  let idle: unknown;
+
   const close = () => {
     if (closed) return;
     closed = true;
-    cancelIdle();
+    clock.clearTimeout(idle);
     cleanups.forEach((fn) => fn());
   };
-  const armIdle = () => {
-    cancelIdle();
-    const t = client.clock.setTimeout(() => failWith(fail('TIMEOUT', `stream '${event}' was silent for ${idleMs} ms`, { details: { correlationId } })), idleMs);
-    cancelIdle = () => client.clock.clearTimeout(t);
-  };
+  // Hands the next item (an event, the error, or the end) to a waiting next().
   const pump = () => {
-    if (!waiting) return;
     const w = waiting;
-    if (queue.length) {
-      waiting = undefined;
-      w.resolve({ value: queue.shift() as StreamEvent<T>, done: false });
-    } else if (error) {
-      waiting = undefined;
-      w.reject(error);
-    } else if (closed) {
-      waiting = undefined;
-      w.resolve({ value: undefined, done: true });
-    }
+    if (!w || !(queue.length || error || closed)) return;
+    waiting = undefined;
+    if (queue.length) w[0]({ value: queue.shift() as StreamEvent<T>, done: false });
+    else if (error) w[1](error);
+    else w[0]({ value: undefined, done: true });
   };
-  const failWith = (e: SyncwireError) => {
-    if (ended || closed) return;
+  const end = (e?: SyncwireError) => {
+    if (ended) return;
+    ended = true;
     error = e;
     close();
     pump();
   };
+  const failWith = (code: string, what: string, details?: object) => end(fail(code, `stream '${event}' ${what}`, { correlationId, ...details }));
+  const armIdle = () => {
+    clock.clearTimeout(idle);
+    idle = clock.setTimeout(() => failWith('TIMEOUT', `was silent for ${idleMs} ms`), idleMs);
+  };
 
   const onEvent = (env: ServerEnvelope<T>) => {
-    if (env.correlationId !== correlationId || ended || closed) return; // late or foreign
+    if (env.correlationId !== correlationId || ended) return; // late or foreign
     const d = env.data as Record<string, unknown>;
-    const state = typeof d.state === 'string' ? d.state : 'delta';
-    const seq = typeof d.seq === 'number' && Number.isFinite(d.seq) ? d.seq : undefined;
+    const state = typeof d.state == 'string' ? d.state : 'delta';
+    const seq = typeof d.seq == 'number' && Number.isFinite(d.seq) ? d.seq : undefined;
     const terminal = TERMINAL.includes(state);
-    if (!terminal && seq !== undefined && lastSeq !== undefined && seq <= lastSeq) return;
-    if (seq !== undefined && (lastSeq === undefined || seq > lastSeq)) lastSeq = seq;
-    if (queue.length >= maxBuffered) {
-      // The reader is not keeping up: end the stream loudly rather than buffer without bound.
-      return failWith(fail('OVERFLOW', `stream '${event}' buffered ${maxBuffered} unread events`, { details: { correlationId, maxBuffered } }));
+    if (seq !== undefined) {
+      if (!terminal && seq <= lastSeq) return;
+      if (seq > lastSeq) lastSeq = seq;
     }
+    // A reader that does not keep up ends the stream loudly rather than buffer without bound.
+    if (queue.length >= maxBuffered) return failWith('OVERFLOW', `buffered ${maxBuffered} unread events`, { maxBuffered });
     queue.push({ state, seq, data: env.data, envelope: env });
-    if (terminal) {
-      ended = true;
-      close();
-    } else armIdle();
+    if (terminal) end();
+    else armIdle();
     pump();
   };
 
   try {
     // Subscribed before the request goes out, so a fast first event is not missed.
-    replyEvents.forEach((name) => cleanups.push(client.on<T>(name as string, onEvent)));
-    cleanups.push(client.onDisconnect((reason) => failWith(fail('DISCONNECTED', `stream '${event}' lost: ${reason}`, { details: { correlationId } }))));
+    for (const name of ([] as unknown[]).concat(opts.replyEvent)) cleanups.push(client.on<T>(name as string, onEvent));
+    cleanups.push(client.onDisconnect((reason) => failWith('DISCONNECTED', `lost: ${reason}`)));
     armIdle();
     client.request(event, data, { correlationId, timeoutMs: opts.timeoutMs }).then((res) => {
       const first = res.results[0];
-      if (first && !first.ok) failWith(fail('STREAM_ERROR', first.error?.error ?? 'stream request failed', { details: first }));
-    }, failWith);
+      if (first && !first.ok) end(fail('STREAM_ERROR', first.error?.error ?? 'stream request failed', first));
+    }, end);
   } catch (e) {
     // A bad event name or a disposed client: the iterator reports it on first next().
-    failWith(e instanceof SyncwireError ? e : fail('VALIDATION_ERROR', messageOf(e)));
+    end(asError(e, 'VALIDATION_ERROR'));
   }
 
   const it: AsyncIterableIterator<StreamEvent<T>> = {
     next: () =>
       new Promise((resolve, reject) => {
-        waiting = { resolve, reject };
+        waiting = [resolve, reject];
         pump();
       }),
-    return: () => {
+    return() {
+      ended = true;
       close();
       queue.length = 0;
       error = undefined;

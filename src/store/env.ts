@@ -17,23 +17,21 @@ export interface EnvironmentSource {
 /** @internal the browser's signals; in a non-browser host it reports "visible and online". */
 export const browserEnvironment: EnvironmentSource = {
   read: () => ({
-    hidden: typeof document !== 'undefined' && document.visibilityState === 'hidden',
-    online: typeof navigator === 'undefined' || navigator.onLine !== false,
+    hidden: typeof document != 'undefined' && document.visibilityState == 'hidden',
+    online: typeof navigator == 'undefined' || navigator.onLine !== false,
   }),
   subscribe(listener) {
-    const doc = typeof document !== 'undefined' ? document : undefined;
-    const win = typeof window !== 'undefined' && typeof window.addEventListener === 'function' ? window : undefined;
+    const doc = typeof document != 'undefined' ? document : undefined;
+    const win = typeof window != 'undefined' && typeof window.addEventListener == 'function' ? window : undefined;
     const changed = () => listener(browserEnvironment.read());
     const leaving = () => listener({ ...browserEnvironment.read(), leaving: true });
-    doc?.addEventListener('visibilitychange', changed);
-    win?.addEventListener('online', changed);
-    win?.addEventListener('offline', changed);
-    win?.addEventListener('pagehide', leaving);
-    return () => {
-      doc?.removeEventListener('visibilitychange', changed);
-      win?.removeEventListener('online', changed);
-      win?.removeEventListener('offline', changed);
-      win?.removeEventListener('pagehide', leaving);
-    };
+    const pairs: [EventTarget | undefined, string, () => void][] = [
+      [doc, 'visibilitychange', changed],
+      [win, 'online', changed],
+      [win, 'offline', changed],
+      [win, 'pagehide', leaving],
+    ];
+    pairs.forEach(([target, type, fn]) => target?.addEventListener(type, fn));
+    return () => pairs.forEach(([target, type, fn]) => target?.removeEventListener(type, fn));
   },
 };

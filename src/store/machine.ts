@@ -21,17 +21,23 @@ export const DETERMINISTIC = [
 export const HELD_MAX = 256;
 
 const TIMERS: TimerName[] = ['grace', 'first', 'retry', 'poll', 'live'];
+const HEALTHY = 'HEALTHY';
+const DEGRADED = 'DEGRADED';
+const FAILED = 'FAILED';
+const DISCONNECTED = 'DISCONNECTED';
 
 /** The state a new store starts in. */
 export function initialMachineState(): MachineState {
   return {
-    mode: 'DISCONNECTED', running: false, connected: false, hidden: false, online: true,
+    mode: DISCONNECTED, running: false, connected: false, hidden: false, online: true,
     epoch: null, lastSeq: 0, gen: 0, hs: null, connFirstGen: -1, held: [], awaiting: false, fullPeriod: false,
-    period: null, tagged: false, needFull: false, hasState: false, retries: 0, authRetried: false,
+    period: null, needFull: false, hasState: false, retries: 0, authRetried: false,
     pollId: 0, pollFull: false, pollFailures: 0, pollApplies: 0, audit: null, pushes: 0, livePushes: 0, error: null,
     stats: { pushesApplied: 0, pushesDropped: 0, resyncs: 0, polls: 0, handshakes: 0 },
   };
 }
+
+const copy = (p: MachineState): MachineState => ({ ...p, stats: { ...p.stats } });
 
 /**
  * The pure transition function. Never mutates `prev`; the new state holds exactly
@@ -39,40 +45,50 @@ export function initialMachineState(): MachineState {
  * backoff jitter, so the function stays deterministic.
  */
 export function transition(prev: MachineState, ev: MachineEvent, t: Timing, rand = 0.5): [MachineState, Effect[]] {
-  // The steady state, once per push: skips the general path's copies and closures.
-  if (ev.type === 'push') {
-    const next = inOrderPush(prev, ev.push);
-    if (next) return [next, [{ type: 'apply', snapshot: ev.push.snapshot, source: 'push', fromInitial: false }]];
-  }
-  return generalTransition(prev, ev, t, rand);
+  // The steady state, once per push: skips the general path's closures.
+  const next = ev.type == 'push' && inOrderPush(prev, ev.push);
+  return next ? [next, [{ type: 'apply', snapshot: (ev as { push: PushIn }).push.snapshot, source: 'push', fromInitial: false }]] : generalTransition(prev, ev, t, rand);
+}
+
+/**
+ * @internal The transition for the next push in order (the next seq of the current
+ * epoch and period, HEALTHY, no handshake in flight): the new state, whose one effect
+ * is always `{ type: 'apply', snapshot: p.snapshot, source: 'push', fromInitial: false }`;
+ * or undefined when any other rule could apply. A machine test checks it agrees with
+ * {@link generalTransition}.
+ */
+export function inOrderPush(prev: MachineState, p: PushIn): MachineState | undefined {
+  if (!prev.running || prev.mode != HEALTHY || prev.hs || prev.awaiting || (prev.period !== null && p.gen !== prev.period)) return;
+  if (p.epoch !== prev.epoch || p.seq !== prev.lastSeq + 1) return;
+  const s = copy(prev);
+  s.pushes++;
+  s.lastSeq = p.seq;
+  s.hasState = true;
+  s.stats.pushesApplied++;
+  return s;
 }
 
 /**
  * @internal The transition by the general rules alone, without the in-order shortcut
- * (`transition` is this plus {@link inOrderPush}; a machine test checks both agree).
+ * (`transition` is this plus {@link inOrderPush}).
  */
 export function generalTransition(prev: MachineState, ev: MachineEvent, t: Timing, rand = 0.5): [MachineState, Effect[]] {
-  const s = copyState(prev, copyStats(prev.stats));
+  const s = copy(prev);
   const fx: Effect[] = [];
   const setMode = (to: SyncMode, reason: string) => {
-    if (s.mode !== to) fx.push({ type: 'mode', from: s.mode, to, reason });
+    if (s.mode != to) fx.push({ type: 'mode', from: s.mode, to, reason });
     s.mode = to;
   };
   const set = (name: TimerName, ms: number) => fx.push({ type: 'set', name, ms });
   const clear = (...names: TimerName[]) => names.forEach((name) => fx.push({ type: 'clear', name }));
-  const report = (code: string, message: string) => {
-    s.error = { code, message };
-    fx.push({ type: 'error', code, message });
-  };
-  const drop = () => s.stats.pushesDropped++;
+  const report = (code: string, message: string) => fx.push({ type: 'error', ...(s.error = { code, message }) });
+  const degraded = () => s.mode == DEGRADED;
   // Forgets the handshake in flight and the period it was opening.
   const closePeriod = () => {
     s.hs = null;
     s.held = [];
     s.awaiting = false;
   };
-  const degraded = () => s.mode === 'DEGRADED';
-
   // Nothing known yet is a full sync too: the page has no cursors to resume from.
   const wantFull = () => s.needFull || (s.epoch === null && !s.hasState);
 
@@ -89,34 +105,29 @@ export function generalTransition(prev: MachineState, ev: MachineEvent, t: Timin
     fx.push({ type: 'handshake', gen: s.gen, full });
     if (s.connFirstGen < 0) s.connFirstGen = s.gen;
   };
-
   const pollNow = () => {
     s.pollId++;
     set('poll', 0);
   };
-
   const resync = (reason: string) => {
     s.needFull = true;
     s.stats.resyncs++;
     if (s.connected) handshake(reason);
     else if (degraded()) pollNow();
   };
-
   const degrade = (reason: string) => {
-    if (degraded() || s.mode === 'FAILED') return;
-    setMode('DEGRADED', reason);
+    if (degraded() || s.mode == FAILED) return;
+    setMode(DEGRADED, reason);
     s.pollFailures = 0;
     clear('live');
     pollNow();
   };
-
   // Equal jitter: half the capped exponential delay is fixed, half random, so a
   // crowd spreads out without anyone retrying at once.
   const jitter = (attempt: number, base: number, max: number) => {
-    const cap = Math.min(max, base * 2 ** Math.min(attempt, 20));
-    return Math.round(cap / 2 + (cap / 2) * rand);
+    const half = Math.min(max, base * 2 ** Math.min(attempt, 20)) / 2;
+    return Math.round(half + half * rand);
   };
-
   const failHandshake = (code: string, message: string) => {
     closePeriod();
     report(code, message);
@@ -126,18 +137,22 @@ export function generalTransition(prev: MachineState, ev: MachineEvent, t: Timin
     if (s.connected) set('retry', jitter(s.retries, t.backoffBaseMs, t.backoffMaxMs));
     s.retries++;
   };
-
   // Ends all work: every timer cleared, nothing in flight.
   const halt = (mode: SyncMode, reason: string) => {
     closePeriod();
     clear(...TIMERS);
     setMode(mode, reason);
   };
+  const fatal = (code: string, message: string) => {
+    report(code, message);
+    halt(FAILED, `${code}: ${message}`);
+  };
+  const drop = () => s.stats.pushesDropped++;
 
   const applyPush = (p: PushIn) => {
     if (p.epoch !== s.epoch) return void (drop(), resync('runtime epoch changed'));
     if (p.seq <= s.lastSeq) return void drop(); // stale or duplicate: never overwrite newer state
-    if (p.seq !== s.lastSeq + 1) return void (drop(), resync(`seq gap: expected ${s.lastSeq + 1}, got ${p.seq}`));
+    if (p.seq != s.lastSeq + 1) return void (drop(), resync(`seq gap: expected ${s.lastSeq + 1}, got ${p.seq}`));
     s.lastSeq = p.seq;
     s.stats.pushesApplied++;
     fx.push({ type: 'apply', snapshot: p.snapshot, source: 'push', fromInitial: s.awaiting && s.fullPeriod });
@@ -151,51 +166,48 @@ export function generalTransition(prev: MachineState, ev: MachineEvent, t: Timin
     s.livePushes = s.pushes;
     clear('first', 'poll', 'grace');
     set('live', t.livenessMs);
-    setMode('HEALTHY', 'first snapshot of the period applied');
+    setMode(HEALTHY, 'first snapshot of the period applied');
   };
+
+  // Events other than these are ignored while the store is stopped.
+  if (!s.running && ev.type != 'start' && ev.type != 'connected' && ev.type != 'disconnected' && ev.type != 'env') return [s, fx];
 
   switch (ev.type) {
     case 'start': {
       if (s.running) break;
       const { connected, hidden, online, gen, pollId } = prev;
-      Object.assign(s, initialMachineState(), { running: true, connected, hidden, online, gen, pollId });
-      if (ev.cache) {
-        s.epoch = ev.cache.epoch;
-        s.hasState = true;
-      }
+      Object.assign(s, initialMachineState(), { running: true, connected, hidden, online, gen, pollId }, ev.cache && { epoch: ev.cache.epoch, hasState: true });
       set('grace', t.connectGraceMs);
       handshake('started');
       break;
     }
-    case 'stop': {
-      if (!s.running) break;
+    case 'stop':
       s.running = false;
       s.audit = null;
       s.pollId++;
-      halt('DISCONNECTED', 'stopped');
+      halt(DISCONNECTED, 'stopped');
       break;
-    }
     case 'connected':
-    case 'disconnected': {
-      s.connected = ev.type === 'connected';
+    case 'disconnected':
+      s.connected = ev.type == 'connected';
       s.connFirstGen = -1;
+      if (!s.running) break;
       if (s.connected) {
         s.retries = 0;
         // Every connect is a new server-side connection with no projection: handshake again.
-        if (s.running && s.mode !== 'FAILED') handshake('connected');
-      } else if (s.running) {
-        closePeriod();
-        clear('first', 'retry', 'live');
-        if (s.mode === 'HEALTHY' || s.mode === 'HANDSHAKE_PENDING') {
-          setMode('DISCONNECTED', 'connection lost');
-          set('grace', t.connectGraceMs);
-        }
+        if (s.mode != FAILED) handshake('connected');
+        break;
+      }
+      closePeriod();
+      clear('first', 'retry', 'live');
+      if (s.mode == HEALTHY || s.mode == 'HANDSHAKE_PENDING') {
+        setMode(DISCONNECTED, 'connection lost');
+        set('grace', t.connectGraceMs);
       }
       break;
-    }
     case 'ack': {
       const hs = s.hs;
-      if (!s.running || !hs || hs.gen !== ev.gen) break; // an answer to a superseded handshake
+      if (hs?.gen !== ev.gen) break; // an answer to a superseded handshake
       s.hs = null;
       if (!hs.full) {
         if (s.epoch !== null && ev.epoch !== s.epoch) {
@@ -204,9 +216,9 @@ export function generalTransition(prev: MachineState, ev: MachineEvent, t: Timin
           resync('runtime epoch changed');
           break;
         }
-        if (s.pollApplies !== hs.polls) {
-          // A poll answer landed after this handshake was built: the period's deltas would
-          // start from an older state than the page shows. Ask again from the current one.
+        // A poll answer landed after this handshake was built: the period's deltas would
+        // start from an older state than the page shows. Ask again from the current one.
+        if (s.pollApplies != hs.polls) {
           handshake('state moved on by polling');
           break;
         }
@@ -222,80 +234,71 @@ export function generalTransition(prev: MachineState, ev: MachineEvent, t: Timin
       s.lastSeq = ev.seqBase;
       s.awaiting = true;
       s.fullPeriod = hs.full;
-      s.tagged = ev.tagged;
-      s.period = hs.gen;
+      s.period = ev.tagged ? hs.gen : null;
       set('first', t.handshakeTimeoutMs);
-      fitting(held, ev, hs.gen !== s.connFirstGen, s.tagged ? hs.gen : null).forEach(applyPush);
+      fitting(held, ev, hs.gen != s.connFirstGen, s.period).forEach(applyPush);
       break;
     }
-    case 'nack': {
-      if (!s.running || s.hs?.gen !== ev.gen) break;
+    case 'nack':
+      if (s.hs?.gen !== ev.gen) break;
       if (!DETERMINISTIC.includes(ev.code)) failHandshake(ev.code, ev.message);
       else if (AUTH_LIKE.includes(ev.code) && !s.authRetried) {
         s.authRetried = true;
         s.hs = null;
         report(ev.code, ev.message);
         fx.push({ type: 'reconnect' });
-      } else {
-        report(ev.code, ev.message);
-        halt('FAILED', `${ev.code}: ${ev.message}`);
-      }
+      } else fatal(ev.code, ev.message);
       break;
-    }
     case 'push': {
       const p = ev.push;
-      if (!s.running || s.mode === 'FAILED') break;
+      if (s.mode == FAILED) break;
       s.pushes++;
       if (s.hs) {
         // A new array: `prev` must stay untouched (copying is cheap, and only during a handshake).
         const full = s.held.length >= HELD_MAX;
-        s.held = [...(full ? s.held.slice(1) : s.held), p];
+        s.held = [...s.held.slice(+full), p];
         if (full) drop();
-      } else if (s.tagged && p.gen !== s.period) drop(); // from an older period
-      else if (!s.awaiting && s.mode !== 'HEALTHY') drop(); // degraded: polling owns the state
+      } else if (s.period !== null && p.gen !== s.period) drop(); // from an older period
+      else if (!s.awaiting && s.mode != HEALTHY) drop(); // degraded: polling owns the state
       else applyPush(p);
       break;
     }
-    case 'resync': {
-      if (!s.running) break;
-      if (s.mode === 'FAILED') {
+    case 'resync':
+      if (s.mode == FAILED) {
         s.error = null;
         s.authRetried = false;
-        setMode(s.connected ? 'HANDSHAKE_PENDING' : 'DISCONNECTED', 'resync requested');
+        setMode(s.connected ? 'HANDSHAKE_PENDING' : DISCONNECTED, 'resync requested');
         if (!s.connected) set('grace', t.connectGraceMs);
       }
       resync(ev.reason);
       break;
-    }
     case 'timer': {
-      if (!s.running) break;
       const name = ev.name;
-      if (name === 'grace') {
+      if (name == 'grace') {
         if (!s.connected) degrade(`no connection within ${t.connectGraceMs} ms`);
-      } else if (name === 'first') {
+      } else if (name == 'first') {
         if (s.awaiting) failHandshake('HANDSHAKE_FAILED', 'no snapshot after the handshake ack');
-      } else if (name === 'retry') {
-        if (s.connected && !s.hs && s.mode !== 'HEALTHY' && s.mode !== 'FAILED') handshake('retry');
-      } else if (name === 'poll') {
+      } else if (name == 'retry') {
+        if (s.connected && !s.hs && s.mode != HEALTHY && s.mode != FAILED) handshake('retry');
+      } else if (name == 'poll') {
         // Paused while hidden or offline; the env event resumes at once.
         if (!degraded() || s.awaiting || s.hidden || !s.online) break;
-        s.pollFull = wantFull();
         s.stats.polls++;
-        fx.push({ type: 'poll', id: ++s.pollId, full: s.pollFull });
-      } else if (name === 'live' && s.mode === 'HEALTHY') {
-        if (s.pushes !== s.livePushes || s.audit) {
+        fx.push({ type: 'poll', id: ++s.pollId, full: (s.pollFull = wantFull()) });
+      } else if (s.mode == HEALTHY) {
+        // 'live': a window without a push asks the server (one cheap poll) whether state moved on.
+        if (s.pushes != s.livePushes || s.audit) {
           s.livePushes = s.pushes;
           set('live', t.livenessMs);
         } else {
-          // A whole window without a push: ask the server (one cheap poll) whether state moved on.
           s.audit = { id: ++s.pollId, pushes: s.pushes };
           fx.push({ type: 'audit', id: s.pollId });
         }
       }
       break;
     }
-    case 'polled': {
-      if (!s.running || !degraded() || ev.id !== s.pollId) break;
+    case 'polled':
+      if (!degraded() || ev.id != s.pollId) break;
       if (ev.ok && ev.snapshot) {
         s.pollFailures = 0;
         fx.push({ type: 'apply', snapshot: ev.snapshot, source: 'poll', fromInitial: s.pollFull });
@@ -308,25 +311,21 @@ export function generalTransition(prev: MachineState, ev: MachineEvent, t: Timin
         set('poll', jitter(++s.pollFailures, t.pollIntervalMs, t.pollBackoffMaxMs));
       }
       break;
-    }
     case 'audited': {
-      if (!s.running || s.audit?.id !== ev.id) break;
-      const quiet = s.pushes === s.audit.pushes;
+      if (s.audit?.id !== ev.id) break;
+      const quiet = s.pushes == s.audit.pushes;
       s.audit = null;
       s.livePushes = s.pushes;
-      if (s.mode !== 'HEALTHY') break;
+      if (s.mode != HEALTHY) break;
       if (ev.changed && quiet) {
         report('TIMEOUT', `no push for ${t.livenessMs} ms while the server state moved on`);
         handshake('push channel silent');
       } else set('live', t.livenessMs);
       break;
     }
-    case 'fatal': {
-      if (!s.running) break;
-      report(ev.code, ev.message);
-      halt('FAILED', `${ev.code}: ${ev.message}`);
+    case 'fatal':
+      fatal(ev.code, ev.message);
       break;
-    }
     case 'env': {
       const wasPaused = s.hidden || !s.online;
       const cameOnline = ev.online && !s.online;
@@ -343,41 +342,6 @@ export function generalTransition(prev: MachineState, ev: MachineEvent, t: Timin
 }
 
 /**
- * @internal The transition for the next push in order (the next seq of the current
- * epoch and period, HEALTHY, no handshake in flight): the new state, whose one effect
- * is always `{ type: 'apply', snapshot: p.snapshot, source: 'push', fromInitial: false }`;
- * or undefined when any other rule could apply. `transition` returns exactly that for
- * such a push (a machine test compares it with the general path). The store calls it
- * directly, so a push in steady state costs one state copy: no closures, no effect list.
- */
-export function inOrderPush(prev: MachineState, p: PushIn): MachineState | undefined {
-  if (!prev.running || prev.mode !== 'HEALTHY' || prev.hs || prev.awaiting) return undefined;
-  if ((prev.tagged && p.gen !== prev.period) || p.epoch !== prev.epoch || p.seq !== prev.lastSeq + 1) return undefined;
-  const stats = copyStats(prev.stats);
-  stats.pushesApplied++;
-  const next = copyState(prev, stats);
-  next.pushes++;
-  next.lastSeq = p.seq;
-  next.hasState = true;
-  return next;
-}
-
-function copyStats(p: MachineState['stats']): MachineState['stats'] {
-  return { pushesApplied: p.pushesApplied, pushesDropped: p.pushesDropped, resyncs: p.resyncs, polls: p.polls, handshakes: p.handshakes };
-}
-
-function copyState(p: MachineState, stats: MachineState['stats']): MachineState {
-  return {
-    mode: p.mode, running: p.running, connected: p.connected, hidden: p.hidden, online: p.online,
-    epoch: p.epoch, lastSeq: p.lastSeq, gen: p.gen, hs: p.hs, connFirstGen: p.connFirstGen, held: p.held,
-    awaiting: p.awaiting, fullPeriod: p.fullPeriod, period: p.period, tagged: p.tagged, needFull: p.needFull,
-    hasState: p.hasState, retries: p.retries, authRetried: p.authRetried, pollId: p.pollId, pollFull: p.pollFull,
-    pollFailures: p.pollFailures, pollApplies: p.pollApplies, audit: p.audit, pushes: p.pushes,
-    livePushes: p.livePushes, error: p.error, stats,
-  };
-}
-
-/**
  * Which held pushes belong to the period an ack just opened, in order.
  *
  * - The server tags pushes (`push_correlation`): exactly those with our tag.
@@ -391,17 +355,15 @@ function copyState(p: MachineState, stats: MachineState['stats']): MachineState 
  */
 export function fitting(held: PushIn[], ack: { epoch: string; seqBase: number }, mayHaveOld: boolean, tag: number | null): PushIn[] {
   let list = held.filter((p) => p.epoch === ack.epoch && (tag === null || p.gen === tag));
+  const first = ack.seqBase + 1;
   if (tag === null && mayHaveOld) {
     let k = -1;
-    for (let i = 1; i < list.length; i++) {
-      const cur = list[i] as PushIn;
-      if (cur.seq === ack.seqBase + 1 && (list[i - 1] as PushIn).seq >= cur.seq) k = i;
-    }
+    list.forEach((p, i) => i && p.seq == first && (list[i - 1] as PushIn).seq >= first && (k = i));
     list = k < 0 ? [] : list.slice(k);
   }
   const run: PushIn[] = [];
   for (const p of list) {
-    if (p.seq !== ack.seqBase + 1 + run.length) break;
+    if (p.seq != first + run.length) break;
     run.push(p);
   }
   return run;

@@ -3,8 +3,8 @@
  * the caller gives no `payload`.
  */
 import { invalid } from '../errors';
-import { kindOf } from '../protocol';
-import { optObj } from '../validate';
+import { hasOwn } from '../protocol';
+import { num, optObj } from '../validate';
 import type { Timing } from './types';
 
 const DEFAULT_TIMING: Timing = {
@@ -25,26 +25,26 @@ export function defaultPayload(): Record<string, unknown> {
 }
 // Read once: building an Intl.DateTimeFormat per handshake and poll costs more than the rest of the payload.
 let zone: string | undefined;
-function browserZone(): string {
+
+/** @internal The browser's IANA time zone; UTC where Intl has none (some embedded browsers), which the server accepts. */
+export function browserZone(): string {
   try {
     return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
   } catch {
-    return 'UTC'; // some embedded browsers have no Intl time zones; the server accepts UTC
+    return 'UTC';
   }
 }
 
 /** @internal The `timing` option checked and merged over the defaults. */
 export function resolveTiming(given: Partial<Timing> | undefined): Timing {
-  const timing: Timing = { ...DEFAULT_TIMING };
-  Object.entries(optObj(given, 'timing') ?? {}).forEach(([k, v]) => {
+  const timing = { ...DEFAULT_TIMING };
+  const t = optObj(given, 'timing') ?? {};
+  for (const k of Object.keys(t)) {
+    if (!hasOwn(DEFAULT_TIMING, k)) throw invalid(`timing.${k}`, `timing.${k} is not a timing option`);
     // At least 1 ms: a zero backoff, poll interval or timeout would spin. A zero notify
     // interval only means "once per macrotask".
-    const min = k === 'notifyIntervalMs' ? 0 : 1;
-    if (!Object.prototype.hasOwnProperty.call(DEFAULT_TIMING, k) || typeof v !== 'number' || !(v >= min) || v > 2 ** 31 - 1) {
-      throw invalid(`timing.${k}`, `timing.${k} expects a known key with a finite number >= ${min}, but got ${typeof v === 'number' ? v : kindOf(v)}`);
-    }
-    timing[k as keyof Timing] = v;
-  });
+    timing[k as keyof Timing] = num(t, k, undefined, 'timing.', +(k != 'notifyIntervalMs'), false);
+  }
   timing.connectGraceMs = Math.min(timing.connectGraceMs, 3000);
   return timing;
 }

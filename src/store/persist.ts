@@ -39,20 +39,19 @@ export interface PersistedRecord<S = unknown> {
 export function idbStorage(dbName: string, storeName: string): PersistStorage {
   let store: UseStore | undefined;
   const use = () => {
-    if (typeof indexedDB === 'undefined') throw new Error('IndexedDB is not available');
+    if (typeof indexedDB == 'undefined') throw new Error('IndexedDB is not available');
     return (store ??= createStore(dbName, storeName));
   };
   return {
-    get: (key) => Promise.resolve().then(() => get(key, use())),
-    set: (key, value) => Promise.resolve().then(() => set(key, value, use())),
+    get: async (key): Promise<unknown> => get(key, use()),
+    set: async (key, value) => set(key, value, use()),
   };
 }
 
 /** @internal a record we wrote, of the expected version, or undefined. */
 export function readRecord<S>(raw: unknown, version: number): PersistedRecord<S> | undefined {
-  if (!raw || typeof raw !== 'object') return undefined;
-  const r = raw as Partial<PersistedRecord<S>>;
-  if (r.format !== 1 || r.version !== version || typeof r.savedAt !== 'number' || !('state' in r)) return undefined;
-  if (r.epoch !== null && typeof r.epoch !== 'string') return undefined;
-  return r as PersistedRecord<S>;
+  const r = raw as Partial<PersistedRecord<S>> | null;
+  return r && typeof r == 'object' && r.format === 1 && r.version === version && typeof r.savedAt == 'number' && 'state' in r && (r.epoch === null || typeof r.epoch == 'string')
+    ? (r as PersistedRecord<S>)
+    : undefined;
 }

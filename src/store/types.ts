@@ -80,9 +80,8 @@ export interface MachineState {
   awaiting: boolean;
   /** The period's first apply replaces the state (a full resync). */
   fullPeriod: boolean;
-  /** The server tags pushes with the handshake's correlationId; `period` is that handshake. */
+  /** The handshake whose correlationId the server tags this period's pushes with (`push_correlation`); null: untagged. */
   period: number | null;
-  tagged: boolean;
   needFull: boolean;
   hasState: boolean;
   retries: number;
