@@ -2,34 +2,55 @@ import resolve from '@rollup/plugin-node-resolve';
 import typescript from '@rollup/plugin-typescript';
 import terser from '@rollup/plugin-terser';
 import { dts } from 'rollup-plugin-dts';
+import { fileURLToPath } from 'node:url';
 
 // Every bare import stays external in the ESM build: the page's bundler dedupes them.
 const external = (id) => !id.startsWith('.') && !id.startsWith('/') && !id.startsWith('\0');
 // Only src/ goes through the TS plugin; tsconfig.json also covers tests and tools.
 const ts = (extra) =>
   typescript({ tsconfig: './tsconfig.json', include: ['src/**/*.ts'], filterRoot: '.', rootDir: 'src', noEmit: false, allowJs: false, ...extra });
+const entries = ['index', 'alpine', 'agent-zero', 'stream', 'persist'];
+// Entries that share nothing at run time with the core (alpine and agent-zero import its types only).
+const standalone = ['index', 'alpine', 'agent-zero'];
+
+// The add-on script-tag builds use the core through `window.Syncwire`, so every page has one
+// copy of it (one SyncwireError class, one registry of shared clients).
+const core = fileURLToPath(new URL('src/index.ts', import.meta.url));
+const onCore = { external: (id) => id === core, globals: { [core]: 'Syncwire' } };
+const addOn = (input, file, name, plugins = []) => ({
+  input,
+  external: onCore.external,
+  output: [{ file, format: 'iife', name, sourcemap: true, globals: onCore.globals, plugins: [terser()] }],
+  plugins: [...plugins, ts({ declaration: false })],
+});
 
 export default [
   {
-    input: { index: 'src/index.ts', alpine: 'src/alpine.ts', 'agent-zero': 'src/agent-zero.ts' },
+    input: Object.fromEntries(standalone.map((e) => [e, `src/${e}.ts`])),
     external,
     output: { dir: 'dist', format: 'es', entryFileNames: '[name].js', sourcemap: true },
     plugins: [ts({ declaration: true, declarationDir: 'dist/types' })],
   },
   {
-    // For <script> tags: socket.io-client and idb-keyval bundled in, global `Syncwire`.
+    // Add-on entries import the core entry itself (`./index.js`), never a copy or a shared chunk.
+    input: { stream: 'src/stream.ts', persist: 'src/persist.ts' },
+    external: (id) => id === core || external(id),
+    output: { dir: 'dist', format: 'es', entryFileNames: '[name].js', sourcemap: true, paths: { [core]: './index.js' } },
+    plugins: [ts({ declaration: true, declarationDir: 'dist/types' })],
+  },
+  {
+    // For <script> tags: socket.io-client bundled in, global `Syncwire`.
     input: 'src/index.ts',
     output: [{ file: 'dist/syncwire.iife.min.js', format: 'iife', name: 'Syncwire', sourcemap: true, plugins: [terser()] }],
     plugins: [resolve({ browser: true }), ts({ declaration: false })],
   },
+  // Add-ons for <script> tags, loaded after syncwire.iife.min.js.
+  addOn('src/persist.ts', 'dist/syncwire-persist.iife.min.js', 'SyncwirePersist', [resolve({ browser: true })]),
+  addOn('src/stream.ts', 'dist/syncwire-stream.iife.min.js', 'SyncwireStream'),
+  // The Alpine plugin: registers itself on alpine:init (see src/alpine-cdn.ts).
+  addOn('src/alpine-cdn.ts', 'dist/syncwire-alpine.iife.min.js', 'SyncwireAlpine'),
   {
-    // The Alpine plugin for <script> tags: uses the core through window.Syncwire.
-    input: 'src/alpine-cdn.ts',
-    output: [{ file: 'dist/syncwire-alpine.iife.min.js', format: 'iife', name: 'SyncwireAlpine', sourcemap: true, plugins: [terser()] }],
-    plugins: [ts({ declaration: false })],
-  },
-  {
-    input: { index: 'dist/types/index.d.ts', alpine: 'dist/types/alpine.d.ts', 'agent-zero': 'dist/types/agent-zero.d.ts' },
+    input: Object.fromEntries(entries.map((e) => [e, `dist/types/${e}.d.ts`])),
     external,
     output: { dir: 'dist', format: 'es', entryFileNames: '[name].d.ts' },
     plugins: [dts()],

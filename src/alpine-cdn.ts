@@ -13,8 +13,9 @@
 import { createAgentZeroModel } from './agent-zero';
 import { syncwirePlugin, type AlpineLike, type SyncwirePlugin } from './alpine';
 import type * as Core from './index';
+import type * as Persist from './persist';
 
-type Globals = { Syncwire?: typeof Core; Alpine?: AlpineLike & { plugin(p: unknown): void } };
+type Globals = { Syncwire?: typeof Core; SyncwirePersist?: typeof Persist; Alpine?: AlpineLike & { plugin(p: unknown): void } };
 
 const script = typeof document !== 'undefined' ? (document.currentScript as HTMLScriptElement | null) : null;
 const config = { ...(script?.dataset ?? {}) };
@@ -30,7 +31,10 @@ if (typeof document !== 'undefined') {
     if (!core || !g.Alpine) throw new Error('syncwire-alpine needs window.Syncwire (load syncwire.iife.min.js first) and Alpine');
     const client = core.getNamespacedClient(config.namespace ?? '/state_sync', config.url ? { url: config.url } : undefined);
     const model = config.model === 'none' ? {} : createAgentZeroModel();
-    const store = core.createSyncStore({ client, ...model, persist: config.persist ? { key: config.persist } : false });
+    // data-persist needs syncwire-persist.iife.min.js too (it brings idb-keyval).
+    const persist = config.persist && g.SyncwirePersist?.persistence({ key: config.persist });
+    if (config.persist && !persist) throw new Error('syncwire-alpine: data-persist needs syncwire-persist.iife.min.js, loaded before it');
+    const store = core.createSyncStore({ client, ...model, persist: persist || false });
     registered.plugin = syncwirePlugin({ store, client, name: config.store ?? 'sync' });
     g.Alpine.plugin(registered.plugin);
   });

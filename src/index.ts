@@ -25,7 +25,6 @@ export {
   type EventCallback,
 } from './client/client';
 export { createClientRegistry, getNamespacedClient, type ClientRegistry } from './client/registry';
-export { requestStream, type StreamEvent, type StreamOptions } from './client/stream';
 export type { AuthOption, AuthContext } from './client/auth';
 export type { SocketLike, SocketFactory, SocketListener, SocketIoOptions } from './client/socket';
 export {
@@ -36,7 +35,11 @@ export {
   type SyncStoreEvent,
   type SyncHealth,
   type ReduceContext,
+  type PersistPlugin,
+  type PersistSession,
+  type PersistHost,
+  type CachedState,
 } from './store/store';
 export { transition, initialMachineState, type SyncMode, type MachineState, type MachineEvent, type Effect, type Timing, type TimerName, type PushIn } from './store/machine';
-export type { PersistOptions, PersistStorage, PersistedRecord } from './store/persist';
+
 export type { EnvironmentSource, EnvironmentState } from './store/env';

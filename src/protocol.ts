@@ -69,9 +69,9 @@ export const kindOf = (v: unknown): string => (v === null ? 'null' : Array.isArr
 
 /** @internal throws VALIDATION_ERROR unless `event` is a usable event name. */
 export function assertEventName(event: unknown): asserts event is string {
-  if (typeof event !== 'string' || !EVENT_NAME.test(event) || RESERVED.test(event)) {
+  if (typeof event != 'string' || !EVENT_NAME.test(event) || RESERVED.test(event)) {
     // JSON.stringify only for strings: it throws on BigInt and cyclic values.
-    throw invalid('event', `event name expects lowercase snake_case, not reserved, but got ${typeof event === 'string' ? JSON.stringify(event) : kindOf(event)}`);
+    throw invalid('event', `event: expected a lowercase snake_case name, not reserved, got ${typeof event == 'string' ? JSON.stringify(event) : kindOf(event)}`);
   }
 }
 
@@ -100,19 +100,19 @@ export function createCorrelationId(prefix?: string): string {
  */
 export function buildPayload(data: unknown, correlationId: unknown, maxBytes: number, now: number): ClientPayload {
   data ??= {};
-  if (!isPlainObject(data)) throw invalid('data', `payload expects a plain object, but got ${kindOf(data)}`);
-  const id = typeof correlationId === 'string' ? correlationId.trim() : '';
-  if (!id) throw invalid('correlationId', 'correlationId expects a non-empty string');
+  if (!isPlainObject(data)) throw invalid('data', `data: expected a plain object, got ${kindOf(data)}`);
+  const id = typeof correlationId == 'string' && correlationId.trim();
+  if (!id) throw invalid('correlationId', 'correlationId: expected a non-empty string');
   const payload: ClientPayload = { ts: new Date(now).toISOString(), data, correlationId: id };
   let json: string;
   try {
     json = JSON.stringify(payload);
   } catch (e) {
-    throw fail('VALIDATION_ERROR', `payload is not JSON-serialisable: ${messageOf(e)}`, { field: 'data' }, e);
+    throw fail('VALIDATION_ERROR', `data: not JSON (${messageOf(e)})`, { field: 'data' }, e);
   }
   // A UTF-16 unit never takes more than 3 UTF-8 bytes, so short payloads skip the encoder.
   const bytes = json.length * 3 > maxBytes ? new TextEncoder().encode(json).length : 0;
-  if (bytes > maxBytes) throw fail('PAYLOAD_TOO_LARGE', `payload size exceeds maximum (${bytes} > ${maxBytes} bytes)`, { bytes, maxBytes });
+  if (bytes > maxBytes) throw fail('PAYLOAD_TOO_LARGE', `payload of ${bytes} bytes is over maxPayloadBytes (${maxBytes})`, { bytes, maxBytes });
   return payload;
 }
 
@@ -125,8 +125,7 @@ export const CANONICAL_TIME = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|1\d|2[0-8])T([01]\
 
 const ENVELOPE_FIELDS = ['ts', 'handlerId', 'eventId', 'correlationId'] as const;
 
-const badField = (field: string, expected: string, got: string) =>
-  fail('INVALID_ENVELOPE', `server envelope field '${field}' expects ${expected}, but got ${got}`, { field });
+const badField = (field: string, expected: string, got: string) => fail('INVALID_ENVELOPE', `envelope field '${field}': expected ${expected}, got ${got}`, { field });
 
 /**
  * Validates a server → client envelope and returns a frozen copy
@@ -137,7 +136,7 @@ export function validateServerEnvelope<T extends object = Record<string, unknown
   if (!isPlainObject(value)) throw badField('(envelope)', 'a plain object', kindOf(value));
   for (const f of ENVELOPE_FIELDS) {
     const v = value[f];
-    if (typeof v !== 'string' || !v) throw badField(f, 'a non-empty string', kindOf(v));
+    if (typeof v != 'string' || !v) throw badField(f, 'a non-empty string', kindOf(v));
   }
   const ts = value.ts as string;
   if (!CANONICAL_TIME.test(ts) && Number.isNaN(Date.parse(ts))) throw badField('ts', 'an ISO 8601 timestamp', JSON.stringify(ts.slice(0, 40)));
@@ -161,13 +160,9 @@ export function validateServerEnvelope<T extends object = Record<string, unknown
  * returns it; a malformed ack is a protocol error, not an empty success.
  */
 export function validateAck(value: unknown, sentCorrelationId: string): RequestResponse {
-  const results = isPlainObject(value) ? value.results : undefined;
-  const bad = !isPlainObject(value)
-    ? `expects a plain object, but got ${kindOf(value)}`
-    : !Array.isArray(results)
-      ? `field 'results' expects an array, but got ${kindOf(results)}`
-      : results.findIndex((item: unknown) => !isPlainObject(item) || typeof item.ok !== 'boolean');
-  if (typeof bad === 'string' || bad >= 0) throw fail('INVALID_ENVELOPE', `request ack ${typeof bad === 'string' ? bad : `results[${bad}] expects an object with a boolean 'ok'`}`, { ack: value });
+  const results = isPlainObject(value) && value.results;
+  const bad = Array.isArray(results) ? results.findIndex((r: unknown) => !isPlainObject(r) || typeof r.ok != 'boolean') : -2;
+  if (bad != -1) throw fail('INVALID_ENVELOPE', `request ack: expected { results: [{ ok: boolean }] }, got ${bad < 0 ? kindOf(value) : `results[${bad}] = ${kindOf((results as unknown[])[bad])}`}`, { ack: value });
   const cid = (value as Record<string, unknown>).correlationId;
-  return { correlationId: typeof cid === 'string' && cid ? cid : sentCorrelationId, results: results as RequestResult[] };
+  return { correlationId: typeof cid == 'string' && cid ? cid : sentCorrelationId, results: results as RequestResult[] };
 }

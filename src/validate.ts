@@ -7,36 +7,27 @@ import { isPlainObject, kindOf } from './protocol';
  * socket listener, where nobody could catch it.
  */
 
-const expected = (field: string, what: string, got: string | number) => invalid(field, `${field} expects ${what}, but got ${got}`);
-
-/** `value` if it is undefined or a function. */
-export function optFn<T>(value: T, field: string): T {
-  if (value !== undefined && typeof value !== 'function') throw expected(field, 'a function', kindOf(value));
-  return value;
-}
-
-/** `value` if it is undefined or a plain object (null counts as absent). */
-export function optObj<T>(value: T, field: string): T | undefined {
-  if (value != null && !isPlainObject(value)) throw expected(field, 'a plain object', kindOf(value));
-  return value ?? undefined;
-}
-
-/** `value` if it is undefined or an object whose `methods` are all functions. */
-export function optShape<T>(value: T, field: string, methods: string[]): T {
-  const bad = value === undefined ? 0 : methods.find((m) => typeof (value as Record<string, unknown> | null)?.[m] !== 'function');
-  if (bad) throw expected(field, `an object with a ${bad}() method`, kindOf(value));
+/**
+ * `value`, checked: absent (undefined or null, which comes back as undefined), or of
+ * `kind`: 'function', 'object' (a plain object), or the list of methods an object must have.
+ */
+export function opt<T>(value: T, field: string, kind: 'function' | 'object' | string[]): T | undefined {
+  if (value == null) return undefined;
+  const ok = kind == 'object' ? isPlainObject(value) : kind == 'function' ? typeof value == 'function' : kind.every((m) => typeof (value as Record<string, unknown>)[m] == 'function');
+  if (!ok) throw invalid(field, `${field}: expected ${typeof kind == 'string' ? 'a ' + kind : `an object with ${kind.join('(), ')}()`}, got ${kindOf(value)}`);
   return value;
 }
 
 /**
- * `from[key]`, or `fallback` when undefined (no fallback: required); anything but a finite number above `min`
- * (at least `min` when not `strict`) and at most 2^31 - 1 is a VALIDATION_ERROR naming `prefix + key`.
+ * `from[key]`, or `fallback` when undefined (no fallback: required); anything but a number
+ * above `min` (at least `min` when not `strict`) and at most 2^31 - 1 is a VALIDATION_ERROR
+ * naming `prefix + key`.
  */
-export function num(from: object, key: string, fallback: number | undefined, prefix = '', min = 0, strict = true): number {
+export function num(from: object, key: string, fallback?: number, prefix = '', min = 0, strict = true): number {
   const v = (from as Record<string, unknown>)[key];
   if (v === undefined && fallback !== undefined) return fallback;
-  if (typeof v !== 'number' || !(strict ? v > min : v >= min) || v > 2 ** 31 - 1) {
-    throw expected(prefix + key, `a finite number ${strict ? '>' : '>='} ${min}`, typeof v === 'number' ? v : kindOf(v));
+  if (typeof v != 'number' || !(strict ? v > min : v >= min) || v > 2 ** 31 - 1) {
+    throw invalid(prefix + key, `${prefix + key}: expected a number ${strict ? '>' : '>='} ${min}, got ${typeof v == 'number' ? v : kindOf(v)}`);
   }
   return v;
 }

@@ -4,6 +4,7 @@ import Alpine from 'alpinejs';
 import { createLogger, createNamespacedClient, createSyncStore } from 'syncwire';
 import { createAgentZeroModel } from 'syncwire/agent-zero';
 import { syncwirePlugin } from 'syncwire/alpine';
+import { persistence } from 'syncwire/persist';
 import { createEventConsole } from './console.js';
 import { createHarness } from './harness.js';
 
@@ -19,7 +20,7 @@ const timing = Object.fromEntries(
     .filter(([k, v]) => TIMING_KEYS.includes(k) && Number(v) >= 0)
     .map(([k, v]) => [k, Number(v)]),
 );
-const store = createSyncStore({ client: sync, ...model, timing, persist: { key: 'syncwire-demo' } });
+const store = createSyncStore({ client: sync, ...model, timing, persist: persistence({ key: 'syncwire-demo' }) });
 
 async function post(path, body) {
   const res = await fetch(path, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body ?? {}) });

@@ -2,31 +2,36 @@ import { backoffDelay, createTimers, systemClock } from '../clock';
 import { asError, fail, invalid, messageOf, type SyncwireError } from '../errors';
 import { fire, listen, noop } from '../listeners';
 import { createLogger, type Logger, type LoggerOptions } from '../logger';
-import { num, optFn, optObj, optShape } from '../validate';
-import { assertEventName, isPlainObject, validateAck, validateServerEnvelope, type RequestResponse, type ServerEnvelope } from '../protocol';
+import { num, opt } from '../validate';
+import { assertEventName, buildPayload, createCorrelationId, isPlainObject, validateAck, validateServerEnvelope, type RequestResponse, type ServerEnvelope } from '../protocol';
 import { csrfTokenAuth, userAuth } from './auth';
-import { createCalls } from './calls';
 import { defaultSocketFactory, type SocketLike, type SocketListener } from './socket';
 
-import type { ClientOptions, ConnectInfo, EventCallback, NamespacedClient } from './api';
+import type { ClientOptions, ConnectInfo, EmitOptions, EventCallback, NamespacedClient } from './api';
 
 export type { ClientOptions, ConnectInfo, EmitOptions, EventCallback, NamespacedClient, RequestOptions } from './api';
 
 /** A Logger as given, or one made from LoggerOptions. */
 function loggerFrom(value: ClientOptions['logger']): Logger {
   if (typeof (value as Partial<Logger> | undefined)?.log == 'function') return value as Logger;
-  const opts = optObj(value as LoggerOptions | undefined, 'logger') ?? {};
-  const enabled: unknown = opts.enabled;
-  if (enabled !== undefined && typeof enabled != 'boolean' && !(Array.isArray(enabled) && enabled.every((c) => typeof c == 'string'))) {
-    throw invalid('logger.enabled', 'logger.enabled expects a boolean or a list of categories');
+  const opts: LoggerOptions = opt(value as LoggerOptions, 'logger', 'object') ?? {};
+  const on: unknown = opts.enabled;
+  if (!(on === undefined || typeof on == 'boolean' || (Array.isArray(on) && on.every((c) => typeof c == 'string')))) {
+    throw invalid('logger.enabled', 'logger.enabled: expected a boolean or a list of categories');
   }
-  optFn(opts.sink, 'logger.sink');
+  opt(opts.sink, 'logger.sink', 'function');
   return createLogger(opts);
 }
 
-// Timer names of the client's own timers (auth fetches use their AbortController as the name).
+// Names of the client's own timers; calls and auth attempts use their own object as the name.
 const RETRY = 0;
 const CONNECT = 1;
+
+/** A call waiting for its ack: `sent` once handed to the socket (a disconnect then loses its ack). */
+interface LiveCall {
+  sent?: boolean;
+  end(code: string, what: string, details?: object): void;
+}
 
 /**
  * Creates a client for one Socket.IO namespace. Nothing connects until
@@ -40,34 +45,39 @@ const CONNECT = 1;
  * ```
  */
 export function createNamespacedClient(namespace: string, options: ClientOptions = {}): NamespacedClient {
-  if (typeof namespace != 'string' || !namespace.trim()) throw invalid('namespace', 'namespace expects a non-empty string');
+  if (typeof namespace != 'string' || !namespace.trim()) throw invalid('namespace', 'namespace: expected a non-empty string');
   const given: unknown = options;
-  if (!isPlainObject(given)) throw invalid('options', 'options expects a plain object');
+  if (!isPlainObject(given)) throw invalid('options', 'options: expected a plain object');
   const o = options;
   const ns = namespace.trim().replace(/^\/?/, '/');
   const url = o.url ?? (typeof location != 'undefined' ? location.origin : '');
-  if (typeof url != 'string' || !url) throw invalid('url', 'url is required outside a browser page');
-  const retry = optObj(o.retry, 'retry') ?? {};
+  if (typeof url != 'string' || !url) throw invalid('url', 'url: required outside a browser page');
+  const retry = opt(o.retry, 'retry', 'object') ?? {};
   const retryBase = num(retry, 'baseMs', 250, 'retry.');
   const retryMax = num(retry, 'maxMs', 10000, 'retry.');
   const connectTimeoutMs = num(o, 'connectTimeoutMs', 20000);
   const authTimeoutMs = num(o, 'authTimeoutMs', 5000);
-  const clock = optShape(o.clock, 'clock', ['now', 'setTimeout', 'clearTimeout']) ?? systemClock;
-  const random = optFn(o.random, 'random') ?? Math.random;
-  optFn(o.fetch, 'fetch');
-  const socketFactory = optFn(o.socketFactory, 'socketFactory') ?? defaultSocketFactory;
-  const socketOptions = optObj(o.socketOptions, 'socketOptions') ?? {};
-  if (typeof o.auth != 'function') optObj(o.auth, 'auth');
+  const requestTimeoutMs = num(o, 'requestTimeoutMs', 30000);
+  const maxPayloadBytes = num(o, 'maxPayloadBytes', 52428800);
+  const maxPending = num(o, 'maxPending', 1000);
+  const clock = opt(o.clock, 'clock', ['now', 'setTimeout', 'clearTimeout']) ?? systemClock;
+  const random = opt(o.random, 'random', 'function') ?? Math.random;
+  const socketFactory = opt(o.socketFactory, 'socketFactory', 'function') ?? defaultSocketFactory;
+  const socketOptions = opt(o.socketOptions, 'socketOptions', 'object') ?? {};
+  if (typeof o.auth != 'function') opt(o.auth, 'auth', 'object');
   const logger = loggerFrom(o.logger);
   const log: Logger['log'] = (c, m, d) => logger.log(c, m, d);
   const timers = createTimers(clock);
-  const auth = o.auth !== undefined ? userAuth(o.auth) : csrfTokenAuth(url, o.fetch, timers, authTimeoutMs);
+  const auth = o.auth != null ? userAuth(o.auth) : csrfTokenAuth(url, opt(o.fetch, 'fetch', 'function'), timers, authTimeoutMs);
 
   const subs = new Map<string, Set<EventCallback<object>>>();
   const dispatchers = new Map<string, SocketListener>();
   const connectHooks = new Set<(i: ConnectInfo) => void>();
   const disconnectHooks = new Set<(r: string) => void>();
   const errorHooks = new Set<(e: SyncwireError) => void>();
+  // Calls holding a slot (maxPending counts them), and those waiting for an ack.
+  const calls = new Set<LiveCall>();
+  let pending = 0;
 
   let socket: SocketLike | undefined;
   // The pending connect() promise shared by every caller, and how to settle it.
@@ -94,51 +104,44 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
     fire(errorHooks, err, noop);
   };
 
-  // Takes the refresh flag: the next auth call drops cached credentials.
-  const takeRefresh = () => {
-    const r = refreshAuth;
+  // The next auth call drops cached credentials when the server rejected the last attempt.
+  const runAuth = (refresh = refreshAuth) => {
     refreshAuth = false;
-    return r;
-  };
-  const runAuth = (refresh: boolean) =>
-    auth({ namespace: ns, refresh }).then((r) => {
+    return auth({ namespace: ns, refresh }).then((r) => {
       if (r.runtimeId) authRuntimeId = r.runtimeId;
       if (typeof r.payload.csrf_token == 'string') csrfToken = r.payload.csrf_token;
       return r.payload;
     });
+  };
 
   // Socket.IO calls this on every connect attempt, reconnects included. Going on without
   // credentials lets a server that needs none accept us, and one that does reject us,
   // which schedules a retry with fresh credentials.
   const authCallback = (cb: (data: object) => void) => {
-    let done = false;
     const finish = (payload: object, err?: unknown) => {
-      if (done || disposed) return;
-      done = true;
-      timers.clear(cb);
+      if (!timers.clear(cb) || disposed) return;
       if (err) reportError(asError(err, 'CONNECT_ERROR', 'auth failed: '));
       cb(payload);
     };
-    timers.set(cb, authTimeoutMs, () => finish({}, fail('CONNECT_ERROR', `auth took longer than ${authTimeoutMs} ms`)));
-    runAuth(takeRefresh()).then(finish, (e: unknown) => finish({}, e));
+    timers.set(cb, authTimeoutMs, () => (reportError(fail('CONNECT_ERROR', `auth took longer than ${authTimeoutMs} ms`)), cb({})));
+    runAuth().then(finish, (e: unknown) => finish({}, e));
   };
 
-  // Delivers one inbound event. Socket.IO calls listeners through apply(); reading
-  // `arguments` by index (not `...args`) builds no array per event.
+  // One inbound event: validated once, then handed to each subscriber.
   const dispatch = (event: string, raw: unknown, ack: unknown) => {
+    const answer = typeof ack == 'function' ? (ack as (v: unknown) => void) : undefined;
     let env: ServerEnvelope;
     try {
       env = validateServerEnvelope(raw);
     } catch (e) {
       const error = messageOf(e);
       reportError(fail('INVALID_ENVELOPE', `'${event}': ${error}`, (e as SyncwireError).details, e));
-      if (typeof ack == 'function') (ack as (v: unknown) => void)({ correlationId: null, results: [{ ok: false, error: { code: 'INVALID_ENVELOPE', error } }] });
-      return;
+      return answer?.({ correlationId: null, results: [{ ok: false, error: { code: 'INVALID_ENVELOPE', error } }] });
     }
     if (logger.isEnabled('push')) log('push', event, { correlationId: env.correlationId, handlerId: env.handlerId });
     // The set as it is now: a callback that (un)subscribes changes the next event, not this one.
     const callbacks = [...(subs.get(event) ?? [])];
-    if (typeof ack != 'function') {
+    if (!answer) {
       for (const cb of callbacks) {
         try {
           const r = cb(env) as Promise<unknown> | undefined;
@@ -155,20 +158,19 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
         Promise.resolve(env)
           .then(cb)
           .then(
-            (value) => ({ ok: true, data: value === undefined ? {} : value }),
+            (data) => ({ ok: true, data: data === undefined ? {} : data }),
             (e: unknown) => ({ ok: false, error: { code: 'HANDLER_ERROR', error: messageOf(e) } }),
           ),
       ),
     ).then((results) =>
-      (ack as (v: unknown) => void)({
-        correlationId: env.correlationId,
-        results: results.length ? results : [{ ok: false, error: { code: 'NO_HANDLERS', error: `No client handler for '${event}'` } }],
-      }),
+      answer({ correlationId: env.correlationId, results: results.length ? results : [{ ok: false, error: { code: 'NO_HANDLERS', error: `No client handler for '${event}'` } }] }),
     );
   };
 
   const attach = (event: string) => {
     if (!socket || dispatchers.has(event)) return;
+    // Not `(...args) =>`: Socket.IO calls listeners through apply(), and reading
+    // `arguments` by index builds no array per inbound event.
     const d: SocketListener = function (raw: unknown) {
       // eslint-disable-next-line prefer-rest-params
       dispatch(event, raw, arguments[arguments.length - 1]);
@@ -177,10 +179,14 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
     socket.on(event, d);
   };
 
-  const scheduleRetry = () => {
+  // After a namespace-level rejection (e.g. a CSRF token from before a restart) or a server
+  // disconnect, Socket.IO will not come back by itself: we retry, with fresh credentials.
+  // Transport failures are left to Socket.IO's own Manager, so two loops never drive one socket.
+  const retryFresh = () => {
+    refreshAuth = true;
     if (timers.has(RETRY) || manual || disposed || terminal) return;
     const delay = backoffDelay(retryAttempt++, retryBase, retryMax, random, 50);
-    log('connect', 'retry scheduled', { delay });
+    log('connect', 'retry', { delay });
     timers.set(RETRY, delay, () => manual || disposed || open());
   };
 
@@ -191,9 +197,9 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
     const s = socket as SocketLike;
     const idle = () => !s.active && !s.connected;
     if (opening || !idle()) return;
-    if (o.auth !== undefined) return void s.connect();
+    if (o.auth != null) return void s.connect();
     opening = true;
-    void runAuth(takeRefresh())
+    void runAuth()
       .catch(noop) // the auth callback tries again and reports
       .then(() => {
         opening = false;
@@ -215,7 +221,7 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
       // server_restart arrives before `connect`, so its runtime id is the freshest we have.
       const id = restartRuntimeId ?? authRuntimeId;
       restartRuntimeId = undefined;
-      const info: ConnectInfo = { firstConnect: !everConnected, runtimeChanged: !!(id && runtimeId && id !== runtimeId) };
+      const info: ConnectInfo = { firstConnect: !everConnected, runtimeChanged: !!(id && runtimeId && id != runtimeId) };
       if (id) info.runtimeId = runtimeId = id;
       everConnected = true;
       log('connect', 'connected', { namespace: ns, ...info });
@@ -226,31 +232,24 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
     connect_error(raw) {
       const e = raw instanceof Error ? raw : new Error(String(raw));
       const data = (e as { data?: unknown }).data;
-      const unknownNs = e.message == 'UNKNOWN_NAMESPACE' || (isPlainObject(data) && data.code == 'UNKNOWN_NAMESPACE');
       const rejected = !socket?.active;
-      const err = unknownNs
-        ? (terminal = fail('UNKNOWN_NAMESPACE', `the server does not know namespace ${ns}`, data ?? { code: 'UNKNOWN_NAMESPACE', namespace: ns }, e))
-        : fail('CONNECT_ERROR', `connect to ${ns} failed: ${e.message}`, { reason: e.message, rejected, data }, e);
+      const err =
+        e.message == 'UNKNOWN_NAMESPACE' || (isPlainObject(data) && data.code == 'UNKNOWN_NAMESPACE')
+          ? (terminal = fail('UNKNOWN_NAMESPACE', `the server does not know namespace ${ns}`, data ?? { code: 'UNKNOWN_NAMESPACE', namespace: ns }, e))
+          : fail('CONNECT_ERROR', `connect to ${ns} failed: ${e.message}`, { reason: e.message, rejected, data }, e);
       settleWaiting(err);
       reportError(err);
-      // A namespace-level rejection (e.g. a CSRF token from before a restart): Socket.IO
-      // will not retry it, so we do, with fresh credentials. Transport failures are left
-      // to Socket.IO's own Manager, so two loops never drive one socket.
       if (rejected) retryFresh();
     },
 
     disconnect(reason) {
       const why = String(reason);
       log('connect', 'disconnected', { reason: why });
-      calls.dropSent(fail('DISCONNECTED', `connection to ${ns} closed (${why})`, { reason: why }));
+      // Deleting from a Set while iterating it is safe; settling runs no user code synchronously.
+      calls.forEach((c) => c.sent && c.end('DISCONNECTED', `lost: connection closed (${why})`));
       fire(disconnectHooks, why, reportError);
-      // The server closed this namespace on purpose; Socket.IO will not come back by itself.
       if (why == 'io server disconnect') retryFresh();
     },
-  };
-  const retryFresh = () => {
-    refreshAuth = true;
-    scheduleRetry();
   };
 
   const connect = (): Promise<void> => {
@@ -278,22 +277,79 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
     return waiting;
   };
 
-  const calls = createCalls({
-    clock,
-    requestTimeoutMs: num(o, 'requestTimeoutMs', 30000),
-    maxPayloadBytes: num(o, 'maxPayloadBytes', 50 * 1024 * 1024),
-    maxPending: num(o, 'maxPending', 1000),
-    connectedSocket: () => (socket?.connected ? socket : undefined),
-    whenConnected: () =>
-      connect().then(
-        () => socket as SocketLike,
-        (e: SyncwireError) => {
-          throw e.code == 'DISPOSED' || e.code == 'UNKNOWN_NAMESPACE' ? e : fail('NOT_CONNECTED', `not connected to ${ns}: ${e.message}`, { code: e.code }, e);
-        },
-      ),
-    notConnected: () => fail('NOT_CONNECTED', `not connected to ${ns}`),
-    logger,
-  });
+  // A connected socket, or a rejection saying why there is none.
+  const whenConnected = () =>
+    connect().then(
+      () => (socket as SocketLike).connected || Promise.reject(fail('NOT_CONNECTED', `not connected to ${ns}`)),
+      (e: SyncwireError) => {
+        throw e.code == 'DISPOSED' || e.code == 'UNKNOWN_NAMESPACE' ? e : fail('NOT_CONNECTED', `not connected to ${ns}: ${e.message}`, { code: e.code }, e);
+      },
+    );
+
+  /**
+   * `request()` and `emit()`: one packet `{ ts, data, correlationId }`, checked before
+   * anything is sent. Waits for the ack (`onAck` turns it into the result, or throws)
+   * within a deadline that counts from the call; an emit with `confirm: false` resolves
+   * once handed to a connected socket. Never throws: bad input rejects.
+   */
+  const call = <R>(kind: 'emit' | 'request', event: string, data: unknown, options: unknown, onAck: (res: unknown, correlationId: string) => R) =>
+    new Promise<R>((resolve, reject) => {
+      if (options === null) throw invalid('options', 'options: expected a plain object, got null');
+      const opts: EmitOptions = opt(options as EmitOptions, 'options', 'object') ?? {};
+      const { signal } = opts;
+      opt(signal, 'signal', ['addEventListener', 'removeEventListener']);
+      const timeoutMs = num(opts, 'timeoutMs', requestTimeoutMs);
+      assertEventName(event);
+      const payload = buildPayload(data, opts.correlationId ?? createCorrelationId(kind), maxPayloadBytes, clock.now());
+      const { correlationId } = payload;
+      // A slot, or OVERFLOW at once: the caller learns, nothing piles up.
+      if (pending >= maxPending) throw fail('OVERFLOW', `'${event}' refused: ${maxPending} emits/requests already pending`, { maxPending });
+      pending++;
+      const logCall = (what: string) => logger.isEnabled('request') && log('request', what, { event, correlationId });
+      if (opts.confirm === false) {
+        // At most once: handed to a connected socket, with no way to know it arrived.
+        return void whenConnected()
+          .then(() => {
+            logCall(kind);
+            (socket as SocketLike).emit(event, payload);
+          })
+          .finally(() => pending--)
+          .then(() => resolve(undefined as R), reject);
+      }
+      // Settles once, giving back the slot, the deadline and the abort listener.
+      const finish = (err?: Error, value?: R) => {
+        if (!calls.delete(self)) return;
+        pending--;
+        timers.clear(self);
+        signal?.removeEventListener('abort', onAbort);
+        if (err) reject(err);
+        else resolve(value as R);
+      };
+      const self: LiveCall = { end: (code, what, details) => finish(fail(code, `${kind} '${event}' ${what}`, { correlationId, ...details })) };
+      const onAbort = () => self.end('ABORTED', 'was aborted');
+      calls.add(self);
+      timers.set(self, timeoutMs, () => self.end('TIMEOUT', `got no answer within ${timeoutMs} ms`, { timeoutMs }));
+      if (signal?.aborted) return onAbort();
+      signal?.addEventListener('abort', onAbort, { once: true });
+      const send = () => {
+        if (!calls.has(self)) return;
+        self.sent = true;
+        logCall(kind);
+        (socket as SocketLike).emit(event, payload, (res: unknown) => {
+          if (!calls.has(self)) return; // a late ack, after a timeout or an abort
+          try {
+            const value = onAck(res, correlationId);
+            logCall('ack');
+            finish(undefined, value);
+          } catch (e) {
+            finish(e as Error);
+          }
+        });
+      };
+      // Connected: send now, without a promise hop (it shows in round-trip times).
+      if (socket?.connected) send();
+      else whenConnected().then(send, finish);
+    });
 
   const client: NamespacedClient = {
     namespace: ns,
@@ -310,15 +366,14 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
       return disposed;
     },
     connect,
-    emit: (event, data, opts) => calls.call(event, data, opts, 'emit', noop),
-    request: <T>(event: string, data?: object | null, opts?: unknown) => calls.call(event, data, opts, 'request', validateAck) as Promise<RequestResponse<T>>,
+    emit: (event, data, opts) => call('emit', event, data, opts, noop),
+    request: <T>(event: string, data?: object | null, opts?: unknown) => call('request', event, data, opts, validateAck) as Promise<RequestResponse<T>>,
 
     on<T extends object>(event: string, callback: EventCallback<T>) {
       assertEventName(event);
-      if (typeof callback != 'function') throw invalid('callback', 'callback expects a function');
+      if (typeof callback != 'function') throw invalid('callback', 'callback: expected a function');
       if (disposed) throw disposedError();
-      const set = subs.get(event) ?? new Set();
-      subs.set(event, set.add(callback as EventCallback<object>));
+      subs.set(event, (subs.get(event) ?? new Set()).add(callback as EventCallback<object>));
       if (socket) attach(event);
       else connect().catch(noop); // the failure reaches onError listeners
       return () => client.off(event, callback);
@@ -365,7 +420,8 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
         for (const event in socketHandlers) s.off(event, socketHandlers[event] as SocketListener);
         dispatchers.forEach((fn, event) => s.off(event, fn));
       }
-      calls.dispose(disposedError());
+      // Calls already sent lose their ack; those still waiting for a connection settle when that wait fails.
+      calls.forEach((c) => c.sent && c.end('DISCONNECTED', 'lost: client was disposed'));
       [dispatchers, subs, connectHooks, disconnectHooks, errorHooks].forEach((c) => c.clear());
       timers.clearAll();
       auth.cancel?.();

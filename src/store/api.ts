@@ -2,8 +2,9 @@
  * The sync store's public types: its options, what subscribers hear, and its health.
  */
 import type { NamespacedClient } from '../client/client';
+import type { Clock } from '../clock';
+import type { SyncwireError } from '../errors';
 import type { EnvironmentSource } from './env';
-import type { PersistOptions } from './persist';
 import type { SyncMode, Timing } from './types';
 
 /** Passed to `reduce` with each snapshot. */
@@ -26,8 +27,8 @@ export interface SyncStoreOptions<S, P extends object = Record<string, unknown>>
   reduce?: (state: S, snapshot: object, context: ReduceContext) => S;
   /** State before anything arrived; a full resync reduces onto it. @default {} */
   initialState?: S;
-  /** Warm start from IndexedDB: `false` (default) or options. */
-  persist?: false | PersistOptions;
+  /** A warm-start cache, e.g. `persistence({ key })` from `syncwire/persist`. @default false */
+  persist?: false | PersistPlugin<S>;
   /** Timing knobs, milliseconds. */
   timing?: Partial<Timing>;
   /** Decides whether an audit poll shows the server moved on. @default reduce it and compare */
@@ -75,3 +76,29 @@ export interface SyncStore<S> {
   /** Called after each coalesced apply and each mode change. */
   subscribe(listener: (event: SyncStoreEvent<S>) => void): () => void;
 }
+
+/** State as a warm-start cache keeps it: with the epoch it belongs to and when it was current. */
+export interface CachedState<S = unknown> {
+  epoch: string | null;
+  savedAt: number;
+  state: S;
+}
+
+/** What a store gives its cache: the store's clock, and where failures go (they reach `onError`). */
+export interface PersistHost {
+  clock: Clock;
+  report: (error: SyncwireError) => void;
+}
+
+/** One store's cache, as {@link PersistPlugin} opens it. */
+export interface PersistSession<S> {
+  /** Read once on start, before the network answers; undefined when nothing usable is cached. Never rejects. */
+  load(): Promise<CachedState<S> | undefined>;
+  /** Called with every applied state; the cache decides when to write. */
+  save(state: CachedState<S>): void;
+  /** Writes a pending state now (the page is left, the store stops). */
+  flush(): void;
+}
+
+/** The `persist` option: opens a cache for one store. `syncwire/persist` makes one for IndexedDB or any storage. */
+export type PersistPlugin<S> = (host: PersistHost) => PersistSession<S>;

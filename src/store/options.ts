@@ -4,7 +4,7 @@
  */
 import { invalid } from '../errors';
 import { hasOwn } from '../protocol';
-import { num, optObj } from '../validate';
+import { num, opt } from '../validate';
 import type { Timing } from './types';
 
 const DEFAULT_TIMING: Timing = {
@@ -38,9 +38,9 @@ export function browserZone(): string {
 /** @internal The `timing` option checked and merged over the defaults. */
 export function resolveTiming(given: Partial<Timing> | undefined): Timing {
   const timing = { ...DEFAULT_TIMING };
-  const t = optObj(given, 'timing') ?? {};
+  const t = opt(given, 'timing', 'object') ?? {};
   for (const k of Object.keys(t)) {
-    if (!hasOwn(DEFAULT_TIMING, k)) throw invalid(`timing.${k}`, `timing.${k} is not a timing option`);
+    if (!hasOwn(DEFAULT_TIMING, k)) throw invalid(`timing.${k}`, `timing.${k}: not a timing option`);
     // At least 1 ms: a zero backoff, poll interval or timeout would spin. A zero notify
     // interval only means "once per macrotask".
     timing[k as keyof Timing] = num(t, k, undefined, 'timing.', +(k != 'notifyIntervalMs'), false);

@@ -2,17 +2,16 @@ import { createTimers, unitRandom } from '../clock';
 import { SyncwireError, codeOf, fail, invalid, messageOf } from '../errors';
 import { fire, listen, noop } from '../listeners';
 import { createCorrelationId, isPlainObject, kindOf, type ServerEnvelope } from '../protocol';
-import { optFn, optObj, optShape } from '../validate';
+import { opt } from '../validate';
 import type { SyncHealth, SyncStore, SyncStoreEvent, SyncStoreOptions } from './api';
 import { browserEnvironment, type EnvironmentState } from './env';
 import { deepEqual } from './equal';
 import { handshakeAnswer } from './handshake';
 import { initialMachineState, transition, type Effect, type MachineEvent } from './machine';
 import { defaultPayload, resolveTiming } from './options';
-import { idbStorage, readRecord, type PersistedRecord } from './persist';
 import { createPoll } from './poll';
 
-export type { ReduceContext, SyncHealth, SyncStore, SyncStoreEvent, SyncStoreOptions } from './api';
+export type { CachedState, PersistHost, PersistPlugin, PersistSession, ReduceContext, SyncHealth, SyncStore, SyncStoreEvent, SyncStoreOptions } from './api';
 export { defaultPayload } from './options';
 
 /**
@@ -30,29 +29,25 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
   options: SyncStoreOptions<S, P>,
 ): SyncStore<S> {
   const given: unknown = options;
-  if (!isPlainObject(given)) throw invalid('options', 'createSyncStore expects { client, ... }');
+  if (!isPlainObject(given)) throw invalid('options', 'options: expected { client, ... }');
   const o = options;
-  const client = optShape(o.client, 'client', ['on', 'onConnect', 'onDisconnect', 'request', 'reportError', 'refreshAuth']);
-  if (!client) throw invalid('client', 'createSyncStore needs { client }');
-  const persist = o.persist === false ? undefined : optObj(o.persist, 'persist');
-  const storage = persist && (optShape(persist.storage, 'persist.storage', ['get', 'set']) ?? idbStorage(persist.dbName ?? 'syncwire', persist.storeName ?? 'state'));
-  const persistKey = persist?.key ?? 'syncwire:state';
-  const persistVersion = persist?.version ?? 1;
+  const client = opt(o.client, 'client', ['on', 'onConnect', 'onDisconnect', 'request', 'reportError', 'refreshAuth']);
+  if (!client) throw invalid('client', 'client: required');
   const { clock } = client;
   const timing = resolveTiming(o.timing);
   const initialState = (o.initialState ?? {}) as S;
-  const payload = optFn(o.payload, 'payload') ?? (defaultPayload as unknown as (s: S) => P);
-  const reduce = optFn(o.reduce, 'reduce') ?? ((_s: S, snapshot: object) => snapshot as S);
-  const hasChanged = optFn(o.hasChanged, 'hasChanged') ?? ((s: S, snap: object) => !deepEqual(reduce(s, snap, { source: 'poll', requestResync: noop }), s));
-  const env = optShape(o.environment, 'environment', ['read', 'subscribe']) ?? browserEnvironment;
-  const random = optFn(o.random, 'random') ?? Math.random;
-  optFn(o.fetch, 'fetch');
+  const payload = opt(o.payload, 'payload', 'function') ?? (defaultPayload as unknown as (s: S) => P);
+  const reduce = opt(o.reduce, 'reduce', 'function') ?? ((_s: S, snapshot: object) => snapshot as S);
+  const hasChanged = opt(o.hasChanged, 'hasChanged', 'function') ?? ((s: S, snap: object) => !deepEqual(reduce(s, snap, { source: 'poll', requestResync: noop }), s));
+  const env = opt(o.environment, 'environment', ['read', 'subscribe']) ?? browserEnvironment;
+  const random = opt(o.random, 'random', 'function') ?? Math.random;
   let pollUrl: string;
   try {
     pollUrl = new URL(o.pollUrl ?? '/poll', client.url).href;
   } catch {
-    throw invalid('pollUrl', `pollUrl (${kindOf(o.pollUrl)}) and the client's url do not make a valid URL`);
+    throw invalid('pollUrl', `pollUrl: not a URL, relative to the client's url (${client.url})`);
   }
+  const cache = opt(o.persist || undefined, 'persist', 'function')?.({ clock, report: (e) => report(e.code, e.message, e) });
   // One prefix per store: handshake correlationIds are `<prefix><gen>`, so a tagged push names its handshake.
   const tagPrefix = createCorrelationId('state') + '-';
 
@@ -64,12 +59,10 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
   let invalidPushes = 0;
   let reduceFailures = 0;
   let lastError: SyncHealth['lastError'] = null;
-  // A storage that keeps failing (no IndexedDB, a full disk) is reported once per failure streak, not on every save.
-  let saveFailing = false;
   let runId = 0;
   let lastNotifyAt = -Infinity;
   const listeners = new Set<(e: SyncStoreEvent<S>) => void>();
-  // Machine timers plus 'notify' and 'save', each at most once.
+  // Machine timers plus 'notify', each at most once.
   const timers = createTimers(clock);
   // Subscriptions and work in flight (handshakes, polls), each with its own cleanup, so stop() ends them synchronously.
   const cleanups = new Set<() => void>();
@@ -81,9 +74,9 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
   };
   const emit = (e: SyncStoreEvent<S>) => fire(listeners, e, (err) => client.reportError(err));
 
-  const fetchSnapshot = createPoll(client, pollUrl, o.fetch, Math.max(timing.handshakeTimeoutMs * 5, 5000), track, () => void (confirmedAt = clock.now()));
+  const fetchSnapshot = createPoll(client, pollUrl, opt(o.fetch, 'fetch', 'function'), Math.max(timing.handshakeTimeoutMs * 5, 5000), track, () => void (confirmedAt = clock.now()));
   // User code (payload) runs inside the promise chain: a throw becomes a failed poll, never an exception out of a timer.
-  const pollFrom = (base: S) => Promise.resolve(base).then(payload).then(fetchSnapshot);
+  const pollFrom = (base: S) => Promise.resolve(base).then((b) => fetchSnapshot(payload(b)));
 
   // Events raised while effects run are queued, so every transition sees a settled state.
   // Events left behind by a run that threw still go first.
@@ -190,8 +183,7 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
     lastAppliedAt = confirmedAt = clock.now();
     source = from;
     scheduleNotify();
-    // Saves are throttled: one write per throttleMs at most, with the state of that moment.
-    if (persist && !timers.has('save')) timers.set('save', persist.throttleMs ?? 1000, save);
+    cache?.save({ epoch: m.epoch, savedAt: lastAppliedAt, state });
     if (resyncReason) dispatch({ type: 'resync', reason: resyncReason });
   };
 
@@ -202,20 +194,6 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
   const notify = () => {
     lastNotifyAt = clock.now();
     emit({ type: 'state', state });
-  };
-
-  const save = () => {
-    const record: PersistedRecord<S> = { format: 1, version: persistVersion, epoch: m.epoch, savedAt: lastAppliedAt ?? clock.now(), state };
-    // Inside the chain, a storage that throws synchronously (quota, a clone error) is reported like a rejection.
-    Promise.resolve(record)
-      .then((r) => storage?.set(persistKey, r))
-      .then(
-        () => void (saveFailing = false),
-        (err: unknown) => {
-          if (!saveFailing) report('STORAGE_ERROR', `saving the state failed: ${messageOf(err)}`, err);
-          saveFailing = true;
-        },
-      );
   };
 
   const onPush = (envelope: ServerEnvelope) => {
@@ -230,31 +208,6 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
     const cid = envelope.correlationId;
     const tag = cid.startsWith(tagPrefix) ? Number(cid.slice(tagPrefix.length)) : NaN;
     dispatch({ type: 'push', push: { epoch: d.runtime_epoch as string, seq, snapshot: d.snapshot as object, gen: Number.isInteger(tag) ? tag : null } });
-  };
-
-  const loadCache = async (id: number): Promise<{ epoch: string | null } | null> => {
-    if (!storage) return null;
-    try {
-      const raw = await new Promise<unknown>((resolve, reject) => {
-        const t = clock.setTimeout(() => reject(new Error('cache read timed out')), persist?.loadTimeoutMs ?? 1000);
-        // Through the chain: a get() that throws synchronously must still clear the timer.
-        Promise.resolve(persistKey)
-          .then((k) => storage.get(k))
-          .then(resolve, reject)
-          .finally(() => clock.clearTimeout(t));
-      });
-      const record = readRecord<S>(raw, persistVersion);
-      if (!record || id != runId) return null;
-      state = record.state;
-      lastAppliedAt = confirmedAt = record.savedAt;
-      source = 'cache';
-      scheduleNotify();
-      return { epoch: record.epoch };
-    } catch (err) {
-      // Missing, full or broken storage never stops syncing.
-      report('STORAGE_ERROR', `reading the cached state failed: ${messageOf(err)}`, err);
-      return null;
-    }
   };
 
   const store: SyncStore<S> = {
@@ -286,11 +239,11 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
       }
       const id = ++runId;
       const onEnv = (e: EnvironmentState & { leaving?: boolean }) => {
-        if (e.leaving && timers.clear('save')) save();
+        if (e.leaving) cache?.flush();
         dispatch({ type: 'env', hidden: e.hidden, online: e.online });
       };
       // The cache read is issued first: a warm start must not queue behind connection setup.
-      const cacheRead = loadCache(id);
+      const cacheRead = cache?.load();
       onEnv(env.read());
       [
         client.on('state_push', onPush),
@@ -300,8 +253,15 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
       ].forEach(track);
       if (client.isConnected()) dispatch({ type: 'connected' });
       else client.connect().catch(noop); // failures reach onError; the grace timer degrades
-      const cache = await cacheRead;
-      if (id == runId) dispatch({ type: 'start', cache }); // else stopped while reading the cache
+      const cached = await cacheRead;
+      if (id != runId) return; // stopped while reading the cache
+      if (cached) {
+        state = cached.state;
+        lastAppliedAt = confirmedAt = cached.savedAt;
+        source = 'cache';
+        scheduleNotify();
+      }
+      dispatch({ type: 'start', cache: cached ? { epoch: cached.epoch } : null });
     },
 
     stop() {
@@ -310,10 +270,9 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
       cleanups.clear();
       dispatch({ type: 'stop' });
       // Timers end here; a pending save or notification happens now rather than never.
-      const hadSave = timers.has('save');
       const hadNotify = timers.has('notify');
       timers.clearAll();
-      if (hadSave) save();
+      cache?.flush();
       if (hadNotify) notify();
     },
 

@@ -11,7 +11,8 @@
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { describe, expect, it } from 'vitest';
-import { createNamespacedClient, requestStream } from '../../src/index';
+import { createNamespacedClient } from '../../src/index';
+import { requestStream } from '../../src/stream';
 import { createFakeClock, flush } from '../helpers/fake-clock';
 import { envelope, fakeSocketFactory } from '../helpers/fake-socket';
 import { storeHarness } from '../helpers/store-harness';

@@ -7,7 +7,8 @@
 // simplest one the public API can express: the call over the cap fails at once with the
 // OVERFLOW code that src/errors.ts already declares (but nothing uses yet).
 import { describe, expect, it } from 'vitest';
-import { createNamespacedClient, requestStream, SyncwireError } from '../../src/index';
+import { createNamespacedClient, SyncwireError } from '../../src/index';
+import { requestStream } from '../../src/stream';
 import { createFakeClock, flush } from '../helpers/fake-clock';
 import { envelope, fakeSocketFactory } from '../helpers/fake-socket';
 

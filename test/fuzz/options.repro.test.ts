@@ -7,7 +7,9 @@
 // a SyncwireError VALIDATION_ERROR. Found by test/fuzz/options.test.ts and
 // test/fuzz/request.test.ts. Each case: where it breaks, and what it should do.
 import { describe, expect, it } from 'vitest';
-import { createNamespacedClient, createSyncStore, requestStream, SyncwireError } from '../../src/index';
+import { persistence } from '../../src/persist';
+import { createNamespacedClient, createSyncStore, SyncwireError } from '../../src/index';
+import { requestStream } from '../../src/stream';
 import { createFakeClock, flush } from '../helpers/fake-clock';
 import { fakeSocketFactory } from '../helpers/fake-socket';
 import { fakeEnvironment, fakeFetch, storeHarness } from '../helpers/store-harness';
@@ -96,7 +98,7 @@ describe('createSyncStore options', () => {
         throw new Error('quota exceeded');
       },
     };
-    const h = storeHarness({ persist: { storage, throttleMs: 10 } });
+    const h = storeHarness({ persist: persistence({ storage, throttleMs: 10 }) });
     let escaped = 'ok';
     try {
       await h.healthy({ v: 1 });

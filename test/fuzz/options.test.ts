@@ -8,6 +8,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createNamespacedClient, createSyncStore, SyncwireError, type ClientOptions } from '../../src/index';
+import { persistence } from '../../src/persist';
 import { createFakeClock, flush } from '../helpers/fake-clock';
 import { envelope, fakeSocketFactory } from '../helpers/fake-socket';
 import { fakeEnvironment, fakeFetch, mapStorage } from '../helpers/store-harness';
@@ -219,16 +220,16 @@ describe('createSyncStore options', () => {
           return { get: (k: string) => Promise.resolve().then(() => m.get(k)), set: (k: string, v: unknown) => Promise.resolve().then(() => m.set(k, v)) };
         };
         const persist =
-          o.persist === 'storage' ? { storage: asyncStorage(false) }
-          : o.persist === 'broken' ? { storage: asyncStorage(true) }
-          : o.persist === 'sync-throw' ? { storage: mapStorage() } // structuredClone throws synchronously on functions/symbols in the state
+          o.persist === 'storage' ? persistence({ storage: asyncStorage(false) })
+          : o.persist === 'broken' ? persistence({ storage: asyncStorage(true) })
+          : o.persist === 'sync-throw' ? persistence({ storage: mapStorage() }) // structuredClone throws synchronously on functions/symbols in the state
           : o.persist;
         const options = isPlain(raw) ? { ...raw, persist, client, fetch, environment: fakeEnvironment() } : raw;
         const timing = o.timing;
         const mustThrow = !isPlain(raw) || (isPlain(timing) && !Object.entries(timing).every(([k, v]) => TIMING_KEYS.includes(k) && typeof v === 'number' && v >= (k === 'notifyIntervalMs' ? 0 : 1) && v <= 2 ** 31 - 1));
         const mistyped =
           !objOrAbsent(timing) || !['payload', 'reduce', 'hasChanged', 'random'].every((k) => fnOrAbsent(o[k])) ||
-          !(persist === undefined || persist === false || isPlain(persist)) || !(o.pollUrl === undefined || (typeof o.pollUrl === 'string' && urlOk(o.pollUrl)));
+          !(persist === undefined || persist === false || typeof persist === 'function') || !(o.pollUrl === undefined || (typeof o.pollUrl === 'string' && urlOk(o.pollUrl)));
         let store;
         try {
           store = createSyncStore(options as never);

@@ -3,11 +3,11 @@ import {
   createSyncStore,
   type EnvironmentSource,
   type EnvironmentState,
-  type PersistStorage,
   type SyncStoreEvent,
   type SyncStoreOptions,
   type SyncwireError,
 } from '../../src/index';
+import type { PersistStorage } from '../../src/persist';
 import { createFakeClock, flush } from './fake-clock';
 import { envelope, fakeSocketFactory, type Sent } from './fake-socket';
 

@@ -3,13 +3,13 @@ import { createReferenceServer } from '../../demo/server/reference-server.mjs';
 import {
   createClientRegistry,
   createNamespacedClient,
-  requestStream,
   type ClientOptions,
   type ConnectInfo,
   type NamespacedClient,
   type ServerEnvelope,
   type SyncwireError,
 } from '../../src/index';
+import { requestStream } from '../../src/stream';
 import { waitFor } from '../helpers/wait';
 
 interface RefServer {

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { persistence } from '../../src/persist';
 import { createReferenceServer } from '../../demo/server/reference-server.mjs';
 import { createAgentZeroModel, type AgentZeroState } from '../../src/agent-zero';
 import {
@@ -258,7 +259,7 @@ describe('sync store against the reference server', () => {
 describe('warm start', () => {
   it('shows the cached state before the network answers, then resumes with the same epoch', async () => {
     const dbName = `syncwire-test-${Math.random()}`;
-    setup({ persist: { dbName, throttleMs: 10 } });
+    setup({ persist: persistence({ dbName, throttleMs: 10 }) });
     await store.start();
     await waitFor(() => store.mode === 'HEALTHY');
     await new Promise((r) => setTimeout(r, 50)); // let the throttled save land
@@ -266,7 +267,7 @@ describe('warm start', () => {
     store.stop();
     client.dispose();
 
-    setup({ persist: { dbName } });
+    setup({ persist: persistence({ dbName }) });
     server.faults.stallHandshakes(true); // the network stays silent: only the cache can fill the page
     await store.start();
     expect(store.health.source).toBe('cache');
@@ -280,7 +281,7 @@ describe('warm start', () => {
   it('broken storage is reported and syncing carries on', async () => {
     const storage = mapStorage();
     storage.broken = true;
-    setup({ persist: { storage } });
+    setup({ persist: persistence({ storage }) });
     await store.start();
     await waitFor(() => store.mode === 'HEALTHY');
     expect(errors.some((e) => e.code === 'STORAGE_ERROR')).toBe(true);

@@ -1,5 +1,6 @@
 import Alpine from 'alpinejs';
 import { describe, expect, it } from 'vitest';
+import { persistence } from '../../src/persist';
 import { syncwirePlugin, type AlpineLike, type AlpineSyncStore } from '../../src/alpine';
 import { flush } from '../helpers/fake-clock';
 import { mapStorage, storeHarness } from '../helpers/store-harness';
@@ -9,7 +10,7 @@ const alpine = Alpine as unknown as AlpineLike & { plugin(p: unknown): void; sta
 describe('Alpine plugin', () => {
   it('exposes mode, state and health reactively, started by the plugin, and renders them', async () => {
     const storage = mapStorage();
-    const h = storeHarness<{ v?: number }>({ persist: { storage, throttleMs: 10 } });
+    const h = storeHarness<{ v?: number }>({ persist: persistence({ storage, throttleMs: 10 }) });
     const renders: string[] = [];
     document.body.innerHTML = `
       <div x-data>

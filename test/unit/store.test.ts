@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createSyncStore, type PersistedRecord, type ReduceContext } from '../../src/index';
+import { persistence, type PersistedRecord } from '../../src/persist';
+import { createSyncStore, type ReduceContext } from '../../src/index';
 import { flush } from '../helpers/fake-clock';
 import { mapStorage, storeHarness } from '../helpers/store-harness';
 
@@ -325,7 +326,7 @@ describe('sync store: lifecycle and warm start', () => {
     const storage = mapStorage();
     const record: PersistedRecord = { format: 1, version: 1, epoch: 'E1', savedAt: 1_699_999_990_000, state: { cached: true } };
     storage.data.set('syncwire:state', record);
-    const h = storeHarness({ persist: { storage } });
+    const h = storeHarness({ persist: persistence({ storage }) });
     void h.store.start();
     await flush();
     expect(h.store.state).toEqual({ cached: true });
@@ -342,7 +343,7 @@ describe('sync store: lifecycle and warm start', () => {
   it('a changed epoch after a restart means a full resync, not a resume', async () => {
     const storage = mapStorage();
     storage.data.set('syncwire:state', { format: 1, version: 1, epoch: 'OLD', savedAt: 0, state: { cached: true } });
-    const h = storeHarness({ persist: { storage } });
+    const h = storeHarness({ persist: persistence({ storage }) });
     void h.store.start();
     await flush();
     await h.connect();
@@ -356,7 +357,7 @@ describe('sync store: lifecycle and warm start', () => {
   it('ignores a record of another version', async () => {
     const storage = mapStorage();
     storage.data.set('syncwire:state', { format: 1, version: 1, epoch: 'E1', savedAt: 0, state: { old: true } });
-    const h = storeHarness({ persist: { storage, version: 2 } });
+    const h = storeHarness({ persist: persistence({ storage, version: 2 }) });
     void h.store.start();
     await flush();
     expect(h.store.state).toEqual({});
@@ -365,7 +366,7 @@ describe('sync store: lifecycle and warm start', () => {
   it('broken storage is reported and never stops syncing', async () => {
     const storage = mapStorage();
     storage.broken = true;
-    const h = storeHarness({ persist: { storage } });
+    const h = storeHarness({ persist: persistence({ storage }) });
     await h.healthy({ v: 1 });
     await h.clock.advance(2000);
     expect(h.store.mode).toBe('HEALTHY');
@@ -375,7 +376,7 @@ describe('sync store: lifecycle and warm start', () => {
 
   it('reports a failing storage once per failure streak, not on every save', async () => {
     const storage = mapStorage();
-    const h = storeHarness({ persist: { storage, throttleMs: 100 } });
+    const h = storeHarness({ persist: persistence({ storage, throttleMs: 100 }) });
     await h.healthy({ v: 1 });
     storage.broken = true;
     const saveErrors = () => h.errors.filter((e) => e.code === 'STORAGE_ERROR').length;
@@ -401,7 +402,7 @@ describe('sync store: lifecycle and warm start', () => {
       },
       set: () => Promise.resolve(),
     };
-    const h = storeHarness({ persist: { storage } });
+    const h = storeHarness({ persist: persistence({ storage }) });
     await h.store.start();
     expect(h.errors.some((e) => e.code === 'STORAGE_ERROR')).toBe(true);
     h.store.stop();
@@ -411,7 +412,7 @@ describe('sync store: lifecycle and warm start', () => {
 
   it('flushes a pending save on pagehide', async () => {
     const storage = mapStorage();
-    const h = storeHarness({ persist: { storage, throttleMs: 60_000 } });
+    const h = storeHarness({ persist: persistence({ storage, throttleMs: 60_000 }) });
     await h.healthy({ v: 9 });
     expect(storage.data.size).toBe(0);
     h.env.leave();

@@ -1,6 +1,9 @@
-import { asError, fail, type SyncwireError } from '../errors';
-import { createCorrelationId, isPlainObject, type ServerEnvelope } from '../protocol';
-import type { NamespacedClient } from './client';
+/**
+ * `syncwire/stream`: streamed replies to a request (Agent Zero's `delta` / `final` events
+ * carrying the request's correlationId). It uses only the core's public API, so the
+ * script-tag build works on `window.Syncwire`.
+ */
+import { SyncwireError, createCorrelationId, type NamespacedClient, type ServerEnvelope } from './index';
 
 /** One event of a streamed reply. */
 export interface StreamEvent<T extends object = Record<string, unknown>> {
@@ -46,7 +49,7 @@ export function requestStream<T extends object = Record<string, unknown>>(
   data: object | null | undefined,
   options: StreamOptions,
 ): AsyncIterableIterator<StreamEvent<T>> {
-  const opts: Partial<StreamOptions> = isPlainObject(options) ? options : {};
+  const opts: Partial<StreamOptions> = options && typeof options == 'object' ? options : {};
   const correlationId = opts.correlationId ?? createCorrelationId('stream');
   const idleMs = opts.idleTimeoutMs ?? 30000;
   const maxBuffered = opts.maxBuffered ?? 1000;
@@ -82,7 +85,7 @@ export function requestStream<T extends object = Record<string, unknown>>(
     close();
     pump();
   };
-  const failWith = (code: string, what: string, details?: object) => end(fail(code, `stream '${event}' ${what}`, { correlationId, ...details }));
+  const failWith = (code: SyncwireError['code'], what: string, details?: object) => end(new SyncwireError(code, `stream '${event}' ${what}`, { details: { correlationId, ...details } }));
   const armIdle = () => {
     clock.clearTimeout(idle);
     idle = clock.setTimeout(() => failWith('TIMEOUT', `was silent for ${idleMs} ms`), idleMs);
@@ -113,11 +116,11 @@ export function requestStream<T extends object = Record<string, unknown>>(
     armIdle();
     client.request(event, data, { correlationId, timeoutMs: opts.timeoutMs }).then((res) => {
       const first = res.results[0];
-      if (first && !first.ok) end(fail('STREAM_ERROR', first.error?.error ?? 'stream request failed', first));
+      if (first && !first.ok) end(new SyncwireError('STREAM_ERROR', first.error?.error ?? 'stream request failed', { details: first }));
     }, end);
   } catch (e) {
     // A bad event name or a disposed client: the iterator reports it on first next().
-    end(asError(e, 'VALIDATION_ERROR'));
+    end(e as SyncwireError); // calls that validate throw SyncwireErrors
   }
 
   const it: AsyncIterableIterator<StreamEvent<T>> = {
