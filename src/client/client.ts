@@ -23,13 +23,15 @@ function loggerFrom(value: ClientOptions['logger']): Logger {
   return createLogger(opts);
 }
 
-// Names of the client's own timers; calls and auth attempts use their own object as the name.
+// Names of the client's own timers; auth attempts use their callback as the name.
 const RETRY = 0;
 const CONNECT = 1;
 
 /** A call waiting for its ack: `sent` once handed to the socket (a disconnect then loses its ack). */
 interface LiveCall {
   sent?: boolean;
+  /** The deadline: a clock timer of its own (a per-request path, kept out of the timer map). */
+  timer?: unknown;
   end(code: string, what: string, details?: object): void;
 }
 
@@ -320,7 +322,7 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
       const finish = (err?: Error, value?: R) => {
         if (!calls.delete(self)) return;
         pending--;
-        timers.clear(self);
+        clock.clearTimeout(self.timer);
         signal?.removeEventListener('abort', onAbort);
         if (err) reject(err);
         else resolve(value as R);
@@ -328,7 +330,7 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
       const self: LiveCall = { end: (code, what, details) => finish(fail(code, `${kind} '${event}' ${what}`, { correlationId, ...details })) };
       const onAbort = () => self.end('ABORTED', 'was aborted');
       calls.add(self);
-      timers.set(self, timeoutMs, () => self.end('TIMEOUT', `got no answer within ${timeoutMs} ms`, { timeoutMs }));
+      self.timer = clock.setTimeout(() => self.end('TIMEOUT', `got no answer within ${timeoutMs} ms`, { timeoutMs }), timeoutMs);
       if (signal?.aborted) return onAbort();
       signal?.addEventListener('abort', onAbort, { once: true });
       const send = () => {
@@ -421,7 +423,7 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
         dispatchers.forEach((fn, event) => s.off(event, fn));
       }
       // Calls already sent lose their ack; those still waiting for a connection settle when that wait fails.
-      calls.forEach((c) => c.sent && c.end('DISCONNECTED', 'lost: client was disposed'));
+      calls.forEach((c) => (clock.clearTimeout(c.timer), c.sent && c.end('DISCONNECTED', 'lost: client was disposed')));
       [dispatchers, subs, connectHooks, disconnectHooks, errorHooks].forEach((c) => c.clear());
       timers.clearAll();
       auth.cancel?.();

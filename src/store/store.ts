@@ -7,7 +7,7 @@ import type { SyncHealth, SyncStore, SyncStoreEvent, SyncStoreOptions } from './
 import { browserEnvironment, type EnvironmentState } from './env';
 import { deepEqual } from './equal';
 import { handshakeAnswer } from './handshake';
-import { initialMachineState, transition, type Effect, type MachineEvent } from './machine';
+import { inOrderPush, initialMachineState, transition, type Effect, type MachineEvent, type PushIn } from './machine';
 import { defaultPayload, resolveTiming } from './options';
 import { createPoll } from './poll';
 
@@ -88,6 +88,15 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
     busy = true;
     try {
       for (let next; (next = queue.shift()); ) {
+        // A push in order while HEALTHY (nearly all of them): the machine's shortcut gives the
+        // next state, and transition() would add exactly this apply as its one effect.
+        const push = next.type == 'push' && next.push;
+        const fast = push && inOrderPush(m, push);
+        if (fast) {
+          m = fast;
+          apply((push as PushIn).snapshot, 'push', false);
+          continue;
+        }
         const wasHealthy = m.mode == 'HEALTHY';
         const [s, fx] = transition(m, next, timing, unitRandom(random));
         m = s;
@@ -166,17 +175,26 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
       });
   };
 
+  // One context per source, shared by every apply (a push must not allocate one); its
+  // requestResync only counts while reduce runs.
+  let resyncReason: string | undefined;
+  let reducing = false;
+  const requestResync = (reason = 'reducer asked') => void (reducing && (resyncReason = reason));
+  const contexts = { push: { source: 'push', requestResync }, poll: { source: 'poll', requestResync } } as const;
   const apply = (snapshot: object, from: 'push' | 'poll', fromInitial: boolean) => {
-    let resyncReason: string | undefined;
     let next: S;
+    resyncReason = undefined;
+    reducing = true;
     try {
-      next = reduce(fromInitial ? initialState : state, snapshot, { source: from, requestResync: (reason = 'reducer asked') => void (resyncReason = reason) });
+      next = reduce(fromInitial ? initialState : state, snapshot, contexts[from]);
     } catch (err) {
       // The state is left as it was. Retry from scratch once; a reducer that fails on a
       // full snapshot too would loop forever, so that is terminal.
       const message = messageOf(err);
       report('REDUCE_ERROR', `reduce threw: ${message}`, err);
       return dispatch(++reduceFailures > 1 && fromInitial ? { type: 'fatal', code: 'REDUCE_ERROR', message } : { type: 'resync', reason: 'reduce threw' });
+    } finally {
+      reducing = false;
     }
     if (!fromInitial || !resyncReason) reduceFailures = 0;
     state = next;
@@ -204,10 +222,19 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
       invalidPushes++;
       return report('INVALID_ENVELOPE', `state_push field '${bad}' is invalid (${kindOf(d[bad])})`);
     }
-    // The handshake the push was tagged with (correlationId `<prefix><gen>`), if any.
-    const cid = envelope.correlationId;
-    const tag = cid.startsWith(tagPrefix) ? Number(cid.slice(tagPrefix.length)) : NaN;
-    dispatch({ type: 'push', push: { epoch: d.runtime_epoch as string, seq, snapshot: d.snapshot as object, gen: Number.isInteger(tag) ? tag : null } });
+    dispatch({ type: 'push', push: { epoch: d.runtime_epoch as string, seq, snapshot: d.snapshot as object, gen: tagOf(envelope.correlationId) } });
+  };
+  // The handshake a push was tagged with (correlationId `<prefix><gen>`), if any. A period's
+  // pushes all carry the same correlationId, so the last one is remembered.
+  let lastId: string | undefined;
+  let lastTag: number | null = null;
+  const tagOf = (id: string) => {
+    if (id !== lastId) {
+      const tag = id.startsWith(tagPrefix) ? Number(id.slice(tagPrefix.length)) : NaN;
+      lastId = id;
+      lastTag = Number.isInteger(tag) ? tag : null;
+    }
+    return lastTag;
   };
 
   const store: SyncStore<S> = {
