@@ -7,7 +7,7 @@ import type { SyncHealth, SyncStore, SyncStoreEvent, SyncStoreOptions } from './
 import { browserEnvironment, type EnvironmentState } from './env';
 import { deepEqual } from './equal';
 import { handshakeAnswer } from './handshake';
-import { inOrderPush, initialMachineState, transition, type Effect, type MachineEvent, type PushIn } from './machine';
+import { inOrderPush, initialMachineState, transition, type Effect, type MachineEvent } from './machine';
 import { defaultPayload, resolveTiming } from './options';
 import { createPoll } from './poll';
 
@@ -94,7 +94,7 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
         const fast = push && inOrderPush(m, push);
         if (fast) {
           m = fast;
-          apply((push as PushIn).snapshot, 'push', false);
+          apply(push.snapshot, 'push', false);
           continue;
         }
         const wasHealthy = m.mode == 'HEALTHY';
