@@ -45,7 +45,14 @@ export default [
     plugins: [resolve({ browser: true }), ts({ declaration: false })],
   },
   // Add-ons for <script> tags, loaded after syncwire.iife.min.js.
-  addOn('src/persist.ts', 'dist/syncwire-persist.iife.min.js', 'SyncwirePersist', [resolve({ browser: true })]),
+  {
+    // Standalone (idb-keyval and SyncwireError bundled in), so a page can load it first and
+    // create its persistence before the core arrives: the cache read then overlaps the rest.
+    input: 'src/persist.ts',
+    treeshake: { moduleSideEffects: false },
+    output: [{ file: 'dist/syncwire-persist.iife.min.js', format: 'iife', name: 'SyncwirePersist', sourcemap: true, plugins: [terser()] }],
+    plugins: [resolve({ browser: true }), ts({ declaration: false })],
+  },
   addOn('src/stream.ts', 'dist/syncwire-stream.iife.min.js', 'SyncwireStream'),
   // The Alpine plugin: registers itself on alpine:init (see src/alpine-cdn.ts).
   addOn('src/alpine-cdn.ts', 'dist/syncwire-alpine.iife.min.js', 'SyncwireAlpine'),

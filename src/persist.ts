@@ -81,6 +81,12 @@ export function persistence<S = unknown>(options: PersistOptions = {}): PersistP
   }
   const storage = given ?? idbStorage(o.dbName ?? 'syncwire', o.storeName ?? 'state');
   const { key = 'syncwire:state', version = 1, throttleMs = 1000, loadTimeoutMs = 1000 } = o;
+  // Through the chain: a get() that throws synchronously is a rejection too.
+  const read = () => Promise.resolve(key).then((k) => storage.get(k));
+  // The first read starts now, not when the store starts: a page that creates its
+  // persistence early overlaps opening IndexedDB with loading and starting everything else.
+  let early: Promise<unknown> | undefined = read();
+  early.catch(() => {}); // its failure is reported by the load() that takes it
   return ({ clock, report }) => {
     let latest: CachedState<S> | undefined;
     let timer: unknown;
@@ -107,11 +113,9 @@ export function persistence<S = unknown>(options: PersistOptions = {}): PersistP
       load: () =>
         new Promise<unknown>((resolve, reject) => {
           const t = clock.setTimeout(() => reject(new Error(`no answer within ${loadTimeoutMs} ms`)), loadTimeoutMs);
-          // Through the chain: a get() that throws synchronously must still clear the timer.
-          Promise.resolve(key)
-            .then((k) => storage.get(k))
-            .then(resolve, reject)
-            .finally(() => clock.clearTimeout(t));
+          const pending = early ?? read();
+          early = undefined;
+          pending.then(resolve, reject).finally(() => clock.clearTimeout(t));
         }).then((raw) => {
           const r = raw as Partial<PersistedRecord<S>>;
           return r && typeof r == 'object' && r.format === 1 && r.version === version && typeof r.savedAt == 'number' && 'state' in r && (r.epoch === null || typeof r.epoch == 'string')

@@ -286,7 +286,8 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
         state = cached.state;
         lastAppliedAt = confirmedAt = cached.savedAt;
         source = 'cache';
-        scheduleNotify();
+        notify(); // at once: a warm start is about showing this before anything else
+
       }
       dispatch({ type: 'start', cache: cached ? { epoch: cached.epoch } : null });
     },
