@@ -21,7 +21,7 @@ const MODULES = [
   { file: 'recovery.mjs', figures: ['resync_after_gap_ms', 'recover_after_restart_ms', 'degrade_detect_ms', 'recover_from_degraded_ms'],
     quickWith: ['sizes.mjs', 'warm-start.mjs'] },
   { file: 'reconnects.mjs', figures: ['heap_growth_1000_reconnects_kb', 'listener_growth_1000_reconnects'] },
-  { file: 'sizes.mjs', figures: ['size_core_gz', 'size_alpine_gz', 'size_iife_gz'], quickAlongside: true },
+  { file: 'sizes.mjs', figures: ['size_core_gz', 'size_alpine_gz', 'size_iife_gz', 'size_persist_gz', 'size_stream_gz'], quickAlongside: true },
   { file: 'fanout.mjs', figures: ['fanout_p99_ms_100', 'fanout_p99_ms_300', 'fanout_p99_ms_1000'] },
   { file: 'apply-cost.mjs', figures: ['apply_cost_us_1kb', 'apply_cost_us_10kb', 'apply_cost_us_100kb'] },
   { file: 'warm-start.mjs', figures: ['warm_start_ms'], quickAlongside: true },

@@ -56,8 +56,9 @@ export const isSyncwireError = (value: unknown, code?: SyncwireErrorCode): value
 export const fail = (code: string, message: string, details?: unknown, cause?: unknown) =>
   new SyncwireError(code as SyncwireErrorCode, message, { details, cause });
 
-/** @internal a VALIDATION_ERROR naming the bad field in `details.field`. */
-export const invalid = (field: string, message: string) => fail('VALIDATION_ERROR', message, { field });
+/** @internal a VALIDATION_ERROR naming the bad field in `details.field`: "field: expected what, got got". */
+export const invalid = (field: string, what: string, got?: string | number) =>
+  fail('VALIDATION_ERROR', `${field}: expected ${what}${got === undefined ? '' : `, got ${got}`}`, { field });
 
 /** @internal `e` when it is a SyncwireError, otherwise one with `code` and the thrown value's message. */
 export const asError = (e: unknown, code: string, prefix = ''): SyncwireError =>

@@ -71,7 +71,7 @@ export const kindOf = (v: unknown): string => (v === null ? 'null' : Array.isArr
 export function assertEventName(event: unknown): asserts event is string {
   if (typeof event != 'string' || !EVENT_NAME.test(event) || RESERVED.test(event)) {
     // JSON.stringify only for strings: it throws on BigInt and cyclic values.
-    throw invalid('event', `event: expected a lowercase snake_case name, not reserved, got ${typeof event == 'string' ? JSON.stringify(event) : kindOf(event)}`);
+    throw invalid('event', 'a snake_case event name, not reserved', typeof event == 'string' ? JSON.stringify(event) : kindOf(event));
   }
 }
 
@@ -122,9 +122,9 @@ function jsonBound(v: unknown, depth: number): number {
  */
 export function buildPayload(data: unknown, correlationId: unknown, maxBytes: number, now: number): ClientPayload {
   data ??= {};
-  if (!isPlainObject(data)) throw invalid('data', `data: expected a plain object, got ${kindOf(data)}`);
+  if (!isPlainObject(data)) throw invalid('data', 'a plain object', kindOf(data));
   const id = typeof correlationId == 'string' && correlationId.trim();
-  if (!id) throw invalid('correlationId', 'correlationId: expected a non-empty string');
+  if (!id) throw invalid('correlationId', 'a non-empty string');
   // Calls in the same millisecond share one ISO string.
   if (now !== isoAt) iso = new Date((isoAt = now)).toISOString();
   const payload: ClientPayload = { ts: iso, data, correlationId: id };

@@ -14,7 +14,7 @@ import { isPlainObject, kindOf } from './protocol';
 export function opt<T>(value: T, field: string, kind: 'function' | 'object' | string[]): T | undefined {
   if (value == null) return undefined;
   const ok = kind == 'object' ? isPlainObject(value) : kind == 'function' ? typeof value == 'function' : kind.every((m) => typeof (value as Record<string, unknown>)[m] == 'function');
-  if (!ok) throw invalid(field, `${field}: expected ${typeof kind == 'string' ? 'a ' + kind : `an object with ${kind.join('(), ')}()`}, got ${kindOf(value)}`);
+  if (!ok) throw invalid(field, typeof kind == 'string' ? 'a ' + (kind == 'object' ? 'plain object' : kind) : `an object with ${kind.join('(), ')}()`, kindOf(value));
   return value;
 }
 
@@ -27,7 +27,7 @@ export function num(from: object, key: string, fallback?: number, prefix = '', m
   const v = (from as Record<string, unknown>)[key];
   if (v === undefined && fallback !== undefined) return fallback;
   if (typeof v != 'number' || !(strict ? v > min : v >= min) || v > 2 ** 31 - 1) {
-    throw invalid(prefix + key, `${prefix + key}: expected a number ${strict ? '>' : '>='} ${min}, got ${typeof v == 'number' ? v : kindOf(v)}`);
+    throw invalid(prefix + key, `a number ${strict ? '>' : '>='} ${min}`, typeof v == 'number' ? v : kindOf(v));
   }
   return v;
 }

@@ -1,6 +1,6 @@
 import type { Timers } from '../clock';
-import { asError, fail } from '../errors';
-import { isPlainObject } from '../protocol';
+import { asError, fail, invalid } from '../errors';
+import { isPlainObject, kindOf } from '../protocol';
 
 /** Passed to an `auth` function on every connect attempt. */
 export interface AuthContext {
@@ -94,6 +94,6 @@ export const userAuth =
   (option: AuthOption): AuthProvider =>
   async (context) => {
     const payload = typeof option == 'function' ? await option(context) : option;
-    if (!isPlainObject(payload)) throw fail('VALIDATION_ERROR', 'auth must produce a plain object', { field: 'auth' });
+    if (!isPlainObject(payload)) throw invalid('auth', 'to give a plain object', kindOf(payload));
     return { payload };
   };

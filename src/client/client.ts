@@ -3,7 +3,7 @@ import { asError, fail, invalid, messageOf, type SyncwireError } from '../errors
 import { fire, listen, noop } from '../listeners';
 import { createLogger, type Logger, type LoggerOptions } from '../logger';
 import { num, opt } from '../validate';
-import { assertEventName, buildPayload, createCorrelationId, isPlainObject, validateAck, validateServerEnvelope, type RequestResponse, type ServerEnvelope } from '../protocol';
+import { assertEventName, buildPayload, createCorrelationId, isPlainObject, kindOf, validateAck, validateServerEnvelope, type RequestResponse, type ServerEnvelope } from '../protocol';
 import { csrfTokenAuth, userAuth } from './auth';
 import { defaultSocketFactory, type SocketLike, type SocketListener } from './socket';
 
@@ -17,7 +17,7 @@ function loggerFrom(value: ClientOptions['logger']): Logger {
   const opts: LoggerOptions = opt(value as LoggerOptions, 'logger', 'object') ?? {};
   const on: unknown = opts.enabled;
   if (!(on === undefined || typeof on == 'boolean' || (Array.isArray(on) && on.every((c) => typeof c == 'string')))) {
-    throw invalid('logger.enabled', 'logger.enabled: expected a boolean or a list of categories');
+    throw invalid('logger.enabled', 'a boolean or a list of categories');
   }
   opt(opts.sink, 'logger.sink', 'function');
   return createLogger(opts);
@@ -47,13 +47,13 @@ interface LiveCall {
  * ```
  */
 export function createNamespacedClient(namespace: string, options: ClientOptions = {}): NamespacedClient {
-  if (typeof namespace != 'string' || !namespace.trim()) throw invalid('namespace', 'namespace: expected a non-empty string');
+  if (typeof namespace != 'string' || !namespace.trim()) throw invalid('namespace', 'a non-empty string');
   const given: unknown = options;
-  if (!isPlainObject(given)) throw invalid('options', 'options: expected a plain object');
+  if (!isPlainObject(given)) throw invalid('options', 'a plain object', kindOf(given));
   const o = options;
   const ns = namespace.trim().replace(/^\/?/, '/');
   const url = o.url ?? (typeof location != 'undefined' ? location.origin : '');
-  if (typeof url != 'string' || !url) throw invalid('url', 'url: required outside a browser page');
+  if (typeof url != 'string' || !url) throw invalid('url', 'a URL (needed outside a browser page)');
   const retry = opt(o.retry, 'retry', 'object') ?? {};
   const retryBase = num(retry, 'baseMs', 250, 'retry.');
   const retryMax = num(retry, 'maxMs', 10000, 'retry.');
@@ -296,7 +296,7 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
    */
   const call = <R>(kind: 'emit' | 'request', event: string, data: unknown, options: unknown, onAck: (res: unknown, correlationId: string) => R) =>
     new Promise<R>((resolve, reject) => {
-      if (options === null) throw invalid('options', 'options: expected a plain object, got null');
+      if (options === null) throw invalid('options', 'a plain object', 'null');
       const opts: EmitOptions = opt(options as EmitOptions, 'options', 'object') ?? {};
       const { signal } = opts;
       opt(signal, 'signal', ['addEventListener', 'removeEventListener']);
@@ -373,7 +373,7 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
 
     on<T extends object>(event: string, callback: EventCallback<T>) {
       assertEventName(event);
-      if (typeof callback != 'function') throw invalid('callback', 'callback: expected a function');
+      if (typeof callback != 'function') throw invalid('callback', 'a function');
       if (disposed) throw disposedError();
       subs.set(event, (subs.get(event) ?? new Set()).add(callback as EventCallback<object>));
       if (socket) attach(event);
@@ -383,7 +383,7 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
 
     off<T extends object>(event: string, callback: EventCallback<T>) {
       // Removing every callback of a shared client is how the anchor's harness broke live updates.
-      if (typeof callback != 'function') throw invalid('callback', 'off() needs the callback to remove');
+      if (typeof callback != 'function') throw invalid('callback', 'the function to remove');
       const set = subs.get(event);
       if (!set?.delete(callback as EventCallback<object>) || set.size) return;
       subs.delete(event);

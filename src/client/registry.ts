@@ -30,7 +30,7 @@ export function createClientRegistry(): ClientRegistry {
       }
       const given = hit[1];
       if (options && given && Object.keys({ ...options, ...given }).some((k) => options[k as keyof ClientOptions] !== given[k as keyof ClientOptions])) {
-        throw invalid('options', `a client for ${key} already exists with other options`);
+        throw invalid('options', `the options of the existing client for ${key}, not other options`);
       }
       return hit[0];
     },

@@ -40,7 +40,7 @@ export function resolveTiming(given: Partial<Timing> | undefined): Timing {
   const timing = { ...DEFAULT_TIMING };
   const t = opt(given, 'timing', 'object') ?? {};
   for (const k of Object.keys(t)) {
-    if (!hasOwn(DEFAULT_TIMING, k)) throw invalid(`timing.${k}`, `timing.${k}: not a timing option`);
+    if (!hasOwn(DEFAULT_TIMING, k)) throw invalid(`timing.${k}`, 'a known timing key');
     // At least 1 ms: a zero backoff, poll interval or timeout would spin. A zero notify
     // interval only means "once per macrotask".
     timing[k as keyof Timing] = num(t, k, undefined, 'timing.', +(k != 'notifyIntervalMs'), false);

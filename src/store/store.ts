@@ -29,10 +29,10 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
   options: SyncStoreOptions<S, P>,
 ): SyncStore<S> {
   const given: unknown = options;
-  if (!isPlainObject(given)) throw invalid('options', 'options: expected { client, ... }');
+  if (!isPlainObject(given)) throw invalid('options', '{ client, ... }', kindOf(given));
   const o = options;
   const client = opt(o.client, 'client', ['on', 'onConnect', 'onDisconnect', 'request', 'reportError', 'refreshAuth']);
-  if (!client) throw invalid('client', 'client: required');
+  if (!client) throw invalid('client', 'a namespaced client');
   const { clock } = client;
   const timing = resolveTiming(o.timing);
   const initialState = (o.initialState ?? {}) as S;
@@ -45,7 +45,7 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
   try {
     pollUrl = new URL(o.pollUrl ?? '/poll', client.url).href;
   } catch {
-    throw invalid('pollUrl', `pollUrl: not a URL, relative to the client's url (${client.url})`);
+    throw invalid('pollUrl', `a URL relative to ${client.url}`);
   }
   const cache = opt(o.persist || undefined, 'persist', 'function')?.({ clock, report: (e) => report(e.code, e.message, e) });
   // One prefix per store: handshake correlationIds are `<prefix><gen>`, so a tagged push names its handshake.
