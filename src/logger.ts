@@ -1,3 +1,6 @@
+import { invalid } from './errors';
+import { opt } from './validate';
+
 /** What a log line is about. */
 export type LogCategory = 'connect' | 'push' | 'request';
 
@@ -45,4 +48,16 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   };
   logger.enable(options.enabled ?? false);
   return logger;
+}
+
+/** @internal The `logger` option checked: a Logger as given, or one made from LoggerOptions. */
+export function loggerFrom(value: Logger | LoggerOptions | undefined): Logger {
+  if (typeof (value as Partial<Logger> | undefined)?.log == 'function') return value as Logger;
+  const opts: LoggerOptions = opt(value as LoggerOptions, 'logger', 'object') ?? {};
+  const on: unknown = opts.enabled;
+  if (!(on === undefined || typeof on == 'boolean' || (Array.isArray(on) && on.every((c) => typeof c == 'string')))) {
+    throw invalid('logger.enabled', 'a boolean or a list of categories');
+  }
+  opt(opts.sink, 'logger.sink', 'function');
+  return createLogger(opts);
 }

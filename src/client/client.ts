@@ -1,7 +1,7 @@
 import { backoffDelay, createTimers, systemClock } from '../clock';
 import { asError, fail, invalid, messageOf, type SyncwireError } from '../errors';
 import { fire, listen, noop } from '../listeners';
-import { createLogger, type Logger, type LoggerOptions } from '../logger';
+import { loggerFrom, type Logger } from '../logger';
 import { num, opt } from '../validate';
 import { assertEventName, buildPayload, createCorrelationId, isPlainObject, kindOf, validateAck, validateServerEnvelope, type RequestResponse, type ServerEnvelope } from '../protocol';
 import { csrfTokenAuth, userAuth } from './auth';
@@ -10,18 +10,6 @@ import { defaultSocketFactory, type SocketLike, type SocketListener } from './so
 import type { ClientOptions, ConnectInfo, EmitOptions, EventCallback, NamespacedClient } from './api';
 
 export type { ClientOptions, ConnectInfo, EmitOptions, EventCallback, NamespacedClient, RequestOptions } from './api';
-
-/** A Logger as given, or one made from LoggerOptions. */
-function loggerFrom(value: ClientOptions['logger']): Logger {
-  if (typeof (value as Partial<Logger> | undefined)?.log == 'function') return value as Logger;
-  const opts: LoggerOptions = opt(value as LoggerOptions, 'logger', 'object') ?? {};
-  const on: unknown = opts.enabled;
-  if (!(on === undefined || typeof on == 'boolean' || (Array.isArray(on) && on.every((c) => typeof c == 'string')))) {
-    throw invalid('logger.enabled', 'a boolean or a list of categories');
-  }
-  opt(opts.sink, 'logger.sink', 'function');
-  return createLogger(opts);
-}
 
 // Names of the client's own timers; auth attempts use their callback as the name.
 const RETRY = 0;

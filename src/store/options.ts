@@ -26,8 +26,8 @@ export function defaultPayload(): Record<string, unknown> {
 // Read once: building an Intl.DateTimeFormat per handshake and poll costs more than the rest of the payload.
 let zone: string | undefined;
 
-/** @internal The browser's IANA time zone; UTC where Intl has none (some embedded browsers), which the server accepts. */
-export function browserZone(): string {
+/** The browser's IANA time zone; UTC where Intl has none (some embedded browsers), which the server accepts. */
+function browserZone(): string {
   try {
     return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
   } catch {

@@ -287,7 +287,6 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
         lastAppliedAt = confirmedAt = cached.savedAt;
         source = 'cache';
         notify(); // at once: a warm start is about showing this before anything else
-
       }
       dispatch({ type: 'start', cache: cached ? { epoch: cached.epoch } : null });
     },

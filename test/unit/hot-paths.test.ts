@@ -1,7 +1,7 @@
-// The per-push and per-request paths were rewritten for speed (memoised names and
-// prefixes, a timestamp check before Date.parse, a copy without spread, a size walk without Object.entries, subscriber lists
-// copied only after a change, calls without per-call slot and timer wrappers). These
-// tests pin down that each shortcut behaves exactly as the code it replaced.
+// The per-push and per-request paths were rewritten for speed (a timestamp check before
+// Date.parse, a copy without spread, a size walk instead of a second serialisation, calls
+// without per-call wrappers); event-name and correlation-id prefix handling was simplified
+// since. These tests pin down that each path behaves exactly as the code it replaced.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createNamespacedClient, createCorrelationId, validateServerEnvelope, type ServerEnvelope, type SyncwireError } from '../../src/index';
