@@ -8,12 +8,13 @@ import { isPlainObject, kindOf } from './protocol';
  */
 
 /**
- * `value`, checked: absent (undefined or null, which comes back as undefined), or of
- * `kind`: 'function', 'object' (a plain object), or the list of methods an object must have.
+ * `value`, checked: absent (undefined or null, which comes back as undefined) unless
+ * `required`, or of `kind`: 'function', 'object' (a plain object), or the list of methods
+ * an object must have.
  */
-export function opt<T>(value: T, field: string, kind: 'function' | 'object' | string[]): T | undefined {
-  if (value == null) return undefined;
-  const ok = kind == 'object' ? isPlainObject(value) : kind == 'function' ? typeof value == 'function' : kind.every((m) => typeof (value as Record<string, unknown>)[m] == 'function');
+export function opt<T>(value: T, field: string, kind: 'function' | 'object' | string[], required?: 1): T | undefined {
+  if (value == null && !required) return undefined;
+  const ok = kind == 'object' ? isPlainObject(value) : kind == 'function' ? typeof value == 'function' : value != null && kind.every((m) => typeof (value as Record<string, unknown>)[m] == 'function');
   if (!ok) throw invalid(field, typeof kind == 'string' ? 'a ' + (kind == 'object' ? 'plain object' : kind) : `an object with ${kind.join('(), ')}()`, kindOf(value));
   return value;
 }

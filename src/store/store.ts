@@ -1,9 +1,9 @@
 import { createTimers, unitRandom } from '../clock';
-import { SyncwireError, codeOf, fail, invalid, messageOf } from '../errors';
+import { SyncwireError, asError, codeOf, fail, invalid, messageOf } from '../errors';
 import { fire, listen, noop } from '../listeners';
 import { createCorrelationId, isPlainObject, kindOf, type ServerEnvelope } from '../protocol';
 import { opt } from '../validate';
-import type { SyncHealth, SyncStore, SyncStoreEvent, SyncStoreOptions } from './api';
+import type { PersistSession, SyncHealth, SyncStore, SyncStoreEvent, SyncStoreOptions } from './api';
 import { browserEnvironment, type EnvironmentState } from './env';
 import { deepEqual } from './equal';
 import { handshakeAnswer } from './handshake';
@@ -31,8 +31,7 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
   const given: unknown = options;
   if (!isPlainObject(given)) throw invalid('options', '{ client, ... }', kindOf(given));
   const o = options;
-  const client = opt(o.client, 'client', ['on', 'onConnect', 'onDisconnect', 'request', 'reportError', 'refreshAuth']);
-  if (!client) throw invalid('client', 'a namespaced client');
+  const client = opt(o.client, 'client', ['on', 'onConnect', 'onDisconnect', 'request', 'reportError', 'refreshAuth'], 1)!;
   const { clock } = client;
   const timing = resolveTiming(o.timing);
   const initialState = (o.initialState ?? {}) as S;
@@ -47,7 +46,16 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
   } catch {
     throw invalid('pollUrl', `a URL relative to ${client.url}`);
   }
-  const cache = opt(o.persist || undefined, 'persist', 'function')?.({ clock, report: (e) => report(e.code, e.message, e) });
+  // The plugin opens this store's cache now; what it gives back is checked like any option,
+  // so a function that is no cache fails here, not later from a timer.
+  const plugin = opt(o.persist || undefined, 'persist', 'function');
+  let cache: PersistSession<S> | undefined;
+  try {
+    cache = plugin?.({ clock, report: (e) => report(e.code, e.message, e) });
+  } catch (e) {
+    throw asError(e, 'VALIDATION_ERROR', 'persist: ');
+  }
+  if (plugin) opt(cache, 'persist()', ['load', 'save', 'flush'], 1);
   // One prefix per store: handshake correlationIds are `<prefix><gen>`, so a tagged push names its handshake.
   const tagPrefix = createCorrelationId('state') + '-';
 

@@ -1,6 +1,7 @@
 // STATUS: every case below failed against src/ when written. They pass since commits 05ce55a
 // ("Harden bad input: option checks at creation, ...") and 0741eb3 ("... clamp injected
-// randomness", for "random() out of range"). Kept as regression tests.
+// randomness", for "random() out of range"); the persist-plugin cases since the commit
+// "persist: a plugin's result is checked at creation". Kept as regression tests.
 // REPRO: option values that createNamespacedClient / createSyncStore /
 // request() / emit() / requestStream() do not validate, and that then fail with a plain
 // TypeError (thrown, rejected, or thrown later from a timer or socket listener) instead of
@@ -79,6 +80,10 @@ describe('createSyncStore options', () => {
     ["a client whose url is not a URL ('not a url')", () => ({ client: fakeClient({ url: 'not a url' }) })],
     ['client: {} (anything truthy passes the check)', () => ({ client: {} })],
     ['timing: { toString: 5 } (the `k in DEFAULT_TIMING` check accepts inherited names)', () => ({ client: fakeClient(), timing: { toString: 5 } })],
+    // Found on 12-01: any function passed the persist check, and stop() then called cache.flush on what it returned.
+    ['persist: () => [] (a function, but not a cache plugin; store.ts stop(): cache?.flush)', () => ({ client: fakeClient(), persist: () => [] })],
+    ['persist: () => ({ load() {} }) (a cache without save and flush)', () => ({ client: fakeClient(), persist: () => ({ load() {} }) })],
+    ['persist: a plugin that throws (the error is typed, with its message kept)', () => ({ client: fakeClient(), persist: () => { throw new Error('no cache'); } })],
   ])('%s → VALIDATION_ERROR', async (_name, make) => {
     expect(await outcome(() => createSyncStore(make() as never))).toBe('VALIDATION_ERROR');
   });

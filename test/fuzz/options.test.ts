@@ -219,6 +219,8 @@ describe('createSyncStore options', () => {
           m.broken = broken;
           return { get: (k: string) => Promise.resolve().then(() => m.get(k)), set: (k: string, v: unknown) => Promise.resolve().then(() => m.set(k, v)) };
         };
+        // A persist value that is none of ours (a random function or value) is no cache plugin.
+        const ours = ['storage', 'broken', 'sync-throw'].includes(o.persist as string);
         const persist =
           o.persist === 'storage' ? persistence({ storage: asyncStorage(false) })
           : o.persist === 'broken' ? persistence({ storage: asyncStorage(true) })
@@ -226,10 +228,10 @@ describe('createSyncStore options', () => {
           : o.persist;
         const options = isPlain(raw) ? { ...raw, persist, client, fetch, environment: fakeEnvironment() } : raw;
         const timing = o.timing;
-        const mustThrow = !isPlain(raw) || (isPlain(timing) && !Object.entries(timing).every(([k, v]) => TIMING_KEYS.includes(k) && typeof v === 'number' && v >= (k === 'notifyIntervalMs' ? 0 : 1) && v <= 2 ** 31 - 1));
+        const mustThrow = !isPlain(raw) || (Boolean(o.persist) && !ours) || (isPlain(timing) && !Object.entries(timing).every(([k, v]) => TIMING_KEYS.includes(k) && typeof v === 'number' && v >= (k === 'notifyIntervalMs' ? 0 : 1) && v <= 2 ** 31 - 1));
         const mistyped =
           !objOrAbsent(timing) || !['payload', 'reduce', 'hasChanged', 'random'].every((k) => fnOrAbsent(o[k])) ||
-          !(persist === undefined || persist === false || typeof persist === 'function') || !(o.pollUrl === undefined || (typeof o.pollUrl === 'string' && urlOk(o.pollUrl)));
+          !(o.pollUrl === undefined || (typeof o.pollUrl === 'string' && urlOk(o.pollUrl)));
         let store;
         try {
           store = createSyncStore(options as never);
