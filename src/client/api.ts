@@ -106,8 +106,8 @@ export interface NamespacedClient {
   onError(listener: (error: SyncwireError) => void): () => void;
   /** Runs the auth provider again with `refresh: true` (e.g. after an HTTP 403), updating `csrfToken`. */
   refreshAuth(): Promise<void>;
-  /** Sends an error to the `onError` listeners; layers built on the client use it. */
-  reportError(error: unknown): void;
+  /** Sends an error to the `onError` listeners; layers built on the client use it. Needs no `this`, so it can be passed as a callback. */
+  reportError: (error: unknown) => void;
   isConnected(): boolean;
   /** Drops the connection and connects again, optionally with fresh credentials. */
   reconnect(options?: { refreshAuth?: boolean }): Promise<void>;

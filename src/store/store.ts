@@ -288,7 +288,8 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
       ].forEach(track);
       if (client.isConnected()) dispatch({ type: 'connected' });
       else client.connect().catch(noop); // failures reach onError; the grace timer degrades
-      const cached = await cacheRead;
+      // A cache breaking its contract (load() rejected) is reported; the network has the state anyway.
+      const cached = await cacheRead?.catch(client.reportError);
       if (id != runId) return; // stopped while reading the cache
       if (cached) {
         state = cached.state;

@@ -116,6 +116,20 @@ describe('createSyncStore options', () => {
     h.client.dispose();
     expect({ escaped, reported: h.errors.some((e) => e.code === 'STORAGE_ERROR') }).toEqual({ escaped: 'ok', reported: true });
   });
+  it('a custom cache whose load() rejects (against its contract) is reported, and the store syncs from the network (store.ts start(): await cache.load())', async () => {
+    const persist = () => ({ load: () => Promise.reject(new Error('disk gone')), save() {}, flush() {} });
+    const h = storeHarness({ persist });
+    const started = outcome(() => h.store.start());
+    await flush();
+    await h.connect();
+    await h.ack('E1');
+    await h.push(2, { v: 1 });
+    const result = await started;
+    const mode = h.store.mode;
+    h.store.stop();
+    h.client.dispose();
+    expect({ result, mode, reported: h.errors.some((e) => e.code === 'HANDLER_ERROR' && e.message.includes('disk gone')) }).toEqual({ result: 'ok', mode: 'HEALTHY', reported: true });
+  });
 });
 
 describe('random() out of range', () => {
