@@ -303,5 +303,5 @@ describe('Agent Zero snapshots', () => {
       }),
       runs(250),
     );
-  });
+  }, 60_000); // hostile snapshots are big: several seconds, and more than 15 s on a loaded machine
 });
