@@ -15,9 +15,9 @@ export const GOALS = { size_core_gz: 6144, size_alpine_gz: 1024, size_iife_gz: 1
  * entries have no goal; their ceilings keep them from growing unnoticed.
  */
 export const LIMITS = {
-  size_core_gz: 11328,
+  size_core_gz: 11296,
   size_alpine_gz: GOALS.size_alpine_gz,
-  size_iife_gz: 23936,
+  size_iife_gz: 23904,
   size_persist_gz: 896,
   size_stream_gz: 960,
 };

@@ -3,7 +3,7 @@ import { asError, fail, invalid, messageOf, type SyncwireError } from '../errors
 import { fire, listen, noop } from '../listeners';
 import { loggerFrom, type Logger } from '../logger';
 import { num, opt } from '../validate';
-import { assertEventName, buildPayload, createCorrelationId, isPlainObject, kindOf, validateAck, validateServerEnvelope, type RequestResponse, type ServerEnvelope } from '../protocol';
+import { assertEventName, buildPayload, createCorrelationId, isPlainObject, validateAck, validateServerEnvelope, type RequestResponse, type ServerEnvelope } from '../protocol';
 import { csrfTokenAuth, userAuth } from './auth';
 import { defaultSocketFactory, type SocketLike, type SocketListener } from './socket';
 
@@ -36,9 +36,7 @@ interface LiveCall {
  */
 export function createNamespacedClient(namespace: string, options: ClientOptions = {}): NamespacedClient {
   if (typeof namespace != 'string' || !namespace.trim()) throw invalid('namespace', 'a non-empty string');
-  const given: unknown = options;
-  if (!isPlainObject(given)) throw invalid('options', 'a plain object', kindOf(given));
-  const o = options;
+  const o = opt(options, 'options', 'object', 1)!;
   const ns = namespace.trim().replace(/^\/?/, '/');
   const url = o.url ?? (typeof location != 'undefined' ? location.origin : '');
   if (typeof url != 'string' || !url) throw invalid('url', 'a URL (needed outside a browser page)');
@@ -284,8 +282,8 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
    */
   const call = <R>(kind: 'emit' | 'request', event: string, data: unknown, options: unknown, onAck: (res: unknown, correlationId: string) => R) =>
     new Promise<R>((resolve, reject) => {
-      if (options === null) throw invalid('options', 'a plain object', 'null');
-      const opts: EmitOptions = opt(options as EmitOptions, 'options', 'object') ?? {};
+      // Absent is no options; null, like any other non-object, is a VALIDATION_ERROR.
+      const opts: EmitOptions = opt((options === undefined ? {} : options) as EmitOptions, 'options', 'object', 1)!;
       const { signal } = opts;
       opt(signal, 'signal', ['addEventListener', 'removeEventListener']);
       const timeoutMs = num(opts, 'timeoutMs', requestTimeoutMs);

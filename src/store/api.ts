@@ -92,7 +92,7 @@ export interface PersistHost {
 
 /** One store's cache, as {@link PersistPlugin} opens it. */
 export interface PersistSession<S> {
-  /** Read once on start, before the network answers; undefined when nothing usable is cached. Should not reject: a rejection is reported (HANDLER_ERROR) and counts as nothing cached. */
+  /** Read once on start, before the network answers; undefined when nothing usable is cached. Should neither throw nor reject: either is reported (HANDLER_ERROR) and counts as nothing cached. */
   load(): Promise<CachedState<S> | undefined>;
   /** Called with every applied state; the cache decides when to write. */
   save(state: CachedState<S>): void;

@@ -3,7 +3,7 @@ import { SyncwireError, asError, codeOf, fail, invalid, messageOf } from '../err
 import { fire, listen, noop } from '../listeners';
 import { createCorrelationId, isPlainObject, kindOf, type ServerEnvelope } from '../protocol';
 import { opt } from '../validate';
-import type { PersistSession, SyncHealth, SyncStore, SyncStoreEvent, SyncStoreOptions } from './api';
+import type { CachedState, PersistSession, SyncHealth, SyncStore, SyncStoreEvent, SyncStoreOptions } from './api';
 import { browserEnvironment, type EnvironmentState } from './env';
 import { deepEqual } from './equal';
 import { handshakeAnswer } from './handshake';
@@ -28,9 +28,7 @@ export { defaultPayload } from './options';
 export function createSyncStore<S = Record<string, unknown>, P extends object = Record<string, unknown>>(
   options: SyncStoreOptions<S, P>,
 ): SyncStore<S> {
-  const given: unknown = options;
-  if (!isPlainObject(given)) throw invalid('options', '{ client, ... }', kindOf(given));
-  const o = options;
+  const o = opt(options, 'options', 'object', 1)!;
   const client = opt(o.client, 'client', ['on', 'onConnect', 'onDisconnect', 'request', 'reportError', 'refreshAuth'], 1)!;
   const { clock } = client;
   const timing = resolveTiming(o.timing);
@@ -278,7 +276,9 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
         dispatch({ type: 'env', hidden: e.hidden, online: e.online });
       };
       // The cache read is issued first: a warm start must not queue behind connection setup.
-      const cacheRead = cache?.load();
+      // A cache breaking its contract (load() threw or rejected) is reported; the network has
+      // the state anyway. The executor runs now, so the read still starts first.
+      const cacheRead = cache && new Promise<CachedState<S> | undefined>((r) => r(cache.load())).catch(client.reportError);
       onEnv(env.read());
       [
         client.on('state_push', onPush),
@@ -288,8 +288,7 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
       ].forEach(track);
       if (client.isConnected()) dispatch({ type: 'connected' });
       else client.connect().catch(noop); // failures reach onError; the grace timer degrades
-      // A cache breaking its contract (load() rejected) is reported; the network has the state anyway.
-      const cached = await cacheRead?.catch(client.reportError);
+      const cached = await cacheRead;
       if (id != runId) return; // stopped while reading the cache
       if (cached) {
         state = cached.state;

@@ -116,9 +116,14 @@ describe('createSyncStore options', () => {
     h.client.dispose();
     expect({ escaped, reported: h.errors.some((e) => e.code === 'STORAGE_ERROR') }).toEqual({ escaped: 'ok', reported: true });
   });
-  it('a custom cache whose load() rejects (against its contract) is reported, and the store syncs from the network (store.ts start(): await cache.load())', async () => {
-    const persist = () => ({ load: () => Promise.reject(new Error('disk gone')), save() {}, flush() {} });
-    const h = storeHarness({ persist });
+  it.each([
+    ['rejects', () => Promise.reject(new Error('disk gone'))],
+    ['throws', () => {
+      throw new Error('disk gone');
+    }],
+  ])('a custom cache whose load() %s (against its contract) is reported, and the store syncs from the network (store.ts start(): await cache.load())', async (_how, load) => {
+    const persist = () => ({ load, save() {}, flush() {} });
+    const h = storeHarness({ persist: persist as never });
     const started = outcome(() => h.store.start());
     await flush();
     await h.connect();
