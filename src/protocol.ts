@@ -99,20 +99,23 @@ let iso = '';
 
 /**
  * An upper bound of `v`'s JSON size in UTF-8 bytes (`\uXXXX` is the worst case per
- * UTF-16 unit), or Infinity where only JSON.stringify can tell: an own toJSON, BigInt,
- * functions, symbols, deep or cyclic nesting. It walks without building anything: this
- * runs for every request, and a second serialisation showed in round trips.
+ * UTF-16 unit), or Infinity where only JSON.stringify can tell: a toJSON, objects that
+ * are neither plain nor arrays (a Date or class instance with its inherited toJSON, boxed
+ * values, Maps), BigInt, functions (an own toJSON among them), symbols, deep or cyclic
+ * nesting. It walks without building anything: this runs for every request, and a second
+ * serialisation showed in round trips.
  */
 function jsonBound(v: unknown, depth: number): number {
   if (typeof v == 'string') return v.length * 6 + 2;
   if (v == null || typeof v == 'number' || typeof v == 'boolean') return 25;
   if (typeof v != 'object' || depth > 20) return Infinity;
   let n = 2;
-  if (!Array.isArray(v)) {
-    for (const k in v) if (hasOwn(v, k)) n += k.length * 6 + 4 + jsonBound((v as Record<string, unknown>)[k], depth + 1);
-  } else if (hasOwn(v, 'toJSON')) return Infinity;
-  // By index: JSON writes holes as null and leaves other properties out.
-  else for (let i = 0; i < v.length; i++) n += 5 + jsonBound(v[i], depth + 1);
+  if (Array.isArray(v)) {
+    // By index: JSON writes holes as null and leaves other properties out, but not a toJSON (own, or a subclass's).
+    if ('toJSON' in v) return Infinity;
+    for (let i = 0; i < v.length; i++) n += 5 + jsonBound(v[i], depth + 1);
+  } else if (!isPlainObject(v)) return Infinity;
+  else for (const k in v) if (hasOwn(v, k)) n += k.length * 6 + 4 + jsonBound(v[k], depth + 1);
   return n;
 }
 

@@ -162,6 +162,24 @@ describe('the payload size check', () => {
     );
   });
 
+  it('an inherited toJSON or an object that is neither plain nor an array goes to the exact check, never under the bound', () => {
+    class Big {
+      toJSON() {
+        return 'x'.repeat(10_000);
+      }
+    }
+    // Each of these once passed a 500 B limit unchecked: the walk saw no own keys.
+    expect(outcome({ blob: new Big() }, 500)).toBe('PAYLOAD_TOO_LARGE');
+    expect(outcome({ list: [new Big()] }, 500)).toBe('PAYLOAD_TOO_LARGE');
+    const dates = { when: Array.from({ length: 40 }, () => new Date(0)) };
+    expect(outcome(dates, 600)).toBe(oldOutcome(dates, 600));
+    expect(oldOutcome(dates, 600)).toBe('PAYLOAD_TOO_LARGE');
+    const boxed = { n: Array.from({ length: 60 }, () => Object(123456789)) };
+    expect(outcome(boxed, 600)).toBe(oldOutcome(boxed, 600));
+    expect(oldOutcome(boxed, 600)).toBe('PAYLOAD_TOO_LARGE');
+    expect(outcome({ map: new Map([[1, 'x'.repeat(5000)]]) }, 500)).toBe('ok'); // JSON writes a Map as {}
+  });
+
   it('arrays: holes and extra properties count as JSON counts them; an own toJSON goes to the exact check', () => {
     const holes = [1, , 3]; // eslint-disable-line no-sparse-arrays
     expect(outcome({ holes }, 200)).toBe(oldOutcome({ holes }, 200));
