@@ -38,7 +38,7 @@ export function redact(value: unknown, depth = 0): unknown {
 /** Creates a {@link Logger}. Details pass through {@link redact} before the sink sees them. */
 export function createLogger(options: LoggerOptions = {}): Logger {
   let on: boolean | LogCategory[] = false;
-  const sink: LogSink = options.sink ?? ((c, m, d) => console.debug(`[syncwire:${c}]`, m, ...(d === undefined ? [] : [d])));
+  const sink: LogSink = options.sink ?? ((c, m, d) => console.debug(`[syncwire:${c}]`, m, d ?? ''));
   const logger: Logger = {
     enable: (categories) => void (on = categories === true || (Array.isArray(categories) && [...categories])),
     isEnabled: (c) => on === true || (!!on && on.includes(c)),
@@ -52,7 +52,8 @@ export function createLogger(options: LoggerOptions = {}): Logger {
 
 /** @internal The `logger` option checked: a Logger as given, or one made from LoggerOptions. */
 export function loggerFrom(value: Logger | LoggerOptions | undefined): Logger {
-  if (typeof (value as Partial<Logger> | undefined)?.log == 'function') return value as Logger;
+  // A Logger of the caller's own needs all three methods: the client calls each of them.
+  if (typeof (value as Partial<Logger> | undefined)?.log == 'function') return opt(value as Logger, 'logger', ['log', 'isEnabled', 'enable'])!;
   const opts: LoggerOptions = opt(value as LoggerOptions, 'logger', 'object') ?? {};
   const on: unknown = opts.enabled;
   if (!(on === undefined || typeof on == 'boolean' || (Array.isArray(on) && on.every((c) => typeof c == 'string')))) {

@@ -82,15 +82,14 @@ export function assertEventName(event: unknown): asserts event is string {
 export function createCorrelationId(prefix?: string): string {
   const c = globalThis.crypto;
   const p = typeof prefix === 'string' ? prefix.trim() : '';
-  // randomUUID exists only in secure contexts; elsewhere fill the v4 template
-  // (the version digit stays 4, the variant digit becomes 8-b).
+  // randomUUID exists only in secure contexts (an http page on a LAN address has none);
+  // getRandomValues exists in every context, so it fills the v4 template there (the
+  // version digit stays 4, the variant digit becomes 8-b).
   return (
     (p && (p.endsWith('-') ? p : p + '-')) +
-    (c?.randomUUID
+    (c.randomUUID
       ? c.randomUUID()
-      : '10000000-1000-4000-8000-100000000000'.replace(/[018]/g, (d) =>
-          (+d ^ ((c?.getRandomValues ? (c.getRandomValues(new Uint8Array(1))[0] as number) : Math.random() * 256) & (15 >> (+d / 4)))).toString(16),
-        ))
+      : '10000000-1000-4000-8000-100000000000'.replace(/[018]/g, (d) => (+d ^ ((c.getRandomValues(new Uint8Array(1))[0] as number) & (15 >> (+d / 4)))).toString(16)))
   );
 }
 
@@ -137,8 +136,13 @@ export function buildPayload(data: unknown, correlationId: unknown, maxBytes: nu
     // (Socket.IO serialises them anyway). A UTF-16 unit never takes more than 3 UTF-8
     // bytes, so short ones skip the encoder too.
     if (jsonBound(payload, 0) > maxBytes) {
-      const json = JSON.stringify(payload);
-      if (json.length * 3 > maxBytes) bytes = new TextEncoder().encode(json).length;
+      // Socket.IO sends binary (ArrayBuffer, typed arrays, Blob) as attachments of its own
+      // size, not as JSON, which writes `{}` for an ArrayBuffer and a key per byte for a view.
+      let binary = 0;
+      const json = JSON.stringify(payload, (_, v: unknown) =>
+        v instanceof ArrayBuffer || ArrayBuffer.isView(v) || v instanceof Blob ? ((binary += (v as ArrayBuffer).byteLength ?? (v as Blob).size), 0) : v,
+      );
+      if (json.length * 3 + binary > maxBytes) bytes = new TextEncoder().encode(json).length + binary;
     }
   } catch (e) {
     throw fail('VALIDATION_ERROR', `data: not JSON (${messageOf(e)})`, { field: 'data' }, e);
@@ -196,7 +200,7 @@ export function validateServerEnvelope<T extends object = Record<string, unknown
 export function validateAck(value: unknown, sentCorrelationId: string): RequestResponse {
   const results = isPlainObject(value) && value.results;
   const bad = Array.isArray(results) ? results.findIndex((r: unknown) => !isPlainObject(r) || typeof r.ok != 'boolean') : -2;
-  if (bad != -1) throw fail('INVALID_ENVELOPE', `request ack: expected { results: [{ ok: boolean }] }, got ${bad < 0 ? kindOf(value) : `results[${bad}] = ${kindOf((results as unknown[])[bad])}`}`, { ack: value });
+  if (bad != -1) throw fail('INVALID_ENVELOPE', `request ack: expected { results: [{ ok }] }, got ${bad < 0 ? kindOf(value) : `results[${bad}] = ${kindOf((results as unknown[])[bad])}`}`, { ack: value });
   const cid = (value as Record<string, unknown>).correlationId;
   return { correlationId: typeof cid == 'string' && cid ? cid : sentCorrelationId, results: results as RequestResult[] };
 }

@@ -56,7 +56,8 @@ export function requestStream<T extends object = Record<string, unknown>>(
   const { clock } = client;
   const queue: StreamEvent<T>[] = [];
   const cleanups: (() => void)[] = [];
-  let waiting: [(r: IteratorResult<StreamEvent<T>>) => void, (e: unknown) => void] | undefined;
+  // next() calls not yet answered, oldest first: a caller may ask again before the first answer.
+  const waiting: [(r: IteratorResult<StreamEvent<T>>) => void, (e: unknown) => void][] = [];
   let error: SyncwireError | undefined;
   let ended = false; // a terminal event was queued, or the stream failed
   let closed = false; // nothing more will be yielded
@@ -69,14 +70,14 @@ export function requestStream<T extends object = Record<string, unknown>>(
     clock.clearTimeout(idle);
     cleanups.forEach((fn) => fn());
   };
-  // Hands the next item (an event, the error, or the end) to a waiting next().
+  // Hands the next items (events, then the error or the end) to the waiting next() calls.
   const pump = () => {
-    const w = waiting;
-    if (!w || !(queue.length || error || closed)) return;
-    waiting = undefined;
-    if (queue.length) w[0]({ value: queue.shift() as StreamEvent<T>, done: false });
-    else if (error) w[1](error);
-    else w[0]({ value: undefined, done: true });
+    while (waiting.length && (queue.length || error || closed)) {
+      const w = waiting.shift() as (typeof waiting)[0];
+      if (queue.length) w[0]({ value: queue.shift() as StreamEvent<T>, done: false });
+      else if (error) w[1](error);
+      else w[0]({ value: undefined, done: true });
+    }
   };
   const end = (e?: SyncwireError) => {
     if (ended) return;
@@ -126,7 +127,7 @@ export function requestStream<T extends object = Record<string, unknown>>(
   const it: AsyncIterableIterator<StreamEvent<T>> = {
     next: () =>
       new Promise((resolve, reject) => {
-        waiting = [resolve, reject];
+        waiting.push([resolve, reject]);
         pump();
       }),
     return() {
@@ -134,6 +135,7 @@ export function requestStream<T extends object = Record<string, unknown>>(
       close();
       queue.length = 0;
       error = undefined;
+      pump(); // next() calls still waiting end too
       return Promise.resolve({ value: undefined, done: true });
     },
     [Symbol.asyncIterator]: () => it,

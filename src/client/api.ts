@@ -63,7 +63,7 @@ export interface EmitOptions {
    * `false` is plain fire-and-forget (at most once), for servers that never acknowledge. @default true
    */
   confirm?: boolean;
-  /** Deadline of a confirmed emit. @default the client's requestTimeoutMs */
+  /** Deadline of the ack (with `confirm: false`, of reaching a connected socket), counted from the call. @default the client's requestTimeoutMs */
   timeoutMs?: number;
   /** Aborting rejects a pending emit with `ABORTED`. */
   signal?: AbortSignal;

@@ -38,7 +38,8 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
   if (typeof namespace != 'string' || !namespace.trim()) throw invalid('namespace', 'a non-empty string');
   const o = opt(options, 'options', 'object', 1)!;
   const ns = namespace.trim().replace(/^\/?/, '/');
-  const url = o.url ?? (typeof location != 'undefined' ? location.origin : '');
+  // A page's origin by default; a host without `location` (Node) must name the server.
+  const url = o.url ?? (globalThis as Partial<typeof globalThis>).location?.origin;
   if (typeof url != 'string' || !url) throw invalid('url', 'a URL (needed outside a browser page)');
   const retry = opt(o.retry, 'retry', 'object') ?? {};
   const retryBase = num(retry, 'baseMs', 250, 'retry.');
@@ -270,7 +271,7 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
     connect().then(
       () => (socket as SocketLike).connected || Promise.reject(fail('NOT_CONNECTED', `not connected to ${ns}`)),
       (e: SyncwireError) => {
-        throw e.code == 'DISPOSED' || e.code == 'UNKNOWN_NAMESPACE' ? e : fail('NOT_CONNECTED', `not connected to ${ns}: ${e.message}`, { code: e.code }, e);
+        throw e.code != 'CONNECT_ERROR' ? e : fail('NOT_CONNECTED', `not connected to ${ns}: ${e.message}`, { code: e.code }, e);
       },
     );
 
@@ -291,19 +292,9 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
       const payload = buildPayload(data, opts.correlationId ?? createCorrelationId(kind), maxPayloadBytes, clock.now());
       const { correlationId } = payload;
       // A slot, or OVERFLOW at once: the caller learns, nothing piles up.
-      if (pending >= maxPending) throw fail('OVERFLOW', `'${event}' refused: ${maxPending} emits/requests already pending`, { maxPending });
+      if (pending >= maxPending) throw fail('OVERFLOW', `'${event}': ${maxPending} calls already pending`, { maxPending });
       pending++;
       const logCall = (what: string) => logger.isEnabled('request') && log('request', what, { event, correlationId });
-      if (opts.confirm === false) {
-        // At most once: handed to a connected socket, with no way to know it arrived.
-        return void whenConnected()
-          .then(() => {
-            logCall(kind);
-            (socket as SocketLike).emit(event, payload);
-          })
-          .finally(() => pending--)
-          .then(() => resolve(undefined as R), reject);
-      }
       // Settles once, giving back the slot, the deadline and the abort listener.
       const finish = (err?: Error, value?: R) => {
         if (!calls.delete(self)) return;
@@ -323,6 +314,8 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
         if (!calls.has(self)) return;
         self.sent = true;
         logCall(kind);
+        // At most once: handed to a connected socket, with no way to know it arrived.
+        if (opts.confirm === false) return (socket as SocketLike).emit(event, payload), finish();
         (socket as SocketLike).emit(event, payload, (res: unknown) => {
           if (!calls.has(self)) return; // a late ack, after a timeout or an abort
           try {
@@ -369,7 +362,7 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
 
     off<T extends object>(event: string, callback: EventCallback<T>) {
       // Removing every callback of a shared client is how the anchor's harness broke live updates.
-      if (typeof callback != 'function') throw invalid('callback', 'the function to remove');
+      if (typeof callback != 'function') throw invalid('callback', 'a function');
       const set = subs.get(event);
       if (!set?.delete(callback as EventCallback<object>) || set.size) return;
       subs.delete(event);
@@ -401,15 +394,15 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
 
     dispose() {
       if (disposed) return;
-      client.disconnect();
+      // Disposed first: a disconnect listener that connects or calls again now gets DISPOSED.
       disposed = true;
+      client.disconnect();
       const s = socket;
       if (s) {
         for (const event in socketHandlers) s.off(event, socketHandlers[event] as SocketListener);
         dispatchers.forEach((fn, event) => s.off(event, fn));
       }
-      // Calls already sent lose their ack; those still waiting for a connection settle when that wait fails.
-      calls.forEach((c) => (clock.clearTimeout(c.timer), c.sent && c.end('DISCONNECTED', 'lost: client was disposed')));
+      calls.forEach((c) => c.end('DISCONNECTED', 'lost: client was disposed'));
       [dispatchers, subs, connectHooks, disconnectHooks, errorHooks].forEach((c) => c.clear());
       timers.clearAll();
       auth.cancel?.();

@@ -18,19 +18,22 @@ export function createClientRegistry(): ClientRegistry {
   const clients = new Map<string, [NamespacedClient, ClientOptions?]>();
   return {
     get(namespace, options) {
-      const key = `${options?.url ?? ''}|${String(namespace).trim().replace(/^\/?/, '/')}`;
+      // Keyed on the url the client will use, so the default and the same url given explicitly are one client.
+      const key = `${options?.url ?? (globalThis as Partial<typeof globalThis>).location?.origin}|${String(namespace).trim().replace(/^\/?/, '/')}`;
       const hit = clients.get(key);
       if (!hit) {
         const client = createNamespacedClient(namespace, options);
         // A disposed client leaves the registry, so the next get() makes a fresh one.
         const dispose = client.dispose.bind(client);
-        client.dispose = () => (clients.delete(key), dispose());
+        // Only while it is still the registry's: disposing it again must not evict its successor.
+        client.dispose = () => (clients.get(key)?.[0] == client && clients.delete(key), dispose());
         clients.set(key, [client, options]);
         return client;
       }
-      const given = hit[1];
-      if (options && given && Object.keys({ ...options, ...given }).some((k) => options[k as keyof ClientOptions] !== given[k as keyof ClientOptions])) {
-        throw invalid('options', `the options of the existing client for ${key}, not other options`);
+      // No options takes the client as it is; any options must be those it was made with (url aside: it is in the key).
+      const given = (hit[1] ?? {}) as Record<string, unknown>;
+      if (options && Object.keys({ ...options, ...given }).some((k) => k != 'url' && options[k as keyof ClientOptions] !== given[k])) {
+        throw invalid('options', `the options of the existing client for ${key}`);
       }
       return hit[0];
     },

@@ -1,0 +1,45 @@
+// Found by a review of the client; each test failed before its fix (kept as regression tests).
+import { describe, expect, it } from 'vitest';
+import { createNamespacedClient } from '../../src/index';
+import { requestStream } from '../../src/stream';
+import { createFakeClock, flush } from '../helpers/fake-clock';
+import { envelope, fakeSocketFactory } from '../helpers/fake-socket';
+
+async function connected() {
+  const clock = createFakeClock();
+  const factory = fakeSocketFactory();
+  const client = createNamespacedClient('/test', { url: 'http://h', auth: { t: 1 }, clock, socketFactory: factory });
+  const c = client.connect();
+  await factory.last().runAuth();
+  factory.last().accept();
+  await c;
+  return { clock, factory, client };
+}
+
+const PENDING = Symbol('pending');
+const settled = (p: Promise<unknown>) => Promise.race([p.then(() => 'settled', () => 'settled'), flush().then(() => flush()).then(() => PENDING)]);
+
+describe('requestStream iterator', () => {
+  it('return() settles a next() that is still waiting', async () => {
+    const { client, clock } = await connected();
+    const it = requestStream(client, 'stream_start', {}, { replyEvent: 'stream_event', correlationId: 's-1' });
+    const pending = it.next();
+    await it.return!();
+    await clock.advance(60_000); // even past idleTimeoutMs
+    expect(await settled(pending)).toBe('settled');
+    client.dispose();
+  });
+
+  it('two next() calls in a row each get an event (the first one is not orphaned)', async () => {
+    const { client, factory, clock } = await connected();
+    const it = requestStream(client, 'stream_start', {}, { replyEvent: 'stream_event', correlationId: 's-2' });
+    const a = it.next();
+    const b = it.next();
+    factory.last().serverEmit('stream_event', envelope({ state: 'delta', seq: 1 }, { correlationId: 's-2' }));
+    factory.last().serverEmit('stream_event', envelope({ state: 'final', seq: 2 }, { correlationId: 's-2' }));
+    await clock.advance(60_000);
+    expect(await settled(a)).toBe('settled');
+    expect(await settled(b)).toBe('settled');
+    client.dispose();
+  });
+});
