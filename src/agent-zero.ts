@@ -82,7 +82,7 @@ export interface AgentZeroModel {
   selected: string | null;
 }
 
-const list = <T>(v: unknown): T[] => (Array.isArray(v) ? (v as T[]) : []);
+const list = <T>(v: unknown): T[] => (Array.isArray(v) ? (v.filter((x) => x && typeof x == 'object') as T[]) : []);
 const num = (v: unknown, fallback: number): number => (typeof v === 'number' && Number.isFinite(v) ? v : fallback);
 const str = (v: unknown, fallback: string): string => (typeof v === 'string' ? v : fallback);
 

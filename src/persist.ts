@@ -91,6 +91,7 @@ export function persistence<S = unknown>(options: PersistOptions = {}): PersistP
     let latest: CachedState<S> | undefined;
     let timer: unknown;
     let failing = false;
+    let endLoad = () => {};
     const storageError =
       (what: string) =>
       (e: unknown): undefined =>
@@ -113,6 +114,7 @@ export function persistence<S = unknown>(options: PersistOptions = {}): PersistP
       load: () =>
         new Promise<unknown>((resolve, reject) => {
           const t = clock.setTimeout(() => reject(new Error(`no answer within ${loadTimeoutMs} ms`)), loadTimeoutMs);
+          endLoad = () => (clock.clearTimeout(t), resolve(undefined));
           const pending = early ?? read();
           early = undefined;
           pending.then(resolve, reject).finally(() => clock.clearTimeout(t));
@@ -127,6 +129,7 @@ export function persistence<S = unknown>(options: PersistOptions = {}): PersistP
         timer ??= clock.setTimeout(write, throttleMs);
       },
       flush() {
+        endLoad();
         if (timer === undefined) return;
         clock.clearTimeout(timer);
         write();

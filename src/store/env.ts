@@ -14,19 +14,22 @@ export interface EnvironmentSource {
   subscribe(listener: (state: EnvironmentState & { leaving?: boolean }) => void): () => void;
 }
 
+// Read through globalThis: a host without a DOM has no `document` or `navigator` at all.
+const g = globalThis as Partial<Window & typeof globalThis>;
+
 /** @internal the browser's signals; in a non-browser host it reports "visible and online". */
 export const browserEnvironment: EnvironmentSource = {
   read: () => ({
-    hidden: typeof document != 'undefined' && document.visibilityState == 'hidden',
-    online: typeof navigator == 'undefined' || navigator.onLine !== false,
+    hidden: g.document?.visibilityState == 'hidden',
+    online: g.navigator?.onLine !== false,
   }),
   subscribe(listener) {
-    const doc = typeof document != 'undefined' ? document : undefined;
-    const win = typeof window != 'undefined' && typeof window.addEventListener == 'function' ? window : undefined;
+    // A worker or a test host may have a global addEventListener; Node has none.
+    const win = (typeof g.addEventListener == 'function' ? g : undefined) as EventTarget | undefined;
     const changed = () => listener(browserEnvironment.read());
     const leaving = () => listener({ ...browserEnvironment.read(), leaving: true });
     const pairs: [EventTarget | undefined, string, () => void][] = [
-      [doc, 'visibilitychange', changed],
+      [g.document, 'visibilitychange', changed],
       [win, 'online', changed],
       [win, 'offline', changed],
       [win, 'pagehide', leaving],

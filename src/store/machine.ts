@@ -125,7 +125,7 @@ export function generalTransition(prev: MachineState, ev: MachineEvent, t: Timin
     s.needFull = true;
     s.stats.resyncs++;
     if (s.connected) handshake(reason);
-    else if (degraded()) pollNow();
+    if (degraded()) pollNow();
   };
   const degrade = (reason: string) => {
     if (degraded() || s.mode == FAILED) return;
@@ -188,14 +188,14 @@ export function generalTransition(prev: MachineState, ev: MachineEvent, t: Timin
     case 'start': {
       if (s.running) break;
       const { connected, hidden, online, gen, pollId } = prev;
-      Object.assign(s, initialMachineState(), { running: true, connected, hidden, online, gen, pollId }, ev.cache && { epoch: ev.cache.epoch, hasState: true });
+      Object.assign(s, initialMachineState(), { running: true, connected, hidden, online, gen, pollId, connFirstGen: connected ? 0 : -1 }, ev.cache && { epoch: ev.cache.epoch, hasState: true });
       set('grace', t.connectGraceMs);
       handshake('started');
       break;
     }
     case 'stop':
+      // An answer still on its way belongs to this run (start() resets the rest).
       s.running = false;
-      s.audit = null;
       s.pollId++;
       halt(DISCONNECTED, 'stopped');
       break;
@@ -212,10 +212,10 @@ export function generalTransition(prev: MachineState, ev: MachineEvent, t: Timin
       }
       closePeriod();
       clear('first', 'retry', 'live');
-      if (s.mode == HEALTHY || s.mode == 'HANDSHAKE_PENDING') {
+      if (s.mode == HEALTHY) {
         setMode(DISCONNECTED, 'connection lost');
         set('grace', t.connectGraceMs);
-      }
+      } else degrade('connection lost'); // before the period's first snapshot: no push channel to wait for
       break;
     case 'ack': {
       const hs = s.hs;

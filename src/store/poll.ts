@@ -4,7 +4,7 @@
  */
 import type { NamespacedClient } from '../client/client';
 import { fetchOf, type FetchLike } from '../client/auth';
-import { fail } from '../errors';
+import { asError, fail } from '../errors';
 import { noop } from '../listeners';
 import { isPlainObject, kindOf } from '../protocol';
 
@@ -50,9 +50,11 @@ export function createPoll(
       }
       if (!res.ok) throw fail('POLL_FAILED', `POST ${pollUrl} answered HTTP ${res.status}`, { status: res.status });
       const snapshot = (await res.json()) as unknown;
-      if (!isPlainObject(snapshot)) throw fail('POLL_FAILED', `poll answer expects a JSON object, but got ${kindOf(snapshot)}`);
+      if (!isPlainObject(snapshot)) throw fail('POLL_FAILED', `poll answer: expected a JSON object, got ${kindOf(snapshot)}`);
       confirmed();
       return snapshot;
+    } catch (e) {
+      throw asError(e, 'POLL_FAILED'); // a network error or an abort, typed like the rest
     } finally {
       clock.clearTimeout(timer);
       untrack();

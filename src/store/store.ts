@@ -78,7 +78,7 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
     lastError = { code, message };
     client.reportError(cause instanceof SyncwireError ? cause : fail(code, message, undefined, cause));
   };
-  const emit = (e: SyncStoreEvent<S>) => fire(listeners, e, (err) => client.reportError(err));
+  const emit = (e: SyncStoreEvent<S>) => fire(listeners, e, client.reportError);
 
   const fetchSnapshot = createPoll(client, pollUrl, opt(o.fetch, 'fetch', 'function'), Math.max(timing.handshakeTimeoutMs * 5, 5000), track, () => void (confirmedAt = clock.now()));
   // User code (payload) runs inside the promise chain: a throw becomes a failed poll, never an exception out of a timer.
@@ -107,7 +107,9 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
         const [s, fx] = transition(m, next, timing, unitRandom(random));
         m = s;
         if (wasHealthy && s.mode != 'HEALTHY') confirmedAt = clock.now();
-        fx.forEach(run);
+        // A listener that calls stop() ends this transition's remaining effects.
+        const id = runId;
+        fx.forEach((e) => id == runId && run(e));
       }
     } finally {
       busy = false;
@@ -188,6 +190,9 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
   const requestResync = (reason = 'reducer asked') => void (reducing && (resyncReason = reason));
   const contexts = { push: { source: 'push', requestResync }, poll: { source: 'poll', requestResync } } as const;
   const apply = (snapshot: object, from: 'push' | 'poll', fromInitial: boolean) => {
+    // After a reduce failure only a snapshot from the initial state applies: a delta on top of
+    // the state that missed the failed one would show a state the server never had.
+    if (reduceFailures && !fromInitial) return;
     let next: S;
     resyncReason = undefined;
     reducing = true;
@@ -243,6 +248,8 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
     return lastTag;
   };
 
+  const connected = () => dispatch({ type: 'connected' });
+
   const store: SyncStore<S> = {
     get mode() {
       return m.mode;
@@ -266,7 +273,7 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
     },
 
     async start() {
-      if (m.running) {
+      if (m.running || cleanups.size) {
         if (m.mode == 'FAILED') store.resync('restarted');
         return;
       }
@@ -282,11 +289,11 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
       onEnv(env.read());
       [
         client.on('state_push', onPush),
-        client.onConnect(() => dispatch({ type: 'connected' })),
+        client.onConnect(connected),
         client.onDisconnect(() => dispatch({ type: 'disconnected' })),
         env.subscribe(onEnv),
       ].forEach(track);
-      if (client.isConnected()) dispatch({ type: 'connected' });
+      if (client.isConnected()) connected();
       else client.connect().catch(noop); // failures reach onError; the grace timer degrades
       const cached = await cacheRead;
       if (id != runId) return; // stopped while reading the cache
@@ -303,6 +310,8 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
       runId++;
       cleanups.forEach((fn) => fn());
       cleanups.clear();
+      // Called from a listener, mid-run: the events still queued belong to the run that ends.
+      queue.length = 0;
       dispatch({ type: 'stop' });
       // Timers end here; a pending save or notification happens now rather than never.
       const hadNotify = timers.has('notify');
