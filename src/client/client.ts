@@ -40,7 +40,7 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
   const ns = namespace.trim().replace(/^\/?/, '/');
   // A page's origin by default; a host without `location` (Node) must name the server.
   const url = o.url ?? (globalThis as Partial<typeof globalThis>).location?.origin;
-  if (typeof url != 'string' || !url) throw invalid('url', 'a URL (needed outside a browser page)');
+  if (typeof url != 'string' || !url) throw invalid('url', 'a URL (needed outside a page)');
   const retry = opt(o.retry, 'retry', 'object') ?? {};
   const retryBase = num(retry, 'baseMs', 250, 'retry.');
   const retryMax = num(retry, 'maxMs', 10000, 'retry.');

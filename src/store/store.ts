@@ -278,6 +278,9 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
         return;
       }
       const id = ++runId;
+      // A new run resumes from the last good state: the rule "only a full snapshot after a
+      // reduce failure" belongs to the run that failed.
+      reduceFailures = 0;
       const onEnv = (e: EnvironmentState & { leaving?: boolean }) => {
         if (e.leaving) cache?.flush();
         dispatch({ type: 'env', hidden: e.hidden, online: e.online });
