@@ -188,6 +188,9 @@ export function generalTransition(prev: MachineState, ev: MachineEvent, t: Timin
     case 'start': {
       if (s.running) break;
       const { connected, hidden, online, gen, pollId } = prev;
+      // Started on a live connection: an earlier run may have handshaked on it, so no handshake
+      // of this run is the connection's first (0 matches no gen) and held pushes may be old.
+      // The next connect resets it to -1.
       Object.assign(s, initialMachineState(), { running: true, connected, hidden, online, gen, pollId, connFirstGen: connected ? 0 : -1 }, ev.cache && { epoch: ev.cache.epoch, hasState: true });
       set('grace', t.connectGraceMs);
       handshake('started');

@@ -1,18 +1,10 @@
 // Found by a review of the client; each test failed before its fix (kept as regression tests).
 import { describe, expect, it } from 'vitest';
-import { SyncwireError, createNamespacedClient } from '../../src/index';
-import { createFakeClock, flush } from '../helpers/fake-clock';
-import { fakeSocketFactory } from '../helpers/fake-socket';
+import { SyncwireError } from '../../src/index';
+import { connectedClient } from '../helpers/client-harness';
+import { flush } from '../helpers/fake-clock';
 
-async function connected(maxPayloadBytes: number) {
-  const factory = fakeSocketFactory();
-  const client = createNamespacedClient('/test', { url: 'http://h', auth: { t: 1 }, clock: createFakeClock(), socketFactory: factory, maxPayloadBytes });
-  const c = client.connect();
-  await factory.last().runAuth();
-  factory.last().accept();
-  await c;
-  return { factory, client };
-}
+const connected = (maxPayloadBytes: number) => connectedClient({ maxPayloadBytes });
 const code = (p: Promise<unknown>) => p.then(() => 'resolved', (e: unknown) => (e instanceof SyncwireError ? e.code : 'untyped'));
 
 describe('maxPayloadBytes and binary data (Socket.IO sends it as attachments)', () => {

@@ -1,29 +1,10 @@
 import { describe, expect, it, vi } from 'vitest';
-import { SyncwireError, createNamespacedClient, type ClientOptions, type ServerEnvelope } from '../../src/index';
+import { SyncwireError, createNamespacedClient, type ServerEnvelope } from '../../src/index';
 import { createFakeClock, flush } from '../helpers/fake-clock';
 import { envelope, fakeSocketFactory } from '../helpers/fake-socket';
+import { clientHarness } from '../helpers/client-harness';
 
-function setup(extra: ClientOptions = {}) {
-  const clock = createFakeClock();
-  const factory = fakeSocketFactory();
-  const errors: SyncwireError[] = [];
-  const client = createNamespacedClient('/test', {
-    url: 'http://127.0.0.1:1',
-    auth: { csrf_token: 't' },
-    clock,
-    random: () => 0.5,
-    socketFactory: factory,
-    ...extra,
-  });
-  client.onError((e) => errors.push(e));
-  /** Opens the fake socket: auth runs, then the server accepts. */
-  const open = async () => {
-    await factory.last().runAuth();
-    factory.last().accept();
-    await flush();
-  };
-  return { clock, factory, client, errors, open };
-}
+const setup = clientHarness;
 
 const codeOf = (p: Promise<unknown>) => p.then(() => 'resolved', (e: SyncwireError) => e.code);
 

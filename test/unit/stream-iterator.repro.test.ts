@@ -1,20 +1,11 @@
 // Found by a review of the client; each test failed before its fix (kept as regression tests).
 import { describe, expect, it } from 'vitest';
-import { createNamespacedClient } from '../../src/index';
 import { requestStream } from '../../src/stream';
-import { createFakeClock, flush } from '../helpers/fake-clock';
-import { envelope, fakeSocketFactory } from '../helpers/fake-socket';
+import { connectedClient } from '../helpers/client-harness';
+import { flush } from '../helpers/fake-clock';
+import { envelope } from '../helpers/fake-socket';
 
-async function connected() {
-  const clock = createFakeClock();
-  const factory = fakeSocketFactory();
-  const client = createNamespacedClient('/test', { url: 'http://h', auth: { t: 1 }, clock, socketFactory: factory });
-  const c = client.connect();
-  await factory.last().runAuth();
-  factory.last().accept();
-  await c;
-  return { clock, factory, client };
-}
+const connected = () => connectedClient();
 
 const PENDING = Symbol('pending');
 const settled = (p: Promise<unknown>) => Promise.race([p.then(() => 'settled', () => 'settled'), flush().then(() => flush()).then(() => PENDING)]);
