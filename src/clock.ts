@@ -6,7 +6,12 @@ export type TimerHandle = unknown;
  * run state machines on fake time with no sleeps.
  */
 export interface Clock {
-  /** Milliseconds since the epoch (or any monotonic origin). */
+  /**
+   * Wall time: milliseconds since 1970 (what `Date.now()` returns). Not a monotonic clock
+   * such as `performance.now()`: this time is stamped on the wire (`ts`) and in the
+   * warm-start cache (`savedAt`), both read by others. A client refuses a clock that is
+   * not wall time; durations computed from it never go below 0 when it is set back.
+   */
   now(): number;
   setTimeout(callback: () => void, ms: number): TimerHandle;
   clearTimeout(handle: TimerHandle): void;
@@ -21,6 +26,12 @@ export const systemClock: Clock = {
   setTimeout: (callback, ms) => setTimeout(callback, ms),
   clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
 };
+
+/** 2001-09-09 in ms since 1970: wall time is past it, and no monotonic clock counts this high. */
+const WALL_TIME_FLOOR = 1e12;
+
+/** @internal true when `now` looks like wall time (see {@link Clock.now}). */
+export const isWallTime = (now: unknown): now is number => typeof now == 'number' && now >= WALL_TIME_FLOOR && now < 8.64e15;
 
 /**
  * @internal Named one-shot timers, at most one per name, that can all be cancelled

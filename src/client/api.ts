@@ -76,6 +76,13 @@ export interface RequestOptions {
   timeoutMs?: number;
   /** Aborting rejects the request with `ABORTED` at once; a late ack is ignored. */
   signal?: AbortSignal;
+  /**
+   * Called with the validated ack the moment it arrives, before the promise settles. A
+   * promise settles a microtask later, after any events delivered in the same batch of
+   * packets (HTTP long-polling carries several per response); this sees the ack in wire
+   * order, before the events the server sent after it. A throw is reported to `onError`.
+   */
+  onAck?: (response: RequestResponse) => void;
 }
 
 /** A subscriber. For server requests (emits with an ack) its return value is the answer. */
@@ -104,6 +111,8 @@ export interface NamespacedClient {
   onConnect(listener: (info: ConnectInfo) => void): () => void;
   onDisconnect(listener: (reason: string) => void): () => void;
   onError(listener: (error: SyncwireError) => void): () => void;
+  /** Called once when `dispose()` runs, before its listeners are removed; layers built on the client (a sync store) let go of it there. */
+  onDispose(listener: () => void): () => void;
   /** Runs the auth provider again with `refresh: true` (e.g. after an HTTP 403), updating `csrfToken`. */
   refreshAuth(): Promise<void>;
   /** Sends an error to the `onError` listeners; layers built on the client use it. Needs no `this`, so it can be passed as a callback. */

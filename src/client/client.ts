@@ -1,13 +1,13 @@
-import { backoffDelay, createTimers, systemClock } from '../clock';
+import { backoffDelay, createTimers, isWallTime, systemClock } from '../clock';
 import { asError, fail, invalid, messageOf, type SyncwireError } from '../errors';
 import { fire, listen, noop } from '../listeners';
 import { loggerFrom, type Logger } from '../logger';
 import { num, opt } from '../validate';
-import { assertEventName, buildPayload, createCorrelationId, isPlainObject, validateAck, validateServerEnvelope, type RequestResponse, type ServerEnvelope } from '../protocol';
+import { assertEventName, buildPayload, createCorrelationId, isPlainObject, kindOf, validateAck, validateServerEnvelope, type RequestResponse, type ServerEnvelope } from '../protocol';
 import { csrfTokenAuth, userAuth } from './auth';
 import { defaultSocketFactory, type SocketLike, type SocketListener } from './socket';
 
-import type { ClientOptions, ConnectInfo, EmitOptions, EventCallback, NamespacedClient } from './api';
+import type { ClientOptions, ConnectInfo, EmitOptions, EventCallback, NamespacedClient, RequestOptions } from './api';
 
 export type { ClientOptions, ConnectInfo, EmitOptions, EventCallback, NamespacedClient, RequestOptions } from './api';
 
@@ -39,8 +39,10 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
   const o = opt(options, 'options', 'object', 1)!;
   const ns = namespace.trim().replace(/^\/?/, '/');
   // A page's origin by default; a host without `location` (Node) must name the server.
-  const url = o.url ?? (globalThis as Partial<typeof globalThis>).location?.origin;
-  if (typeof url != 'string' || !url) throw invalid('url', 'a URL (needed outside a page)');
+  const given = o.url ?? (globalThis as Partial<typeof globalThis>).location?.origin;
+  if (typeof given != 'string' || !given) throw invalid('url', 'a URL (needed outside a page)');
+  // Without its trailing slashes: routes are appended to it ('/csrf_token'), and '//csrf_token' is another path.
+  const url = given.replace(/\/+$/, '');
   const retry = opt(o.retry, 'retry', 'object') ?? {};
   const retryBase = num(retry, 'baseMs', 250, 'retry.');
   const retryMax = num(retry, 'maxMs', 10000, 'retry.');
@@ -50,6 +52,8 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
   const maxPayloadBytes = num(o, 'maxPayloadBytes', 52428800);
   const maxPending = num(o, 'maxPending', 1000);
   const clock = opt(o.clock, 'clock', ['now', 'setTimeout', 'clearTimeout']) ?? systemClock;
+  const now = clock.now();
+  if (!isWallTime(now)) throw invalid('clock.now()', 'wall time in ms since 1970, like Date.now(), not a monotonic clock', typeof now == 'number' ? now : kindOf(now));
   const random = opt(o.random, 'random', 'function') ?? Math.random;
   const socketFactory = opt(o.socketFactory, 'socketFactory', 'function') ?? defaultSocketFactory;
   const socketOptions = opt(o.socketOptions, 'socketOptions', 'object') ?? {};
@@ -64,6 +68,7 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
   const connectHooks = new Set<(i: ConnectInfo) => void>();
   const disconnectHooks = new Set<(r: string) => void>();
   const errorHooks = new Set<(e: SyncwireError) => void>();
+  const disposeHooks = new Set<() => void>();
   // Calls holding a slot (maxPending counts them), and those waiting for an ack.
   const calls = new Set<LiveCall>();
   let pending = 0;
@@ -79,6 +84,9 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
   let terminal: SyncwireError | undefined;
   let disposed = false;
   let everConnected = false;
+  // socket.io-client's Manager stopped reconnecting (reconnectionAttempts reached); the socket
+  // still counts as active, so only an explicit connect() opens it again.
+  let gaveUp = false;
   let csrfToken: string | undefined;
   let authRuntimeId: string | undefined;
   let restartRuntimeId: string | undefined;
@@ -151,9 +159,28 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
             (e: unknown) => ({ ok: false, error: { code: 'HANDLER_ERROR', error: messageOf(e) } }),
           ),
       ),
-    ).then((results) =>
-      answer({ correlationId: env.correlationId, results: results.length ? results : [{ ok: false, error: { code: 'NO_HANDLERS', error: `No client handler for '${event}'` } }] }),
-    );
+    ).then((results) => {
+      const items = results.length ? results : [{ ok: false, error: { code: 'NO_HANDLERS', error: `No client handler for '${event}'` } }];
+      try {
+        answer({ correlationId: env.correlationId, results: items.map((item) => sendable(event, item)) });
+      } catch (e) {
+        reportError(fail('HANDLER_ERROR', `answer to '${event}' could not be sent: ${messageOf(e)}`, undefined, e));
+      }
+    });
+  };
+
+  // Socket.IO serialises an answer as it sends it, and one it cannot serialise (a cycle, a
+  // BigInt) throws inside its encoder after the ack was used up: the server would wait until
+  // its own timeout. So each item is checked first, and one that cannot go becomes an error item.
+  const sendable = (event: string, item: object): object => {
+    try {
+      JSON.stringify(item);
+      return item;
+    } catch (e) {
+      const error = `the answer to '${event}' cannot be serialised: ${messageOf(e)}`;
+      reportError(fail('HANDLER_ERROR', error, undefined, e));
+      return { ok: false, error: { code: 'HANDLER_ERROR', error } };
+    }
   };
 
   const attach = (event: string) => {
@@ -184,16 +211,32 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
   // before the socket opens, as Agent Zero's page does; the auth callback then reuses it.
   const open = () => {
     const s = socket as SocketLike;
-    const idle = () => !s.active && !s.connected;
+    // Not connected, and neither Socket.IO's Manager nor a rejection retry is on it.
+    const idle = () => !s.connected && (!s.active || gaveUp);
+    const start = () => {
+      gaveUp = false;
+      s.connect();
+    };
     if (opening || !idle()) return;
-    if (o.auth != null) return void s.connect();
+    if (o.auth != null) return start();
     opening = true;
     void runAuth()
       .catch(noop) // the auth callback tries again and reports
       .then(() => {
         opening = false;
-        if (!manual && !disposed && idle()) s.connect();
+        if (!manual && !disposed && idle()) start();
       });
+  };
+
+  // The Manager gave up: whoever waits for a connection learns it now, and the next
+  // connect(), emit() or request() starts afresh.
+  const onGiveUp = () => {
+    gaveUp = true;
+    const err = fail('CONNECT_ERROR', `gave up reconnecting to ${ns} (socketOptions.reconnectionAttempts reached); the next connect(), emit() or request() tries again`, {
+      reason: 'reconnect_failed',
+    });
+    settleWaiting(err);
+    reportError(err);
   };
 
   // Attached before the socket opens, so an event the server sends inside its
@@ -248,6 +291,7 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
     if (!socket) {
       const s = (socket = socketFactory({ url, namespace: ns, auth: authCallback, options: socketOptions }));
       for (const event in socketHandlers) s.on(event, socketHandlers[event] as SocketListener);
+      s.io?.on('reconnect_failed', onGiveUp);
       subs.forEach((_, event) => attach(event));
     }
     if (socket.connected) return Promise.resolve();
@@ -288,6 +332,7 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
       const { signal } = opts;
       opt(signal, 'signal', ['addEventListener', 'removeEventListener']);
       const timeoutMs = num(opts, 'timeoutMs', requestTimeoutMs);
+      opt((opts as RequestOptions).onAck, 'onAck', 'function');
       assertEventName(event);
       const payload = buildPayload(data, opts.correlationId ?? createCorrelationId(kind), maxPayloadBytes, clock.now());
       const { correlationId } = payload;
@@ -348,7 +393,20 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
     },
     connect,
     emit: (event, data, opts) => call('emit', event, data, opts, noop),
-    request: <T>(event: string, data?: object | null, opts?: unknown) => call('request', event, data, opts, validateAck) as Promise<RequestResponse<T>>,
+    request: <T>(event: string, data?: object | null, opts?: RequestOptions) =>
+      call('request', event, data, opts, (res, correlationId) => {
+        const response = validateAck(res, correlationId);
+        // In wire order: before the promise settles, and before events the server sent after the ack.
+        const observe = opts?.onAck;
+        if (observe) {
+          try {
+            observe(response);
+          } catch (e) {
+            reportError(e);
+          }
+        }
+        return response;
+      }) as Promise<RequestResponse<T>>,
 
     on<T extends object>(event: string, callback: EventCallback<T>) {
       assertEventName(event);
@@ -374,6 +432,7 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
     onConnect: listen(connectHooks),
     onDisconnect: listen(disconnectHooks),
     onError: listen(errorHooks),
+    onDispose: listen(disposeHooks),
     reportError,
     refreshAuth: () => runAuth(true).then(noop),
     isConnected: () => !!socket?.connected,
@@ -397,13 +456,16 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
       // Disposed first: a disconnect listener that connects or calls again now gets DISPOSED.
       disposed = true;
       client.disconnect();
+      // Layers built on the client (a sync store) let go of it now.
+      fire(disposeHooks, undefined, reportError);
       const s = socket;
       if (s) {
         for (const event in socketHandlers) s.off(event, socketHandlers[event] as SocketListener);
+        s.io?.off('reconnect_failed', onGiveUp);
         dispatchers.forEach((fn, event) => s.off(event, fn));
       }
       calls.forEach((c) => c.end('DISCONNECTED', 'lost: client was disposed'));
-      [dispatchers, subs, connectHooks, disconnectHooks, errorHooks].forEach((c) => c.clear());
+      [dispatchers, subs, connectHooks, disconnectHooks, errorHooks, disposeHooks].forEach((c) => c.clear());
       timers.clearAll();
       auth.cancel?.();
     },

@@ -1,16 +1,34 @@
-import { invalid } from '../errors';
+import { fail } from '../errors';
+import { isPlainObject } from '../protocol';
 import { createNamespacedClient, type ClientOptions, type NamespacedClient } from './client';
 
 /** An isolated set of shared clients: one per (url, namespace). */
 export interface ClientRegistry {
   /**
    * The registry's client for `namespace` (and `options.url`), created on
-   * first use with `options`. Asking again with different options throws
-   * `VALIDATION_ERROR` rather than silently ignoring them.
+   * first use with `options`. Asking again with no options, or equal ones (plain data
+   * compared deeply, functions and other objects by identity), gives the same client;
+   * other options throw `VALIDATION_ERROR` naming the keys that differ, rather than
+   * being silently ignored.
    */
   get(namespace: string, options?: ClientOptions): NamespacedClient;
   /** Disposes every client of this registry. */
   dispose(): void;
+}
+
+/**
+ * Where two option values differ, as paths in the user's terms (`socketOptions.path`).
+ * Plain data (objects, arrays, primitives) is compared deeply, so two modules that write
+ * the same options share a client; anything else (a function, a clock, a logger) is the
+ * same only if it is the same object.
+ */
+function differences(a: unknown, b: unknown, path: string, out: string[]): string[] {
+  if (Object.is(a, b)) return out;
+  const data = (v: unknown): v is Record<string, unknown> => isPlainObject(v) || Array.isArray(v);
+  if (data(a) && data(b) && Array.isArray(a) === Array.isArray(b)) {
+    for (const k of new Set([...Object.keys(a), ...Object.keys(b)])) differences(a[k], b[k], path ? `${path}.${k}` : k, out);
+  } else out.push(path);
+  return out;
 }
 
 /** Creates an isolated {@link ClientRegistry} (for tests, or pages that talk to several servers). */
@@ -18,8 +36,11 @@ export function createClientRegistry(): ClientRegistry {
   const clients = new Map<string, [NamespacedClient, ClientOptions?]>();
   return {
     get(namespace, options) {
-      // Keyed on the url the client will use, so the default and the same url given explicitly are one client.
-      const key = `${options?.url ?? (globalThis as Partial<typeof globalThis>).location?.origin}|${String(namespace).trim().replace(/^\/?/, '/')}`;
+      // Keyed on the url the client will use (without trailing slashes, as the client keeps
+      // it), so the default and the same url given explicitly are one client.
+      const url = String(options?.url ?? (globalThis as Partial<typeof globalThis>).location?.origin).replace(/\/+$/, '');
+      const ns = String(namespace).trim().replace(/^\/?/, '/');
+      const key = `${url}|${ns}`;
       const hit = clients.get(key);
       if (!hit) {
         const client = createNamespacedClient(namespace, options);
@@ -30,10 +51,20 @@ export function createClientRegistry(): ClientRegistry {
         clients.set(key, [client, options]);
         return client;
       }
-      // No options takes the client as it is; any options must be those it was made with (url aside: it is in the key).
-      const given = (hit[1] ?? {}) as Record<string, unknown>;
-      if (options && Object.keys({ ...options, ...given }).some((k) => k != 'url' && options[k as keyof ClientOptions] !== given[k])) {
-        throw invalid('options', `the options of the existing client for ${key}`);
+      // No options takes the client as it is; any options must equal those it was made with
+      // (url aside: it is in the key).
+      if (options) {
+        const { url: _given, ...asked } = options;
+        const { url: _made, ...made } = hit[1] ?? {};
+        const differ = differences(asked, made, '', []);
+        if (differ.length) {
+          throw fail(
+            'VALIDATION_ERROR',
+            `getNamespacedClient('${ns}'): the shared client for ${ns} at ${url} was made with other options (they differ in ${differ.join(', ')}); ` +
+              'pass the same options or none, or make a separate client with createNamespacedClient()',
+            { field: 'options', differ },
+          );
+        }
       }
       return hit[0];
     },

@@ -16,6 +16,15 @@ export interface SocketLike {
   on(event: string, listener: SocketListener): unknown;
   off(event: string, listener: SocketListener): unknown;
   emit(event: string, ...args: unknown[]): unknown;
+  /**
+   * The socket's Manager (socket.io-client's `socket.io`), for its `reconnect_failed`: after
+   * `reconnectionAttempts` the Manager stops while the socket stays `active`. Optional: a
+   * socket without one is assumed to reconnect by itself for as long as it is active.
+   */
+  readonly io?: {
+    on(event: 'reconnect_failed', listener: () => void): unknown;
+    off(event: 'reconnect_failed', listener: () => void): unknown;
+  };
 }
 
 /** Options handed to Socket.IO's Manager and Socket. */

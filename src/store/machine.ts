@@ -166,6 +166,7 @@ export function generalTransition(prev: MachineState, ev: MachineEvent, t: Timin
     if (p.seq <= s.lastSeq) return void drop(); // stale or duplicate: never overwrite newer state
     if (p.seq != s.lastSeq + 1) return void (drop(), resync(`seq gap: expected ${s.lastSeq + 1}, got ${p.seq}`));
     s.lastSeq = p.seq;
+    s.pushes++;
     s.stats.pushesApplied++;
     fx.push({ type: 'apply', snapshot: p.snapshot, source: 'push', fromInitial: s.awaiting && s.fullPeriod });
     s.hasState = true;
@@ -182,16 +183,18 @@ export function generalTransition(prev: MachineState, ev: MachineEvent, t: Timin
   };
 
   // Events other than these are ignored while the store is stopped.
-  if (!s.running && ev.type != 'start' && ev.type != 'connected' && ev.type != 'disconnected' && ev.type != 'env') return [s, fx];
+  if (!s.running && ev.type != 'start' && ev.type != 'connected' && ev.type != 'disconnected' && ev.type != 'env' && ev.type != 'disposed') return [s, fx];
 
   switch (ev.type) {
     case 'start': {
       if (s.running) break;
-      const { connected, hidden, online, gen, pollId } = prev;
+      const { hidden, online, gen, pollId, stats } = s;
+      // The client's word, not ours: a stopped store does not hear the connection come and go.
+      const connected = ev.connected;
       // Started on a live connection: an earlier run may have handshaked on it, so no handshake
       // of this run is the connection's first (0 matches no gen) and held pushes may be old.
-      // The next connect resets it to -1.
-      Object.assign(s, initialMachineState(), { running: true, connected, hidden, online, gen, pollId, connFirstGen: connected ? 0 : -1 }, ev.cache && { epoch: ev.cache.epoch, hasState: true });
+      // The next connect resets it to -1. The counters count over the store's whole life.
+      Object.assign(s, initialMachineState(), { running: true, connected, hidden, online, gen, pollId, stats, connFirstGen: connected ? 0 : -1 }, ev.cache && { epoch: ev.cache.epoch, hasState: true });
       set('grace', t.connectGraceMs);
       handshake('started');
       break;
@@ -201,6 +204,13 @@ export function generalTransition(prev: MachineState, ev: MachineEvent, t: Timin
       s.running = false;
       s.pollId++;
       halt(DISCONNECTED, 'stopped');
+      break;
+    case 'disposed':
+      // The client is gone for good: nothing can sync any more, and nothing is left running.
+      s.running = false;
+      s.pollId++;
+      report('DISPOSED', 'the client was disposed');
+      halt(FAILED, 'client disposed');
       break;
     case 'connected':
     case 'disconnected':
@@ -213,12 +223,18 @@ export function generalTransition(prev: MachineState, ev: MachineEvent, t: Timin
         if (s.mode != FAILED) handshake('connected');
         break;
       }
-      closePeriod();
-      clear('first', 'retry', 'live');
-      if (s.mode == HEALTHY) {
-        setMode(DISCONNECTED, 'connection lost');
-        set('grace', t.connectGraceMs);
-      } else degrade('connection lost'); // before the period's first snapshot: no push channel to wait for
+      {
+        // A recovery period (ack received, first push awaited) had paused polling.
+        const pollingPaused = s.awaiting;
+        closePeriod();
+        clear('first', 'retry', 'live');
+        if (s.mode == HEALTHY) {
+          setMode(DISCONNECTED, 'connection lost');
+          set('grace', t.connectGraceMs);
+        } else if (degraded()) {
+          if (pollingPaused) pollNow();
+        } else degrade('connection lost'); // before the period's first snapshot: no push channel to wait for
+      }
       break;
     case 'ack': {
       const hs = s.hs;
@@ -232,8 +248,11 @@ export function generalTransition(prev: MachineState, ev: MachineEvent, t: Timin
           break;
         }
         // A poll answer landed after this handshake was built: the period's deltas would
-        // start from an older state than the page shows. Ask again from the current one.
+        // start from an older state than the page shows. Ask again, for a full snapshot: polls
+        // go on meanwhile, and with a round trip longer than a poll cycle another resume would
+        // meet the same race, every time.
         if (s.pollApplies != hs.polls) {
+          s.needFull = true;
           handshake('state moved on by polling');
           break;
         }
@@ -267,15 +286,19 @@ export function generalTransition(prev: MachineState, ev: MachineEvent, t: Timin
     case 'push': {
       const p = ev.push;
       if (s.mode == FAILED) break;
-      s.pushes++;
       if (s.hs) {
         // A new array: `prev` must stay untouched (copying is cheap, and only during a handshake).
         const full = s.held.length >= HELD_MAX;
         s.held = [...s.held.slice(+full), p];
         if (full) drop();
-      } else if (s.period !== null && p.gen !== s.period) drop(); // from an older period
-      else if (!s.awaiting && s.mode != HEALTHY) drop(); // degraded: polling owns the state
-      else applyPush(p);
+      } else if (!s.awaiting && s.mode != HEALTHY) drop(); // degraded: polling owns the state
+      else if (s.period !== null && p.gen !== s.period) {
+        // Our period is open, yet the server pushes another one's: it handled an older
+        // handshake after ours and pushes only that period now. Dropping them all would look
+        // HEALTHY while showing old state for ever.
+        drop();
+        resync('pushes of another period');
+      } else applyPush(p);
       break;
     }
     case 'resync':
@@ -321,6 +344,8 @@ export function generalTransition(prev: MachineState, ev: MachineEvent, t: Timin
         if (s.pollFull) s.needFull = false;
         s.hasState = true;
         set('poll', t.pollIntervalMs);
+        // The server answers while the socket is down: if Socket.IO gave up on it, try again.
+        if (!s.connected) fx.push({ type: 'connect' });
       } else {
         report(ev.code ?? 'POLL_FAILED', ev.message ?? 'poll failed');
         set('poll', jitter(++s.pollFailures, t.pollIntervalMs, t.pollBackoffMaxMs));
@@ -362,20 +387,18 @@ export function generalTransition(prev: MachineState, ev: MachineEvent, t: Timin
  * - The server tags pushes (`push_correlation`): exactly those with our tag.
  * - First handshake on this connection: the server gates pushes until a
  *   handshake, so everything held is from this period.
- * - Otherwise pushes of the previous period may be mixed in. Socket.IO keeps
- *   order, so this period's pushes are a run starting at `seqBase + 1` that
- *   follows a visible reset of the seq counter. Without such a reset the
- *   held pushes are ambiguous and dropped: a later gap then triggers a clean
- *   resync, where guessing wrong would silently lose the initial snapshot.
+ * - Otherwise pushes of an earlier period may be held too, and nothing tells
+ *   them apart: a seq that drops back to `seqBase + 1` may be the new period's
+ *   first push, or an older push sent again (a stale push), whose snapshot is
+ *   older than what the page shows. So none is taken: the period starts with the
+ *   pushes that follow the ack. (The ack is taken in wire order, so this only
+ *   costs something with a server whose pushes overtake its acks: its period's
+ *   first push is lost, which a later gap or the handshake deadline repairs.)
  */
 export function fitting(held: PushIn[], ack: { epoch: string; seqBase: number }, mayHaveOld: boolean, tag: number | null): PushIn[] {
-  let list = held.filter((p) => p.epoch === ack.epoch && (tag === null || p.gen === tag));
+  if (tag === null && mayHaveOld) return [];
+  const list = held.filter((p) => p.epoch === ack.epoch && (tag === null || p.gen === tag));
   const first = ack.seqBase + 1;
-  if (tag === null && mayHaveOld) {
-    let k = -1;
-    list.forEach((p, i) => i && p.seq == first && (list[i - 1] as PushIn).seq >= first && (k = i));
-    list = k < 0 ? [] : list.slice(k);
-  }
   const run: PushIn[] = [];
   for (const p of list) {
     if (p.seq != first + run.length) break;

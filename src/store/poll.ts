@@ -4,7 +4,7 @@
  */
 import type { NamespacedClient } from '../client/client';
 import { fetchOf, type FetchLike } from '../client/auth';
-import { asError, fail } from '../errors';
+import { fail, isSyncwireError, messageOf } from '../errors';
 import { noop } from '../listeners';
 import { isPlainObject, kindOf } from '../protocol';
 
@@ -23,40 +23,64 @@ export function createPoll(
   confirmed: () => void,
 ): (body: object) => Promise<object> {
   const { clock } = client;
+  // An auth that answers without a csrf_token (a server that needs none) is asked once, not before every poll.
+  let authAnswered = false;
   return async (body) => {
     const f = fetchOf(fetchImpl, 'POLL_FAILED', 'for polling');
-    const ctl = new AbortController();
-    const timer = clock.setTimeout(() => ctl.abort(), timeoutMs);
-    const cleanup = () => {
+    let cancelled = false;
+    let ctl: AbortController | undefined;
+    let timer: unknown;
+    const untrack = track(() => {
+      cancelled = true;
       clock.clearTimeout(timer);
-      ctl.abort();
+      ctl?.abort();
+    });
+    // Each step (a token refresh, a POST) gets a deadline of its own: a slow auth must not use
+    // up the time of the POST that follows it, which would then never reach the server.
+    const step = async <T>(what: string, work: (signal: AbortSignal) => Promise<T>): Promise<T> => {
+      if (cancelled) throw fail('POLL_FAILED', 'the poll was cancelled');
+      const abort = (ctl = new AbortController());
+      timer = clock.setTimeout(() => abort.abort(), timeoutMs);
+      try {
+        return await new Promise<T>((resolve, reject) => {
+          const onAbort = () => reject(fail('POLL_FAILED', cancelled ? 'the poll was cancelled' : `${what}: no answer within ${timeoutMs} ms`));
+          abort.signal.addEventListener('abort', onAbort, { once: true });
+          work(abort.signal)
+            .then(resolve, reject)
+            .finally(() => abort.signal.removeEventListener('abort', onAbort));
+        });
+      } finally {
+        clock.clearTimeout(timer);
+      }
     };
-    const untrack = track(cleanup);
-    const send = () => {
-      const token = client.csrfToken;
-      // The token goes only to the server it came from.
-      const headers: Record<string, string> = { 'Content-Type': 'application/json' };
-      if (token && new URL(pollUrl).origin === new URL(client.url, pollUrl).origin) headers['X-CSRF-Token'] = token;
-      return f(pollUrl, { method: 'POST', credentials: 'same-origin', headers, body: JSON.stringify(body), signal: ctl.signal });
-    };
+    const refresh = () => step('auth refresh', () => client.refreshAuth().then(() => void (authAnswered = true)));
+    const post = () =>
+      step(`POST ${pollUrl}`, async (signal) => {
+        const token = client.csrfToken;
+        // The token goes only to the server it came from.
+        const headers: Record<string, string> = { 'Content-Type': 'application/json' };
+        if (token && new URL(pollUrl).origin === new URL(client.url, pollUrl).origin) headers['X-CSRF-Token'] = token;
+        const res = await f(pollUrl, { method: 'POST', credentials: 'same-origin', headers, body: JSON.stringify(body), signal });
+        return { status: res.status, ok: res.ok, json: res.ok ? ((await res.json()) as unknown) : undefined };
+      });
     try {
       // No socket ever connected (WebSockets blocked): get a token before the first poll.
-      if (!client.csrfToken) await client.refreshAuth().catch(noop);
-      let res = await send();
+      if (!client.csrfToken && !authAnswered) await refresh().catch(noop);
+      let res = await post();
       if (res.status == 403) {
         // A restart rotated the token; fetch a fresh one and try once more.
-        await client.refreshAuth();
-        res = await send();
+        await refresh();
+        res = await post();
       }
       if (!res.ok) throw fail('POLL_FAILED', `POST ${pollUrl} answered HTTP ${res.status}`, { status: res.status });
-      const snapshot = (await res.json()) as unknown;
-      if (!isPlainObject(snapshot)) throw fail('POLL_FAILED', `poll answer: expected a JSON object, got ${kindOf(snapshot)}`);
+      if (!isPlainObject(res.json)) throw fail('POLL_FAILED', `poll answer: expected a JSON object, got ${kindOf(res.json)}`);
       confirmed();
-      return snapshot;
+      return res.json;
     } catch (e) {
-      throw asError(e, 'POLL_FAILED'); // a network error or an abort, typed like the rest
+      // Always POLL_FAILED (a network error, an abort, a failed token refresh); the cause is kept.
+      if (isSyncwireError(e, 'POLL_FAILED')) throw e;
+      throw fail('POLL_FAILED', `POST ${pollUrl} failed: ${messageOf(e)}`, isSyncwireError(e) ? { code: e.code } : undefined, e);
     } finally {
-      clock.clearTimeout(timer);
       untrack();
     }
   };

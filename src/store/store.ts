@@ -29,7 +29,7 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
   options: SyncStoreOptions<S, P>,
 ): SyncStore<S> {
   const o = opt(options, 'options', 'object', 1)!;
-  const client = opt(o.client, 'client', ['on', 'onConnect', 'onDisconnect', 'request', 'reportError', 'refreshAuth'], 1)!;
+  const client = opt(o.client, 'client', ['on', 'onConnect', 'onDisconnect', 'onDispose', 'request', 'reportError', 'refreshAuth'], 1)!;
   const { clock } = client;
   const timing = resolveTiming(o.timing);
   const initialState = (o.initialState ?? {}) as S;
@@ -88,32 +88,35 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
   // Events left behind by a run that threw still go first.
   const queue: MachineEvent[] = [];
   let busy = false;
-  const dispatch = (ev: MachineEvent) => {
-    queue.push(ev);
+  const step = (next: MachineEvent) => {
+    // A push in order while HEALTHY (nearly all of them): the machine's shortcut gives the
+    // next state, and transition() would add exactly this apply as its one effect.
+    const push = next.type == 'push' && next.push;
+    const fast = push && inOrderPush(m, push);
+    if (fast) {
+      m = fast;
+      return apply(push.snapshot, 'push', false);
+    }
+    const wasHealthy = m.mode == 'HEALTHY';
+    const [s, fx] = transition(m, next, timing, unitRandom(random));
+    m = s;
+    if (wasHealthy && s.mode != 'HEALTHY') confirmedAt = clock.now();
+    // A listener that calls stop() ends this transition's remaining effects.
+    const id = runId;
+    fx.forEach((e) => id == runId && run(e));
+  };
+  const drain = () => {
     if (busy) return;
     busy = true;
     try {
-      for (let next; (next = queue.shift()); ) {
-        // A push in order while HEALTHY (nearly all of them): the machine's shortcut gives the
-        // next state, and transition() would add exactly this apply as its one effect.
-        const push = next.type == 'push' && next.push;
-        const fast = push && inOrderPush(m, push);
-        if (fast) {
-          m = fast;
-          apply(push.snapshot, 'push', false);
-          continue;
-        }
-        const wasHealthy = m.mode == 'HEALTHY';
-        const [s, fx] = transition(m, next, timing, unitRandom(random));
-        m = s;
-        if (wasHealthy && s.mode != 'HEALTHY') confirmedAt = clock.now();
-        // A listener that calls stop() ends this transition's remaining effects.
-        const id = runId;
-        fx.forEach((e) => id == runId && run(e));
-      }
+      for (let next; (next = queue.shift()); ) step(next);
     } finally {
       busy = false;
     }
+  };
+  const dispatch = (ev: MachineEvent) => {
+    queue.push(ev);
+    drain();
   };
 
   const run = (e: Effect) => {
@@ -133,6 +136,9 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
         break;
       case 'reconnect':
         client.reconnect({ refreshAuth: true }).catch(noop);
+        break;
+      case 'connect':
+        client.connect().catch(noop); // failures reach onError
         break;
       case 'handshake':
         handshake(e.gen, e.full);
@@ -162,7 +168,11 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
     }
   };
 
+  // The handshake in flight: a newer one supersedes it, and if it still waits for the connection
+  // it must never be sent after the newer one (the server would open its period last).
+  let cancelHandshake = noop;
   const handshake = (gen: number, full: boolean) => {
+    cancelHandshake();
     let data: P;
     try {
       data = payload(full ? initialState : state);
@@ -171,16 +181,28 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
     }
     const ctl = new AbortController();
     const untrack = track(() => ctl.abort());
+    cancelHandshake = () => ctl.abort();
+    let answered = false;
+    const answer = (ev: MachineEvent) => {
+      if (answered) return;
+      answered = true;
+      untrack();
+      dispatch(ev);
+    };
+    // The ack is taken as it arrives (onAck), in wire order: the period's first push, which the
+    // server sends right after it (in the same batch of packets over long-polling), is then seen
+    // after the ack instead of being held before it as ambiguous, which stalled idle servers.
     void client
-      .request('state_request', data, { timeoutMs: timing.handshakeTimeoutMs, correlationId: tagPrefix + gen, signal: ctl.signal })
+      .request('state_request', data, {
+        timeoutMs: timing.handshakeTimeoutMs,
+        correlationId: tagPrefix + gen,
+        signal: ctl.signal,
+        onAck: (res) => answer(handshakeAnswer(gen, res)),
+      })
       .then(
-        (res) => handshakeAnswer(gen, res),
-        (err: unknown): MachineEvent => ({ type: 'nack', gen, code: codeOf(err, 'HANDSHAKE_FAILED'), message: messageOf(err) }),
-      )
-      .then((ev) => {
-        untrack();
-        dispatch(ev);
-      });
+        (res) => answer(handshakeAnswer(gen, res)),
+        (err: unknown) => answer({ type: 'nack', gen, code: codeOf(err, 'HANDSHAKE_FAILED'), message: messageOf(err) }),
+      );
   };
 
   // One context per source, shared by every apply (a push must not allocate one); its
@@ -250,6 +272,33 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
 
   const connected = () => dispatch({ type: 'connected' });
 
+  /**
+   * Ends the run: `stop()`, or the client's disposal (the store then stays FAILED with a
+   * DISPOSED error). Every listener, timer and request goes synchronously, from wherever it is called.
+   */
+  const release = (ev: MachineEvent) => {
+    runId++;
+    cleanups.forEach((fn) => fn());
+    cleanups.clear();
+    // Called from a listener, mid-run: the events still queued belong to the run that ends.
+    queue.length = 0;
+    // Timers end here; a pending save or notification happens now rather than never.
+    const hadNotify = timers.has('notify');
+    timers.clearAll();
+    cache?.flush();
+    // The machine stops at once, even inside another transition (a subscriber called stop()),
+    // so a start() right after it, or from its own mode event, finds the store stopped and wins.
+    const outer = busy;
+    busy = true;
+    try {
+      step(ev);
+    } finally {
+      busy = outer;
+    }
+    if (hadNotify) notify();
+    drain(); // what a subscriber's start() raised meanwhile
+  };
+
   const store: SyncStore<S> = {
     get mode() {
       return m.mode;
@@ -266,13 +315,15 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
         lastSeq: m.lastSeq,
         lastAppliedAt,
         source,
-        staleMs: mode == 'HEALTHY' ? 0 : confirmedAt === null ? null : clock.now() - confirmedAt,
+        // Never below 0, even when the wall clock was set back.
+        staleMs: mode == 'HEALTHY' ? 0 : confirmedAt === null ? null : Math.max(0, clock.now() - confirmedAt),
         lastError,
         counters: { ...stats, pushesDropped: stats.pushesDropped + invalidPushes },
       };
     },
 
     async start() {
+      if (client.disposed) return release({ type: 'disposed' });
       if (m.running || cleanups.size) {
         if (m.mode == 'FAILED') store.resync('restarted');
         return;
@@ -294,10 +345,10 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
         client.on('state_push', onPush),
         client.onConnect(connected),
         client.onDisconnect(() => dispatch({ type: 'disconnected' })),
+        client.onDispose(() => release({ type: 'disposed' })),
         env.subscribe(onEnv),
       ].forEach(track);
-      if (client.isConnected()) connected();
-      else client.connect().catch(noop); // failures reach onError; the grace timer degrades
+      if (!client.isConnected()) client.connect().catch(noop); // failures reach onError; the grace timer degrades
       const cached = await cacheRead;
       if (id != runId) return; // stopped while reading the cache
       if (cached) {
@@ -305,23 +356,12 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
         lastAppliedAt = confirmedAt = cached.savedAt;
         source = 'cache';
         notify(); // at once: a warm start is about showing this before anything else
+        if (id != runId) return; // a subscriber stopped the store
       }
-      dispatch({ type: 'start', cache: cached ? { epoch: cached.epoch } : null });
+      dispatch({ type: 'start', cache: cached ? { epoch: cached.epoch } : null, connected: client.isConnected() });
     },
 
-    stop() {
-      runId++;
-      cleanups.forEach((fn) => fn());
-      cleanups.clear();
-      // Called from a listener, mid-run: the events still queued belong to the run that ends.
-      queue.length = 0;
-      dispatch({ type: 'stop' });
-      // Timers end here; a pending save or notification happens now rather than never.
-      const hadNotify = timers.has('notify');
-      timers.clearAll();
-      cache?.flush();
-      if (hadNotify) notify();
-    },
+    stop: () => release({ type: 'stop' }),
 
     resync(reason = 'resync() called') {
       dispatch({ type: 'resync', reason });

@@ -32,8 +32,9 @@ export interface PushIn {
 
 /** Machine input. */
 export type MachineEvent =
-  | { type: 'start'; cache: { epoch: string | null } | null }
+  | { type: 'start'; cache: { epoch: string | null } | null; connected: boolean }
   | { type: 'stop' }
+  | { type: 'disposed' }
   | { type: 'connected' }
   | { type: 'disconnected' }
   | { type: 'ack'; gen: number; epoch: string; seqBase: number; tagged: boolean }
@@ -56,6 +57,7 @@ export type Effect =
   | { type: 'set'; name: TimerName; ms: number }
   | { type: 'clear'; name: TimerName }
   | { type: 'reconnect' }
+  | { type: 'connect' }
   | { type: 'error'; code: string; message: string };
 
 /** Everything the machine remembers. */
@@ -92,7 +94,7 @@ export interface MachineState {
   /** Poll answers applied so far; a handshake remembers the count it was built on. */
   pollApplies: number;
   audit: { id: number; pushes: number } | null;
-  /** Valid pushes received, and that count when the liveness timer last looked. */
+  /** Pushes applied in this run, and that count when the liveness timer last looked (a dropped push proves nothing). */
   pushes: number;
   livePushes: number;
   error: { code: string; message: string } | null;

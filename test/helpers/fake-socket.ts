@@ -4,6 +4,29 @@ export interface Sent {
   event: string;
   payload: unknown;
   ack?: (value: unknown) => void;
+  /** The connection it was sent on (counted by `accept()`), or -1 when sent while not connected. */
+  conn: number;
+}
+
+/** The Manager's own events, as socket.io-client's `socket.io` emits them (`reconnect_failed`). */
+export class FakeManager {
+  private listeners = new Map<string, Set<SocketListener>>();
+  on(event: string, fn: SocketListener) {
+    this.listeners.set(event, (this.listeners.get(event) ?? new Set()).add(fn));
+    return this;
+  }
+  off(event: string, fn: SocketListener) {
+    this.listeners.get(event)?.delete(fn);
+    return this;
+  }
+  listenerCount(): number {
+    let n = 0;
+    this.listeners.forEach((l) => (n += l.size));
+    return n;
+  }
+  fire(event: string, ...args: unknown[]) {
+    [...(this.listeners.get(event) ?? [])].forEach((fn) => fn(...args));
+  }
 }
 
 /** A scriptable stand-in for a socket.io-client Socket, driven by the test. */
@@ -11,6 +34,11 @@ export class FakeSocket implements SocketLike {
   connected = false;
   active = false;
   connectCalls = 0;
+  /** Connections accepted so far; the current one's number while connected. */
+  connections = 0;
+  /** True after the Manager gave up reconnecting, until `connect()` is called again. */
+  gaveUp = false;
+  readonly io = new FakeManager();
   sent: Sent[] = [];
   authPayloads: object[] = [];
   private listeners = new Map<string, SocketListener[]>();
@@ -25,6 +53,8 @@ export class FakeSocket implements SocketLike {
   connect() {
     this.connectCalls++;
     this.active = true;
+    // socket.io-client: connect() on a socket whose Manager gave up opens the Manager again.
+    this.gaveUp = false;
     return this;
   }
   disconnect() {
@@ -47,13 +77,14 @@ export class FakeSocket implements SocketLike {
   }
   emit(event: string, ...args: unknown[]) {
     const last = args[args.length - 1];
-    this.sent.push({ event, payload: args[0], ack: typeof last === 'function' ? (last as (v: unknown) => void) : undefined });
+    this.sent.push({ event, payload: args[0], ack: typeof last === 'function' ? (last as (v: unknown) => void) : undefined, conn: this.connected ? this.connections : -1 });
     return this;
   }
 
+  /** Listeners on the socket for `event`; without one, every listener, the Manager's included. */
   listenerCount(event?: string): number {
     if (event) return this.listeners.get(event)?.length ?? 0;
-    let n = 0;
+    let n = this.io.listenerCount();
     this.listeners.forEach((l) => (n += l.length));
     return n;
   }
@@ -74,6 +105,7 @@ export class FakeSocket implements SocketLike {
   accept() {
     this.connected = true;
     this.active = true;
+    this.connections++;
     const buffered = this.buffer;
     this.buffer = [];
     buffered.forEach((args) => this.fire(...(args as [string, ...unknown[]])));
@@ -88,6 +120,15 @@ export class FakeSocket implements SocketLike {
   /** A transport failure: Socket.IO's Manager retries by itself. */
   transportError(message = 'websocket error') {
     this.fire('connect_error', new Error(message));
+  }
+  /**
+   * socket.io-client's Manager reached `reconnectionAttempts`: it emits `reconnect_failed`
+   * and stops; the socket stays `active` (its subscriptions remain), so only a new
+   * `connect()` opens the Manager again.
+   */
+  giveUp() {
+    this.gaveUp = true;
+    this.io.fire('reconnect_failed');
   }
   /** The connection drops (Socket.IO reconnects unless the reason says otherwise). */
   drop(reason = 'transport close') {

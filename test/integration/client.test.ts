@@ -201,7 +201,7 @@ describe('registry', () => {
     const c1 = a.get('/dev_websocket_test', opts);
     expect(a.get('dev_websocket_test', opts)).toBe(c1);
     expect(b.get('/dev_websocket_test', opts)).not.toBe(c1);
-    expect(() => a.get('/dev_websocket_test', { url: server.url, requestTimeoutMs: 5 })).toThrow(/the options of the existing client/);
+    expect(() => a.get('/dev_websocket_test', { url: server.url, requestTimeoutMs: 5 })).toThrow(/other options \(they differ in requestTimeoutMs\)/);
     await c1.connect();
     a.dispose();
     expect(c1.disposed).toBe(true);

@@ -32,12 +32,12 @@ const applies = (fx: Effect[]) => fx.filter((e) => e.type === 'apply').map((e) =
 const has = (fx: Effect[], type: Effect['type'], extra: Record<string, unknown> = {}) =>
   fx.some((e) => e.type === type && Object.entries(extra).every(([k, v]) => (e as Record<string, unknown>)[k] === v));
 
-const started: MachineEvent[] = [{ type: 'start', cache: null }, { type: 'connected' }];
+const started: MachineEvent[] = [{ type: 'start', cache: null, connected: false }, { type: 'connected' }];
 const healthy: MachineEvent[] = [...started, { type: 'ack', gen: 1, epoch: 'E1', seqBase: 1, tagged: false }, push(2)];
 
 describe('handshake', () => {
   it('start waits for a connection, with a grace timer', () => {
-    const { s, all } = drive([{ type: 'start', cache: null }]);
+    const { s, all } = drive([{ type: 'start', cache: null, connected: false }]);
     expect(s.mode).toBe('DISCONNECTED');
     expect(has(all, 'set', { name: 'grace', ms: 3000 })).toBe(true);
     expect(has(all, 'handshake')).toBe(false);
@@ -80,7 +80,7 @@ describe('handshake', () => {
   });
 
   it('a warm start resumes from the cached epoch', () => {
-    const r = drive([{ type: 'start', cache: { epoch: 'E1' } }, { type: 'connected' }]);
+    const r = drive([{ type: 'start', cache: { epoch: 'E1' }, connected: false }, { type: 'connected' }]);
     expect(r.last).toContainEqual({ type: 'handshake', gen: 1, full: false });
   });
 });
@@ -113,9 +113,21 @@ describe('pushes', () => {
   });
 
   it('with tagged pushes, keeps exactly the new period', () => {
-    const r = drive([...healthy, { type: 'resync', reason: 'ctx' }, push(3, 'E1', 1), push(2, 'E1', 2), { type: 'ack', gen: 2, epoch: 'E1', seqBase: 1, tagged: true }, push(3, 'E1', 1), push(3, 'E1', 2)]);
+    const r = drive([...healthy, { type: 'resync', reason: 'ctx' }, push(3, 'E1', 1), push(2, 'E1', 2), { type: 'ack', gen: 2, epoch: 'E1', seqBase: 1, tagged: true }, push(3, 'E1', 2)]);
     expect(applies(r.all).slice(1)).toEqual([2, 3]);
     expect(r.s.lastSeq).toBe(3);
+  });
+
+  it('with tagged pushes, resyncs when the server pushes another period once ours is open', () => {
+    // The server handled an older handshake after ours and pushes that period only: dropping
+    // its pushes for ever would look HEALTHY while showing old state.
+    let r = drive([...healthy, { type: 'resync', reason: 'ctx' }, { type: 'ack', gen: 2, epoch: 'E1', seqBase: 1, tagged: true }, push(2, 'E1', 2)]);
+    expect(r.s.mode).toBe('HEALTHY');
+    r = drive([push(3, 'E1', 1)], r.s);
+    expect(applies(r.all)).toEqual([]);
+    expect(r.s.mode).toBe('HANDSHAKE_PENDING');
+    expect(r.last).toContainEqual({ type: 'handshake', gen: 3, full: true });
+    expect(r.s.stats.pushesDropped).toBe(1);
   });
 
   it('ignores pushes while DEGRADED', () => {
@@ -136,8 +148,13 @@ describe('fitting held pushes to a new period', () => {
   const seqs = (l: PushIn[]) => l.map((x) => x.seq);
   const ack = { epoch: 'E', seqBase: 1 };
   it('takes everything on a fresh connection', () => expect(seqs(fitting([p(2), p(3), p(5)], ack, false, null))).toEqual([2, 3]));
-  it('takes the run after a visible seq reset', () => expect(seqs(fitting([p(41), p(42), p(2), p(3)], ack, true, null))).toEqual([2, 3]));
   it('drops an ambiguous run rather than guess', () => expect(seqs(fitting([p(2), p(3)], ack, true, null))).toEqual([]));
+  it('never takes a seq reset as the new period: it may be a stale push of the old one', () => {
+    // Untagged, after an earlier period on this connection: [41, 42, 2] is the new period's
+    // first push, or the old period's seq 2 sent again with its old snapshot. Both look alike.
+    expect(seqs(fitting([p(41), p(42), p(2), p(3)], ack, true, null))).toEqual([]);
+    expect(seqs(fitting([p(5), p(2), p(14)], ack, true, null))).toEqual([]);
+  });
   it('uses the tag when the server provides one', () => expect(seqs(fitting([p(2, 1), p(3, 1), p(2, 2)], ack, true, 2))).toEqual([2]));
   it('ignores other epochs', () => expect(seqs(fitting([{ ...p(2), epoch: 'X' }], ack, false, null))).toEqual([]));
 });
@@ -185,12 +202,19 @@ describe('failures and degraded polling', () => {
   });
 
   it('re-handshakes when a poll answer landed between a recovery handshake and its ack', () => {
-    let r = drive([{ type: 'start', cache: { epoch: 'E1' } }, { type: 'timer', name: 'grace' }, { type: 'timer', name: 'poll' }, { type: 'connected' }]);
+    let r = drive([{ type: 'start', cache: { epoch: 'E1' }, connected: false }, { type: 'timer', name: 'grace' }, { type: 'timer', name: 'poll' }, { type: 'connected' }]);
     const pollId = r.s.pollId;
     expect(r.last).toContainEqual({ type: 'handshake', gen: 1, full: false });
     r = drive([{ type: 'polled', id: pollId, ok: true, snapshot: { seq: 0 } }, { type: 'ack', gen: 1, epoch: 'E1', seqBase: 1, tagged: false }], r.s);
-    expect(r.last).toContainEqual({ type: 'handshake', gen: 2, full: false });
+    // A full one: polls go on meanwhile, and another resume would race them again.
+    expect(r.last).toContainEqual({ type: 'handshake', gen: 2, full: true });
     expect(r.s.awaiting).toBe(false);
+    // Polls that land while it is in flight no longer matter: its first push replaces the state.
+    r = drive([{ type: 'timer', name: 'poll' }], r.s);
+    const poll = r.last.find((e) => e.type === 'poll');
+    r = drive([{ type: 'polled', id: poll?.type === 'poll' ? poll.id : -1, ok: true, snapshot: { seq: 1 } }, { type: 'ack', gen: 2, epoch: 'E1', seqBase: 1, tagged: false }, push(2)], r.s);
+    expect(r.s.mode).toBe('HEALTHY');
+    expect(r.last).toContainEqual({ type: 'apply', snapshot: { seq: 2 }, source: 'push', fromInitial: true });
   });
 
   it('a deterministic error is terminal: FAILED, no timers, no retries', () => {
@@ -214,7 +238,7 @@ describe('failures and degraded polling', () => {
   });
 
   it('no connection within the grace period degrades to polling', () => {
-    const r = drive([{ type: 'start', cache: null }, { type: 'timer', name: 'grace' }]);
+    const r = drive([{ type: 'start', cache: null, connected: false }, { type: 'timer', name: 'grace' }]);
     expect(r.s.mode).toBe('DEGRADED');
     expect(has(r.last, 'set', { name: 'poll', ms: 0 })).toBe(true);
   });
@@ -228,7 +252,7 @@ describe('failures and degraded polling', () => {
   });
 
   it('pauses polls while hidden or offline and polls at once when back', () => {
-    let r = drive([{ type: 'start', cache: null }, { type: 'timer', name: 'grace' }, { type: 'env', hidden: true, online: true }, { type: 'timer', name: 'poll' }]);
+    let r = drive([{ type: 'start', cache: null, connected: false }, { type: 'timer', name: 'grace' }, { type: 'env', hidden: true, online: true }, { type: 'timer', name: 'poll' }]);
     expect(has(r.last, 'poll')).toBe(false);
     r = drive([{ type: 'env', hidden: false, online: true }], r.s);
     expect(has(r.last, 'set', { name: 'poll', ms: 0 })).toBe(true);

@@ -1,0 +1,332 @@
+// The simulated world of the client model: a Socket.IO server whose Manager, acks, events
+// and rejections are commands, the /csrf_token endpoint, the user's auth function, and the
+// application calling the client. Every call is tracked until it settles.
+import { createNamespacedClient, SyncwireError, type NamespacedClient, type SyncwireErrorCode } from '../../src/index';
+import { envelope, fakeSocketFactory, type FakeSocket, type Sent } from '../helpers/fake-socket';
+import { createSimClock, seededRandom, type SimClock } from './sim-clock';
+import type { AuthMode } from './store-world';
+
+export interface ClientSetup {
+  seed: number;
+  auth: 'user' | 'default';
+  requireToken: boolean;
+  authTimeoutMs: number;
+  connectTimeoutMs: number;
+  requestTimeoutMs: number;
+  retry: { baseMs: number; maxMs: number };
+  maxPending: number;
+}
+
+/** Codes a call may reject with; anything else is a bug. */
+const CALL_CODES: SyncwireErrorCode[] = ['TIMEOUT', 'DISCONNECTED', 'NOT_CONNECTED', 'ABORTED', 'DISPOSED', 'INVALID_ENVELOPE', 'OVERFLOW', 'UNKNOWN_NAMESPACE'];
+const CONNECT_CODES: SyncwireErrorCode[] = ['CONNECT_ERROR', 'DISCONNECTED', 'DISPOSED', 'UNKNOWN_NAMESPACE'];
+
+interface Call {
+  id: number;
+  kind: 'emit' | 'request' | 'connect';
+  at: number;
+  timeoutMs: number;
+  abort?: AbortController;
+  settled: number;
+}
+
+interface TokenFetch {
+  done: boolean;
+  gen: number;
+  resolve(res: Response): void;
+  reject(e: unknown): void;
+}
+
+export class ClientWorld {
+  readonly clock: SimClock;
+  readonly factory = fakeSocketFactory();
+  readonly client: NamespacedClient;
+  readonly violations: string[] = [];
+  readonly errors: unknown[] = [];
+  readonly rand: () => number;
+  readonly calls: Call[] = [];
+  readonly fetches: TokenFetch[] = [];
+  readonly authing = new Set<FakeSocket>();
+  /** Acks of the server's own requests to the client: correlationId → times answered. */
+  readonly serverRequests = new Map<string, { answers: unknown[] }>();
+  authMode: AuthMode = 'ok';
+  tokenGen = 1;
+  runtime = 1;
+  subscriptions: (() => void)[] = [];
+  answerMode: 'value' | 'throw' | 'reject' | 'cycle' = 'value';
+  disposed = false;
+  terminal = false;
+  /** Time of the last call that asks for a connection, and of the last disconnect(). */
+  intentAt = -1;
+  manualAt = -1;
+  gaveUpAt = -1;
+  stuckSince: number | null = null;
+  private nextId = 0;
+
+  constructor(readonly setup: ClientSetup) {
+    this.clock = createSimClock(1_700_000_000_000);
+    this.rand = seededRandom(setup.seed);
+    this.client = createNamespacedClient('/dev_websocket_test', {
+      url: 'http://sim.test/',
+      clock: this.clock,
+      random: this.rand,
+      socketFactory: this.factory,
+      fetch: (url: string, init?: RequestInit) => this.fetch(url, init),
+      auth: setup.auth === 'user' ? () => this.userAuth() : undefined,
+      authTimeoutMs: setup.authTimeoutMs,
+      connectTimeoutMs: setup.connectTimeoutMs,
+      requestTimeoutMs: setup.requestTimeoutMs,
+      retry: setup.retry,
+      maxPending: setup.maxPending,
+    });
+    this.client.onError((e) => {
+      this.errors.push(e);
+      if (!(e instanceof SyncwireError)) this.violate(`onError got a ${typeof e}, not a SyncwireError`);
+    });
+    this.clock.onTick = () => this.check();
+  }
+
+  violate(what: string) {
+    this.violations.push(`t+${this.clock.now() - 1_700_000_000_000} ms: ${what}`);
+  }
+  socket(): FakeSocket | undefined {
+    return this.factory.sockets.at(-1);
+  }
+
+  private userAuth(): Record<string, unknown> | Promise<Record<string, unknown>> {
+    switch (this.authMode) {
+      case 'ok':
+        return { csrf_token: `tok-${this.tokenGen}` };
+      case 'stale':
+        return { csrf_token: 'tok-0' };
+      case 'none':
+        return {};
+      case 'throw':
+        throw new Error('auth exploded');
+      case 'reject':
+        return Promise.reject(new Error('auth rejected'));
+      case 'hang':
+        return new Promise(() => {});
+    }
+  }
+
+  private fetch(url: string, init?: RequestInit): Promise<Response> {
+    if (!url.endsWith('/csrf_token') || url.includes('//csrf_token')) this.violate(`fetched ${url}`);
+    return new Promise<Response>((resolve, reject) => {
+      const f: TokenFetch = { done: false, gen: this.tokenGen, resolve, reject };
+      const signal = init?.signal;
+      if (signal?.aborted) return reject(new DOMException('aborted', 'AbortError'));
+      signal?.addEventListener('abort', () => {
+        if (f.done) return;
+        f.done = true;
+        reject(new DOMException('aborted', 'AbortError'));
+      });
+      this.fetches.push(f);
+    });
+  }
+
+  answerToken(i: number, how: 'ok' | '500' | 'neterr') {
+    const f = this.fetches.filter((x) => !x.done)[i];
+    if (!f) return;
+    f.done = true;
+    if (how === 'neterr') return f.reject(new TypeError('Failed to fetch'));
+    const body = how === 'ok' ? { ok: true, token: `tok-${f.gen}`, runtime_id: `R${this.runtime}` } : { ok: false };
+    f.resolve({ ok: how === 'ok', status: how === 'ok' ? 200 : 500, json: () => Promise.resolve(body) } as unknown as Response);
+  }
+
+  // ---- the application ----
+  private track(kind: Call['kind'], timeoutMs: number, p: Promise<unknown>, abort?: AbortController) {
+    const call: Call = { id: ++this.nextId, kind, at: this.clock.now(), timeoutMs, abort, settled: 0 };
+    this.calls.push(call);
+    const codes = kind === 'connect' ? CONNECT_CODES : CALL_CODES;
+    p.then(
+      () => void call.settled++,
+      (e: unknown) => {
+        call.settled++;
+        if (!(e instanceof SyncwireError)) this.violate(`${kind} #${call.id} rejected with a ${String(e)}, not a SyncwireError`);
+        else if (!codes.includes(e.code)) this.violate(`${kind} #${call.id} rejected with ${e.code}: ${e.message}`);
+      },
+    );
+  }
+
+  /** A call that asks for a connection (lazily connecting), unless it throws first. */
+  private intent() {
+    if (!this.disposed) this.intentAt = this.clock.now();
+  }
+
+  connect() {
+    this.intent();
+    this.track('connect', this.setup.connectTimeoutMs, this.client.connect());
+  }
+
+  request(timeoutMs: number | undefined, withAbort: boolean) {
+    this.intent();
+    const abort = withAbort ? new AbortController() : undefined;
+    const p = this.client.request('probe', { n: this.nextId }, { timeoutMs, signal: abort?.signal });
+    this.track('request', timeoutMs ?? this.setup.requestTimeoutMs, p, abort);
+  }
+
+  emit(confirm: boolean, timeoutMs: number | undefined) {
+    this.intent();
+    this.track('emit', timeoutMs ?? this.setup.requestTimeoutMs, this.client.emit('note', { n: this.nextId }, { confirm, timeoutMs }));
+  }
+
+  abort(i: number) {
+    const pending = this.calls.filter((c) => c.abort && !c.settled);
+    pending[i % Math.max(1, pending.length)]?.abort?.abort();
+  }
+
+  subscribe() {
+    if (this.disposed) return;
+    if (!this.socket()) this.intent(); // the first use connects lazily; later ones only subscribe
+    this.subscriptions.push(this.client.on('ask', () => this.answer()));
+  }
+
+  unsubscribe() {
+    this.subscriptions.shift()?.();
+  }
+
+  private answer(): unknown {
+    switch (this.answerMode) {
+      case 'value':
+        return { fine: true };
+      case 'throw':
+        throw new Error('subscriber exploded');
+      case 'reject':
+        return Promise.reject(new Error('subscriber rejected'));
+      case 'cycle': {
+        const a: Record<string, unknown> = {};
+        a.self = a;
+        return a;
+      }
+    }
+  }
+
+  reconnect() {
+    this.intent();
+    this.track('connect', this.setup.connectTimeoutMs, this.client.reconnect({ refreshAuth: this.rand() < 0.5 }));
+  }
+
+  disconnect() {
+    this.manualAt = this.clock.now();
+    this.client.disconnect();
+  }
+
+  dispose() {
+    this.disposed = true;
+    this.client.dispose();
+  }
+
+  // ---- the server ----
+  serverConnect() {
+    const s = this.socket();
+    if (!s || !s.active || s.connected || s.gaveUp || this.authing.has(s)) return;
+    this.authing.add(s);
+    void s.runAuth().then((data) => {
+      this.authing.delete(s);
+      if (s !== this.socket() || s.connected || !s.active || s.gaveUp) return;
+      const token = (data as { csrf_token?: unknown }).csrf_token;
+      if (this.setup.requireToken && token !== `tok-${this.tokenGen}`) return s.reject('Connection rejected by server', { code: 'CSRF_INVALID' });
+      // Socket.IO delivers what the server emitted in its connect handler before `connect`.
+      s.serverEmit('server_restart', envelope({ runtimeId: `R${this.runtime}`, emittedAt: '2026-11-23T12:00:00.000Z' }));
+      s.accept();
+    });
+  }
+
+  serverReject(kind: 'rejected' | 'transport' | 'namespace') {
+    const s = this.socket();
+    if (!s || !s.active || s.connected || this.authing.has(s)) return;
+    if (kind === 'namespace') {
+      this.terminal = true;
+      s.reject('UNKNOWN_NAMESPACE', { code: 'UNKNOWN_NAMESPACE', namespace: '/dev_websocket_test' });
+    } else if (kind === 'rejected') s.reject('Connection rejected by server', { code: 'CSRF_INVALID' });
+    else s.transportError('xhr poll error');
+  }
+
+  giveUp() {
+    const s = this.socket();
+    if (!s || !s.active || s.connected || s.gaveUp || this.authing.has(s)) return;
+    this.gaveUpAt = this.clock.now();
+    s.giveUp();
+  }
+
+  drop(reason: string) {
+    const s = this.socket();
+    if (s?.connected) s.drop(reason);
+  }
+
+  restart() {
+    this.tokenGen++;
+    this.runtime++;
+    this.drop('transport close');
+  }
+
+  /** The server acknowledges one of the client's events. */
+  ack(i: number, how: 'ok' | 'error' | 'malformed' | 'twice') {
+    const s = this.socket();
+    if (!s?.connected) return;
+    const open = s.sent.filter((m) => m.ack && m.conn === s.connections && !(m as Sent & { acked?: boolean }).acked);
+    const m = open[i % Math.max(1, open.length)];
+    if (!m?.ack) return;
+    m.acked = true;
+    const cid = (m.payload as { correlationId: string }).correlationId;
+    const ok = { correlationId: cid, results: [{ handlerId: 'sim.Probe', ok: true, data: { echo: true } }] };
+    if (how === 'malformed') return m.ack({ results: 'nope' });
+    if (how === 'error') return m.ack({ correlationId: cid, results: [{ handlerId: 'sim.Probe', ok: false, error: { code: 'HANDLER_ERROR', error: 'no' } }] });
+    m.ack(ok);
+    if (how === 'twice') m.ack(ok);
+  }
+
+  /** The server sends an event, or a request (with an ack) that subscribers answer. */
+  serverEvent(withAck: boolean) {
+    const s = this.socket();
+    if (!s?.connected) return;
+    const env = envelope({ q: 1 });
+    if (!withAck) return s.serverEmit('ask', env);
+    const record = { answers: [] as unknown[] };
+    this.serverRequests.set(env.correlationId, record);
+    s.serverEmit('ask', env, (answer: unknown) => void record.answers.push(answer));
+  }
+
+  // ---- invariants ----
+  check() {
+    const now = this.clock.now();
+    for (const c of this.calls) {
+      if (c.settled > 1) this.violate(`${c.kind} #${c.id} settled ${c.settled} times`);
+      if (!c.settled && now - c.at > c.timeoutMs) this.violate(`${c.kind} #${c.id} still pending ${now - c.at} ms after the call (deadline ${c.timeoutMs} ms)`);
+    }
+    for (const [id, r] of this.serverRequests) {
+      if (r.answers.length > 1) this.violate(`server request ${id} answered ${r.answers.length} times`);
+      for (const a of r.answers) {
+        const results = (a as { results?: unknown }).results;
+        if (!Array.isArray(results) || !results.length) this.violate(`server request ${id} answered without results`);
+        // Socket.IO must serialise the answer: one it cannot (a cycle) throws inside its encoder.
+        try {
+          JSON.stringify(a);
+        } catch {
+          this.violate(`server request ${id} answered with something Socket.IO cannot serialise`);
+        }
+      }
+    }
+    // A connection that is wanted and possible is always being worked on.
+    const s = this.socket();
+    const wanted = this.intentAt >= 0 && this.intentAt > this.manualAt && !this.disposed && !this.terminal;
+    // After the Manager gave up, only a new call asks again: idle until then is correct.
+    const idleByDesign = !!s?.gaveUp && this.intentAt <= this.gaveUpAt;
+    const trying = !!s && (s.connected || (s.active && !s.gaveUp));
+    if (wanted && !idleByDesign && !trying) {
+      this.stuckSince ??= now;
+      // The retry after a rejection (never sooner than 50 ms, so a tiny maxMs cannot spin), then the auth call.
+      const bound = Math.max(this.setup.retry.maxMs, 50) + this.setup.authTimeoutMs + 1;
+      if (now - this.stuckSince > bound) {
+        this.violate(`no connection attempt for ${now - this.stuckSince} ms although one is wanted (bound ${bound} ms)`);
+        this.stuckSince = now;
+      }
+    } else this.stuckSince = null;
+  }
+
+  /** The end: dispose, then nothing may be left. */
+  finish() {
+    this.dispose();
+  }
+}
