@@ -9,17 +9,17 @@ import { minify } from 'terser';
 export const GOALS = { size_core_gz: 6144, size_alpine_gz: 1024, size_iife_gz: 19456 };
 
 /**
- * What `npm test` enforces. A met goal is its own limit. A missed one (the core and the
- * IIFE: see bench/README.md for why) is held at a ceiling just above today's size, so it
- * can only shrink: the ceiling is lowered as code goes, never raised to fit. The add-on
- * entries have no goal; their ceilings keep them from growing unnoticed.
+ * What `npm test` enforces: round budgets with headroom (the size decision of the issue
+ * "A core a newcomer reads in an evening": bytes are paid for with features, never with
+ * readability; the 6 KB core goal was set before the feature set was measured). An entry
+ * past its budget fails the test.
  */
 export const LIMITS = {
-  size_core_gz: 11296,
-  size_alpine_gz: GOALS.size_alpine_gz,
-  size_iife_gz: 23904,
-  size_persist_gz: 896,
-  size_stream_gz: 960,
+  size_core_gz: 12500,
+  size_alpine_gz: 1000,
+  size_iife_gz: 26000,
+  size_persist_gz: 1500,
+  size_stream_gz: 1500,
 };
 
 const gz = (code) => gzipSync(Buffer.from(code), { level: 9 }).length;

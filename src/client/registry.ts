@@ -19,12 +19,14 @@ export interface ClientRegistry {
 /**
  * Where two option values differ, as paths in the user's terms (`socketOptions.path`).
  * Plain data (objects, arrays, primitives) is compared deeply, so two modules that write
- * the same options share a client; anything else (a function, a clock, a logger) is the
- * same only if it is the same object.
+ * the same options share a client; anything else (a function, a clock or logger object)
+ * is the same only if it is the same object.
  */
 function differences(a: unknown, b: unknown, path: string, out: string[]): string[] {
   if (Object.is(a, b)) return out;
-  const data = (v: unknown): v is Record<string, unknown> => isPlainObject(v) || Array.isArray(v);
+  // An object holding functions (a clock, a logger) is a thing with behaviour, not data.
+  const data = (v: unknown): v is Record<string, unknown> =>
+    (isPlainObject(v) || Array.isArray(v)) && !Object.values(v).some((x) => typeof x == 'function');
   if (data(a) && data(b) && Array.isArray(a) === Array.isArray(b)) {
     for (const k of new Set([...Object.keys(a), ...Object.keys(b)])) differences(a[k], b[k], path ? `${path}.${k}` : k, out);
   } else out.push(path);
@@ -56,7 +58,10 @@ export function createClientRegistry(): ClientRegistry {
       if (options) {
         const { url: _given, ...asked } = options;
         const { url: _made, ...made } = hit[1] ?? {};
-        const differ = differences(asked, made, '', []);
+        const differ: string[] = [];
+        for (const k of new Set([...Object.keys(asked), ...Object.keys(made)])) {
+          differences((asked as Record<string, unknown>)[k], (made as Record<string, unknown>)[k], k, differ);
+        }
         if (differ.length) {
           throw fail(
             'VALIDATION_ERROR',

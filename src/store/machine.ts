@@ -93,7 +93,8 @@ export function generalTransition(prev: MachineState, ev: MachineEvent, t: Timin
   };
   const set = (name: TimerName, ms: number) => fx.push({ type: 'set', name, ms });
   const clear = (...names: TimerName[]) => names.forEach((name) => fx.push({ type: 'clear', name }));
-  const report = (code: string, message: string) => fx.push({ type: 'error', ...(s.error = { code, message }) });
+  // `cause`: the error as it was raised (its details and cause reach onError listeners).
+  const report = (code: string, message: string, cause?: unknown) => fx.push({ type: 'error', ...(s.error = { code, message }), cause });
   const degraded = () => s.mode == DEGRADED;
   // Forgets the handshake in flight and the period it was opening.
   const closePeriod = () => {
@@ -140,9 +141,9 @@ export function generalTransition(prev: MachineState, ev: MachineEvent, t: Timin
     const half = Math.min(max, base * 2 ** Math.min(attempt, 20)) / 2;
     return Math.round(half + half * rand);
   };
-  const failHandshake = (code: string, message: string) => {
+  const failHandshake = (code: string, message: string, cause?: unknown) => {
     closePeriod();
-    report(code, message);
+    report(code, message, cause);
     clear('first');
     if (degraded()) pollNow(); // polling paused while the failed period was open
     else degrade(`handshake failed: ${code}`);
@@ -155,8 +156,8 @@ export function generalTransition(prev: MachineState, ev: MachineEvent, t: Timin
     clear(...TIMERS);
     setMode(mode, reason);
   };
-  const fatal = (code: string, message: string) => {
-    report(code, message);
+  const fatal = (code: string, message: string, cause?: unknown) => {
+    report(code, message, cause);
     halt(FAILED, `${code}: ${message}`);
   };
   const drop = () => s.stats.pushesDropped++;
@@ -275,13 +276,13 @@ export function generalTransition(prev: MachineState, ev: MachineEvent, t: Timin
     }
     case 'nack':
       if (s.hs?.gen !== ev.gen) break;
-      if (!DETERMINISTIC.includes(ev.code)) failHandshake(ev.code, ev.message);
+      if (!DETERMINISTIC.includes(ev.code)) failHandshake(ev.code, ev.message, ev.cause);
       else if (AUTH_LIKE.includes(ev.code) && !s.authRetried) {
         s.authRetried = true;
         s.hs = null;
-        report(ev.code, ev.message);
+        report(ev.code, ev.message, ev.cause);
         fx.push({ type: 'reconnect' });
-      } else fatal(ev.code, ev.message);
+      } else fatal(ev.code, ev.message, ev.cause);
       break;
     case 'push': {
       const p = ev.push;
@@ -347,7 +348,7 @@ export function generalTransition(prev: MachineState, ev: MachineEvent, t: Timin
         // The server answers while the socket is down: if Socket.IO gave up on it, try again.
         if (!s.connected) fx.push({ type: 'connect' });
       } else {
-        report(ev.code ?? 'POLL_FAILED', ev.message ?? 'poll failed');
+        report(ev.code ?? 'POLL_FAILED', ev.message ?? 'poll failed', ev.cause);
         set('poll', jitter(++s.pollFailures, t.pollIntervalMs, t.pollBackoffMaxMs));
       }
       break;

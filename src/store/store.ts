@@ -132,7 +132,7 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
         timers.clear(e.name);
         break;
       case 'error':
-        report(e.code, e.message);
+        report(e.code, e.message, e.cause);
         break;
       case 'reconnect':
         client.reconnect({ refreshAuth: true }).catch(noop);
@@ -149,7 +149,7 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
       case 'poll':
         pollFrom(e.full ? initialState : state).then(
           (snapshot) => dispatch({ type: 'polled', id: e.id, ok: true, snapshot }),
-          (err: unknown) => dispatch({ type: 'polled', id: e.id, ok: false, code: codeOf(err, 'POLL_FAILED'), message: messageOf(err) }),
+          (err: unknown) => dispatch({ type: 'polled', id: e.id, ok: false, code: codeOf(err, 'POLL_FAILED'), message: messageOf(err), cause: err }),
         );
         break;
       case 'audit': {
@@ -201,7 +201,7 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
       })
       .then(
         (res) => answer(handshakeAnswer(gen, res)),
-        (err: unknown) => answer({ type: 'nack', gen, code: codeOf(err, 'HANDSHAKE_FAILED'), message: messageOf(err) }),
+        (err: unknown) => answer({ type: 'nack', gen, code: codeOf(err, 'HANDSHAKE_FAILED'), message: messageOf(err), cause: err }),
       );
   };
 

@@ -38,11 +38,11 @@ export type MachineEvent =
   | { type: 'connected' }
   | { type: 'disconnected' }
   | { type: 'ack'; gen: number; epoch: string; seqBase: number; tagged: boolean }
-  | { type: 'nack'; gen: number; code: string; message: string }
+  | { type: 'nack'; gen: number; code: string; message: string; cause?: unknown }
   | { type: 'push'; push: PushIn }
   | { type: 'resync'; reason: string }
   | { type: 'timer'; name: TimerName }
-  | { type: 'polled'; id: number; ok: boolean; snapshot?: object; code?: string; message?: string }
+  | { type: 'polled'; id: number; ok: boolean; snapshot?: object; code?: string; message?: string; cause?: unknown }
   | { type: 'fatal'; code: string; message: string }
   | { type: 'audited'; id: number; changed: boolean | null }
   | { type: 'env'; hidden: boolean; online: boolean };
@@ -58,7 +58,7 @@ export type Effect =
   | { type: 'clear'; name: TimerName }
   | { type: 'reconnect' }
   | { type: 'connect' }
-  | { type: 'error'; code: string; message: string };
+  | { type: 'error'; code: string; message: string; cause?: unknown };
 
 /** Everything the machine remembers. */
 export interface MachineState {

@@ -1,5 +1,6 @@
 import {
   createNamespacedClient,
+  type ClientOptions,
   createSyncStore,
   type EnvironmentSource,
   type EnvironmentState,
@@ -75,7 +76,7 @@ export function mapStorage(): PersistStorage & { data: Map<string, unknown>; bro
 }
 
 /** A store on a fake socket, fake clock, fake fetch and fake page. */
-export function storeHarness<S = Record<string, unknown>>(opts: Partial<SyncStoreOptions<S>> = {}) {
+export function storeHarness<S = Record<string, unknown>>(opts: Partial<SyncStoreOptions<S>> = {}, clientOptions: ClientOptions = {}) {
   const clock = createFakeClock();
   const factory = fakeSocketFactory();
   const env = fakeEnvironment();
@@ -87,6 +88,7 @@ export function storeHarness<S = Record<string, unknown>>(opts: Partial<SyncStor
     clock,
     random: () => 0.5,
     socketFactory: factory,
+    ...clientOptions,
   });
   client.onError((e) => errors.push(e));
   const store = createSyncStore<S>({ client, environment: env, fetch, random: () => 0.5, ...opts });

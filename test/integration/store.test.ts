@@ -10,6 +10,7 @@ import {
   type SyncStoreOptions,
   type SyncwireError,
 } from '../../src/index';
+import { createFaultProxy } from '../support/fault-proxy.mjs';
 import { countingClock } from '../helpers/counting-clock';
 import { fakeEnvironment, mapStorage } from '../helpers/store-harness';
 import { waitFor } from '../helpers/wait';
@@ -166,6 +167,37 @@ describe('sync store against the reference server', () => {
     server.world.notify('during the resync');
     await waitFor(() => store.mode === 'HEALTHY' && converged());
     expect(store.health.counters.resyncs).toBe(1);
+  });
+
+  it('recovers after the Manager gave up reconnecting, once the server answers again', async () => {
+    // socketOptions.reconnectionAttempts reached: socket.io-client stops for good and the
+    // socket stays active. The store polls; the first poll answered makes the client connect.
+    const proxy = await createFaultProxy({ target: server.url });
+    try {
+      clock = countingClock();
+      errors = [];
+      client = createNamespacedClient('/state_sync', {
+        url: proxy.url,
+        clock,
+        socketOptions: { transports: ['websocket'], reconnectionDelay: 50, reconnectionDelayMax: 100, reconnectionAttempts: 2 },
+        retry: { baseMs: 50, maxMs: 300 },
+      });
+      client.onError((e) => void errors.push(e));
+      store = createSyncStore({ client, ...createAgentZeroModel({ timezone: 'UTC' }), environment: env, timing: FAST });
+      await store.start();
+      await waitFor(() => store.mode === 'HEALTHY');
+      proxy.refuse(true);
+      proxy.cut({ mode: 'rst' });
+      await waitFor(() => errors.some((e) => (e.details as { reason?: string } | undefined)?.reason === 'reconnect_failed'), 10_000);
+      await waitFor(() => store.mode === 'DEGRADED'); // after the grace period, polling (refused too)
+      proxy.refuse(false);
+      await waitFor(() => store.mode === 'HEALTHY', 10_000);
+      expect(converged()).toBe(true);
+    } finally {
+      store.stop();
+      client.dispose();
+      await proxy.close();
+    }
   });
 
   it('a stalled handshake degrades to polling; recovery stops the polling', async () => {

@@ -49,6 +49,8 @@ export class ClientWorld {
   readonly authing = new Set<FakeSocket>();
   /** Acks of the server's own requests to the client: correlationId → times answered. */
   readonly serverRequests = new Map<string, { answers: unknown[] }>();
+  /** Client events the server has acknowledged. */
+  private readonly acked = new WeakSet<Sent>();
   authMode: AuthMode = 'ok';
   tokenGen = 1;
   runtime = 1;
@@ -265,10 +267,10 @@ export class ClientWorld {
   ack(i: number, how: 'ok' | 'error' | 'malformed' | 'twice') {
     const s = this.socket();
     if (!s?.connected) return;
-    const open = s.sent.filter((m) => m.ack && m.conn === s.connections && !(m as Sent & { acked?: boolean }).acked);
+    const open = s.sent.filter((m) => m.ack && m.conn === s.connections && !this.acked.has(m));
     const m = open[i % Math.max(1, open.length)];
     if (!m?.ack) return;
-    m.acked = true;
+    this.acked.add(m);
     const cid = (m.payload as { correlationId: string }).correlationId;
     const ok = { correlationId: cid, results: [{ handlerId: 'sim.Probe', ok: true, data: { echo: true } }] };
     if (how === 'malformed') return m.ack({ results: 'nope' });

@@ -110,7 +110,7 @@ const advance = fc
     }),
   );
 
-const API: ApiCall[] = ['start', 'stop', 'resync', 'connect', 'reconnect'];
+const API: ApiCall[] = ['start', 'stop', 'resync', 'connect', 'reconnect', 'disconnect'];
 const AUTH: AuthMode[] = ['ok', 'stale', 'none', 'throw', 'reject', 'hang'];
 const HANDSHAKE = ['ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'INVALID_REQUEST', 'CSRF_INVALID', 'NO_HANDLERS', 'HANDLER_ERROR', 'TIMEOUT', 'malformed', 'never'];
 
@@ -126,7 +126,7 @@ export const storeCommands: fc.Arbitrary<Cmd>[] = [
     {
       weight: 3,
       arbitrary: fc
-        .constantFrom('transport close', 'ping timeout', 'transport error', 'io server disconnect')
+        .constantFrom('transport close', 'ping timeout', 'transport error', 'parse error', 'io server disconnect')
         .map((reason) => command(`drop(${reason})`, (w) => w.serverDrop(reason))),
     },
     { weight: 3, arbitrary: fc.constantFrom<'rejected' | 'transport'>('rejected', 'transport').map((kind) => command(`connectError(${kind})`, (w) => w.serverReject(kind))) },

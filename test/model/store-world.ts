@@ -61,7 +61,7 @@ interface Period {
   sent: { seq: number; snap: Snap }[];
 }
 
-export type ApiCall = 'start' | 'stop' | 'resync' | 'dispose' | 'connect' | 'reconnect';
+export type ApiCall = 'start' | 'stop' | 'resync' | 'dispose' | 'connect' | 'reconnect' | 'disconnect';
 
 /** `poll timeout`: the store's poll deadline, as the store computes it. */
 export const pollTimeoutOf = (t: Timing) => Math.max(t.handshakeTimeoutMs * 5, 5000);
@@ -387,6 +387,9 @@ export class World {
         break;
       case 'reconnect':
         client.reconnect({ refreshAuth: this.rand() < 0.5 }).catch(() => {});
+        break;
+      case 'disconnect':
+        client.disconnect();
         break;
     }
   }

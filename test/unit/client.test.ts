@@ -78,6 +78,20 @@ describe('default /csrf_token auth', () => {
     await expect(factory.last().runAuth()).resolves.toEqual({ csrf_token: 'tok-2' });
     client.dispose();
   });
+
+  it('builds the token URL from a url with a trailing slash without doubling it', async () => {
+    const fetched: string[] = [];
+    const fetch = (url: string) => {
+      fetched.push(url);
+      return Promise.resolve(new Response(JSON.stringify({ ok: true, token: 't' })));
+    };
+    const client = createNamespacedClient('/test', { url: 'http://127.0.0.1:1//', clock: createFakeClock(), socketFactory: fakeSocketFactory(), fetch });
+    expect(client.url).toBe('http://127.0.0.1:1');
+    void client.connect().catch(() => {});
+    await flush();
+    expect(fetched).toEqual(['http://127.0.0.1:1/csrf_token']);
+    client.dispose();
+  });
 });
 
 describe('connect errors and retries', () => {
@@ -184,6 +198,24 @@ describe('connect errors and retries', () => {
     factory.last().drop('io server disconnect');
     await clock.advance(10_000);
     expect(factory.last().connectCalls).toBe(2);
+  });
+
+  it('after the Manager gives up reconnecting, callers learn it, and the next connect() or request() tries afresh', async () => {
+    const { factory, client, errors, open } = setup();
+    await Promise.all([client.connect(), open()]);
+    factory.last().drop('transport close');
+    const waiting = client.connect();
+    factory.last().giveUp(); // socketOptions.reconnectionAttempts reached: the socket stays active
+    await expect(waiting).rejects.toMatchObject({ code: 'CONNECT_ERROR', details: { reason: 'reconnect_failed' } });
+    expect(errors.at(-1)?.message).toMatch(/gave up reconnecting to \/test/);
+    const attempts = factory.last().connectCalls;
+    const reply = client.request('echo', {}, { timeoutMs: 5000 });
+    await flush();
+    expect(factory.last().connectCalls).toBe(attempts + 1);
+    await open();
+    const sent = factory.last().sent.at(-1);
+    sent?.ack?.({ correlationId: (sent.payload as { correlationId: string }).correlationId, results: [] });
+    await expect(reply).resolves.toMatchObject({ results: [] });
   });
 });
 
@@ -419,6 +451,48 @@ describe('subscriptions', () => {
     factory.last().serverEmit('client_question', { nope: true }, ack);
     expect(ack.mock.calls[0]?.[0]).toMatchObject({ results: [{ ok: false, error: { code: 'INVALID_ENVELOPE' } }] });
   });
+
+  it('answers a server request whose answer cannot be serialised with a HANDLER_ERROR item, and reports it', async () => {
+    // Socket.IO would throw inside its encoder after the ack was used up: the server would
+    // wait for its own timeout and the error would escape as an unhandled rejection.
+    const { factory, client, errors, open } = setup();
+    client.on('client_question', () => {
+      const answer: Record<string, unknown> = {};
+      answer.self = answer;
+      return answer;
+    });
+    await open();
+    const ack = vi.fn();
+    factory.last().serverEmit('client_question', envelope({}, { correlationId: 'srv-2' }), ack);
+    await flush();
+    expect(ack).toHaveBeenCalledTimes(1);
+    expect(ack.mock.calls[0]?.[0]).toMatchObject({ correlationId: 'srv-2', results: [{ ok: false, error: { code: 'HANDLER_ERROR' } }] });
+    expect(() => JSON.stringify(ack.mock.calls[0]?.[0])).not.toThrow();
+    expect(errors.map((e) => e.code)).toContain('HANDLER_ERROR');
+  });
+
+  it('onAck sees the ack in wire order: before events delivered after it, and before the promise settles', async () => {
+    const { factory, client, errors, open } = setup();
+    await Promise.all([client.connect(), open()]);
+    const order: string[] = [];
+    client.on('news', () => void order.push('event'));
+    const reply = client.request('echo', {}, { onAck: () => void order.push('onAck') }).then(() => order.push('promise'));
+    await flush();
+    const sent = factory.last().sent.at(-1);
+    // One batch of packets: the ack, then an event, with no promise callback in between.
+    sent?.ack?.({ correlationId: (sent.payload as { correlationId: string }).correlationId, results: [] });
+    factory.last().serverEmit('news', envelope({}));
+    await reply;
+    expect(order).toEqual(['onAck', 'event', 'promise']);
+    // A throwing onAck is reported; the request still resolves.
+    const again = client.request('echo', {}, { onAck: () => { throw new Error('observer broke'); } });
+    await flush();
+    const next = factory.last().sent.at(-1);
+    next?.ack?.({ correlationId: (next.payload as { correlationId: string }).correlationId, results: [] });
+    await expect(again).resolves.toMatchObject({ results: [] });
+    expect(errors.at(-1)?.message).toBe('observer broke');
+    expect(await codeOf(client.request('echo', {}, { onAck: 'no' as never }))).toBe('VALIDATION_ERROR');
+  });
 });
 
 describe('disconnect and dispose', () => {
@@ -450,6 +524,19 @@ describe('disconnect and dispose', () => {
     expect(await codeOf(client.connect())).toBe('DISPOSED');
     expect(() => client.on('news', () => {})).toThrow(/disposed/);
   });
+
+  it('onDispose listeners hear dispose() once, before the client lets go of its listeners', async () => {
+    const { client, open } = setup();
+    await Promise.all([client.connect(), open()]);
+    let heard = 0;
+    client.onDispose(() => {
+      heard++;
+      expect(client.disposed).toBe(true);
+    });
+    client.dispose();
+    client.dispose();
+    expect(heard).toBe(1);
+  });
 });
 
 describe('options', () => {
@@ -464,5 +551,14 @@ describe('options', () => {
 
   it('normalises the namespace', () => {
     expect(createNamespacedClient(' state_sync ', { url: 'http://h' }).namespace).toBe('/state_sync');
+  });
+
+  it('refuses a clock that is not wall time: ts and savedAt are read by others', () => {
+    const fake = createFakeClock();
+    const monotonic = { now: () => 5_000.25, setTimeout: fake.setTimeout, clearTimeout: fake.clearTimeout };
+    expect(() => createNamespacedClient('/x', { url: 'http://h', clock: monotonic })).toThrow(
+      expect.objectContaining({ code: 'VALIDATION_ERROR', details: { field: 'clock.now()' } }),
+    );
+    expect(() => createNamespacedClient('/x', { url: 'http://h', clock: fake })).not.toThrow();
   });
 });

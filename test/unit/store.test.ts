@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { persistence, type PersistedRecord } from '../../src/persist';
 import { createSyncStore, type ReduceContext } from '../../src/index';
-import { flush } from '../helpers/fake-clock';
+import { createFakeClock, flush } from '../helpers/fake-clock';
+import { envelope } from '../helpers/fake-socket';
 import { mapStorage, storeHarness } from '../helpers/store-harness';
 
 type Log = { items: number[]; cursor: number; guid?: string };
@@ -429,5 +430,220 @@ describe('sync store: lifecycle and warm start', () => {
     expect(() => createSyncStore({ client: h.client, timing: { backoffBaseMs: 0 } })).toThrow(/timing.backoffBaseMs/);
     expect(() => createSyncStore({ client: h.client, timing: { pollIntervalMs: 0 } })).toThrow(/timing.pollIntervalMs/);
     expect(() => createSyncStore({ client: h.client, timing: { notifyIntervalMs: 0 } })).not.toThrow();
+  });
+});
+
+describe('sync store: never stuck, never a zombie', () => {
+  /** A store DEGRADED on polling (no connection within the grace period). */
+  const degraded = async (h: ReturnType<typeof storeHarness>) => {
+    void h.store.start();
+    await h.clock.advance(2000);
+    expect(h.store.mode).toBe('DEGRADED');
+  };
+
+  it('a DEGRADED store whose recovery connection drops between the ack and the first push goes on polling', async () => {
+    const h = storeHarness();
+    await degraded(h);
+    await h.connect();
+    await h.ack(); // the recovery period opens: polling pauses for its first push
+    const polls = h.fetch.calls.length;
+    h.socket().drop('transport close');
+    await h.clock.advance(1000);
+    expect(h.store.mode).toBe('DEGRADED');
+    expect(h.fetch.calls.length).toBeGreaterThan(polls);
+  });
+
+  it('takes the handshake ack in wire order: a first push delivered with it in one batch counts', async () => {
+    // Long-polling carries several packets per response: the ack and the period's first push
+    // are handled in one go, before any promise callback. Taken after the push, the ack made
+    // the push look like an older period's, and an idle server then never made it HEALTHY.
+    const h = storeHarness();
+    await h.healthy({ v: 1 });
+    h.store.resync('model');
+    await flush();
+    const req = h.requests().at(-1);
+    const cid = (req?.payload as { correlationId: string }).correlationId;
+    req?.ack?.({ correlationId: cid, results: [{ handlerId: 'h', ok: true, data: { runtime_epoch: 'E1', seq_base: 1 } }] });
+    h.socket().serverEmit('state_push', envelope({ runtime_epoch: 'E1', seq: 2, snapshot: { v: 2 } }));
+    await flush();
+    expect(h.store.mode).toBe('HEALTHY');
+    expect(h.store.state).toEqual({ v: 2 });
+  });
+
+  it('recovers from DEGRADED when its handshakes take longer than a poll cycle', async () => {
+    // Polls land while the handshake is in flight; resuming again would meet the same race
+    // every time, so the second handshake asks for a full snapshot, which polls cannot outdate.
+    const h = storeHarness({ timing: { pollIntervalMs: 250 } });
+    h.fetch.respond(() => ({ status: 200, body: { v: 'polled' } }));
+    await degraded(h);
+    await h.connect();
+    await h.clock.advance(1000); // several polls applied meanwhile
+    await h.ack();
+    expect(h.store.mode).toBe('DEGRADED');
+    const [first, second] = h.requests().slice(-2).map((r) => r.payload as { data: { log_from: number } });
+    expect(first && second).toBeTruthy();
+    await h.clock.advance(1000);
+    await h.ack();
+    await h.push(2, { v: 'pushed' });
+    expect(h.store.mode).toBe('HEALTHY');
+    expect(h.store.state).toEqual({ v: 'pushed' });
+  });
+
+  it('restarted after its connection dropped while stopped, it sends no handshake that outlives the next connect', async () => {
+    // It did not hear the drop while stopped. A handshake queued for the old connection went out
+    // after the new one's on reconnect; the server then pushed that stale period for ever.
+    const h = storeHarness();
+    await h.healthy({ v: 1 });
+    h.store.stop();
+    h.socket().drop('transport close');
+    void h.store.start();
+    await flush();
+    expect(h.store.mode).toBe('DISCONNECTED');
+    const before = h.requests().length;
+    await h.connect();
+    await flush();
+    expect(h.requests()).toHaveLength(before + 1);
+  });
+
+  it('counts only applied pushes as proof that the push channel lives', async () => {
+    // Pushes that are all dropped (another period's, stale ones) prove nothing: the audit runs.
+    const h = storeHarness({ timing: { livenessMs: 10_000 } });
+    await h.healthy({ v: 1 });
+    h.fetch.respond(() => ({ status: 200, body: { v: 'moved on' } }));
+    for (let i = 0; i < 4; i++) {
+      await h.clock.advance(2_500);
+      await h.push(2, { v: 'stale' });
+    }
+    expect(h.fetch.calls).toHaveLength(1); // the audit poll
+    expect(h.store.mode).toBe('HANDSHAKE_PENDING');
+  });
+
+  it('after the Manager gave up reconnecting, a successful poll makes the client connect again and the store recovers', async () => {
+    const h = storeHarness();
+    await h.healthy({ v: 1 });
+    h.socket().drop('transport close');
+    h.socket().giveUp(); // socketOptions.reconnectionAttempts reached
+    const attempts = h.socket().connectCalls;
+    await h.clock.advance(3000); // grace, then polls; the first one answered says the server is back
+    expect(h.store.mode).toBe('DEGRADED');
+    expect(h.socket().connectCalls).toBeGreaterThan(attempts);
+    await h.connect();
+    await h.ack();
+    await h.push(2, { v: 2 });
+    expect(h.store.mode).toBe('HEALTHY');
+  });
+
+  it('a token refresh that never settles costs the poll one deadline, and the poll still goes out', async () => {
+    const h = storeHarness({ timing: { handshakeTimeoutMs: 1000 } }, { auth: () => new Promise(() => {}) });
+    await degraded(h);
+    expect(h.fetch.calls).toHaveLength(0);
+    await h.clock.advance(5000); // the poll deadline: max(5 × handshakeTimeoutMs, 5000)
+    expect(h.fetch.calls.length).toBeGreaterThan(0);
+  });
+
+  it('an auth that answers without a csrf_token is asked once, not before every poll', async () => {
+    let asked = 0;
+    const h = storeHarness({}, { auth: () => (asked++, {}) });
+    await degraded(h);
+    await h.clock.advance(5000);
+    expect(h.fetch.calls.length).toBeGreaterThan(5);
+    expect(asked).toBe(1);
+  });
+
+  it('a poll that fails because its token refresh failed is POLL_FAILED, with the cause kept', async () => {
+    let refresh = false;
+    const h = storeHarness({}, { auth: () => (refresh ? (null as never) : { csrf_token: 't' }) });
+    h.fetch.respond(() => ({ status: 403 }));
+    await h.client.refreshAuth();
+    refresh = true; // the refresh after the 403 gives no object: a VALIDATION_ERROR
+    await degraded(h);
+    await h.clock.advance(100);
+    expect(h.store.health.lastError?.code).toBe('POLL_FAILED');
+    const err = h.errors.find((e) => e.code === 'POLL_FAILED');
+    expect(err?.details).toEqual({ code: 'VALIDATION_ERROR' });
+    expect((err as { cause?: { code?: string } }).cause?.code).toBe('VALIDATION_ERROR');
+  });
+
+  it('health.staleMs never goes below 0 when the wall clock is set back', async () => {
+    const fake = createFakeClock();
+    let shift = 0;
+    const clock = { now: () => fake.now() + shift, setTimeout: fake.setTimeout, clearTimeout: fake.clearTimeout };
+    const h = storeHarness({}, { clock });
+    h.fetch.respond(() => ({ status: 200, body: { v: 1 } }));
+    void h.store.start();
+    await fake.advance(2500);
+    expect(h.store.mode).toBe('DEGRADED');
+    shift = -600_000; // NTP sets the clock ten minutes back
+    expect(h.store.health.staleMs).toBe(0);
+  });
+});
+
+describe('sync store: stop, start and disposal from anywhere', () => {
+  it('a store whose client is disposed goes FAILED with a DISPOSED error and leaves nothing behind', async () => {
+    const h = storeHarness();
+    await h.healthy({ v: 1 });
+    h.client.dispose();
+    expect(h.store.mode).toBe('FAILED');
+    expect(h.store.health.lastError?.code).toBe('DISPOSED');
+    expect(h.env.listeners).toBe(0);
+    expect(h.clock.pending()).toBe(0);
+    const polls = h.fetch.calls.length;
+    await h.clock.advance(60_000);
+    expect(h.fetch.calls).toHaveLength(polls);
+    await h.store.start(); // stays FAILED: there is nothing to sync with
+    expect(h.store.mode).toBe('FAILED');
+    expect(h.env.listeners).toBe(0);
+    expect(h.clock.pending()).toBe(0);
+  });
+
+  it('a store started on a disposed client is FAILED at once', async () => {
+    const h = storeHarness();
+    h.client.dispose();
+    await h.store.start();
+    expect(h.store.mode).toBe('FAILED');
+    expect(h.store.health.lastError).toMatchObject({ code: 'DISPOSED' });
+    expect(h.clock.pending()).toBe(0);
+  });
+
+  it('a subscriber that stops the store during the warm-start notification leaves it stopped, with nothing scheduled', async () => {
+    const storage = mapStorage();
+    storage.data.set('syncwire:state', { format: 1, version: 1, epoch: 'E1', savedAt: 1_699_999_990_000, state: { cached: true } });
+    const h = storeHarness({ persist: persistence({ storage }) });
+    h.store.subscribe((e) => e.type === 'state' && h.store.stop());
+    await h.store.start();
+    expect(h.store.state).toEqual({ cached: true });
+    await h.clock.advance(60_000);
+    expect(h.store.mode).toBe('DISCONNECTED');
+    expect(h.fetch.calls).toHaveLength(0);
+    expect(h.env.listeners).toBe(0);
+  });
+
+  it('stop() then start() from a subscriber leaves the store running: the last call wins', async () => {
+    const h = storeHarness();
+    let once = true;
+    h.store.subscribe((e) => {
+      if (e.type !== 'mode' || e.to !== 'HANDSHAKE_PENDING' || !once) return;
+      once = false;
+      h.store.stop();
+      void h.store.start();
+    });
+    void h.store.start();
+    await flush();
+    await h.connect();
+    await flush();
+    expect(h.env.listeners).toBe(1);
+    await h.ack();
+    await h.push(2, { v: 2 });
+    expect(h.store.mode).toBe('HEALTHY');
+  });
+
+  it('health.counters count over the store\'s whole life, across stop() and start()', async () => {
+    const h = storeHarness();
+    await h.healthy({ v: 1 });
+    const { handshakes, pushesApplied } = h.store.health.counters;
+    h.store.stop();
+    void h.store.start();
+    await flush();
+    expect(h.store.health.counters).toMatchObject({ handshakes: handshakes + 1, pushesApplied });
   });
 });
