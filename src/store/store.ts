@@ -348,6 +348,8 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
         client.onDispose(() => release({ type: 'disposed' })),
         env.subscribe(onEnv),
       ].forEach(track);
+      // From now on it hears the connection come and go; what it missed while stopped, it asks.
+      dispatch({ type: client.isConnected() ? 'connected' : 'disconnected' });
       if (!client.isConnected()) client.connect().catch(noop); // failures reach onError; the grace timer degrades
       const cached = await cacheRead;
       if (id != runId) return; // stopped while reading the cache

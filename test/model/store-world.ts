@@ -426,6 +426,10 @@ export class World {
     // health agrees with the store
     if (h.mode !== mode) this.violate(`health.mode ${h.mode} but mode ${mode}`);
     if (mode === 'HEALTHY' && !h.connected) this.violate('HEALTHY while not connected');
+    // While it listens (started, client alive), it knows whether the client is connected.
+    if (this.lastApi === 'start' && !this.disposed && this.env.listeners === 1 && h.connected !== this.client.isConnected()) {
+      this.violate(`health.connected ${h.connected} but the client is ${this.client.isConnected() ? '' : 'not '}connected`);
+    }
     if (mode === 'HEALTHY' && h.staleMs !== 0) this.violate(`HEALTHY with staleMs ${h.staleMs}`);
     if (h.staleMs !== null && !(h.staleMs >= 0)) this.violate(`staleMs ${h.staleMs}`);
     for (const [k, n] of Object.entries(h.counters)) {

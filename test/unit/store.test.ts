@@ -637,6 +637,24 @@ describe('sync store: stop, start and disposal from anywhere', () => {
     expect(h.store.mode).toBe('HEALTHY');
   });
 
+  it('a restarted store knows at once whether its client connected while it was stopped, cache read or not', async () => {
+    const storage = mapStorage();
+    storage.data.set('syncwire:state', { format: 1, version: 1, epoch: 'E1', savedAt: 1_699_999_990_000, state: { cached: true } });
+    const h = storeHarness({ persist: persistence({ storage, loadTimeoutMs: 1000 }) });
+    let release = () => {};
+    storage.get = () => new Promise((resolve) => (release = () => resolve(storage.data.get('syncwire:state'))));
+    void h.store.start();
+    await flush();
+    release();
+    await flush();
+    h.store.stop();
+    await h.connect(); // connects while nobody listens
+    void h.store.start(); // the cache read is pending
+    await flush();
+    expect(h.store.health.connected).toBe(true);
+    release();
+  });
+
   it('health.counters count over the store\'s whole life, across stop() and start()', async () => {
     const h = storeHarness();
     await h.healthy({ v: 1 });
