@@ -1,7 +1,8 @@
 // The short chaos run inside `npm test`: the same run as `npm run chaos` (see
 // test/support/chaos-core.mjs for the faults and the exact checks) against src/, with 20
-// faults instead of 200, on a fixed seed so CI runs are reproducible. CHAOS_SEED=<n>
-// replays another fault sequence; CHAOS_TEST_FAULTS=<n> changes the count.
+// faults instead of 200, on a fixed seed so CI runs are reproducible, on the short timing
+// profile (the default timing's settle periods would not fit in a unit test run).
+// CHAOS_SEED=<n> replays another fault sequence; CHAOS_TEST_FAULTS=<n> changes the count.
 //
 // Emits are confirmed by the server's ack, so no event may be lost silently (L = 0, asserted).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -7,6 +7,16 @@
 // F times: one seeded random fault, held for a while, healed; then a settle period that
 // waits (bounded) until the store is HEALTHY and its state equals the server's.
 //
+// Timing (`runChaos({ timing })`, CHAOS_PROFILES): 'short' (the default) runs the store and
+// both clients on shortened timeouts and Engine.IO on a 500/500 ms ping, so hundreds of faults
+// fit in minutes; 'default' runs them on the library's and socket.io's defaults (no timing
+// or timeout options) and Engine.IO on the reference server's 25 s / 20 s, as a page would
+// run. Every wait that depends on that timing (the settle timeout, the hold times that are
+// about liveness, handshakes, polls, reconnections or Engine.IO's ping, the final drain) is
+// derived from the profile in use: see resolveChaosProfile and the fault catalogue. In both
+// profiles the store client's socket.io Manager gives up after STORE_RECONNECTION_ATTEMPTS
+// failed reconnections in a row (the manager-give-up fault), and syncwire must recover.
+//
 // What is checked, precisely:
 // (a) converged: after each fault's settle period, store.mode === 'HEALTHY' and the
 //     store's state deep-equals a fresh `world.buildSnapshot({ context: selected,
@@ -59,15 +69,18 @@ import { createFaultProxy } from './fault-proxy.mjs';
  * @property {(opts?: any) => Promise<any>} createReferenceServer
  * @property {number} faults how many faults to inject
  * @property {number} seed
+ * @property {'short' | 'default'} [timing] which of CHAOS_PROFILES to run with; default 'short'
  * @property {(line: string) => void} [log] default console.log
  * @property {boolean} [verbose] one line per fault
- * @property {number} [settleTimeoutMs] default 15000
+ * @property {number} [settleTimeoutMs] default: derived from the timing (resolveChaosProfile; 15000 for 'short')
  * @property {number} [tickerMs] default 200
  * @property {number} [emitEveryMs] default 25
- * @property {number} [durationScale] multiplies every fault's hold time; default 1
+ * @property {number} [durationScale] multiplies every fault's hold time (but manager-give-up's, which must exhaust the reconnection attempts); default 1
  *
  * @typedef {object} ChaosReport
  * @property {number} seed
+ * @property {'short' | 'default'} timing
+ * @property {number} settleTimeoutMs
  * @property {number} faults F
  * @property {number} converged C
  * @property {number} stale S (staleApplies + seqRegressions)
@@ -84,13 +97,14 @@ import { createFaultProxy } from './fault-proxy.mjs';
  * @property {{ ok: boolean, problems: string[], maxTimers: number, maxEmitterTimers: number, maxEnvListeners: number, maxSocketListeners: number }} resources
  * @property {Record<string, { n: number, converged: number, maxSettleMs: number, totalSettleMs: number }>} byType
  * @property {string[]} failures
+ * @property {string[]} giveUps the faults during which the store client's socket.io Manager gave up reconnecting
  * @property {Record<string, number>} errorCodes errors the clients reported through onError, by code
  * @property {number} durationMs
  * @property {string} line the final line
  * @property {boolean} ok
  */
 
-/** Timing used by the run instead of the library defaults, so 200 faults fit in minutes. */
+/** The short profile's store timing, instead of the library defaults, so 200 faults fit in minutes. */
 export const CHAOS_TIMING = Object.freeze({
   handshakeTimeoutMs: 500,
   connectGraceMs: 800,
@@ -100,16 +114,149 @@ export const CHAOS_TIMING = Object.freeze({
   backoffMaxMs: 600,
   pollBackoffMaxMs: 600,
 });
-const CLIENT_OPTIONS = Object.freeze({
-  requestTimeoutMs: 2000,
-  connectTimeoutMs: 2000,
-  authTimeoutMs: 1000,
-  retry: { baseMs: 100, maxMs: 600 },
+
+/**
+ * The timing a run uses, by name (`runChaos({ timing })`, `npm run chaos -- --timing=...`).
+ *
+ * - `short` (the default): CHAOS_TIMING on the store, short client and socket.io timeouts and
+ *   an Engine.IO ping of 500/500 ms, so that a half-open connection is noticed within ~1 s.
+ * - `default`: the library as a page gets it: no `timing` option on the store, no timeouts
+ *   or retry on the clients, socket.io's own reconnection defaults (1000-5000 ms, timeout
+ *   20000 ms). Engine.IO keeps the reference server's ping, Agent Zero's 25 s / 20 s: a
+ *   half-open connection then takes up to ~45 s to notice, as it would in production, and
+ *   the settle timeout allows for it (see resolveChaosProfile).
+ *
+ * `timing`, `clientOptions` and `socketOptions` are passed as they are (an absent `timing` is
+ * no option at all). Both profiles add STORE_RECONNECTION_ATTEMPTS to the store client's
+ * socket options.
+ */
+export const CHAOS_PROFILES = Object.freeze({
+  short: Object.freeze({
+    timing: CHAOS_TIMING,
+    clientOptions: Object.freeze({ requestTimeoutMs: 2000, connectTimeoutMs: 2000, authTimeoutMs: 1000, retry: Object.freeze({ baseMs: 100, maxMs: 600 }) }),
+    socketOptions: Object.freeze({ reconnectionDelay: 100, reconnectionDelayMax: 600, timeout: 2000 }),
+    ping: Object.freeze({ interval: 500, timeout: 500 }),
+  }),
+  default: Object.freeze({
+    timing: undefined,
+    clientOptions: Object.freeze({}),
+    socketOptions: Object.freeze({}),
+    ping: Object.freeze({ interval: 25000, timeout: 20000 }),
+  }),
 });
-const SOCKET_OPTIONS = Object.freeze({ reconnectionDelay: 100, reconnectionDelayMax: 600, timeout: 2000 });
-/** Engine.IO ping timings set on the server, so a half-open connection is noticed within ~1 s. */
-const PING = { interval: 500, timeout: 500 };
-/** Bounds for (e): none of these may be exceeded at any sample during the run. */
+
+/**
+ * socket.io-client's Manager gives up (`reconnect_failed`) after this many failed reconnection
+ * attempts in a row, and syncwire must then bring the store's client back by itself (the
+ * manager-give-up fault). Set on the store client only, in both profiles, for the whole run,
+ * so any fault that keeps connections impossible long enough (restart downtime, offline,
+ * blocked transports) can exhaust it too. The emitter keeps socket.io's default (no limit):
+ * it exists to check that no emit is lost, which a client that stopped reconnecting would
+ * only turn into a run of typed rejections.
+ */
+export const STORE_RECONNECTION_ATTEMPTS = 3;
+
+/**
+ * The library's own defaults (README: "Client options" and "Sync store"), used only to size
+ * the run's waits when a profile passes no option; the store and the clients get nothing.
+ * test/chaos/profiles.test.ts checks the store timing against src/.
+ */
+export const LIBRARY_TIMING = Object.freeze({
+  handshakeTimeoutMs: 2000,
+  pollIntervalMs: 250,
+  connectGraceMs: 2000,
+  livenessMs: 30000,
+  backoffBaseMs: 500,
+  backoffMaxMs: 5000,
+  pollBackoffMaxMs: 5000,
+  notifyIntervalMs: 16,
+});
+const LIBRARY_CLIENT_TIMING = Object.freeze({ requestTimeoutMs: 30000, connectTimeoutMs: 20000, authTimeoutMs: 5000, retry: Object.freeze({ baseMs: 250, maxMs: 10000 }) });
+
+/** What one refused connection attempt may take (a reset at accept: a few ms locally; room for a busy machine and tryAllTransports' WebSocket-then-polling pair). */
+const REFUSED_ATTEMPT_MS = 250;
+/** Slack on top of the worst-case recovery, for a busy 2-core machine and the world's own churn. */
+const SETTLE_SLACK_MS = 5000;
+/** The settle timeout is never shorter: the short profile's value all along, about twice its worst-case recovery. */
+const SETTLE_FLOOR_MS = 15000;
+
+/**
+ * socket.io-client's effective reconnection settings for some socket options, read from a
+ * Manager that never opens (so its defaults are socket.io's, not a copy of them).
+ * @param {object} socketOptions
+ */
+function socketTiming(socketOptions) {
+  const m = new Manager('http://127.0.0.1:9', { autoConnect: false, ...socketOptions });
+  const timeout = m.timeout();
+  return {
+    reconnectionDelay: m.reconnectionDelay(),
+    reconnectionDelayMax: m.reconnectionDelayMax(),
+    randomizationFactor: m.randomizationFactor(),
+    reconnectionAttempts: m.reconnectionAttempts(),
+    timeout: typeof timeout === 'number' ? timeout : Infinity,
+  };
+}
+
+/**
+ * The worst case of socket.io-client's reconnection backoff over `attempts` attempts: attempt i
+ * waits reconnectionDelay × 2^i, ± randomizationFactor, capped at reconnectionDelayMax
+ * (socket.io-client's contrib/backo2.js).
+ * @param {ReturnType<typeof socketTiming>} s @param {number} attempts
+ */
+function worstReconnectDelaysMs(s, attempts) {
+  let sum = 0;
+  for (let i = 0; i < attempts; i++) sum += Math.min(s.reconnectionDelay * 2 ** i * (1 + s.randomizationFactor), s.reconnectionDelayMax);
+  return Math.ceil(sum);
+}
+
+/**
+ * A profile with every duration the run derives from it.
+ * @param {'short' | 'default'} name
+ */
+export function resolveChaosProfile(name) {
+  if (!Object.prototype.hasOwnProperty.call(CHAOS_PROFILES, name)) throw new TypeError(`unknown chaos timing '${name}' (short or default)`);
+  const profile = CHAOS_PROFILES[name];
+  /** The store's timing in effect. */
+  const store = { ...LIBRARY_TIMING, ...profile.timing };
+  /** The clients' timeouts in effect. */
+  const client = { ...LIBRARY_CLIENT_TIMING, ...profile.clientOptions };
+  const storeSocketOptions = { ...profile.socketOptions, reconnectionAttempts: STORE_RECONNECTION_ATTEMPTS };
+  /** The store client's socket.io reconnection settings in effect. */
+  const socket = socketTiming(storeSocketOptions);
+  /** How long a connection that went silent without closing (half-open) lives on: Engine.IO's ping interval + timeout. */
+  const noticeMs = profile.ping.interval + profile.ping.timeout;
+  /** Connections refused for this long are sure to make the store client's Manager give up. */
+  const giveUpMs = worstReconnectDelaysMs(socket, socket.reconnectionAttempts) + socket.reconnectionAttempts * REFUSED_ATTEMPT_MS;
+  /**
+   * The longest a working library may need to be HEALTHY and equal again after a heal: a
+   * connection broken without a close noticed by Engine.IO, a reconnection delay at its cap,
+   * a silent push channel detected (up to 2 × livenessMs: the liveness audit only fires once
+   * a whole livenessMs passed without a push) and a handshake that needs its retries.
+   */
+  const recoveryMs = noticeMs + socket.reconnectionDelayMax + 2 * store.livenessMs + 3 * store.handshakeTimeoutMs + store.backoffMaxMs;
+  const settleTimeoutMs = Math.max(SETTLE_FLOOR_MS, recoveryMs + SETTLE_SLACK_MS);
+  /** After the last heal, every emit settles within its deadline (counted from the call), or its connect() times out first. */
+  const drainMs = Math.max(client.requestTimeoutMs, client.connectTimeoutMs) + 2000;
+  /** Then the emitter is connected again within a capped reconnection delay and an auth round (never less than 5 s). */
+  const reconnectWaitMs = Math.max(5000, socket.reconnectionDelayMax + client.authTimeoutMs + 1000);
+  return { name, profile, storeSocketOptions, store, client, socket, ping: profile.ping, noticeMs, giveUpMs, recoveryMs, settleTimeoutMs, drainMs,
+    reconnectWaitMs };
+}
+
+/**
+ * The line describing the timings in use, printed before the faults.
+ * @param {ReturnType<typeof resolveChaosProfile>} P @param {number} settleTimeoutMs
+ */
+function describeTiming(P, settleTimeoutMs) {
+  const { store: t, client: c, socket: s, ping } = P;
+  const timing = Object.keys(CHAOS_TIMING).map((k) => `${k} ${/** @type {any} */ (t)[k]}`).join(', ');
+  return `${P.profile.timing ? 'timing instead of the library defaults' : 'the library\'s default timing (no timing or client options)'}: ${timing}; ` +
+    `client request/connect/auth timeouts ${c.requestTimeoutMs}/${c.connectTimeoutMs}/${c.authTimeoutMs} ms, retry ${c.retry.baseMs}-${c.retry.maxMs} ms; ` +
+    `socket.io reconnect ${s.reconnectionDelay}-${s.reconnectionDelayMax} ms, timeout ${s.timeout} ms, the store client's Manager gives up after ` +
+    `${s.reconnectionAttempts} attempts; Engine.IO ping ${ping.interval}/${ping.timeout} ms; settle timeout ${settleTimeoutMs} ms`;
+}
+
+/** Bounds for (e): none of these may be exceeded at any sample during the run. They count things, so they hold for either profile. */
 const BOUNDS = { timers: 24, emitterTimers: 8, envListeners: 1, socketListeners: 12 };
 
 /** The demo world's seeded PRNG (mulberry32), re-exported for the runner. */
@@ -177,18 +324,49 @@ export function countingEnvironment() {
 
 /**
  * The library's default socket factory (its own Manager per client, WebSocket then
- * long-polling with tryAllTransports), with the listeners syncwire attaches counted.
+ * long-polling with tryAllTransports), with the listeners syncwire attaches counted: on the
+ * socket, and on its Manager through `io` (a real socket's `socket.io`, where syncwire
+ * listens for `reconnect_failed`).
+ *
+ * It also watches each Manager, for the report only: `onGiveUp` is called when the Manager
+ * gives up reconnecting (`reconnect_failed`), and `givenUp()` counts the sockets whose
+ * Manager gave up and has not opened a connection since. These two listeners of its own are
+ * left out of the counts.
+ * @param {{ onGiveUp?: () => void }} [opts]
  */
-export function countingSocketFactory() {
-  /** @type {{ socket: any, events: Set<string> }[]} */
+export function countingSocketFactory(opts = {}) {
+  /** @type {{ socket: any, events: Set<string>, manager: any, managerEvents: Set<string>, own: Set<unknown>, givenUp: boolean }[]} */
   const made = [];
   /** @param {{ url: string, namespace: string, auth: (cb: (d: object) => void) => void, options: object }} init */
   const factory = ({ url, namespace, auth, options }) => {
     const manager = new Manager(url, { autoConnect: false, transports: ['websocket', 'polling'], tryAllTransports: true, withCredentials: true, ...options });
     const socket = manager.socket(namespace, { auth });
     const events = new Set();
-    made.push({ socket, events });
+    const entry = { socket, events, manager, managerEvents: new Set(), own: new Set(), givenUp: false };
+    made.push(entry);
+    const onGiveUp = () => {
+      entry.givenUp = true;
+      opts.onGiveUp?.();
+    };
+    const onOpen = () => void (entry.givenUp = false);
+    entry.own.add(onGiveUp).add(onOpen);
+    manager.on('reconnect_failed', onGiveUp);
+    manager.on('open', onOpen);
+    const io = {
+      /** @param {string} ev @param {(...a: unknown[]) => void} fn */
+      on(ev, fn) {
+        entry.managerEvents.add(ev);
+        manager.on(ev, fn);
+        return io;
+      },
+      /** @param {string} ev @param {(...a: unknown[]) => void} fn */
+      off(ev, fn) {
+        manager.off(ev, fn);
+        return io;
+      },
+    };
     const wrapped = {
+      io,
       get connected() {
         return socket.connected;
       },
@@ -223,10 +401,13 @@ export function countingSocketFactory() {
     return wrapped;
   };
   return Object.assign(factory, {
-    /** Listeners syncwire has on its sockets now. */
-    listeners: () => made.reduce((n, m) => n + [...m.events].reduce((k, ev) => k + m.socket.listeners(ev).length, 0), 0),
+    /** Listeners syncwire has on its sockets and their Managers now. */
+    listeners: () => made.reduce((n, m) => n + [...m.events].reduce((k, ev) => k + m.socket.listeners(ev).length, 0) +
+      [...m.managerEvents].reduce((k, ev) => k + m.manager.listeners(ev).filter((/** @type {unknown} */ fn) => !m.own.has(fn)).length, 0), 0),
     /** Sockets still connected or trying to. */
     active: () => made.filter((m) => m.socket.connected || m.socket.active).length,
+    /** Sockets whose Manager gave up reconnecting and has not connected since. */
+    givenUp: () => made.filter((m) => m.givenUp).length,
   });
 }
 
@@ -258,7 +439,12 @@ export async function runChaos(o) {
   const pick = (/** @type {number} */ lo, /** @type {number} */ hi) => Math.round(lo + (hi - lo) * rnd());
   const scale = o.durationScale ?? 1;
   const hold = (/** @type {number} */ lo, /** @type {number} */ hi) => delay(Math.round(pick(lo, hi) * scale));
-  const settleTimeoutMs = o.settleTimeoutMs ?? 15000;
+  const P = resolveChaosProfile(o.timing ?? 'short');
+  // The timing in effect, whichever profile: every wait and hold below that depends on the
+  // library's timing is written in these terms.
+  const t = P.store;
+  const reconnect = P.socket;
+  const settleTimeoutMs = o.settleTimeoutMs ?? P.settleTimeoutMs;
   const { createNamespacedClient, createSyncStore, SyncwireError } = o.lib;
 
   /** @type {string[]} */
@@ -268,12 +454,12 @@ export async function runChaos(o) {
   process.on('unhandledRejection', onUnhandled);
   process.on('uncaughtException', onUncaught);
 
-  log(`timing instead of the library defaults: ${Object.entries(CHAOS_TIMING).map(([k, v]) => `${k} ${v}`).join(', ')}; ` +
-    `client connect/request timeouts 2000 ms, reconnect 100-600 ms; Engine.IO ping ${PING.interval}/${PING.timeout} ms`);
+  log(`timing: ${P.name}`);
+  log(describeTiming(P, settleTimeoutMs));
   const server = await o.createReferenceServer({ pushThrottleMs: 25 });
   // Engine.IO reads these for every new connection; the reference server's are Agent Zero's 25 s / 20 s.
-  server.io.engine.opts.pingInterval = PING.interval;
-  server.io.engine.opts.pingTimeout = PING.timeout;
+  server.io.engine.opts.pingInterval = P.ping.interval;
+  server.io.engine.opts.pingTimeout = P.ping.timeout;
   const proxy = await createFaultProxy({ target: server.url });
   const world = server.world;
   const chats = [world.addChat('chaos'), ...[...world.chats.keys()]];
@@ -282,7 +468,9 @@ export async function runChaos(o) {
   // ---- the store under test ----
   const clock = countingClock();
   const env = countingEnvironment();
-  const sockets = countingSocketFactory();
+  /** The faults during which the store client's Manager gave up reconnecting (reconnect_failed), for the report. @type {string[]} */
+  const giveUps = [];
+  const sockets = countingSocketFactory({ onGiveUp: () => void giveUps.push(faultLabel) });
   /** @type {Record<string, number>} */
   const errorCodes = {};
   let untypedErrors = 0;
@@ -290,7 +478,8 @@ export async function runChaos(o) {
     if (!(e instanceof SyncwireError)) untypedErrors += 1;
     errorCodes[e?.code ?? 'untyped'] = (errorCodes[e?.code ?? 'untyped'] ?? 0) + 1;
   };
-  const client = createNamespacedClient('/state_sync', { url: proxy.url, clock, socketFactory: sockets, socketOptions: SOCKET_OPTIONS, ...CLIENT_OPTIONS });
+  const client = createNamespacedClient('/state_sync', { url: proxy.url, clock, socketFactory: sockets, socketOptions: P.storeSocketOptions,
+    ...P.profile.clientOptions });
   client.onError(onError);
   const model = o.createModel({ timezone: 'UTC' });
   model.selected = chats[0];
@@ -349,15 +538,17 @@ export async function runChaos(o) {
     // one does the same with the unwrapped reducer, so only applies reach the checks.
     hasChanged: (/** @type {any} */ s, /** @type {object} */ snap) => !deepEqual(model.reduce(s, snap, { source: 'poll', requestResync() {} }), s),
     environment: env,
-    timing: CHAOS_TIMING,
+    // The default profile passes no timing option at all, as a page would.
+    ...(P.profile.timing && { timing: P.profile.timing }),
   });
   const unsubscribe = store.subscribe(() => sampleSeq());
 
   // ---- the second client: fire-and-forget events all along ----
   const emitterClock = countingClock();
   const emitterSockets = countingSocketFactory();
+  // No reconnectionAttempts limit here (see STORE_RECONNECTION_ATTEMPTS).
   const emitter = createNamespacedClient('/dev_websocket_test', { url: proxy.url, clock: emitterClock, socketFactory: emitterSockets,
-    socketOptions: SOCKET_OPTIONS, ...CLIENT_OPTIONS });
+    socketOptions: P.profile.socketOptions, ...P.profile.clientOptions });
   emitter.onError(onError);
   /** @type {Map<string, 'pending' | 'resolved' | 'rejected' | 'untyped'>} */
   const outcomes = new Map();
@@ -425,7 +616,14 @@ export async function runChaos(o) {
   };
 
   // ---- the fault catalogue: [name, weight, run] ----
+  // Hold times that are about the library's timing are written in its terms, so a fault means
+  // the same in either profile (the short profile's values in ms in the comments):
+  //   notice  how long a half-open connection lives on: Engine.IO ping interval + timeout (1000)
+  //   t.*     the store's timing in effect; reconnect.*: the store client's socket.io reconnection
+  // The others are about the network, the world's ticker or the push throttle, and stay fixed.
   const f = server.faults;
+  const notice = P.noticeMs;
+  const grace = t.connectGraceMs;
   /** @type {[string, number, () => Promise<void>][]} */
   const catalogue = [
     ['cut-rst', 10, async () => {
@@ -438,11 +636,12 @@ export async function runChaos(o) {
     }],
     ['half-open', 10, async () => {
       proxy.halfOpen(true);
-      await hold(200, 2200); // shorter and longer than the ~1 s Engine.IO needs to notice
+      await hold(0.2 * notice, 2.2 * notice); // shorter and longer than Engine.IO needs to notice (200-2200)
       proxy.halfOpen(false);
     }],
     ['restart', 10, async () => {
-      await f.restart({ downtimeMs: pick(0, 600) });
+      // From no downtime to a reconnection delay at its cap (0-600).
+      await f.restart({ downtimeMs: pick(0, reconnect.reconnectionDelayMax) });
     }],
     ['bump-epoch', 5, async () => {
       f.bumpEpoch();
@@ -472,48 +671,65 @@ export async function runChaos(o) {
       f.stallHandshakes(true);
       if (rnd() < 0.5) store.resync('chaos: resync into a stalled handshake');
       else proxy.cut({ mode: 'rst' });
-      await hold(400, 1500);
+      await hold(0.8 * t.handshakeTimeoutMs, 3 * t.handshakeTimeoutMs); // shorter and longer than the handshake deadline (400-1500)
     }],
     ['delay-acks', 4, async () => {
+      // Well inside the handshake deadline: the period's first pushes overtake the ack.
       f.delayAcks(pick(30, 300));
       store.resync('chaos: pushes overtake the ack');
       await hold(300, 900);
     }],
+    ['slow-acks', 5, async () => {
+      // Longer than a poll cycle, up to twice the handshake deadline, so some acks come after
+      // the store gave up on them and retried (150-1000); held for one to three deadlines.
+      f.delayAcks(pick(1.5 * t.pollIntervalMs, 2 * t.handshakeTimeoutMs));
+      store.resync('chaos: a handshake into slow acks');
+      await hold(t.handshakeTimeoutMs, 3 * t.handshakeTimeoutMs);
+    }],
     ['silence-pushes', 5, async () => {
       f.silencePushes(true);
-      await hold(500, 2500);
+      await hold(t.livenessMs / 3, (5 * t.livenessMs) / 3); // a third of livenessMs to well past it (500-2500)
     }],
     ['block-transports', 5, async () => {
       f.blockTransports(true);
-      await hold(300, 1500);
+      await hold(0.375 * grace, 1.875 * grace); // shorter and longer than the grace before /poll (300-1500)
     }],
     ['block-websockets', 5, async () => {
       proxy.blockWebSockets(true); // resets open WebSockets; the client falls back to long-polling
-      await hold(300, 1500);
+      await hold(3 * reconnect.reconnectionDelay, 15 * reconnect.reconnectionDelay); // time to reconnect over long-polling (300-1500)
     }],
     ['fail-polls', 4, async () => {
       f.blockTransports(true);
       f.failPolls(rnd() < 0.5 ? true : pick(1, 5));
-      await hold(300, 1200);
+      await hold(0.375 * grace, 1.5 * grace); // polls start after the grace (300-1200)
     }],
     ['slow-polls', 4, async () => {
       f.blockTransports(true);
-      f.slowPolls(pick(100, 1200));
-      await hold(400, 1500);
+      f.slowPolls(pick(t.pollIntervalMs, 12 * t.pollIntervalMs)); // (100-1200)
+      await hold(0.5 * grace, 1.875 * grace); // (400-1500)
     }],
     ['hidden', 4, async () => {
       if (rnd() < 0.5) f.blockTransports(true);
       env.set({ hidden: true });
-      await hold(200, 1000);
+      await hold(0.25 * grace, 1.25 * grace); // (200-1000)
       env.set({ hidden: false });
     }],
     ['offline', 4, async () => {
       env.set({ online: false });
       proxy.refuse(true);
       proxy.cut({ mode: rnd() < 0.5 ? 'rst' : 'fin' });
-      await hold(300, 1500);
+      await hold(3 * reconnect.reconnectionDelay, 15 * reconnect.reconnectionDelay); // a few reconnection attempts refused (300-1500)
       proxy.refuse(false);
       env.set({ online: true });
+    }],
+    ['manager-give-up', 5, async () => {
+      // Every connection refused until the store client's Manager has used up its
+      // reconnectionAttempts for sure (giveUpMs: their worst-case delays added up, 1800 short);
+      // after the heal syncwire must connect again by itself. Not scaled by durationScale:
+      // a shorter hold would not exhaust the attempts.
+      proxy.refuse(true);
+      proxy.cut({ mode: rnd() < 0.5 ? 'rst' : 'fin' });
+      await delay(pick(P.giveUpMs + 500, P.giveUpMs + 1500));
     }],
     ['latency', 4, async () => {
       proxy.latency({ up: pick(0, 200), down: pick(20, 300) });
@@ -527,7 +743,7 @@ export async function runChaos(o) {
       proxy.blockWebSockets(true);
       proxy.reorder(true, { holdMs: pick(10, 60) });
       proxy.cut({ mode: 'rst' }); // reconnect over long-polling, whose responses get reordered
-      await hold(500, 1500);
+      await hold(5 * reconnect.reconnectionDelay, 15 * reconnect.reconnectionDelay); // (500-1500)
     }],
     ['switch-chat', 3, async () => {
       const choices = [...world.chats.keys(), null];
@@ -574,15 +790,16 @@ export async function runChaos(o) {
         t.converged += 1;
       } else {
         const h = store.health;
+        const gaveUp = sockets.givenUp() ? `; its socket.io Manager gave up reconnecting during ${giveUps.at(-1)} and has not connected since` : '';
         failures.push(`${faultLabel}: not converged within ${settleTimeoutMs} ms: mode ${h.mode}, lastError ${h.lastError?.code ?? '-'}, ` +
-          `connected ${h.connected}, differs in ${diff().join(', ') || 'nothing (mode only)'}`);
+          `connected ${h.connected}, differs in ${diff().join(', ') || 'nothing (mode only)'}${gaveUp}`);
         // Give the next fault a fair start; this one stays counted as not converged.
         store.resync('chaos: recovery after a failed settle');
         await until(converged, settleTimeoutMs);
       }
       if (o.verbose) {
         log(`[${String(i).padStart(3)}] ${name.padEnd(16)} fault ${String(t1 - t0).padStart(5)} ms, settle ${String(settleMs).padStart(5)} ms` +
-          `${ok ? '' : '  NOT CONVERGED'}  timers ${clock.pending()} socket listeners ${sockets.listeners()}`);
+          `${ok ? '' : '  NOT CONVERGED'}  timers ${clock.pending()} socket listeners ${sockets.listeners()}${sockets.givenUp() ? '  (Manager gave up)' : ''}`);
       }
     }
   } finally {
@@ -591,8 +808,8 @@ export async function runChaos(o) {
   }
 
   // ---- (c) the events: let every emit settle and the last ones land ----
-  await until(() => inflightEmits.size === 0, CLIENT_OPTIONS.connectTimeoutMs + 2000);
-  await until(() => emitter.isConnected(), 5000);
+  await until(() => inflightEmits.size === 0, P.drainMs);
+  await until(() => emitter.isConnected(), P.reconnectWaitMs);
   await delay(500);
   let lostEvents = 0;
   let duplicatedEvents = 0;
@@ -661,6 +878,8 @@ export async function runChaos(o) {
     maxEnvListeners: maxima.envListeners, maxSocketListeners: maxima.socketListeners };
   return {
     seed: o.seed,
+    timing: P.name,
+    settleTimeoutMs,
     faults: injected,
     converged: convergedCount,
     stale,
@@ -677,6 +896,7 @@ export async function runChaos(o) {
     resources,
     byType,
     failures,
+    giveUps,
     errorCodes,
     durationMs: Date.now() - started,
     line,
@@ -686,7 +906,7 @@ export async function runChaos(o) {
 
 /** Prints everything but the final line. @param {ChaosReport} r @param {(line: string) => void} log */
 export function printReport(r, log) {
-  log(`seed ${r.seed}, ${(r.durationMs / 1000).toFixed(1)} s`);
+  log(`seed ${r.seed}, timing ${r.timing}, settle timeout ${r.settleTimeoutMs} ms, ${(r.durationMs / 1000).toFixed(1)} s`);
   log('fault              n  converged  avg settle  max settle');
   for (const [name, t] of Object.entries(r.byType).sort()) {
     log(`${name.padEnd(16)} ${String(t.n).padStart(3)}  ${String(t.converged).padStart(9)}  ${String(Math.round(t.totalSettleMs / t.n)).padStart(7)} ms  ${String(t.maxSettleMs).padStart(7)} ms`);
@@ -704,6 +924,10 @@ export function printReport(r, log) {
     `${r.resources.maxSocketListeners} socket listeners, ${r.resources.maxEnvListeners} environment listeners; ` +
     `${r.resources.ok ? 'all back to 0 after stop()+dispose()' : 'PROBLEMS: ' + r.resources.problems.join('; ')}`);
   log(`errors reported through onError: ${JSON.stringify(r.errorCodes)}`);
+  if (r.giveUps.length) {
+    log(`the store client's socket.io Manager gave up reconnecting (reconnect_failed, ${STORE_RECONNECTION_ATTEMPTS} attempts) ${r.giveUps.length} times, ` +
+      `during: ${r.giveUps.join(', ')}`);
+  }
   for (const d of r.unhandledDetails.slice(0, 20)) log(`unhandled: ${d}`);
   for (const f of r.failures.slice(0, 40)) log(`FAIL ${f}`);
   if (r.failures.length > 40) log(`... ${r.failures.length - 40} more failures`);
