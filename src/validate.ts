@@ -32,3 +32,30 @@ export function num(from: object, key: string, fallback?: number, prefix = '', m
   }
   return v;
 }
+
+/**
+ * Throws VALIDATION_ERROR for an own key of `options` that is not in `known`: a misspelled
+ * option (`reqTimeout`, `pollurl`) would otherwise be ignored without a word.
+ */
+export function knownKeys(options: object, known: readonly string[], prefix = 'options.'): void {
+  for (const k of Object.keys(options)) {
+    if (!known.includes(k)) throw invalid(prefix + k, `one of the known options (${known.join(', ')})`, 'an unknown option');
+  }
+}
+
+/**
+ * `value` as an absolute http(s) URL string, or a VALIDATION_ERROR naming `field`
+ * ('not a url' and 'ftp://x' are refused when the client is created, not later).
+ */
+export function httpUrl(value: unknown, field: string): string {
+  let parsed: URL | undefined;
+  try {
+    parsed = typeof value == 'string' ? new URL(value) : undefined;
+  } catch {
+    parsed = undefined;
+  }
+  if (!parsed || (parsed.protocol != 'http:' && parsed.protocol != 'https:')) {
+    throw invalid(field, 'an absolute http(s) URL', typeof value == 'string' ? JSON.stringify(value) : kindOf(value));
+  }
+  return value as string;
+}

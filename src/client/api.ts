@@ -10,10 +10,20 @@ import type { SocketFactory, SocketIoOptions } from './socket';
 
 /** Options of {@link createNamespacedClient}. */
 export interface ClientOptions {
-  /** Server origin. @default the page's origin (`location.origin`) */
+  /** The server: an absolute http(s) URL (a trailing slash is dropped). @default the page's origin (`location.origin`) */
   url?: string;
-  /** Connect credentials; see {@link AuthOption}. @default `GET /csrf_token` → `{ csrf_token }` */
+  /**
+   * Connect credentials; see {@link AuthOption}. A function runs before each connect the
+   * client starts (cookies it sets reach the Engine.IO handshake) and its answer serves that
+   * attempt; Socket.IO's own reconnects call it again. @default `GET csrfTokenUrl` → `{ csrf_token }`
+   */
   auth?: AuthOption;
+  /**
+   * Where the default auth gets its CSRF token: a path resolved against `url`, or a URL on
+   * its origin. Agent Zero builds with their API under `/api/` need `'/api/csrf_token'`.
+   * @default '/csrf_token'
+   */
+  csrfTokenUrl?: string;
   /** Default request timeout; always finite. @default 30000 */
   requestTimeoutMs?: number;
   /** How long `connect()` waits for the first answer before rejecting (retries go on). @default 20000 */
@@ -96,7 +106,7 @@ export interface NamespacedClient {
   readonly clock: Clock;
   /** The CSRF token of the current credentials, when known (for HTTP fallbacks). */
   readonly csrfToken: string | undefined;
-  /** The server runtime id seen last, when known. */
+  /** The server's runtime id seen last (from a token answer, `server_restart` or a connect), when known. */
   readonly runtimeId: string | undefined;
   /** Connects (one shared handshake for all callers). Rejects if the first attempt fails; retries go on in the background unless the failure is terminal. */
   connect(): Promise<void>;

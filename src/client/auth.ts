@@ -32,11 +32,13 @@ export const fetchOf = (given: FetchLike | undefined, code: string, what: string
   given ?? (typeof fetch == 'function' ? fetch : () => Promise.reject(fail(code, `no fetch available ${what}`)));
 
 /**
- * @internal The seed runtime's default: `GET /csrf_token` → `{ ok, token, runtime_id }`,
+ * @internal The seed runtime's default: `GET <tokenUrl>` (`/csrf_token`, or `/api/csrf_token`
+ * in later Agent Zero builds) → `{ ok, token, runtime_id }`,
  * sent as `{ csrf_token }`. The token is cached and refetched only when the
  * server rejected the last attempt (a restart rotates it).
  */
-export function csrfTokenAuth(baseUrl: string, fetchImpl: FetchLike | undefined, timers: Timers, timeoutMs: number): AuthProvider {
+export function csrfTokenAuth(tokenUrl: string, baseUrl: string, fetchImpl: FetchLike | undefined, timers: Timers, timeoutMs: number): AuthProvider {
+  const route = new URL(tokenUrl).pathname;
   const aborts = new Set<AbortController>();
 
   const load = async (): Promise<AuthResult> => {
@@ -44,17 +46,17 @@ export function csrfTokenAuth(baseUrl: string, fetchImpl: FetchLike | undefined,
     aborts.add(abort);
     timers.set(abort, timeoutMs, () => abort.abort());
     try {
-      const res = await fetchOf(fetchImpl, 'CONNECT_ERROR', 'to get /csrf_token; pass the auth option')(baseUrl + '/csrf_token', { credentials: 'same-origin', signal: abort.signal });
-      if (!res.ok) throw fail('CONNECT_ERROR', `GET /csrf_token answered HTTP ${res.status}`);
+      const res = await fetchOf(fetchImpl, 'CONNECT_ERROR', `to get ${route}; pass the fetch or auth option`)(tokenUrl, { credentials: 'same-origin', signal: abort.signal });
+      if (!res.ok) throw fail('CONNECT_ERROR', `GET ${tokenUrl} answered HTTP ${res.status}${res.status == 404 ? ' (an Agent Zero build with its API under /api/ needs csrfTokenUrl: \'/api/csrf_token\')' : ''}`, { status: res.status });
       const body = (await res.json()) as unknown;
       if (!isPlainObject(body) || body.ok === false || typeof body.token != 'string') {
-        throw fail('CONNECT_ERROR', 'GET /csrf_token did not return { ok: true, token }', isPlainObject(body) ? { error: body.error } : undefined);
+        throw fail('CONNECT_ERROR', `GET ${tokenUrl} did not return { ok: true, token }`, isPlainObject(body) ? { error: body.error } : undefined);
       }
       const runtimeId = typeof body.runtime_id == 'string' ? body.runtime_id : undefined;
       setCsrfCookie(baseUrl, body.token, runtimeId);
       return { payload: { csrf_token: body.token }, runtimeId };
     } catch (e) {
-      throw asError(e, 'CONNECT_ERROR', 'GET /csrf_token failed: ');
+      throw asError(e, 'CONNECT_ERROR', `GET ${tokenUrl} failed: `);
     } finally {
       timers.clear(abort);
       aborts.delete(abort);

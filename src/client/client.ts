@@ -2,7 +2,7 @@ import { backoffDelay, createTimers, isWallTime, systemClock } from '../clock';
 import { asError, fail, invalid, messageOf, type SyncwireError } from '../errors';
 import { fire, listen, noop } from '../listeners';
 import { loggerFrom, type Logger } from '../logger';
-import { num, opt } from '../validate';
+import { httpUrl, knownKeys, num, opt } from '../validate';
 import { assertEventName, buildPayload, createCorrelationId, isPlainObject, kindOf, validateAck, validateServerEnvelope, type RequestResponse, type ServerEnvelope } from '../protocol';
 import { csrfTokenAuth, userAuth } from './auth';
 import { defaultSocketFactory, type SocketLike, type SocketListener } from './socket';
@@ -11,9 +11,17 @@ import type { ClientOptions, ConnectInfo, EmitOptions, EventCallback, Namespaced
 
 export type { ClientOptions, ConnectInfo, EmitOptions, EventCallback, NamespacedClient, RequestOptions } from './api';
 
+/** The options createNamespacedClient knows; any other name is a misspelling. */
+const CLIENT_OPTIONS = [
+  'url', 'auth', 'csrfTokenUrl', 'requestTimeoutMs', 'connectTimeoutMs', 'authTimeoutMs', 'maxPayloadBytes', 'maxPending',
+  'retry', 'socketOptions', 'logger', 'clock', 'random', 'fetch', 'socketFactory',
+];
+const CALL_OPTIONS = ['correlationId', 'confirm', 'timeoutMs', 'signal', 'onAck'];
+
 // Names of the client's own timers; auth attempts use their callback as the name.
 const RETRY = 0;
 const CONNECT = 1;
+const PREFETCH = 2;
 
 /** A call waiting for its ack: `sent` once handed to the socket (a disconnect then loses its ack). */
 interface LiveCall {
@@ -34,16 +42,27 @@ interface LiveCall {
  * const { results } = await client.request('echo', { hello: 1 }, { timeoutMs: 1500 })
  * ```
  */
+/** `path` resolved against `base` (like a link on its page), refused unless it stays on `base`'s origin. */
+function sameOriginUrl(path: unknown, base: string, field: string): string {
+  if (typeof path != 'string' || !path) throw invalid(field, 'a path such as /api/csrf_token, or a URL on the server\'s origin', kindOf(path));
+  const resolved = new URL(path, base + '/');
+  if (resolved.origin !== new URL(base).origin) throw invalid(field, `a URL on the server's origin (${new URL(base).origin})`, JSON.stringify(path));
+  return resolved.href;
+}
+
 export function createNamespacedClient(namespace: string, options: ClientOptions = {}): NamespacedClient {
   if (typeof namespace != 'string' || !namespace.trim()) throw invalid('namespace', 'a non-empty string');
   const o = opt(options, 'options', 'object', 1)!;
+  knownKeys(o, CLIENT_OPTIONS);
   const ns = namespace.trim().replace(/^\/?/, '/');
   // A page's origin by default; a host without `location` (Node) must name the server.
   const given = o.url ?? (globalThis as Partial<typeof globalThis>).location?.origin;
-  if (typeof given != 'string' || !given) throw invalid('url', 'a URL (needed outside a page)');
-  // Without its trailing slashes: routes are appended to it ('/csrf_token'), and '//csrf_token' is another path.
-  const url = given.replace(/\/+$/, '');
+  if (given === undefined) throw invalid('url', 'the server\'s URL (a page gives its own origin; Node and workers must name it)');
+  // Without its trailing slashes: '//csrf_token' would be another path.
+  const url = httpUrl(given, 'url').replace(/\/+$/, '');
+  const tokenUrl = sameOriginUrl(o.csrfTokenUrl ?? '/csrf_token', url, 'csrfTokenUrl');
   const retry = opt(o.retry, 'retry', 'object') ?? {};
+  knownKeys(retry, ['baseMs', 'maxMs'], 'retry.');
   const retryBase = num(retry, 'baseMs', 250, 'retry.');
   const retryMax = num(retry, 'maxMs', 10000, 'retry.');
   const connectTimeoutMs = num(o, 'connectTimeoutMs', 20000);
@@ -61,7 +80,7 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
   const logger = loggerFrom(o.logger);
   const log: Logger['log'] = (c, m, d) => logger.log(c, m, d);
   const timers = createTimers(clock);
-  const auth = o.auth != null ? userAuth(o.auth) : csrfTokenAuth(url, opt(o.fetch, 'fetch', 'function'), timers, authTimeoutMs);
+  const auth = o.auth != null ? userAuth(o.auth) : csrfTokenAuth(tokenUrl, url, opt(o.fetch, 'fetch', 'function'), timers, authTimeoutMs);
 
   const subs = new Map<string, Set<EventCallback<object>>>();
   const dispatchers = new Map<string, SocketListener>();
@@ -88,9 +107,13 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
   // still counts as active, so only an explicit connect() opens it again.
   let gaveUp = false;
   let csrfToken: string | undefined;
-  let authRuntimeId: string | undefined;
+  // The server's runtime id: the latest known (a token answer, server_restart, a connect),
+  // and the one of the last connect (to tell a restart from a reconnect).
+  let knownRuntimeId: string | undefined;
   let restartRuntimeId: string | undefined;
-  let runtimeId: string | undefined;
+  let connectedRuntimeId: string | undefined;
+  // Credentials fetched before the socket opened, for that attempt's auth callback.
+  let prefetched: object | undefined;
 
   const disposedError = () => fail('DISPOSED', 'client was disposed');
 
@@ -105,7 +128,7 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
   const runAuth = (refresh = refreshAuth) => {
     refreshAuth = false;
     return auth({ namespace: ns, refresh }).then((r) => {
-      if (r.runtimeId) authRuntimeId = r.runtimeId;
+      if (r.runtimeId) knownRuntimeId = r.runtimeId;
       if (typeof r.payload.csrf_token == 'string') csrfToken = r.payload.csrf_token;
       return r.payload;
     });
@@ -121,7 +144,9 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
       cb(payload);
     };
     timers.set(cb, authTimeoutMs, () => (reportError(fail('CONNECT_ERROR', `auth took longer than ${authTimeoutMs} ms`)), cb({})));
-    runAuth().then(finish, (e: unknown) => finish({}, e));
+    const ready = prefetched;
+    prefetched = undefined;
+    (ready ? Promise.resolve(ready) : runAuth()).then(finish, (e: unknown) => finish({}, e));
   };
 
   // One inbound event: validated once, then handed to each subscriber.
@@ -206,9 +231,11 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
     timers.set(RETRY, delay, () => manual || disposed || open());
   };
 
-  // The default auth also sets the csrf_token_<runtime id> cookie, which the server checks on
-  // the Engine.IO handshake, before Socket.IO ever asks for auth. So the token is fetched
-  // before the socket opens, as Agent Zero's page does; the auth callback then reuses it.
+  // Fetching the token sets cookies (the server's session, csrf_token_<runtime id>) that the
+  // server checks on the Engine.IO handshake, before Socket.IO ever asks for auth. So auth
+  // runs before the socket opens, as Agent Zero's page does, whether it is the default or
+  // the user's function; that attempt's auth callback then reuses its answer. (A fixed auth
+  // object has nothing to fetch.)
   const open = () => {
     const s = socket as SocketLike;
     // Not connected, and neither Socket.IO's Manager nor a rejection retry is on it.
@@ -218,14 +245,23 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
       s.connect();
     };
     if (opening || !idle()) return;
-    if (o.auth != null) return start();
+    if (o.auth != null && typeof o.auth != 'function') return start();
     opening = true;
+    prefetched = undefined;
+    let done = false;
+    const go = () => {
+      if (done) return;
+      done = true;
+      timers.clear(PREFETCH);
+      opening = false;
+      if (!manual && !disposed && idle()) start();
+    };
+    // An auth that does not answer in time holds no attempt back: the attempt's auth callback
+    // asks again (with the same deadline), and reports.
+    timers.set(PREFETCH, authTimeoutMs, go);
     void runAuth()
-      .catch(noop) // the auth callback tries again and reports
-      .then(() => {
-        opening = false;
-        if (!manual && !disposed && idle()) start();
-      });
+      .then((payload) => void (done || (prefetched = payload)), noop) // on failure the auth callback tries again and reports
+      .then(go);
   };
 
   // The Manager gave up: whoever waits for a connection learns it now, and the next
@@ -244,17 +280,17 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
   const socketHandlers: Record<string, SocketListener> = {
     server_restart(raw) {
       const id = isPlainObject(raw) && isPlainObject(raw.data) && raw.data.runtimeId;
-      if (typeof id == 'string') restartRuntimeId = id;
+      if (typeof id == 'string') restartRuntimeId = knownRuntimeId = id;
     },
 
     connect() {
       timers.clear(RETRY);
       retryAttempt = 0;
       // server_restart arrives before `connect`, so its runtime id is the freshest we have.
-      const id = restartRuntimeId ?? authRuntimeId;
+      const id = restartRuntimeId ?? knownRuntimeId;
       restartRuntimeId = undefined;
-      const info: ConnectInfo = { firstConnect: !everConnected, runtimeChanged: !!(id && runtimeId && id != runtimeId) };
-      if (id) info.runtimeId = runtimeId = id;
+      const info: ConnectInfo = { firstConnect: !everConnected, runtimeChanged: !!(id && connectedRuntimeId && id != connectedRuntimeId) };
+      if (id) info.runtimeId = connectedRuntimeId = id;
       everConnected = true;
       log('connect', 'connected', { namespace: ns, ...info });
       settleWaiting();
@@ -329,6 +365,7 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
     new Promise<R>((resolve, reject) => {
       // Absent is no options; null, like any other non-object, is a VALIDATION_ERROR.
       const opts: EmitOptions = opt((options === undefined ? {} : options) as EmitOptions, 'options', 'object', 1)!;
+      knownKeys(opts, CALL_OPTIONS);
       const { signal } = opts;
       opt(signal, 'signal', ['addEventListener', 'removeEventListener']);
       const timeoutMs = num(opts, 'timeoutMs', requestTimeoutMs);
@@ -386,7 +423,7 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
       return csrfToken;
     },
     get runtimeId() {
-      return runtimeId;
+      return knownRuntimeId;
     },
     get disposed() {
       return disposed;

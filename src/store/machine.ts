@@ -243,8 +243,8 @@ export function generalTransition(prev: MachineState, ev: MachineEvent, t: Timin
       s.hs = null;
       if (!hs.full) {
         if (s.epoch !== null && ev.epoch !== s.epoch) {
-          // We resumed with cursors of another server process: they mean nothing here.
-          s.epoch = ev.epoch;
+          // We resumed with cursors of another server process: they mean nothing here. (The
+          // epoch changes when the full resync's state lands: until then the page shows the old one's.)
           resync('runtime epoch changed');
           break;
         }
@@ -339,6 +339,17 @@ export function generalTransition(prev: MachineState, ev: MachineEvent, t: Timin
     case 'polled':
       if (!degraded() || ev.id != s.pollId) break;
       if (ev.ok && ev.snapshot) {
+        // Answered by another server process than the one our state came from (the client
+        // learned its runtime id with a fresh token, or from server_restart): an answer to our
+        // old cursors is no continuation of our state. It is an epoch change: full state.
+        if (ev.epoch && s.epoch !== null && ev.epoch !== s.epoch && !s.pollFull) {
+          // s.epoch stays the shown state's until the new runtime's full state is applied.
+          s.needFull = true;
+          s.stats.resyncs++;
+          pollNow();
+          break;
+        }
+        if (ev.epoch) s.epoch = ev.epoch;
         s.pollFailures = 0;
         fx.push({ type: 'apply', snapshot: ev.snapshot, source: 'poll', fromInitial: s.pollFull });
         s.pollApplies++;

@@ -148,7 +148,8 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
         break;
       case 'poll':
         pollFrom(e.full ? initialState : state).then(
-          (snapshot) => dispatch({ type: 'polled', id: e.id, ok: true, snapshot }),
+          // Agent Zero's runtime id (from /csrf_token, server_restart) is its runtime_epoch.
+          (snapshot) => dispatch({ type: 'polled', id: e.id, ok: true, snapshot, epoch: client.runtimeId }),
           (err: unknown) => dispatch({ type: 'polled', id: e.id, ok: false, code: codeOf(err, 'POLL_FAILED'), message: messageOf(err), cause: err }),
         );
         break;
@@ -360,7 +361,9 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
         notify(); // at once: a warm start is about showing this before anything else
         if (id != runId) return; // a subscriber stopped the store
       }
-      dispatch({ type: 'start', cache: cached ? { epoch: cached.epoch } : null, connected: client.isConnected() });
+      // The state a stopped store kept is resumed like a cache: from its epoch, with its cursors.
+      const resume = cached ? { epoch: cached.epoch } : source ? { epoch: m.epoch } : null;
+      dispatch({ type: 'start', cache: resume, connected: client.isConnected() });
     },
 
     stop: () => release({ type: 'stop' }),

@@ -42,7 +42,8 @@ export type MachineEvent =
   | { type: 'push'; push: PushIn }
   | { type: 'resync'; reason: string }
   | { type: 'timer'; name: TimerName }
-  | { type: 'polled'; id: number; ok: boolean; snapshot?: object; code?: string; message?: string; cause?: unknown }
+  /** A poll's answer; `epoch` is the server runtime it came from, when the client knows it. */
+  | { type: 'polled'; id: number; ok: boolean; snapshot?: object; epoch?: string; code?: string; message?: string; cause?: unknown }
   | { type: 'fatal'; code: string; message: string }
   | { type: 'audited'; id: number; changed: boolean | null }
   | { type: 'env'; hidden: boolean; online: boolean };

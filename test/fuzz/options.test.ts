@@ -18,6 +18,17 @@ guardEachRun();
 
 const positiveOk = (v: unknown) => v === undefined || (typeof v === 'number' && v > 0 && v <= 2 ** 31 - 1);
 const fnOrAbsent = (v: unknown) => v === undefined || typeof v === 'function';
+/** The documented client options (README): any other name is refused. */
+const CLIENT_OPTION_NAMES = ['url', 'auth', 'csrfTokenUrl', 'requestTimeoutMs', 'connectTimeoutMs', 'authTimeoutMs', 'maxPayloadBytes', 'maxPending',
+  'retry', 'socketOptions', 'logger', 'clock', 'random', 'fetch', 'socketFactory'];
+/** The documented rule for `url`: an absolute http(s) URL. */
+const isHttpUrl = (v: unknown) => {
+  try {
+    return typeof v === 'string' && ['http:', 'https:'].includes(new URL(v).protocol);
+  } catch {
+    return false;
+  }
+};
 const objOrAbsent = (v: unknown) => v === undefined || v === null || isPlain(v);
 /** Usually a valid value, sometimes anything: so that most generated option objects are accepted. */
 const mostly = <T, U>(valid: fc.Arbitrary<T>, other: fc.Arbitrary<U>) => fc.oneof({ weight: 6, arbitrary: valid }, { weight: 1, arbitrary: other });
@@ -79,7 +90,9 @@ describe('createNamespacedClient options', () => {
         const url = o.url ?? location.origin;
         // Documented rules: breaking one must throw.
         const mustThrow = !(
-          typeof ns === 'string' && ns.trim() !== '' && (isPlain(raw) || raw === undefined) && typeof url === 'string' && url !== '' &&
+          typeof ns === 'string' && ns.trim() !== '' && (isPlain(raw) || raw === undefined) && isHttpUrl(url) &&
+          Object.keys(o).every((k) => CLIENT_OPTION_NAMES.includes(k)) &&
+          (!isPlain(retry) || Object.keys(retry).every((k) => k === 'baseMs' || k === 'maxMs')) &&
           ['requestTimeoutMs', 'connectTimeoutMs', 'authTimeoutMs', 'maxPayloadBytes'].every((k) => positiveOk(o[k])) &&
           (!isPlain(retry) || (positiveOk(retry.baseMs) && positiveOk(retry.maxMs)))
         );

@@ -20,7 +20,8 @@ export async function runModel(name: string, property: fc.IAsyncProperty<[unknow
     const details = await fc.check(property, { numRuns: runs - done, seed });
     done += details.numRuns;
     if (!details.failed) break;
-    const report = fc.defaultReportMessage(details) ?? String(details.errorInstance);
+    const broke = details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
+    const report = `${fc.defaultReportMessage(details) ?? ''}\nWhat broke: ${broke}`;
     failed.push({ seed, report });
     console.error(`[model ${name}] failure ${failed.length}, seed ${seed} (replay: MODEL_SEED=${seed} MODEL_RUNS=${details.numRuns}):\n${report}`);
     seed = (seed + 0x9e3779b9) | 0; // the next runs start from another seed

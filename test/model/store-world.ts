@@ -46,6 +46,8 @@ export interface WorldSetup {
 
 interface PendingFetch {
   kind: 'poll' | 'token';
+  /** The CSRF token a poll carried (X-CSRF-Token). */
+  token: string | undefined;
   /** The server's state when the request reached it: a late answer carries it. */
   snap: Snap;
   tokenGen: number;
@@ -92,6 +94,8 @@ export class World {
   authMode: AuthMode = 'ok';
   readonly cacheReads: (() => void)[] = [];
   autopilot = false;
+  /** The epoch moved on without a restart (see push('epoch')). */
+  silentEpoch = false;
 
   // ---- what the invariants look at ----
   lastApi: ApiCall | null = null;
@@ -203,7 +207,8 @@ export class World {
     new Promise<Response>((resolve, reject) => {
       const kind = url.endsWith('/csrf_token') ? 'token' : 'poll';
       const signal = init?.signal ?? undefined;
-      const f: PendingFetch = { kind, snap: this.snap(), tokenGen: this.tokenGen, done: false, resolve, reject, signal };
+      const token = (init?.headers as Record<string, string> | undefined)?.['X-CSRF-Token'];
+      const f: PendingFetch = { kind, token, snap: this.snap(), tokenGen: this.tokenGen, done: false, resolve, reject, signal };
       if (signal?.aborted) return reject(new DOMException('aborted', 'AbortError'));
       signal?.addEventListener('abort', () => {
         if (f.done) return;
@@ -227,6 +232,8 @@ export class World {
       if (how === 'ok') return f.resolve(response(200, () => Promise.resolve({ ok: true, token: `tok-${f.tokenGen}`, runtime_id: f.snap.epoch })));
       return f.resolve(response(500, () => Promise.resolve({ ok: false, error: 'boom' })));
     }
+    // Like Agent Zero's /poll: a token from before a restart gets 403 where tokens are checked.
+    if (how === 'ok' && this.setup.requireToken && f.token !== `tok-${f.tokenGen}`) return f.resolve(response(403, () => Promise.resolve({ error: 'csrf' })));
     if (how === 'ok') return f.resolve(response(200, () => Promise.resolve({ ...f.snap })));
     if (how === 'nonjson') return f.resolve(response(200, () => Promise.reject(new SyntaxError('Unexpected token <'))));
     if (how === 'array') return f.resolve(response(200, () => Promise.resolve([1, 2])));
@@ -275,6 +282,7 @@ export class World {
   restart() {
     this.epochN++;
     this.tokenGen++;
+    this.silentEpoch = false;
     this.held = [];
     this.serverDrop('transport close');
   }
@@ -332,7 +340,12 @@ export class World {
       return;
     }
     if (kind === 'garbage') return emit(p.seq, this.snap(), { runtime_epoch: this.epoch, seq: 'x', snapshot: {} });
-    if (kind === 'epoch') this.epochN++;
+    if (kind === 'epoch') {
+      // A new epoch without a restart (the reference server's bumpEpoch): tokens stay valid, so
+      // a client polling without a socket cannot learn it.
+      this.epochN++;
+      this.silentEpoch = true;
+    }
     p.seq += kind === 'gap' ? 2 : 1;
     const snap = this.snap();
     p.sent.push({ seq: p.seq, snap });
@@ -431,6 +444,13 @@ export class World {
       this.violate(`health.connected ${h.connected} but the client is ${this.client.isConnected() ? '' : 'not '}connected`);
     }
     if (mode === 'HEALTHY' && h.staleMs !== 0) this.violate(`HEALTHY with staleMs ${h.staleMs}`);
+    // The epoch health shows is the one the state came from: always when HEALTHY; when
+    // DEGRADED on polls too, wherever the client can know it (tokens tell the runtime id, and
+    // a stale one gets 403 and a fresh token).
+    const shownEpoch = (store.state as Partial<Snap>).epoch;
+    const knowable =
+      mode === 'HEALTHY' || (mode === 'DEGRADED' && h.source === 'poll' && this.setup.auth === 'default' && this.setup.requireToken && !this.silentEpoch);
+    if (knowable && shownEpoch !== undefined && h.epoch !== shownEpoch) this.violate(`health.epoch ${h.epoch} but the state shown is from ${shownEpoch} (${mode}, source ${h.source})`);
     if (h.staleMs !== null && !(h.staleMs >= 0)) this.violate(`staleMs ${h.staleMs}`);
     for (const [k, n] of Object.entries(h.counters)) {
       if (n < (this.counters[k] ?? 0)) this.violate(`counter ${k} went back: ${this.counters[k]} → ${n}`);

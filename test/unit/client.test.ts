@@ -104,7 +104,11 @@ describe('connect errors and retries', () => {
       },
     });
     const p = client.connect();
-    await factory.last().runAuth();
+    await flush(); // the auth function runs before the socket opens
+    expect(contexts).toEqual([{ refresh: false }]);
+    expect(factory.last().connectCalls).toBe(1);
+    await factory.last().runAuth(); // that attempt's auth callback reuses its answer
+    expect(contexts).toHaveLength(1);
     factory.last().reject();
     const err = await p.catch((e: SyncwireError) => e);
     expect(err).toBeInstanceOf(SyncwireError);
