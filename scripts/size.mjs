@@ -11,13 +11,15 @@ export const GOALS = { size_core_gz: 6144, size_alpine_gz: 1024, size_iife_gz: 1
 /**
  * What `npm test` enforces: round budgets with headroom (the size decision of the issue
  * "A core a newcomer reads in an evening": bytes are paid for with features, never with
- * readability; the 6 KB core goal was set before the feature set was measured). An entry
- * past its budget fails the test.
+ * readability; the 6 KB core goal was set before the feature set was measured). The core's
+ * 12.5 kB there predates the errors that say what is wrong and the checked options of
+ * "Works against Agent Zero as it ships" (about 1.3 kB, most of it message text). An
+ * entry past its budget fails the test.
  */
 export const LIMITS = {
-  size_core_gz: 12500,
+  size_core_gz: 14500,
   size_alpine_gz: 1000,
-  size_iife_gz: 26000,
+  size_iife_gz: 27500,
   size_persist_gz: 1500,
   size_stream_gz: 1500,
 };

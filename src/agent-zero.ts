@@ -184,5 +184,12 @@ export function createAgentZeroModel(options: { timezone?: string } = {}): Agent
       };
     },
   };
+  // Not enumerable: `createSyncStore({ client, ...model })` takes the options, not the chat choice.
+  let selected: string | null = null;
+  Object.defineProperty(model, 'selected', {
+    get: () => selected,
+    set: (value: string | null) => void (selected = value),
+    enumerable: false,
+  });
   return model;
 }

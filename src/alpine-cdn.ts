@@ -11,6 +11,7 @@
  * This is the only file that touches globals (`window.Syncwire`, `window.Alpine`).
  */
 import { createAgentZeroModel } from './agent-zero';
+import { SyncwireError } from './errors';
 import { syncwirePlugin, type AlpineLike, type SyncwirePlugin } from './alpine';
 import type * as Core from './index';
 import type * as Persist from './persist';
@@ -28,12 +29,14 @@ if (typeof document !== 'undefined') {
   document.addEventListener('alpine:init', () => {
     const g = window as unknown as Globals;
     const core = g.Syncwire;
-    if (!core || !g.Alpine) throw new Error('syncwire-alpine needs window.Syncwire (load syncwire.iife.min.js first) and Alpine');
+    // The page's SyncwireError when the core is there; a copy of the class when it is not.
+    const Err = core?.SyncwireError ?? SyncwireError;
+    if (!core || !g.Alpine) throw new Err('VALIDATION_ERROR', 'syncwire-alpine needs window.Syncwire (load syncwire.iife.min.js first) and Alpine', { details: { field: 'script order' } });
     const client = core.getNamespacedClient(config.namespace ?? '/state_sync', config.url ? { url: config.url } : undefined);
     const model = config.model === 'none' ? {} : createAgentZeroModel();
     // data-persist needs syncwire-persist.iife.min.js too (it brings idb-keyval).
     const persist = config.persist && g.SyncwirePersist?.persistence({ key: config.persist });
-    if (config.persist && !persist) throw new Error('syncwire-alpine: data-persist needs syncwire-persist.iife.min.js, loaded before it');
+    if (config.persist && !persist) throw new Err('VALIDATION_ERROR', 'syncwire-alpine: data-persist needs syncwire-persist.iife.min.js, loaded before it', { details: { field: 'data-persist' } });
     const store = core.createSyncStore({ client, ...model, persist: persist || false });
     registered.plugin = syncwirePlugin({ store, client, name: config.store ?? 'sync' });
     g.Alpine.plugin(registered.plugin);

@@ -17,3 +17,14 @@ export const listen =
 
 /** @internal */
 export const noop = () => {};
+
+const INTERNAL = Symbol('syncwire internal listener');
+
+/**
+ * @internal Marks a listener as syncwire's own (a store on its client's onError): it does not
+ * count as somebody listening, so errors nobody else hears are still printed.
+ */
+export const markInternal = <F extends object>(fn: F): F => Object.assign(fn, { [INTERNAL]: true });
+
+/** @internal */
+export const isInternal = (fn: object): boolean => INTERNAL in fn;

@@ -1,5 +1,6 @@
 import { invalid } from './errors';
-import { opt } from './validate';
+import { kindOf } from './protocol';
+import { knownKeys, opt } from './validate';
 
 /** What a log line is about. */
 export type LogCategory = 'connect' | 'push' | 'request';
@@ -13,6 +14,11 @@ export interface LoggerOptions {
   enabled?: boolean | LogCategory[];
   /** @default console.debug with a `[syncwire:<category>]` prefix */
   sink?: LogSink;
+  /**
+   * Print an error that no `onError` listener hears with `console.warn`, once per code per
+   * client (a client option: `logger: { warn: false }` silences it). @default true
+   */
+  warn?: boolean;
 }
 
 /** A logger whose categories can be switched at run time. */
@@ -55,6 +61,8 @@ export function loggerFrom(value: Logger | LoggerOptions | undefined): Logger {
   // A Logger of the caller's own needs all three methods: the client calls each of them.
   if (typeof (value as Partial<Logger> | undefined)?.log == 'function') return opt(value as Logger, 'logger', ['log', 'isEnabled', 'enable'])!;
   const opts: LoggerOptions = opt(value as LoggerOptions, 'logger', 'object') ?? {};
+  knownKeys(opts, ['enabled', 'sink', 'warn'], 'logger.');
+  if (opts.warn !== undefined && typeof opts.warn != 'boolean') throw invalid('logger.warn', 'a boolean', kindOf(opts.warn));
   const on: unknown = opts.enabled;
   if (!(on === undefined || typeof on == 'boolean' || (Array.isArray(on) && on.every((c) => typeof c == 'string')))) {
     throw invalid('logger.enabled', 'a boolean or a list of categories');

@@ -50,6 +50,30 @@ const text = (e: unknown): string => {
   }
 };
 
+const KNOWN = ['key', 'dbName', 'storeName', 'version', 'throttleMs', 'loadTimeoutMs', 'storage'];
+
+const invalid = (field: string, what: string, got: unknown) =>
+  new SyncwireError('VALIDATION_ERROR', `persist.${field}: expected ${what}, got ${typeof got == 'string' ? JSON.stringify(got) : got === null ? 'null' : typeof got}`, {
+    details: { field: `persist.${field}` },
+  });
+
+/** Bad options fail when persistence() is called, not at the first read or write. */
+function checkOptions(o: PersistOptions): void {
+  if (typeof o != 'object' || Array.isArray(o)) throw invalid('(options)', 'an options object', o);
+  const given = o as Record<string, unknown>;
+  for (const k of Object.keys(given)) if (!KNOWN.includes(k)) throw invalid(k, `one of the known options (${KNOWN.join(', ')})`, 'an unknown option');
+  for (const k of ['key', 'dbName', 'storeName']) {
+    const v = given[k];
+    if (v !== undefined && !(typeof v == 'string' && v)) throw invalid(k, 'a non-empty string', v);
+  }
+  const v = given.version;
+  if (v !== undefined && !(typeof v == 'number' && Number.isInteger(v))) throw invalid('version', 'an integer', v);
+  const t = given.throttleMs;
+  if (t !== undefined && !(typeof t == 'number' && t >= 0 && t <= 2 ** 31 - 1)) throw invalid('throttleMs', 'a number >= 0', t);
+  const l = given.loadTimeoutMs;
+  if (l !== undefined && !(typeof l == 'number' && l > 0 && l <= 2 ** 31 - 1)) throw invalid('loadTimeoutMs', 'a number > 0', l);
+}
+
 /**
  * @internal IndexedDB through idb-keyval. The database is opened on first use,
  * never at import: `createStore` opens it immediately.
@@ -75,6 +99,7 @@ function idbStorage(dbName: string, storeName: string): PersistStorage {
  */
 export function persistence<S = unknown>(options: PersistOptions = {}): PersistPlugin<S> {
   const o = options ?? {};
+  checkOptions(o);
   const given = o.storage;
   if (given !== undefined && !(typeof given?.get == 'function' && typeof given.set == 'function')) {
     throw new SyncwireError('VALIDATION_ERROR', 'persist.storage: expected an object with get() and set()', { details: { field: 'persist.storage' } });

@@ -28,6 +28,26 @@ export interface StreamOptions {
 }
 
 const TERMINAL = ['final', 'error', 'aborted'];
+const KNOWN = ['replyEvent', 'correlationId', 'timeoutMs', 'idleTimeoutMs', 'maxBuffered'];
+
+const invalid = (field: string, what: string) =>
+  new SyncwireError('VALIDATION_ERROR', `requestStream options.${field}: expected ${what}`, { details: { field: `options.${field}` } });
+
+/** The options checked when the stream is made, not when an event fails to match later. */
+function checkOptions(options: unknown): StreamOptions {
+  const o = options as Record<string, unknown> | null;
+  if (!o || typeof o != 'object' || Array.isArray(o)) throw invalid('replyEvent', 'an options object with replyEvent (the event the server streams on)');
+  for (const k of Object.keys(o)) if (!KNOWN.includes(k)) throw invalid(k, `one of the known options (${KNOWN.join(', ')})`);
+  const reply = o.replyEvent;
+  const names = typeof reply == 'string' ? [reply] : Array.isArray(reply) ? reply : [];
+  if (!names.length || !names.every((n) => typeof n == 'string' && /^[a-z][a-z0-9_]*$/.test(n))) throw invalid('replyEvent', 'a snake_case event name, or a non-empty list of them');
+  for (const k of ['timeoutMs', 'idleTimeoutMs', 'maxBuffered']) {
+    const v = o[k];
+    if (v !== undefined && !(typeof v == 'number' && v > 0 && v <= 2 ** 31 - 1)) throw invalid(k, 'a number > 0');
+  }
+  if (o.correlationId !== undefined && !(typeof o.correlationId == 'string' && o.correlationId.trim())) throw invalid('correlationId', 'a non-empty string');
+  return o as unknown as StreamOptions;
+}
 
 /**
  * Sends a request and yields the events that carry its correlationId until a
@@ -49,7 +69,7 @@ export function requestStream<T extends object = Record<string, unknown>>(
   data: object | null | undefined,
   options: StreamOptions,
 ): AsyncIterableIterator<StreamEvent<T>> {
-  const opts: Partial<StreamOptions> = options && typeof options == 'object' ? options : {};
+  const opts = checkOptions(options);
   const correlationId = opts.correlationId ?? createCorrelationId('stream');
   const idleMs = opts.idleTimeoutMs ?? 30000;
   const maxBuffered = opts.maxBuffered ?? 1000;

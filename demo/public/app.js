@@ -10,17 +10,22 @@ import { createHarness } from './harness.js';
 
 // One logger for both clients: off until the event console opens.
 const logger = createLogger({ sink: (category, message, details) => Alpine.store('console').record(category, message, details) });
-const sync = createNamespacedClient('/state_sync', { logger });
-const test = createNamespacedClient('/dev_websocket_test', { logger });
+const params = new URLSearchParams(location.search);
+// An Agent Zero build with its HTTP API under /api/ (the server run with ROUTES=api) is a
+// matter of settings: /?routes=api.
+const api = params.get('routes') === 'api';
+const routes = api ? { csrfTokenUrl: '/api/csrf_token' } : {};
+const sync = createNamespacedClient('/state_sync', { logger, ...routes });
+const test = createNamespacedClient('/dev_websocket_test', { logger, ...routes });
 const model = createAgentZeroModel();
 const TIMING_KEYS = ['handshakeTimeoutMs', 'pollIntervalMs', 'connectGraceMs', 'livenessMs', 'backoffBaseMs', 'backoffMaxMs', 'pollBackoffMaxMs', 'notifyIntervalMs'];
 // Timing knobs can be tried from the URL, e.g. /?livenessMs=2000&connectGraceMs=1000.
 const timing = Object.fromEntries(
-  [...new URLSearchParams(location.search)]
+  [...params]
     .filter(([k, v]) => TIMING_KEYS.includes(k) && Number(v) >= 0)
     .map(([k, v]) => [k, Number(v)]),
 );
-const store = createSyncStore({ client: sync, ...model, timing, persist: persistence({ key: 'syncwire-demo' }) });
+const store = createSyncStore({ client: sync, ...model, timing, pollUrl: api ? '/api/poll' : '/poll', persist: persistence({ key: 'syncwire-demo' }) });
 
 async function post(path, body) {
   const res = await fetch(path, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body ?? {}) });

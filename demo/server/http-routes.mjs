@@ -61,7 +61,7 @@ function safeJoin(root, urlPath) {
 }
 
 /**
- * @param {{ options: { cors: boolean, staticRoot?: string, faultApi: boolean }, repoRoot: string, runtime: Runtime,
+ * @param {{ options: { cors: boolean, staticRoot?: string, faultApi: boolean, routes: 'classic' | 'api' }, repoRoot: string, runtime: Runtime,
  *   csrf: CsrfStore, world: World, faults: Faults, stats: Stats }} deps
  */
 export function createHttpRoutes({ options, repoRoot, runtime, csrf, world, faults, stats }) {
@@ -206,19 +206,32 @@ export function createHttpRoutes({ options, repoRoot, runtime, csrf, world, faul
     return undefined;
   }
 
+  // The classic WebSocket merge serves /csrf_token and /poll (this server also answers the
+  // /api/ paths there); current Agent Zero has its HTTP API under /api/ only, and 404 elsewhere.
+  const api = options.routes === 'api';
+  const tokenPaths = api ? ['/api/csrf_token'] : ['/csrf_token', '/api/csrf_token'];
+  const pollPaths = api ? ['/api/poll'] : ['/poll', '/api/poll'];
+
   /** @param {Req} req @param {Res} res @param {string} path */
   async function route(req, res, path) {
-    if ((path === '/csrf_token' || path === '/api/csrf_token' || path === '/poll' || path === '/api/poll') && req.method === 'OPTIONS') {
+    if ((tokenPaths.includes(path) || pollPaths.includes(path)) && req.method === 'OPTIONS') {
       return preflight(req, res);
     }
-    if (path === '/csrf_token' || path === '/api/csrf_token') {
+    if (tokenPaths.includes(path)) {
       cors(req, res);
       if (faults.down) return sendJson(res, 503, { ok: false, error: 'Server restarting' });
       if (req.method !== 'GET') return sendJson(res, 405, { ok: false, error: 'Method not allowed' });
-      // No Set-Cookie: in Agent Zero the page sets csrf_token_<runtime_id> itself.
-      return sendJson(res, 200, { ok: true, token: csrf.issue(), runtime_id: runtime.id });
+      if (!api) {
+        // No Set-Cookie: in Agent Zero the page sets csrf_token_<runtime_id> itself.
+        return sendJson(res, 200, { ok: true, token: csrf.issue(), runtime_id: runtime.id });
+      }
+      // Current Agent Zero: the token lives in the server's session, whose cookie this answer
+      // sets; the Engine.IO handshake then needs that cookie and the page's csrf_token_<id> one.
+      const session = csrf.session(parseCookies(req.headers.cookie));
+      if (session.created) res.setHeader('Set-Cookie', `session_${runtime.id}=${session.id}; Path=/; HttpOnly; SameSite=Lax`);
+      return sendJson(res, 200, { ok: true, token: session.token, runtime_id: runtime.id });
     }
-    if (path === '/poll' || path === '/api/poll') {
+    if (pollPaths.includes(path)) {
       cors(req, res);
       if (req.method !== 'POST') return sendJson(res, 405, { ok: false, error: 'Method not allowed' });
       return poll(req, res);

@@ -12,8 +12,10 @@ const server = await createReferenceServer({
   requireCsrfCookie: true,
   cors: false,
   tickerMs: 1500,
+  // ROUTES=api: current Agent Zero's layout (/api/csrf_token, /api/poll, session cookie); open /?routes=api then.
+  routes: process.env.ROUTES === 'api' ? 'api' : 'classic',
 });
-console.log(`syncwire demo: ${server.url}/`);
+console.log(`syncwire demo: ${server.url}/${process.env.ROUTES === 'api' ? '?routes=api' : ''}`);
 
 let stopping = false;
 // Close sockets and timers first, then exit 0 so `npm run demo` does not report Ctrl+C as a failure.

@@ -5,7 +5,7 @@ import { createServer } from 'node:http';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Server } from 'socket.io';
-import { CsrfStore, newRuntimeId } from './security.mjs';
+import { CsrfStore, checkOrigin, newRuntimeId, parseCookies } from './security.mjs';
 import { Manager, resultOk, resultError, envelope, MANAGER_ID } from './manager.mjs';
 import { World } from './world.mjs';
 import { StateSync } from './state-sync.mjs';
@@ -32,6 +32,10 @@ const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
  * @property {string} [staticRoot] serve files from here (plus /dist and /vendor/socket.io.min.js)
  * @property {boolean} [faultApi] default false: expose /__faults and /__world over HTTP
  * @property {number} [tickerMs] default 0 (off): the world changes by itself every tickerMs
+ * @property {'classic' | 'api'} [routes] default 'classic': /csrf_token and /poll as the WebSocket merge
+ *   serves them (the /api/ paths answer too); 'api': current Agent Zero, /api/csrf_token and /api/poll only
+ *   (404 on the old paths), a session cookie set by the token route, and the Engine.IO handshake refused
+ *   (HTTP 403) without that session's cookies or with a foreign Origin
  *
  * @typedef {object} ReferenceServer
  * @property {string} url e.g. http://127.0.0.1:40123 (no trailing slash)
@@ -65,7 +69,9 @@ export async function createReferenceServer(options = {}) {
     staticRoot: options.staticRoot,
     faultApi: options.faultApi ?? false,
     tickerMs: options.tickerMs ?? 0,
+    routes: options.routes ?? 'classic',
   };
+  if (opts.routes !== 'classic' && opts.routes !== 'api') throw new TypeError(`routes: 'classic' or 'api', not ${String(opts.routes)}`);
   const runtime = { id: newRuntimeId() };
   const csrf = new CsrfStore(runtime);
   /** @type {import('./manager.mjs').Stats} */
@@ -85,7 +91,17 @@ export async function createReferenceServer(options = {}) {
     maxHttpBufferSize: opts.maxHttpBufferSize,
     cleanupEmptyChildNamespaces: true,
     ...(opts.cors ? { cors: { origin: true, credentials: true } } : {}),
-    allowRequest: (_req, cb) => cb(null, faultsRef ? faultsRef.allowTransport() : true),
+    allowRequest: (req, cb) => {
+      if (faultsRef && !faultsRef.allowTransport()) return cb(null, false);
+      if (opts.routes === 'api') {
+        const why = checkOrigin(req.headers, opts) ?? csrf.handshakeProblem(parseCookies(req.headers.cookie));
+        if (why) {
+          stats.rejections.push({ at: new Date().toISOString(), namespace: '(engine.io handshake)', reason: why });
+          return cb(why, false);
+        }
+      }
+      cb(null, true);
+    },
   });
 
   // A long-polling transport closed while no GET was waiting (a ping timeout behind a

@@ -27,6 +27,8 @@ export class CsrfStore {
     // so a cookie named after an earlier epoch of this process must still count.
     /** @type {Set<string>} */
     this.epochIds = new Set([runtime.id]);
+    /** Sessions of the /api/ mode: session id → its CSRF token. @type {Map<string, string>} */
+    this.sessions = new Map();
   }
 
   /** @returns {string} a new url-safe token remembered for this runtime. */
@@ -68,10 +70,45 @@ export class CsrfStore {
     this.epochIds.add(this.runtime.id);
   }
 
-  /** Called after restart(): every token and every old cookie name becomes invalid. */
+  /** Called after restart(): every token, session and old cookie name becomes invalid. */
   invalidateAll() {
     this.tokens.clear();
+    this.sessions.clear();
     this.epochIds = new Set([this.runtime.id]);
+  }
+
+  /**
+   * The session behind a `session_<runtimeId>` cookie (as current Agent Zero names it), or a new
+   * one: its id, its CSRF token, and whether it was just made (then the answer sets the cookie).
+   * @param {Record<string, string>} cookies
+   * @returns {{ id: string, token: string, created: boolean }}
+   */
+  session(cookies) {
+    for (const epoch of this.epochIds) {
+      const id = cookies[`session_${epoch}`];
+      const token = id === undefined ? undefined : this.sessions.get(id);
+      if (token !== undefined && this.isValid(token)) return { id, token, created: false };
+    }
+    const id = randomBytes(16).toString('hex');
+    const token = this.issue();
+    this.sessions.set(id, token);
+    return { id, token, created: true };
+  }
+
+  /**
+   * Why an Engine.IO handshake is refused in the /api/ mode (current Agent Zero): no session
+   * cookie of this process, or no csrf_token_<runtimeId> cookie carrying that session's token.
+   * @param {Record<string, string>} cookies
+   * @returns {string | null}
+   */
+  handshakeProblem(cookies) {
+    let token;
+    for (const epoch of this.epochIds) {
+      const id = cookies[`session_${epoch}`];
+      if (id !== undefined && this.sessions.has(id)) token = this.sessions.get(id);
+    }
+    if (token === undefined) return 'session_missing';
+    return this.cookieMatches(cookies, token) ? null : 'csrf_cookie';
   }
 }
 

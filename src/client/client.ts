@@ -1,10 +1,11 @@
 import { backoffDelay, createTimers, isWallTime, systemClock } from '../clock';
 import { asError, fail, invalid, messageOf, type SyncwireError } from '../errors';
-import { fire, listen, noop } from '../listeners';
+import { fire, isInternal, listen, noop } from '../listeners';
 import { loggerFrom, type Logger } from '../logger';
 import { httpUrl, knownKeys, num, opt } from '../validate';
 import { assertEventName, buildPayload, createCorrelationId, isPlainObject, kindOf, validateAck, validateServerEnvelope, type RequestResponse, type ServerEnvelope } from '../protocol';
 import { csrfTokenAuth, userAuth } from './auth';
+import { describeConnectError } from './connect-errors';
 import { defaultSocketFactory, type SocketLike, type SocketListener } from './socket';
 
 import type { ClientOptions, ConnectInfo, EmitOptions, EventCallback, NamespacedClient, RequestOptions } from './api';
@@ -78,6 +79,8 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
   const socketOptions = opt(o.socketOptions, 'socketOptions', 'object') ?? {};
   if (typeof o.auth != 'function') opt(o.auth, 'auth', 'object');
   const logger = loggerFrom(o.logger);
+  const warnUnheard = !(isPlainObject(o.logger) && o.logger.warn === false);
+  const warned = new Set<string>();
   const log: Logger['log'] = (c, m, d) => logger.log(c, m, d);
   const timers = createTimers(clock);
   const auth = o.auth != null ? userAuth(o.auth) : csrfTokenAuth(tokenUrl, url, opt(o.fetch, 'fetch', 'function'), timers, authTimeoutMs);
@@ -120,6 +123,12 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
   const reportError = (e: unknown) => {
     const err = asError(e, 'HANDLER_ERROR');
     log('connect', 'error', { code: err.code, message: err.message });
+    // A library that is otherwise silent says what goes wrong when nobody listens: once per
+    // code, since a server that stays down repeats the same error every few seconds.
+    if (warnUnheard && !warned.has(err.code) && ![...errorHooks].some((fn) => !isInternal(fn))) {
+      warned.add(err.code);
+      console.warn(`[syncwire ${ns}] ${err.code}: ${err.message} (no onError listener on this client; later ${err.code} errors are not printed; logger: { warn: false } silences these)`);
+    }
     // Listeners that throw here are swallowed: reporting an error must never loop.
     fire(errorHooks, err, noop);
   };
@@ -298,16 +307,18 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
     },
 
     connect_error(raw) {
-      const e = raw instanceof Error ? raw : new Error(String(raw));
-      const data = (e as { data?: unknown }).data;
       const rejected = !socket?.active;
-      const err =
-        e.message == 'UNKNOWN_NAMESPACE' || (isPlainObject(data) && data.code == 'UNKNOWN_NAMESPACE')
-          ? (terminal = fail('UNKNOWN_NAMESPACE', `the server does not know namespace ${ns}`, data ?? { code: 'UNKNOWN_NAMESPACE', namespace: ns }, e))
-          : fail('CONNECT_ERROR', `connect to ${ns} failed: ${e.message}`, { reason: e.message, rejected, data }, e);
+      const err = describeConnectError(raw, ns, url, typeof socketOptions.path == 'string' ? socketOptions.path : '/socket.io', rejected);
+      if (err.code == 'UNKNOWN_NAMESPACE') terminal = err;
       settleWaiting(err);
       reportError(err);
       if (rejected) retryFresh();
+      // The Engine.IO handshake refused (current Agent Zero checks its session and CSRF cookies
+      // there): the Manager would retry with the same stale cookies for ever. New credentials
+      // set new cookies, which its next attempt carries. (A WebSocket error has no status, so
+      // only the long-polling transport can tell; the default transports end with it.)
+      const status = (err.details as { status?: number } | undefined)?.status;
+      if (!rejected && (status == 401 || status == 403)) void runAuth(true).catch(noop);
     },
 
     disconnect(reason) {

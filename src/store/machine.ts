@@ -376,7 +376,7 @@ export function generalTransition(prev: MachineState, ev: MachineEvent, t: Timin
       break;
     }
     case 'fatal':
-      fatal(ev.code, ev.message);
+      fatal(ev.code, ev.message, ev.cause);
       break;
     case 'env': {
       const wasPaused = s.hidden || !s.online;

@@ -1,8 +1,8 @@
 import { createTimers, unitRandom } from '../clock';
-import { SyncwireError, asError, codeOf, fail, invalid, messageOf } from '../errors';
-import { fire, listen, noop } from '../listeners';
+import { SyncwireError, asError, codeOf, fail, invalid, isSyncwireError, messageOf } from '../errors';
+import { fire, listen, markInternal, noop } from '../listeners';
 import { createCorrelationId, isPlainObject, kindOf, type ServerEnvelope } from '../protocol';
-import { opt } from '../validate';
+import { knownKeys, opt } from '../validate';
 import type { CachedState, PersistSession, SyncHealth, SyncStore, SyncStoreEvent, SyncStoreOptions } from './api';
 import { browserEnvironment, type EnvironmentState } from './env';
 import { deepEqual } from './equal';
@@ -13,6 +13,9 @@ import { createPoll } from './poll';
 
 export type { CachedState, PersistHost, PersistPlugin, PersistSession, ReduceContext, SyncHealth, SyncStore, SyncStoreEvent, SyncStoreOptions } from './api';
 export { defaultPayload } from './options';
+
+/** The options createSyncStore knows; any other name is a misspelling. */
+const STORE_OPTIONS = ['client', 'pollUrl', 'payload', 'reduce', 'initialState', 'persist', 'timing', 'hasChanged', 'fetch', 'environment', 'random'];
 
 /**
  * Creates a sync store over a namespaced client: handshake with seq/epoch,
@@ -29,7 +32,8 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
   options: SyncStoreOptions<S, P>,
 ): SyncStore<S> {
   const o = opt(options, 'options', 'object', 1)!;
-  const client = opt(o.client, 'client', ['on', 'onConnect', 'onDisconnect', 'onDispose', 'request', 'reportError', 'refreshAuth'], 1)!;
+  knownKeys(o, STORE_OPTIONS);
+  const client = opt(o.client, 'client', ['on', 'onConnect', 'onDisconnect', 'onDispose', 'onError', 'request', 'reportError', 'refreshAuth'], 1)!;
   const { clock } = client;
   const timing = resolveTiming(o.timing);
   const initialState = (o.initialState ?? {}) as S;
@@ -138,7 +142,7 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
         client.reconnect({ refreshAuth: true }).catch(noop);
         break;
       case 'connect':
-        client.connect().catch(noop); // failures reach onError
+        connectClient();
         break;
       case 'handshake':
         handshake(e.gen, e.full);
@@ -273,6 +277,20 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
 
   const connected = () => dispatch({ type: 'connected' });
 
+  // What the client says went wrong. A terminal error (the server does not know the namespace)
+  // means no connection will ever come: FAILED, saying why, rather than polling as if it might.
+  // A rejected or failed connect while not HEALTHY is why the store polls: health shows it.
+  let terminalError: SyncwireError | undefined;
+  const onClientError = markInternal((e: SyncwireError) => {
+    if (e.code == 'UNKNOWN_NAMESPACE') {
+      terminalError = e;
+      if (m.running && m.mode != 'FAILED') dispatch({ type: 'fatal', code: e.code, message: e.message, cause: e });
+    } else if (e.code == 'CONNECT_ERROR' && m.mode != 'HEALTHY') lastError = { code: e.code, message: e.message };
+  });
+  // Failures reach onError (and so onClientError), except a terminal one the client already
+  // knew, which connect() only rejects with: handled the same way. The grace timer degrades.
+  const connectClient = () => void client.connect().catch((e: unknown) => isSyncwireError(e, 'UNKNOWN_NAMESPACE') && onClientError(e));
+
   /**
    * Ends the run: `stop()`, or the client's disposal (the store then stays FAILED with a
    * DISPOSED error). Every listener, timer and request goes synchronously, from wherever it is called.
@@ -347,11 +365,12 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
         client.onConnect(connected),
         client.onDisconnect(() => dispatch({ type: 'disconnected' })),
         client.onDispose(() => release({ type: 'disposed' })),
+        client.onError(onClientError),
         env.subscribe(onEnv),
       ].forEach(track);
       // From now on it hears the connection come and go; what it missed while stopped, it asks.
       dispatch({ type: client.isConnected() ? 'connected' : 'disconnected' });
-      if (!client.isConnected()) client.connect().catch(noop); // failures reach onError; the grace timer degrades
+      if (!client.isConnected()) connectClient();
       const cached = await cacheRead;
       if (id != runId) return; // stopped while reading the cache
       if (cached) {
@@ -364,6 +383,7 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
       // The state a stopped store kept is resumed like a cache: from its epoch, with its cursors.
       const resume = cached ? { epoch: cached.epoch } : source ? { epoch: m.epoch } : null;
       dispatch({ type: 'start', cache: resume, connected: client.isConnected() });
+      if (terminalError) onClientError(terminalError); // the client was known lost before the store ran
     },
 
     stop: () => release({ type: 'stop' }),

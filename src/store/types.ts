@@ -44,7 +44,7 @@ export type MachineEvent =
   | { type: 'timer'; name: TimerName }
   /** A poll's answer; `epoch` is the server runtime it came from, when the client knows it. */
   | { type: 'polled'; id: number; ok: boolean; snapshot?: object; epoch?: string; code?: string; message?: string; cause?: unknown }
-  | { type: 'fatal'; code: string; message: string }
+  | { type: 'fatal'; code: string; message: string; cause?: unknown }
   | { type: 'audited'; id: number; changed: boolean | null }
   | { type: 'env'; hidden: boolean; online: boolean };
 

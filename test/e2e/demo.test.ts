@@ -76,6 +76,25 @@ describe('demo in real Chromium', () => {
     expect(await page.$$eval('[data-status="pass"]', (els) => els.length)).toBe(10);
   });
 
+  it('passes the harness suite against current Agent Zero\'s /api/ routes, connecting on the first attempt', async () => {
+    // The server's /api/ layout: the token route sets a session cookie that the Engine.IO
+    // handshake requires. The page asks for the routes by settings alone (?routes=api).
+    await server.close();
+    server = await createReferenceServer({ staticRoot: STATIC, faultApi: true, allowMissingOrigin: false, requireCsrfCookie: true, cors: false, routes: 'api' });
+    await page.goto(server.url + DEMO + '&routes=api');
+    await waitMode('HEALTHY');
+    expect(server.stats.rejections).toEqual([]);
+    await page.click('#run-suite');
+    await page.waitForFunction(
+      () => [...document.querySelectorAll('[data-status]')].every((e) => ['pass', 'fail'].includes((e as HTMLElement).dataset.status ?? '')),
+      null,
+      { timeout: 90000 },
+    );
+    const failed = await page.$$eval('[data-status="fail"]', (els) => els.map((e) => e.textContent?.replace(/\s+/g, ' ')));
+    expect(failed).toEqual([]);
+    expect(await page.$$eval('[data-status="pass"]', (els) => els.length)).toBe(10);
+  });
+
   it('recovers from each push-channel fault driven from the fault panel', async () => {
     await page.goto(server.url + DEMO);
     await waitMode('HEALTHY');

@@ -161,6 +161,8 @@ describe('createSyncStore options', () => {
       return false;
     }
   };
+  /** The documented store options (README): any other name is refused. */
+  const STORE_KEYS = ['client', 'pollUrl', 'payload', 'reduce', 'initialState', 'persist', 'timing', 'hasChanged', 'fetch', 'environment', 'random'];
   const TIMING_KEYS = ['handshakeTimeoutMs', 'pollIntervalMs', 'connectGraceMs', 'livenessMs', 'backoffBaseMs', 'backoffMaxMs', 'pollBackoffMaxMs', 'notifyIntervalMs'];
   // Every timing is at least 1 ms (notifyIntervalMs may be 0): 0 is rejected, since a 0 ms
   // poll interval or backoff would spin. Generated valid values start at 50 ms.
@@ -241,7 +243,7 @@ describe('createSyncStore options', () => {
           : o.persist;
         const options = isPlain(raw) ? { ...raw, persist, client, fetch, environment: fakeEnvironment() } : raw;
         const timing = o.timing;
-        const mustThrow = !isPlain(raw) || (Boolean(o.persist) && !ours) || (isPlain(timing) && !Object.entries(timing).every(([k, v]) => TIMING_KEYS.includes(k) && typeof v === 'number' && v >= (k === 'notifyIntervalMs' ? 0 : 1) && v <= 2 ** 31 - 1));
+        const mustThrow = !isPlain(raw) || Object.keys(raw).some((k) => !STORE_KEYS.includes(k)) || (Boolean(o.persist) && !ours) || (isPlain(timing) && !Object.entries(timing).every(([k, v]) => TIMING_KEYS.includes(k) && typeof v === 'number' && v >= (k === 'notifyIntervalMs' ? 0 : 1) && v <= 2 ** 31 - 1));
         const mistyped =
           !objOrAbsent(timing) || !['payload', 'reduce', 'hasChanged', 'random'].every((k) => fnOrAbsent(o[k])) ||
           !(o.pollUrl === undefined || (typeof o.pollUrl === 'string' && urlOk(o.pollUrl)));

@@ -10,6 +10,7 @@ import {
   type SyncwireError,
 } from '../../src/index';
 import { requestStream } from '../../src/stream';
+import { MODES, modeOptions, type RoutesMode } from '../helpers/server-mode';
 import { waitFor } from '../helpers/wait';
 
 interface RefServer {
@@ -21,15 +22,25 @@ interface RefServer {
 }
 
 let server: RefServer;
+let mode: RoutesMode = 'classic';
 const clients: NamespacedClient[] = [];
+/**
+ * A client for the server in the current mode. Classic: WebSocket only (fast, deterministic).
+ * /api/: the default transports, since a refused WebSocket handshake has no HTTP status and
+ * only long-polling tells a stale session (403) from a server that is down.
+ */
 const make = (ns = '/dev_websocket_test', opts: ClientOptions = {}) => {
-  const c = createNamespacedClient(ns, { url: server.url, socketOptions: { transports: ['websocket'] }, ...opts });
+  const { socketOptions, ...rest } = opts;
+  const transports = mode === 'api' ? {} : { transports: ['websocket'] };
+  const c = createNamespacedClient(ns, { url: server.url, ...modeOptions(mode, server.url, { ...transports, ...socketOptions }).client, ...rest });
   clients.push(c);
   return c;
 };
 
+for (const routes of MODES) describe(`${routes} routes`, () => {
 beforeEach(async () => {
-  server = (await createReferenceServer());
+  mode = routes;
+  server = (await createReferenceServer({ routes }));
 });
 afterEach(async () => {
   clients.splice(0).forEach((c) => c.dispose());
@@ -47,6 +58,39 @@ describe('client against the reference server', () => {
     });
     expect(typeof res.results[0]?.handlerId).toBe('string');
     expect(c.csrfToken).toMatch(/.{20,}/);
+  });
+
+  it('connects on the first attempt, no connect rejected, with the default auth and with an auth function', async () => {
+    const c = make();
+    await c.connect();
+    expect(server.stats.rejections).toEqual([]);
+    // An auth function that gets the token itself: it runs before the socket opens, so the
+    // cookies its fetch sets (the /api/ layout's session) are there for the handshake.
+    const routes = modeOptions(mode, server.url);
+    const fetchToken = routes.client.fetch ?? fetch;
+    const tokenPath = mode === 'api' ? '/api/csrf_token' : '/csrf_token';
+    const own = createNamespacedClient('/dev_websocket_test', {
+      url: server.url,
+      ...routes.client,
+      auth: async () => ({ csrf_token: ((await (await fetchToken(server.url + tokenPath)).json()) as { token: string }).token }),
+    });
+    clients.push(own);
+    const res = await own.request('echo', { first: 'attempt' });
+    expect(res.results[0]?.ok).toBe(true);
+    expect(server.stats.rejections).toEqual([]);
+  });
+
+  // The classic layout checks the token at the namespace; the /api/ one refuses the handshake
+  // itself (HTTP 403, see 'origin check').
+  if (routes === 'classic') it('a rejected connect says where, and that the server gave no reason', async () => {
+    const c = make('/dev_websocket_test', { auth: { csrf_token: 'not-a-token' } });
+    const err = (await c.connect().catch((e: unknown) => e)) as SyncwireError;
+    expect(err.code).toBe('CONNECT_ERROR');
+    expect(err.message).toBe(
+      `connect to /dev_websocket_test at ${server.url} failed: the server rejected it: Connection rejected by server; ` +
+        'the server gives no reason (Agent Zero: a stale CSRF token, a cookie it did not get, or the Origin)',
+    );
+    expect(err.details).toMatchObject({ url: server.url, namespace: '/dev_websocket_test', rejected: true });
   });
 
   it('aggregates several handlers and passes server errors through as items', async () => {
@@ -163,8 +207,10 @@ describe('client against the reference server', () => {
     expect(server.runtime.id).not.toBe(oldRuntime);
     expect(c.csrfToken).not.toBe(oldToken);
     expect(infos[1]).toEqual({ firstConnect: false, runtimeChanged: true, runtimeId: server.runtime.id });
-    expect(errors.some((e) => e.code === 'CONNECT_ERROR' && (e.details as { rejected: boolean }).rejected)).toBe(true);
-    expect(server.stats.rejections.map((r) => r.reason)).toContain('csrf_invalid');
+    // Classic: the namespace rejects the old token. /api/: the Engine.IO handshake refuses the old session (HTTP 403).
+    const refused = (e: SyncwireError) => (e.details as { rejected: boolean; status?: number }).rejected || (e.details as { status?: number }).status === 403;
+    expect(errors.some((e) => e.code === 'CONNECT_ERROR' && refused(e))).toBe(true);
+    expect(server.stats.rejections.map((r) => r.reason)).toContain(mode === 'api' ? 'session_missing' : 'csrf_invalid');
     const res = await c.request('echo', { after: 'restart' });
     expect(res.results[0]?.ok).toBe(true);
   });
@@ -197,11 +243,11 @@ describe('registry', () => {
   it('shares one client per namespace and url, and isolates registries', async () => {
     const a = createClientRegistry();
     const b = createClientRegistry();
-    const opts = { url: server.url };
+    const opts = { url: server.url, ...modeOptions(mode, server.url).client };
     const c1 = a.get('/dev_websocket_test', opts);
     expect(a.get('dev_websocket_test', opts)).toBe(c1);
     expect(b.get('/dev_websocket_test', opts)).not.toBe(c1);
-    expect(() => a.get('/dev_websocket_test', { url: server.url, requestTimeoutMs: 5 })).toThrow(/other options \(they differ in requestTimeoutMs\)/);
+    expect(() => a.get('/dev_websocket_test', { ...opts, requestTimeoutMs: 5 })).toThrow(/other options \(they differ in requestTimeoutMs\)/);
     await c1.connect();
     a.dispose();
     expect(c1.disposed).toBe(true);
@@ -214,11 +260,28 @@ describe('registry', () => {
 describe('origin check', () => {
   it('a page from another origin is rejected by the server', async () => {
     await server.close();
-    server = (await createReferenceServer({ allowMissingOrigin: false }));
-    const c = make('/dev_websocket_test', { socketOptions: { transports: ['websocket'], extraHeaders: { origin: 'http://evil.example' } } });
+    server = (await createReferenceServer({ allowMissingOrigin: false, routes: mode }));
+    const c = make('/dev_websocket_test', { socketOptions: { transports: ['polling'], extraHeaders: { origin: 'http://evil.example' } } });
     const err = (await c.connect().catch((e: unknown) => e)) as SyncwireError;
     expect(err.code).toBe('CONNECT_ERROR');
-    expect(err.message).toContain('Connection rejected by server');
+    // Classic: the namespace refuses it. /api/: the Engine.IO handshake does, with HTTP 403.
+    expect(err.message).toContain(mode === 'api' ? 'answered HTTP 403' : 'Connection rejected by server');
+    expect(err.message).toContain(`/dev_websocket_test at ${server.url}`);
     expect(server.stats.rejections.map((r) => r.reason)).toContain('origin_host_mismatch');
+  });
+});
+});
+
+describe('a server that cannot be reached', () => {
+  it('fails with CONNECT_ERROR naming the URL, the namespace and the cause', async () => {
+    const down = await createReferenceServer();
+    const url = down.url;
+    await down.close(); // nothing listens on that port now
+    const c = createNamespacedClient('/dev_websocket_test', { url, auth: { csrf_token: 't' }, connectTimeoutMs: 5000, socketOptions: { transports: ['polling'], reconnection: false } });
+    clients.push(c);
+    const err = (await c.connect().catch((e: unknown) => e)) as SyncwireError;
+    expect(err.code).toBe('CONNECT_ERROR');
+    expect(err.message).toMatch(new RegExp(`^connect to /dev_websocket_test at ${url} failed: server unreachable at ${url}/socket\\.io/ \\(xhr poll error`));
+    c.dispose();
   });
 });

@@ -5,6 +5,7 @@ import { createAgentZeroModel, type AgentZeroState } from '../../src/agent-zero'
 import {
   createNamespacedClient,
   createSyncStore,
+  type ClientOptions,
   type NamespacedClient,
   type SyncStore,
   type SyncStoreOptions,
@@ -12,6 +13,7 @@ import {
 } from '../../src/index';
 import { createFaultProxy } from '../support/fault-proxy.mjs';
 import { countingClock } from '../helpers/counting-clock';
+import { MODES, modeOptions, type RoutesMode } from '../helpers/server-mode';
 import { fakeEnvironment, mapStorage } from '../helpers/store-harness';
 import { waitFor } from '../helpers/wait';
 
@@ -52,18 +54,21 @@ const env = fakeEnvironment();
 
 const FAST = { handshakeTimeoutMs: 400, connectGraceMs: 500, pollIntervalMs: 100, backoffBaseMs: 100, backoffMaxMs: 400, livenessMs: 30000 };
 
-function setup(opts: Partial<SyncStoreOptions<AgentZeroState>> = {}) {
+let mode: RoutesMode = 'classic';
+
+/**
+ * A store on a client for the server in the current mode, at `url` (the server's, or a proxy's
+ * in front of it). Classic: WebSocket only. /api/: the default transports too (see
+ * integration/client.test.ts: only long-polling tells a stale session from a down server).
+ */
+function setup(opts: Partial<SyncStoreOptions<AgentZeroState>> = {}, url = server.url, socketOptions: ClientOptions['socketOptions'] = {}) {
   clock = countingClock();
   errors = [];
-  client = createNamespacedClient('/state_sync', {
-    url: server.url,
-    clock,
-    socketOptions: { transports: ['websocket'], reconnectionDelay: 50, reconnectionDelayMax: 300 },
-    retry: { baseMs: 50, maxMs: 300 },
-  });
+  const routes = modeOptions(mode, url, { ...(mode === 'api' ? {} : { transports: ['websocket'] }), reconnectionDelay: 50, reconnectionDelayMax: 300, ...socketOptions });
+  client = createNamespacedClient('/state_sync', { url, clock, retry: { baseMs: 50, maxMs: 300 }, ...routes.client });
   client.onError((e) => void errors.push(e));
   const model = createAgentZeroModel({ timezone: 'UTC' });
-  store = createSyncStore({ client, ...model, environment: env, timing: FAST, ...opts });
+  store = createSyncStore({ client, ...model, ...routes.store, environment: env, timing: FAST, ...opts });
   return model;
 }
 
@@ -80,8 +85,10 @@ const converged = (context: string | null = null) => {
   );
 };
 
+for (const routes of MODES) describe(`${routes} routes`, () => {
 beforeEach(async () => {
-  server = (await createReferenceServer());
+  mode = routes;
+  server = (await createReferenceServer({ routes }));
 });
 afterEach(async () => {
   store?.stop();
@@ -174,16 +181,7 @@ describe('sync store against the reference server', () => {
     // socket stays active. The store polls; the first poll answered makes the client connect.
     const proxy = await createFaultProxy({ target: server.url });
     try {
-      clock = countingClock();
-      errors = [];
-      client = createNamespacedClient('/state_sync', {
-        url: proxy.url,
-        clock,
-        socketOptions: { transports: ['websocket'], reconnectionDelay: 50, reconnectionDelayMax: 100, reconnectionAttempts: 2 },
-        retry: { baseMs: 50, maxMs: 300 },
-      });
-      client.onError((e) => void errors.push(e));
-      store = createSyncStore({ client, ...createAgentZeroModel({ timezone: 'UTC' }), environment: env, timing: FAST });
+      setup({}, proxy.url, { reconnectionDelay: 50, reconnectionDelayMax: 100, reconnectionAttempts: 2 });
       await store.start();
       await waitFor(() => store.mode === 'HEALTHY');
       proxy.refuse(true);
@@ -274,6 +272,31 @@ describe('sync store against the reference server', () => {
     await waitFor(() => server.stats.polls > offlinePolls, 1000);
   });
 
+  it('a namespace the server does not know: FAILED with UNKNOWN_NAMESPACE, and no polling', async () => {
+    clock = countingClock();
+    errors = [];
+    const routes = modeOptions(mode, server.url, mode === 'api' ? {} : { transports: ['websocket'] });
+    client = createNamespacedClient('/state_sink', { url: server.url, clock, ...routes.client });
+    client.onError((e) => void errors.push(e));
+    store = createSyncStore({ client, ...createAgentZeroModel({ timezone: 'UTC' }), ...routes.store, environment: env, timing: FAST });
+    await store.start();
+    await waitFor(() => store.mode === 'FAILED');
+    expect(store.health.lastError).toEqual({ code: 'UNKNOWN_NAMESPACE', message: `the server at ${server.url} does not know namespace /state_sink` });
+    // Nothing left to drive a poll or a retry: no timer of the client's or the store's.
+    await waitFor(() => clock.pending() === 0);
+    expect(server.stats.polls).toBe(0);
+  });
+
+  it('connects refused while /poll works: DEGRADED, polling, with the refusal in health.lastError', async () => {
+    await server.close();
+    server = (await createReferenceServer({ allowMissingOrigin: false, routes: mode }));
+    setup({}, server.url, { extraHeaders: { origin: 'http://evil.example' } });
+    await store.start();
+    await waitFor(() => store.mode === 'DEGRADED' && store.health.source === 'poll');
+    expect(store.health.lastError?.code).toBe('CONNECT_ERROR');
+    expect(store.health.lastError?.message).toContain(`connect to /state_sync at ${server.url} failed`);
+  });
+
   it('stop() leaves no timer, poll or request behind', async () => {
     setup();
     server.faults.stallHandshakes(true);
@@ -322,4 +345,5 @@ describe('warm start', () => {
     expect(errors.some((e) => e.code === 'STORAGE_ERROR')).toBe(true);
     expect(converged()).toBe(true);
   });
+});
 });

@@ -51,3 +51,24 @@ describe('Alpine plugin', () => {
     expect(document.getElementById('v')?.textContent).toBe('11');
   });
 });
+
+describe('Alpine script-tag build', () => {
+  it('without window.Syncwire, fails with a SyncwireError that says which script to load first', async () => {
+    await import('../../src/alpine-cdn');
+    const caught: unknown[] = [];
+    const onError = (e: ErrorEvent) => {
+      caught.push(e.error);
+      e.preventDefault();
+    };
+    window.addEventListener('error', onError);
+    try {
+      document.dispatchEvent(new Event('alpine:init'));
+    } catch (e) {
+      caught.push(e); // happy-dom rethrows a listener's error; a browser (and jsdom) reports it as an error event
+    } finally {
+      window.removeEventListener('error', onError);
+    }
+    expect(caught).toHaveLength(1);
+    expect(caught[0]).toMatchObject({ name: 'SyncwireError', code: 'VALIDATION_ERROR', message: expect.stringContaining('load syncwire.iife.min.js first') as string });
+  });
+});

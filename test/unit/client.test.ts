@@ -553,6 +553,70 @@ describe('options', () => {
     expect(make).toThrow(expect.objectContaining({ code: 'VALIDATION_ERROR' }));
   });
 
+  it.each([['not a url'], ['ftp://x'], ['/relative'], ['']])('refuses url %j: an absolute http(s) URL, checked when created', (url) => {
+    expect(() => createNamespacedClient('/x', { url })).toThrow(
+      expect.objectContaining({ code: 'VALIDATION_ERROR', details: { field: 'url' }, message: expect.stringContaining('url: expected an absolute http(s) URL') as string }),
+    );
+  });
+
+  it('refuses a misspelled option, listing the ones it knows', () => {
+    let err: SyncwireError | undefined;
+    try {
+      createNamespacedClient('/x', { url: 'http://h', reqTimeout: 5 } as never);
+    } catch (e) {
+      err = e as SyncwireError;
+    }
+    expect(err).toMatchObject({ code: 'VALIDATION_ERROR', details: { field: 'options.reqTimeout' } });
+    expect(err?.message).toMatch(/^options\.reqTimeout: expected one of the known options \(url, auth, csrfTokenUrl, requestTimeoutMs, .*\), got an unknown option$/);
+    expect(() => createNamespacedClient('/x', { url: 'http://h', retry: { base: 5 } as never })).toThrow(/retry\.base: expected one of the known options \(baseMs, maxMs\)/);
+    expect(() => createNamespacedClient('/x', { url: 'http://h', logger: { enable: true } as never })).toThrow(/logger\.enable: expected one of the known options/);
+  });
+
+  it('takes csrfTokenUrl as a path on the server, never another origin', async () => {
+    const fetched: string[] = [];
+    const fetch = (url: string) => (fetched.push(url), Promise.resolve(new Response(JSON.stringify({ ok: true, token: 't' }))));
+    const client = createNamespacedClient('/x', { url: 'http://h:1', csrfTokenUrl: '/api/csrf_token', fetch, clock: createFakeClock(), socketFactory: fakeSocketFactory() });
+    void client.connect().catch(() => {});
+    await flush();
+    expect(fetched).toEqual(['http://h:1/api/csrf_token']);
+    client.dispose();
+    expect(() => createNamespacedClient('/x', { url: 'http://h:1', csrfTokenUrl: 'https://elsewhere.example/csrf_token' })).toThrow(
+      expect.objectContaining({ code: 'VALIDATION_ERROR', details: { field: 'csrfTokenUrl' } }),
+    );
+  });
+
+  it('a token route that answers 404 says which setting an /api/ build needs', async () => {
+    const fetch = () => Promise.resolve(new Response('not found', { status: 404 }));
+    const { client, errors, factory } = setup({ auth: undefined, fetch });
+    void client.connect().catch(() => {});
+    await flush(); // the token is fetched before the socket opens; the attempt's auth callback tries again and reports
+    await factory.last().runAuth();
+    expect(errors[0]?.message).toMatch(/^GET http:\/\/127\.0\.0\.1:1\/csrf_token answered HTTP 404 \(an Agent Zero build with its API under \/api\/ needs csrfTokenUrl: '\/api\/csrf_token'\)/);
+  });
+
+  it('prints an error nobody listens for with console.warn, once per code; logger: { warn: false } silences it', () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    try {
+      const quiet = createNamespacedClient('/x', { url: 'http://h', logger: { warn: false } });
+      quiet.reportError(new SyncwireError('TIMEOUT', 'one'));
+      expect(warn).not.toHaveBeenCalled();
+      const loud = createNamespacedClient('/x', { url: 'http://h' });
+      loud.reportError(new SyncwireError('TIMEOUT', 'one'));
+      loud.reportError(new SyncwireError('TIMEOUT', 'two'));
+      loud.reportError(new SyncwireError('DISCONNECTED', 'three'));
+      expect(warn.mock.calls.map((c) => String(c[0]).split(':')[0])).toEqual(['[syncwire /x] TIMEOUT', '[syncwire /x] DISCONNECTED']);
+      expect(String(warn.mock.calls[0]?.[0])).toContain('no onError listener');
+      // A listener of the application's own: nothing printed.
+      const heard = createNamespacedClient('/x', { url: 'http://h' });
+      heard.onError(() => {});
+      heard.reportError(new SyncwireError('TIMEOUT', 'four'));
+      expect(warn).toHaveBeenCalledTimes(2);
+      [quiet, loud, heard].forEach((c) => c.dispose());
+    } finally {
+      warn.mockRestore();
+    }
+  });
+
   it('normalises the namespace', () => {
     expect(createNamespacedClient(' state_sync ', { url: 'http://h' }).namespace).toBe('/state_sync');
   });

@@ -430,6 +430,20 @@ describe('sync store: lifecycle and warm start', () => {
     expect(() => createSyncStore({ client: h.client, timing: { backoffBaseMs: 0 } })).toThrow(/timing.backoffBaseMs/);
     expect(() => createSyncStore({ client: h.client, timing: { pollIntervalMs: 0 } })).toThrow(/timing.pollIntervalMs/);
     expect(() => createSyncStore({ client: h.client, timing: { notifyIntervalMs: 0 } })).not.toThrow();
+    // A misspelled option is refused, listing the known ones.
+    expect(() => createSyncStore({ client: h.client, pollurl: '/x' } as never)).toThrow(
+      /^options\.pollurl: expected one of the known options \(client, pollUrl, payload, reduce, initialState, persist, timing, hasChanged, fetch, environment, random\)/,
+    );
+  });
+
+  it('persistence() checks its options when it is created', () => {
+    const storage = mapStorage();
+    expect(() => persistence({ storage, key: 5 as never })).toThrow(expect.objectContaining({ code: 'VALIDATION_ERROR', details: { field: 'persist.key' } }));
+    expect(() => persistence({ storage, throttleMs: -5 })).toThrow(/^persist\.throttleMs: expected a number >= 0, got number/);
+    expect(() => persistence({ storage, loadTimeoutMs: 0 })).toThrow(/persist\.loadTimeoutMs: expected a number > 0/);
+    expect(() => persistence({ storage, version: 1.5 })).toThrow(/persist\.version: expected an integer/);
+    expect(() => persistence({ storage, throttle: 5 } as never)).toThrow(/persist\.throttle: expected one of the known options \(key, dbName, storeName, version, throttleMs, loadTimeoutMs, storage\)/);
+    expect(() => persistence({ storage, key: 'k', throttleMs: 0 })).not.toThrow();
   });
 });
 

@@ -1,4 +1,4 @@
-// Found by a review of the client; each test failed before its fix (kept as regression tests).
+// syncwire/stream: the iterator over a streamed reply, and its options.
 import { describe, expect, it } from 'vitest';
 import { requestStream } from '../../src/stream';
 import { connectedClient } from '../helpers/client-harness';
@@ -31,6 +31,20 @@ describe('requestStream iterator', () => {
     await clock.advance(60_000);
     expect(await settled(a)).toBe('settled');
     expect(await settled(b)).toBe('settled');
+    client.dispose();
+  });
+});
+
+describe('requestStream options', () => {
+  it('are checked when the stream is made: replyEvent is required, names must be known, numbers positive', async () => {
+    const { client } = await connected();
+    const make = (options: unknown) => () => requestStream(client, 'stream_start', {}, options as never);
+    expect(make(undefined)).toThrow(expect.objectContaining({ code: 'VALIDATION_ERROR', details: { field: 'options.replyEvent' } }));
+    expect(make({})).toThrow(/requestStream options\.replyEvent: expected a snake_case event name/);
+    expect(make({ replyEvent: [] })).toThrow(/replyEvent/);
+    expect(make({ replyEvent: 'stream_event', idleTimeout: 5 })).toThrow(/options\.idleTimeout: expected one of the known options \(replyEvent, correlationId, timeoutMs, idleTimeoutMs, maxBuffered\)/);
+    expect(make({ replyEvent: 'stream_event', maxBuffered: 0 })).toThrow(/options\.maxBuffered: expected a number > 0/);
+    expect(make({ replyEvent: ['stream_event', 'other_event'], idleTimeoutMs: 100 })).not.toThrow();
     client.dispose();
   });
 });
