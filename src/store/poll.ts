@@ -8,6 +8,12 @@ import { fail, isSyncwireError, messageOf } from '../errors';
 import { noop } from '../listeners';
 import { isPlainObject, kindOf } from '../protocol';
 
+/** @internal A poll's answer, and the server runtime that gave it (when the client knows it). */
+export interface PollAnswer {
+  snapshot: object;
+  runtimeId: string | undefined;
+}
+
 /**
  * @internal Returns `poll(body)`: the server's snapshot for that request body, or a
  * `POLL_FAILED` rejection. `track` registers a cleanup that stop() runs (it aborts the
@@ -21,13 +27,14 @@ export function createPoll(
   timeoutMs: number,
   track: (cleanup: () => void) => () => void,
   confirmed: () => void,
-): (body: object) => Promise<object> {
+): (body: object) => Promise<PollAnswer> {
   const { clock } = client;
   // An auth that answers without a csrf_token (a server that needs none) is asked once, not before every poll.
   let authAnswered = false;
   return async (body) => {
     const f = fetchOf(fetchImpl, 'POLL_FAILED', 'for polling');
     let cancelled = false;
+    let runtimeId: string | undefined;
     let ctl: AbortController | undefined;
     let timer: unknown;
     const untrack = track(() => {
@@ -57,6 +64,8 @@ export function createPoll(
     const post = () =>
       step(`POST ${pollUrl}`, async (signal) => {
         const token = client.csrfToken;
+        // The runtime that accepted this token answers: the one the client knows as the POST goes out.
+        runtimeId = client.runtimeId;
         // The token goes only to the server it came from.
         const headers: Record<string, string> = { 'Content-Type': 'application/json' };
         if (token && new URL(pollUrl).origin === new URL(client.url, pollUrl).origin) headers['X-CSRF-Token'] = token;
@@ -75,7 +84,7 @@ export function createPoll(
       if (!res.ok) throw fail('POLL_FAILED', `POST ${pollUrl} answered HTTP ${res.status}`, { status: res.status });
       if (!isPlainObject(res.json)) throw fail('POLL_FAILED', `poll answer: expected a JSON object, got ${kindOf(res.json)}`);
       confirmed();
-      return res.json;
+      return { snapshot: res.json, runtimeId };
     } catch (e) {
       // Always POLL_FAILED (a network error, an abort, a failed token refresh); the cause is kept.
       if (isSyncwireError(e, 'POLL_FAILED')) throw e;

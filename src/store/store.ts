@@ -64,6 +64,9 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
   let m = initialMachineState();
   let state = initialState;
   let lastAppliedAt: number | null = null;
+  // The epoch of the state shown (health.epoch): the machine's moves to a new period's at its
+  // ack, while the page still shows the old state until that period's first snapshot.
+  let shownEpoch: string | null = null;
   let source: SyncHealth['source'] = null;
   let confirmedAt: number | null = null;
   let invalidPushes = 0;
@@ -153,14 +156,14 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
       case 'poll':
         pollFrom(e.full ? initialState : state).then(
           // Agent Zero's runtime id (from /csrf_token, server_restart) is its runtime_epoch.
-          (snapshot) => dispatch({ type: 'polled', id: e.id, ok: true, snapshot, epoch: client.runtimeId }),
+          (answer) => dispatch({ type: 'polled', id: e.id, ok: true, snapshot: answer.snapshot, epoch: answer.runtimeId }),
           (err: unknown) => dispatch({ type: 'polled', id: e.id, ok: false, code: codeOf(err, 'POLL_FAILED'), message: messageOf(err), cause: err }),
         );
         break;
       case 'audit': {
         const before = state;
         pollFrom(before)
-          .then((snapshot) => hasChanged(before, snapshot))
+          .then((answer) => hasChanged(before, answer.snapshot))
           .then(
             (changed) => dispatch({ type: 'audited', id: e.id, changed: changed === true }),
             // A failed audit (network, or payload/hasChanged threw) proves nothing: look again next window.
@@ -237,9 +240,10 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
     if (!fromInitial || !resyncReason) reduceFailures = 0;
     state = next;
     lastAppliedAt = confirmedAt = clock.now();
+    shownEpoch = m.epoch;
     source = from;
     scheduleNotify();
-    cache?.save({ epoch: m.epoch, savedAt: lastAppliedAt, state });
+    cache?.save({ epoch: shownEpoch, savedAt: lastAppliedAt, state });
     if (resyncReason) dispatch({ type: 'resync', reason: resyncReason });
   };
 
@@ -330,7 +334,7 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
       return {
         mode,
         connected: m.connected,
-        epoch: m.epoch,
+        epoch: shownEpoch,
         lastSeq: m.lastSeq,
         lastAppliedAt,
         source,
@@ -376,12 +380,13 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
       if (cached) {
         state = cached.state;
         lastAppliedAt = confirmedAt = cached.savedAt;
+        shownEpoch = cached.epoch;
         source = 'cache';
         notify(); // at once: a warm start is about showing this before anything else
         if (id != runId) return; // a subscriber stopped the store
       }
       // The state a stopped store kept is resumed like a cache: from its epoch, with its cursors.
-      const resume = cached ? { epoch: cached.epoch } : source ? { epoch: m.epoch } : null;
+      const resume = cached ? { epoch: cached.epoch } : source ? { epoch: shownEpoch } : null;
       dispatch({ type: 'start', cache: resume, connected: client.isConnected() });
       if (terminalError) onClientError(terminalError); // the client was known lost before the store ran
     },

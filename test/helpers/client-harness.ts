@@ -13,6 +13,7 @@ export function clientHarness(extra: ClientOptions = {}) {
     clock,
     random: () => 0.5,
     socketFactory: factory,
+    logger: { warn: false }, // errors are collected by the test, not printed
     ...extra,
   });
   client.onError((e) => errors.push(e));

@@ -88,6 +88,7 @@ export function storeHarness<S = Record<string, unknown>>(opts: Partial<SyncStor
     clock,
     random: () => 0.5,
     socketFactory: factory,
+    logger: { warn: false }, // errors are collected by the test, not printed
     ...clientOptions,
   });
   client.onError((e) => errors.push(e));

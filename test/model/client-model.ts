@@ -97,6 +97,7 @@ export async function clientHealAndFinish(w: ClientWorld): Promise<void> {
     throw new Error(`${what}\n  ${w.violations.join('\n  ')}`);
   };
   w.authMode = 'ok';
+  w.healing = true;
   const { setup } = w;
   if (!w.disposed && !w.terminal) {
     // The application asks for a connection; the world lets it happen.

@@ -52,6 +52,8 @@ export class ClientWorld {
   /** Client events the server has acknowledged. */
   private readonly acked = new WeakSet<Sent>();
   authMode: AuthMode = 'ok';
+  /** The heal phase: the server answers token fetches at once. */
+  healing = false;
   tokenGen = 1;
   runtime = 1;
   subscriptions: (() => void)[] = [];
@@ -80,6 +82,7 @@ export class ClientWorld {
       requestTimeoutMs: setup.requestTimeoutMs,
       retry: setup.retry,
       maxPending: setup.maxPending,
+      logger: { warn: false }, // the model checks errors itself
     });
     this.client.onError((e) => {
       this.errors.push(e);
@@ -124,6 +127,8 @@ export class ClientWorld {
         reject(new DOMException('aborted', 'AbortError'));
       });
       this.fetches.push(f);
+      // A healthy server answers before any deadline of the client's, however short.
+      if (this.healing) this.clock.world(() => this.answerToken(this.fetches.filter((x) => !x.done).indexOf(f), 'ok'), 0);
     });
   }
 

@@ -58,6 +58,8 @@ interface PendingFetch {
 }
 
 interface Period {
+  /** The connection it belongs to: the server gates pushes per connection until a handshake on it. */
+  conn: number;
   cid: string;
   seq: number;
   sent: { seq: number; snap: Snap }[];
@@ -86,7 +88,7 @@ export class World {
   /** state_requests the server has handled (answered, or chose never to answer). */
   readonly handled = new Set<Sent>();
   /** Server → client messages in flight on the live connection, in order. */
-  queue: (() => void)[] = [];
+  queue: { conn: number; send: () => void }[] = [];
   /** Acks the server holds back (pushes overtake them); sent by `releaseAcks`. */
   held: { conn: number; send: () => void }[] = [];
   readonly fetches: PendingFetch[] = [];
@@ -94,8 +96,8 @@ export class World {
   authMode: AuthMode = 'ok';
   readonly cacheReads: (() => void)[] = [];
   autopilot = false;
-  /** The epoch moved on without a restart (see push('epoch')). */
-  silentEpoch = false;
+  /** Epochs the server moved to without a restart (see push('epoch')). */
+  readonly silentEpochs = new Set<string>();
 
   // ---- what the invariants look at ----
   lastApi: ApiCall | null = null;
@@ -139,6 +141,7 @@ export class World {
       connectTimeoutMs: setup.client.connectTimeoutMs,
       requestTimeoutMs: setup.client.requestTimeoutMs,
       retry: setup.client.retry,
+      logger: { warn: false }, // the model checks errors itself
     });
     this.client.onError((e) => this.errors.push(e));
     // The store's timers are counted apart from the client's: a view of the client with its own clock.
@@ -216,6 +219,8 @@ export class World {
         reject(new DOMException('This operation was aborted', 'AbortError'));
       });
       this.fetches.push(f);
+      // A healthy server answers before any deadline of the client's, however short.
+      if (this.autopilot) this.clock.world(() => this.answerFetch(f, 'ok'), 0);
     });
 
   pendingFetches(kind?: 'poll' | 'token') {
@@ -282,7 +287,6 @@ export class World {
   restart() {
     this.epochN++;
     this.tokenGen++;
-    this.silentEpoch = false;
     this.held = [];
     this.serverDrop('transport close');
   }
@@ -304,7 +308,7 @@ export class World {
     const cid = (req.payload as { correlationId: string }).correlationId;
     let ack: unknown;
     if (outcome === 'ok') {
-      this.period = { cid, seq: 1, sent: [] };
+      this.period = { conn: s.connections, cid, seq: 1, sent: [] };
       ack = { correlationId: cid, results: [{ handlerId: 'sim.StateSync', ok: true, data: { runtime_epoch: this.epoch, seq_base: 1, ...(this.setup.tagged && { push_correlation: true }) } }] };
     } else if (outcome === 'malformed') {
       ack = { correlationId: cid, results: 'nope' };
@@ -313,7 +317,7 @@ export class World {
     }
     const send = () => req.ack?.(ack);
     if (ackLater) this.held.push({ conn: s.connections, send });
-    else this.queue.push(send);
+    else this.queue.push({ conn: s.connections, send });
     if (outcome === 'ok' && firstPush) this.push('next');
   }
 
@@ -321,18 +325,18 @@ export class World {
     const s = this.live();
     const held = this.held;
     this.held = [];
-    for (const a of held) if (s && a.conn === s.connections) this.queue.push(a.send);
+    for (const a of held) if (s && a.conn === s.connections) this.queue.push(a);
   }
 
   /** A state_push on the live connection's open period. */
   push(kind: string) {
     const s = this.live();
     const p = this.period;
-    if (!s || !p) return;
+    if (!s || !p || p.conn !== s.connections) return;
     const emit = (seq: number, snap: Snap, data?: unknown) => {
       const cid = this.setup.tagged ? p.cid : `push-${seq}`;
       const body = data ?? { runtime_epoch: snap.epoch, seq, snapshot: snap };
-      this.queue.push(() => s.serverEmit('state_push', envelope(body, { correlationId: cid })));
+      this.queue.push({ conn: p.conn, send: () => s.serverEmit('state_push', envelope(body, { correlationId: cid })) });
     };
     if (kind === 'stale' || kind === 'duplicate') {
       const old = kind === 'duplicate' ? p.sent.at(-1) : p.sent[Math.floor(this.rand() * p.sent.length)];
@@ -344,7 +348,7 @@ export class World {
       // A new epoch without a restart (the reference server's bumpEpoch): tokens stay valid, so
       // a client polling without a socket cannot learn it.
       this.epochN++;
-      this.silentEpoch = true;
+      this.silentEpochs.add(this.epoch);
     }
     p.seq += kind === 'gap' ? 2 : 1;
     const snap = this.snap();
@@ -352,8 +356,12 @@ export class World {
     emit(p.seq, snap);
   }
 
+  /** Delivers what is in flight; what belonged to a connection that is gone is lost with it. */
   deliver(n = Infinity) {
-    while (n-- > 0 && this.queue.length) (this.queue.shift() as () => void)();
+    while (n-- > 0 && this.queue.length) {
+      const m = this.queue.shift() as { conn: number; send: () => void };
+      if (this.live()?.connections === m.conn) m.send();
+    }
   }
 
   // ---- the page and the API ----
@@ -449,7 +457,8 @@ export class World {
     // a stale one gets 403 and a fresh token).
     const shownEpoch = (store.state as Partial<Snap>).epoch;
     const knowable =
-      mode === 'HEALTHY' || (mode === 'DEGRADED' && h.source === 'poll' && this.setup.auth === 'default' && this.setup.requireToken && !this.silentEpoch);
+      mode === 'HEALTHY' ||
+      (mode === 'DEGRADED' && h.source === 'poll' && this.setup.auth === 'default' && this.setup.requireToken && !this.silentEpochs.has(shownEpoch ?? ''));
     if (knowable && shownEpoch !== undefined && h.epoch !== shownEpoch) this.violate(`health.epoch ${h.epoch} but the state shown is from ${shownEpoch} (${mode}, source ${h.source})`);
     if (h.staleMs !== null && !(h.staleMs >= 0)) this.violate(`staleMs ${h.staleMs}`);
     for (const [k, n] of Object.entries(h.counters)) {

@@ -581,6 +581,68 @@ describe('sync store: never stuck, never a zombie', () => {
     expect((err as { cause?: { code?: string } }).cause?.code).toBe('VALIDATION_ERROR');
   });
 
+  it('a poll answered by another server runtime is an epoch change: the old cursors\' answer is dropped, the full state applied, health.epoch named after it', async () => {
+    // The runtime id comes with every token answer; after a restart the old token gets 403.
+    let runtime = 'R1';
+    const token = () => Promise.resolve(new Response(JSON.stringify({ ok: true, token: `tok-${runtime}`, runtime_id: runtime })));
+    const h = storeHarness({ pollUrl: '/poll' }, { auth: undefined, fetch: token });
+    h.fetch.respond((call) => (call.headers['X-CSRF-Token'] !== `tok-${runtime}` ? { status: 403 } : { status: 200, body: { from: runtime, full: (call.body as { log_from: number }).log_from === 0 } }));
+    void h.store.start();
+    await h.clock.advance(2300); // no socket: polling, with a token of R1
+    expect(h.store.health.epoch).toBe('R1');
+    runtime = 'R2'; // a restart: new runtime, old tokens refused
+    const before = h.fetch.calls.length;
+    await h.clock.advance(300);
+    expect(h.fetch.calls.length).toBeGreaterThan(before);
+    expect(h.store.state).toMatchObject({ from: 'R2' });
+    expect(h.store.health.epoch).toBe('R2');
+    expect(h.store.health.counters.resyncs).toBe(1);
+  });
+
+  it('a poll answer is labelled with the runtime whose token its POST carried, not one learned while it was in flight', async () => {
+    let runtime = 'R1';
+    const polls: { resolve: (r: Response) => void; token: string }[] = [];
+    const fetch = (url: string, init?: RequestInit) => {
+      if (url.endsWith('/csrf_token')) return Promise.resolve(new Response(JSON.stringify({ ok: true, token: `tok-${runtime}`, runtime_id: runtime })));
+      const token = (init?.headers as Record<string, string>)['X-CSRF-Token'] ?? '';
+      return new Promise<Response>((resolve) => polls.push({ resolve, token }));
+    };
+    const h = storeHarness({ fetch }, { auth: undefined, fetch });
+    void h.store.start();
+    await h.clock.advance(2100); // no socket: the first poll goes out with R1's token
+    expect(polls).toHaveLength(1);
+    runtime = 'R2';
+    await h.client.refreshAuth(); // the client learns of R2 meanwhile
+    expect(h.client.runtimeId).toBe('R2');
+    polls[0]?.resolve(new Response(JSON.stringify({ from: 'R1' })));
+    await flush();
+    expect(h.store.state).toEqual({ from: 'R1' });
+    expect(h.store.health.epoch).toBe('R1');
+  });
+
+  it('health.epoch names the state shown: a new period\'s epoch only once its first snapshot is applied', async () => {
+    const h = storeHarness();
+    await h.healthy({ v: 1 }); // E1
+    h.store.resync('model');
+    await flush();
+    await h.ack('E2'); // the server restarted meanwhile: a new epoch, its first push still to come
+    expect(h.store.state).toEqual({ v: 1 });
+    expect(h.store.health.epoch).toBe('E1');
+    await h.push(2, { v: 2 }, 'E2');
+    expect(h.store.health.epoch).toBe('E2');
+  });
+
+  it('a store stopped and started again resumes from the state it kept, epoch included', async () => {
+    const h = storeHarness();
+    await h.healthy({ v: 1 });
+    h.store.stop();
+    void h.store.start();
+    await flush();
+    expect(h.store.health.epoch).toBe('E1');
+    const req = h.requests().at(-1)?.payload as { data: unknown };
+    expect(req).toBeDefined(); // a resume on the live connection, not a wait for a new one
+  });
+
   it('health.staleMs never goes below 0 when the wall clock is set back', async () => {
     const fake = createFakeClock();
     let shift = 0;
