@@ -49,6 +49,18 @@ const serverChats = () =>
 const shot = (name: string) => page.screenshot({ path: `${ARTIFACTS}${name}.png`, fullPage: true });
 const click = (fault: string) => page.click(`[data-fault="${fault}"]`);
 const converge = () => expect.poll(chats, { timeout: 10000 }).toEqual(serverChats());
+/** Runs the page harness's automatic suite: all 10 items must pass. */
+const runHarnessSuite = async () => {
+  await page.click('#run-suite');
+  await page.waitForFunction(
+    () => [...document.querySelectorAll('[data-status]')].every((e) => ['pass', 'fail'].includes((e as HTMLElement).dataset.status ?? '')),
+    null,
+    { timeout: 90000 },
+  );
+  const failed = await page.$$eval('[data-status="fail"]', (els) => els.map((e) => e.textContent?.replace(/\s+/g, ' ')));
+  expect(failed).toEqual([]);
+  expect(await page.$$eval('[data-status="pass"]', (els) => els.length)).toBe(10);
+};
 
 describe('demo in real Chromium', () => {
   it('shows live state, HEALTHY, and follows server changes', async () => {
@@ -64,16 +76,8 @@ describe('demo in real Chromium', () => {
   it('passes every item of the harness automatic suite', async () => {
     await page.goto(server.url + DEMO);
     await waitMode('HEALTHY');
-    await page.click('#run-suite');
-    await page.waitForFunction(
-      () => [...document.querySelectorAll('[data-status]')].every((e) => ['pass', 'fail'].includes((e as HTMLElement).dataset.status ?? '')),
-      null,
-      { timeout: 90000 },
-    );
-    const failed = await page.$$eval('[data-status="fail"]', (els) => els.map((e) => e.textContent?.replace(/\s+/g, ' ')));
+    await runHarnessSuite();
     await shot('demo-harness');
-    expect(failed).toEqual([]);
-    expect(await page.$$eval('[data-status="pass"]', (els) => els.length)).toBe(10);
   });
 
   it('passes the harness suite against current Agent Zero\'s /api/ routes, connecting on the first attempt', async () => {
@@ -84,15 +88,7 @@ describe('demo in real Chromium', () => {
     await page.goto(server.url + DEMO + '&routes=api');
     await waitMode('HEALTHY');
     expect(server.stats.rejections).toEqual([]);
-    await page.click('#run-suite');
-    await page.waitForFunction(
-      () => [...document.querySelectorAll('[data-status]')].every((e) => ['pass', 'fail'].includes((e as HTMLElement).dataset.status ?? '')),
-      null,
-      { timeout: 90000 },
-    );
-    const failed = await page.$$eval('[data-status="fail"]', (els) => els.map((e) => e.textContent?.replace(/\s+/g, ' ')));
-    expect(failed).toEqual([]);
-    expect(await page.$$eval('[data-status="pass"]', (els) => els.length)).toBe(10);
+    await runHarnessSuite();
   });
 
   it('recovers from each push-channel fault driven from the fault panel', async () => {

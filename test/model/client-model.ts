@@ -6,22 +6,11 @@
 import fc from 'fast-check';
 import { settle } from './sim-clock';
 import { watchUnhandled } from './unhandled';
-import type { AuthMode } from './store-world';
+import { command as shared, type AuthMode } from './shared';
 import { ClientWorld, type ClientSetup } from './client-world';
 
 type Cmd = fc.AsyncCommand<object, ClientWorld>;
-
-function command(label: string, act: (w: ClientWorld) => void | Promise<void>): Cmd {
-  return {
-    check: () => true,
-    async run(_m, w) {
-      await act(w);
-      await w.clock.advance(0);
-      if (w.violations.length) throw new Error(`after ${label}:\n  ${w.violations.join('\n  ')}`);
-    },
-    toString: () => label,
-  };
-}
+const command = (label: string, act: (w: ClientWorld) => void | Promise<void>): Cmd => shared<ClientWorld>(label, act);
 
 const int = (min: number, max: number) => fc.integer({ min, max });
 

@@ -4,7 +4,7 @@
 import { createNamespacedClient, SyncwireError, type NamespacedClient, type SyncwireErrorCode } from '../../src/index';
 import { envelope, fakeSocketFactory, type FakeSocket, type Sent } from '../helpers/fake-socket';
 import { createSimClock, seededRandom, type SimClock } from './sim-clock';
-import type { AuthMode } from './store-world';
+import { serverConnect, userAuth, type AuthMode } from './shared';
 
 export interface ClientSetup {
   seed: number;
@@ -76,7 +76,7 @@ export class ClientWorld {
       random: this.rand,
       socketFactory: this.factory,
       fetch: (url: string, init?: RequestInit) => this.fetch(url, init),
-      auth: setup.auth === 'user' ? () => this.userAuth() : undefined,
+      auth: setup.auth === 'user' ? () => userAuth(this.authMode, this.tokenGen) : undefined,
       authTimeoutMs: setup.authTimeoutMs,
       connectTimeoutMs: setup.connectTimeoutMs,
       requestTimeoutMs: setup.requestTimeoutMs,
@@ -96,23 +96,6 @@ export class ClientWorld {
   }
   socket(): FakeSocket | undefined {
     return this.factory.sockets.at(-1);
-  }
-
-  private userAuth(): Record<string, unknown> | Promise<Record<string, unknown>> {
-    switch (this.authMode) {
-      case 'ok':
-        return { csrf_token: `tok-${this.tokenGen}` };
-      case 'stale':
-        return { csrf_token: 'tok-0' };
-      case 'none':
-        return {};
-      case 'throw':
-        throw new Error('auth exploded');
-      case 'reject':
-        return Promise.reject(new Error('auth rejected'));
-      case 'hang':
-        return new Promise(() => {});
-    }
   }
 
   private fetch(url: string, init?: RequestInit): Promise<Response> {
@@ -226,18 +209,8 @@ export class ClientWorld {
 
   // ---- the server ----
   serverConnect() {
-    const s = this.socket();
-    if (!s || !s.active || s.connected || s.gaveUp || this.authing.has(s)) return;
-    this.authing.add(s);
-    void s.runAuth().then((data) => {
-      this.authing.delete(s);
-      if (s !== this.socket() || s.connected || !s.active || s.gaveUp) return;
-      const token = (data as { csrf_token?: unknown }).csrf_token;
-      if (this.setup.requireToken && token !== `tok-${this.tokenGen}`) return s.reject('Connection rejected by server', { code: 'CSRF_INVALID' });
-      // Socket.IO delivers what the server emitted in its connect handler before `connect`.
-      s.serverEmit('server_restart', envelope({ runtimeId: `R${this.runtime}`, emittedAt: '2026-11-23T12:00:00.000Z' }));
-      s.accept();
-    });
+    // Socket.IO delivers what the server emitted in its connect handler before `connect`.
+    serverConnect(this, (s) => s.serverEmit('server_restart', envelope({ runtimeId: `R${this.runtime}`, emittedAt: '2026-11-23T12:00:00.000Z' })));
   }
 
   serverReject(kind: 'rejected' | 'transport' | 'namespace') {

@@ -1,4 +1,5 @@
 import type { Clock } from '../../src/index';
+import { mulberry32 } from '../../demo/server/world.mjs';
 
 /** One macrotask turn: every promise callback queued so far (and those they queue) runs. */
 export const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -96,14 +97,5 @@ export function createSimClock(start: number): SimClock {
   return clock;
 }
 
-/** mulberry32: a small seeded PRNG, so a run's jitter replays from its seed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded PRNG (the demo world's mulberry32), so a run's jitter replays from its seed. */
+export const seededRandom = (seed: number): (() => number) => mulberry32(seed);

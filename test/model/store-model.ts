@@ -7,34 +7,12 @@ import fc from 'fast-check';
 import { settle } from './sim-clock';
 import { watchUnhandled } from './unhandled';
 import type { Timing } from '../../src/index';
-import { pollTimeoutOf, World, type ApiCall, type AuthMode, type WorldSetup } from './store-world';
+import { command as shared, DEFAULT_TIMING, type AuthMode } from './shared';
+import { pollTimeoutOf, World, type ApiCall, type WorldSetup } from './store-world';
 
 type Cmd = fc.AsyncCommand<object, World>;
+const command = (label: string, act: (w: World) => void | Promise<void>): Cmd => shared<World>(label, act);
 
-/** A command that always applies (it does nothing when its target is absent), then checks the invariants. */
-function command(label: string, act: (w: World) => void | Promise<void>): Cmd {
-  return {
-    check: () => true,
-    async run(_m, w) {
-      await act(w);
-      await w.clock.advance(0);
-      if (w.violations.length) throw new Error(`after ${label}:\n  ${w.violations.join('\n  ')}`);
-    },
-    toString: () => label,
-  };
-}
-
-/** The library's defaults (README: Timing, client options). */
-export const DEFAULT_TIMING: Timing = {
-  handshakeTimeoutMs: 2000,
-  pollIntervalMs: 250,
-  connectGraceMs: 2000,
-  livenessMs: 30000,
-  backoffBaseMs: 500,
-  backoffMaxMs: 5000,
-  pollBackoffMaxMs: 5000,
-  notifyIntervalMs: 16,
-};
 const DEFAULT_CLIENT = { authTimeoutMs: 5000, connectTimeoutMs: 20000, requestTimeoutMs: 30000, retry: { baseMs: 250, maxMs: 10000 } };
 
 const int = (min: number, max: number) => fc.integer({ min, max });
