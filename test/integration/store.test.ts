@@ -39,7 +39,7 @@ interface World {
 interface RefServer {
   url: string;
   runtime: { id: string };
-  stats: { connections: number; stateRequests: number; polls: number };
+  stats: { connections: number; stateRequests: number; polls: number; rejections: { reason: string }[] };
   faults: Faults;
   world: World;
   close(): Promise<void>;
