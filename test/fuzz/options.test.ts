@@ -93,6 +93,7 @@ describe('createNamespacedClient options', () => {
           typeof ns === 'string' && ns.trim() !== '' && (isPlain(raw) || raw === undefined) && isHttpUrl(url) &&
           Object.keys(o).every((k) => CLIENT_OPTION_NAMES.includes(k)) &&
           (!isPlain(retry) || Object.keys(retry).every((k) => k === 'baseMs' || k === 'maxMs')) &&
+          (!isPlain(o.logger) || Object.keys(o.logger).every((k) => ['enabled', 'sink', 'warn'].includes(k))) &&
           ['requestTimeoutMs', 'connectTimeoutMs', 'authTimeoutMs', 'maxPayloadBytes'].every((k) => positiveOk(o[k])) &&
           (!isPlain(retry) || (positiveOk(retry.baseMs) && positiveOk(retry.maxMs)))
         );
