@@ -50,6 +50,20 @@ async function emitAndCount(id: string) {
   return outcome;
 }
 
+/**
+ * README's contract for a confirmed emit: resolved means delivered, exactly once; a rejection
+ * (typed) means it could not be confirmed: delivered at most once. When the ack is lost with
+ * the connection the event may still arrive (a healed partition delivers the held bytes), which
+ * no protocol can rule out; the chaos run counts these as "ambiguous".
+ */
+function expectDeliveryContract(outcome: string, received: number) {
+  if (outcome === 'resolved') expect(received).toBe(1);
+  else {
+    expect(outcome).toMatch(/^rejected (DISCONNECTED|TIMEOUT)$/);
+    expect(received).toBeLessThanOrEqual(1);
+  }
+}
+
 describe('a resolved emit() must reach the server', () => {
   it('on a half-open connection', async () => {
     await setup();
@@ -62,7 +76,7 @@ describe('a resolved emit() must reach the server', () => {
     await waitFor(() => client.isConnected(), 5000);
     await new Promise((r) => setTimeout(r, 300));
     const received = server.stats.received.get('half-open-1') ?? 0;
-    expect({ outcome, received }).toEqual(outcome === 'resolved' ? { outcome, received: 1 } : { outcome, received: 0 });
+    expectDeliveryContract(outcome, received);
   });
 
   it('when the connection is reset while the packet is in flight', async () => {
@@ -74,6 +88,6 @@ describe('a resolved emit() must reach the server', () => {
     await waitFor(() => client.isConnected(), 5000);
     await new Promise((r) => setTimeout(r, 300));
     const received = server.stats.received.get('in-flight-1') ?? 0;
-    expect({ outcome, received }).toEqual(outcome === 'resolved' ? { outcome, received: 1 } : { outcome, received: 0 });
+    expectDeliveryContract(outcome, received);
   });
 });
