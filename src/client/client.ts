@@ -269,7 +269,9 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
     // asks again (with the same deadline), and reports.
     timers.set(PREFETCH, authTimeoutMs, go);
     void runAuth()
-      .then((payload) => void (done || (prefetched = payload)), noop) // on failure the auth callback tries again and reports
+      .then((payload) => {
+        if (!done) prefetched = payload;
+      }, noop) // on failure the auth callback tries again and reports
       .then(go);
   };
 
@@ -277,7 +279,9 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
   // connect(), emit() or request() starts afresh.
   const onGiveUp = () => {
     gaveUp = true;
-    const err = fail('CONNECT_ERROR', `gave up reconnecting to ${ns} (socketOptions.reconnectionAttempts reached); the next connect(), emit() or request() tries again`, {
+    const err = fail('CONNECT_ERROR', `gave up reconnecting to ${ns} at ${url} (socketOptions.reconnectionAttempts reached); the next connect(), emit() or request() tries again`, {
+      url,
+      namespace: ns,
       reason: 'reconnect_failed',
     });
     settleWaiting(err);
@@ -343,7 +347,7 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
     }
     if (socket.connected) return Promise.resolve();
     waiting ??= new Promise<void>((resolve, reject) => {
-      timers.set(CONNECT, connectTimeoutMs, () => settleWaiting(fail('CONNECT_ERROR', `no answer from ${ns} within ${connectTimeoutMs} ms`, { reason: 'timeout' })));
+      timers.set(CONNECT, connectTimeoutMs, () => settleWaiting(fail('CONNECT_ERROR', `no answer from ${ns} at ${url} within ${connectTimeoutMs} ms (connectTimeoutMs)`, { url, namespace: ns, reason: 'timeout' })));
       settleWaiting = (err) => {
         waiting = undefined;
         settleWaiting = noop;

@@ -293,7 +293,11 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
   });
   // Failures reach onError (and so onClientError), except a terminal one the client already
   // knew, which connect() only rejects with: handled the same way. The grace timer degrades.
-  const connectClient = () => void client.connect().catch((e: unknown) => isSyncwireError(e, 'UNKNOWN_NAMESPACE') && onClientError(e));
+  const connectClient = () => {
+    client.connect().catch((e: unknown) => {
+      if (isSyncwireError(e, 'UNKNOWN_NAMESPACE')) onClientError(e);
+    });
+  };
 
   /**
    * Ends the run: `stop()`, or the client's disposal (the store then stays FAILED with a
