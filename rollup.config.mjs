@@ -8,7 +8,15 @@ import { fileURLToPath } from 'node:url';
 const external = (id) => !id.startsWith('.') && !id.startsWith('/') && !id.startsWith('\0');
 // Only src/ goes through the TS plugin; tsconfig.json also covers tests and tools.
 const ts = (extra) =>
-  typescript({ tsconfig: './tsconfig.json', include: ['src/**/*.ts'], filterRoot: '.', rootDir: 'src', noEmit: false, allowJs: false, ...extra });
+  typescript({
+    tsconfig: './tsconfig.json',
+    include: ['src/**/*.ts'],
+    filterRoot: '.',
+    rootDir: 'src',
+    noEmit: false,
+    allowJs: false,
+    ...extra,
+  });
 const entries = ['index', 'alpine', 'agent-zero', 'stream', 'persist'];
 // Entries that share nothing at run time with the core (alpine and agent-zero import its types only).
 const standalone = ['index', 'alpine', 'agent-zero'];
@@ -20,7 +28,9 @@ const onCore = { external: (id) => id === core, globals: { [core]: 'Syncwire' } 
 const addOn = (input, file, name, plugins = []) => ({
   input,
   external: onCore.external,
-  output: [{ file, format: 'iife', name, sourcemap: true, globals: onCore.globals, plugins: [terser()] }],
+  output: [
+    { file, format: 'iife', name, sourcemap: true, globals: onCore.globals, plugins: [terser()] },
+  ],
   plugins: [...plugins, ts({ declaration: false })],
 });
 
@@ -35,13 +45,27 @@ export default [
     // Add-on entries import the core entry itself (`./index.js`), never a copy or a shared chunk.
     input: { stream: 'src/stream.ts', persist: 'src/persist.ts' },
     external: (id) => id === core || external(id),
-    output: { dir: 'dist', format: 'es', entryFileNames: '[name].js', sourcemap: true, paths: { [core]: './index.js' } },
+    output: {
+      dir: 'dist',
+      format: 'es',
+      entryFileNames: '[name].js',
+      sourcemap: true,
+      paths: { [core]: './index.js' },
+    },
     plugins: [ts({ declaration: true, declarationDir: 'dist/types' })],
   },
   {
     // For <script> tags: socket.io-client bundled in, global `Syncwire`.
     input: 'src/index.ts',
-    output: [{ file: 'dist/syncwire.iife.min.js', format: 'iife', name: 'Syncwire', sourcemap: true, plugins: [terser()] }],
+    output: [
+      {
+        file: 'dist/syncwire.iife.min.js',
+        format: 'iife',
+        name: 'Syncwire',
+        sourcemap: true,
+        plugins: [terser()],
+      },
+    ],
     plugins: [resolve({ browser: true }), ts({ declaration: false })],
   },
   // Add-ons for <script> tags, loaded after syncwire.iife.min.js.
@@ -50,7 +74,15 @@ export default [
     // create its persistence before the core arrives: the cache read then overlaps the rest.
     input: 'src/persist.ts',
     treeshake: { moduleSideEffects: false },
-    output: [{ file: 'dist/syncwire-persist.iife.min.js', format: 'iife', name: 'SyncwirePersist', sourcemap: true, plugins: [terser()] }],
+    output: [
+      {
+        file: 'dist/syncwire-persist.iife.min.js',
+        format: 'iife',
+        name: 'SyncwirePersist',
+        sourcemap: true,
+        plugins: [terser()],
+      },
+    ],
     plugins: [resolve({ browser: true }), ts({ declaration: false })],
   },
   addOn('src/stream.ts', 'dist/syncwire-stream.iife.min.js', 'SyncwireStream'),

@@ -9,14 +9,46 @@ export default defineConfig({
     testTimeout: 15000,
     hookTimeout: 15000,
     projects: [
-      { extends: true, test: { name: 'jsdom', environment: 'jsdom', include: ['test/**/*.test.ts'], exclude: ['test/e2e/**', 'test/node/**', 'test/model/**'] } },
-      { extends: true, test: { name: 'happy-dom', environment: 'happy-dom', include: ['test/**/*.test.ts'], exclude: ['test/e2e/**', 'test/node/**', 'test/model/**'] } },
+      {
+        extends: true,
+        test: {
+          name: 'jsdom',
+          environment: 'jsdom',
+          include: ['test/**/*.test.ts'],
+          exclude: ['test/e2e/**', 'test/node/**', 'test/model/**'],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'happy-dom',
+          environment: 'happy-dom',
+          include: ['test/**/*.test.ts'],
+          exclude: ['test/e2e/**', 'test/node/**', 'test/model/**'],
+        },
+      },
       // Checks of the built package (sizes): once, in plain Node.
-      { extends: true, test: { name: 'node', environment: 'node', include: ['test/node/**/*.test.ts'] } },
+      {
+        extends: true,
+        test: { name: 'node', environment: 'node', include: ['test/node/**/*.test.ts'] },
+      },
       // Model-based tests: generated interleavings on simulated time, no DOM needed; run once.
-      { extends: true, test: { name: 'model', environment: 'node', include: ['test/model/**/*.test.ts'] } },
+      {
+        extends: true,
+        test: { name: 'model', environment: 'node', include: ['test/model/**/*.test.ts'] },
+      },
       // Real headless Chromium (Debian's), driven from Node by playwright-core.
-      { extends: true, test: { name: 'chromium', environment: 'node', include: ['test/e2e/**/*.test.ts'], testTimeout: 60000, hookTimeout: 120000, fileParallelism: false } },
+      {
+        extends: true,
+        test: {
+          name: 'chromium',
+          environment: 'node',
+          include: ['test/e2e/**/*.test.ts'],
+          testTimeout: 60000,
+          hookTimeout: 120000,
+          fileParallelism: false,
+        },
+      },
     ],
   },
 });

@@ -25,15 +25,23 @@ function snapshotOf(kb) {
 /** A client + store on a fake socket, HEALTHY; `push(seq, snapshot)` delivers one state_push. */
 async function fakeStore(model) {
   const factory = fakeSocketFactory();
-  const client = createNamespacedClient('/state_sync', { url: 'http://127.0.0.1:9', auth: {}, socketFactory: factory });
+  const client = createNamespacedClient('/state_sync', {
+    url: 'http://127.0.0.1:9',
+    auth: {},
+    socketFactory: factory,
+  });
   const store = createSyncStore({ client, ...model });
   await store.start();
   await waitFor(() => factory.last?.period, { what: 'handshake' });
   const socket = factory.last;
-  const push = (seq, snapshot) => socket.fire('state_push', {
-    handlerId: 'bench', eventId: `e-${seq}`, correlationId: socket.period, ts: '2026-01-01T00:00:00.000Z',
-    data: { runtime_epoch: socket.epoch, seq, snapshot },
-  });
+  const push = (seq, snapshot) =>
+    socket.fire('state_push', {
+      handlerId: 'bench',
+      eventId: `e-${seq}`,
+      correlationId: socket.period,
+      ts: '2026-01-01T00:00:00.000Z',
+      data: { runtime_epoch: socket.epoch, seq, snapshot },
+    });
   push(2, {});
   await waitFor(() => store.mode === 'HEALTHY', { what: 'HEALTHY' });
   return { store, push, close: () => (store.stop(), client.dispose()) };
@@ -66,7 +74,10 @@ export async function run({ quick, log }) {
     model.selected = chat;
     const a0 = await fakeStore(model);
     const storeUs = await timeLoop(a0.push, pool, batch, rounds);
-    const ok = a0.store.mode === 'HEALTHY' && a0.store.state.logs.length > 0 && a0.store.health.counters.pushesDropped === 0;
+    const ok =
+      a0.store.mode === 'HEALTHY' &&
+      a0.store.state.logs.length > 0 &&
+      a0.store.health.counters.pushesDropped === 0;
     a0.close();
     if (!ok) throw new Error(`the store did not apply the ${kb} KB pushes`);
 
@@ -75,20 +86,37 @@ export async function run({ quick, log }) {
     plain.close();
 
     let received = 0;
-    const bareUs = await timeLoop((seq, snapshot) => {
-      received += seq && snapshot ? 1 : 0; // a bare listener: takes the envelope, nothing else
-    }, pool, batch, rounds);
+    const bareUs = await timeLoop(
+      (seq, snapshot) => {
+        received += seq && snapshot ? 1 : 0; // a bare listener: takes the envelope, nothing else
+      },
+      pool,
+      batch,
+      rounds,
+    );
     if (received !== batch * (rounds + 2)) throw new Error('bare loop lost pushes');
     // For scale: what decoding the push off the wire costs (JSON.parse of its text).
     const decodeUs = await timeLoop(() => JSON.parse(text), pool, Math.max(20, batch >> 2), rounds);
 
     const value = storeUs - bareUs;
-    log(`${kb} KB (${(text.length / 1024).toFixed(1)} KiB): store ${storeUs.toFixed(2)} µs/push (default reducer ${defaultUs.toFixed(2)}), bare ${bareUs.toFixed(3)}, JSON.parse ${decodeUs.toFixed(1)} µs`);
-    out.push(entry(`apply_cost_us_${kb}kb`, value, 'µs/push', null, {
-      baseline: Number(bareUs.toFixed(3)), baseline_unit: 'µs/push, bare listener on the same fake socket (subtracted)',
-      detail: { store_with_agent_zero_reducer_us: Number(storeUs.toFixed(2)), store_with_default_reducer_us: Number((defaultUs - bareUs).toFixed(2)),
-        wire_decode_us: Number(decodeUs.toFixed(1)), snapshot_bytes: text.length, log_items: pool[0].logs.length, pushes_per_round: batch, rounds },
-    }));
+    log(
+      `${kb} KB (${(text.length / 1024).toFixed(1)} KiB): store ${storeUs.toFixed(2)} µs/push (default reducer ${defaultUs.toFixed(2)}), bare ${bareUs.toFixed(3)}, JSON.parse ${decodeUs.toFixed(1)} µs`,
+    );
+    out.push(
+      entry(`apply_cost_us_${kb}kb`, value, 'µs/push', null, {
+        baseline: Number(bareUs.toFixed(3)),
+        baseline_unit: 'µs/push, bare listener on the same fake socket (subtracted)',
+        detail: {
+          store_with_agent_zero_reducer_us: Number(storeUs.toFixed(2)),
+          store_with_default_reducer_us: Number((defaultUs - bareUs).toFixed(2)),
+          wire_decode_us: Number(decodeUs.toFixed(1)),
+          snapshot_bytes: text.length,
+          log_items: pool[0].logs.length,
+          pushes_per_round: batch,
+          rounds,
+        },
+      }),
+    );
   }
   return out;
 }

@@ -47,11 +47,17 @@ async function session({ n, pairs, storeFirst }) {
   const server = await createReferenceServer();
   const inject = pushInjector(server);
   const rec = recordingFactory();
-  const client = createNamespacedClient('/state_sync', { url: server.url, socketFactory: rec.factory });
+  const client = createNamespacedClient('/state_sync', {
+    url: server.url,
+    socketFactory: rec.factory,
+  });
   const rounds = { store: null, bare: null };
   let notifications = 0;
   // The default reducer (the snapshot replaces the state), counted as it returns.
-  const store = createSyncStore({ client, reduce: (_state, snapshot) => (rounds.store?.ingested(), snapshot) });
+  const store = createSyncStore({
+    client,
+    reduce: (_state, snapshot) => (rounds.store?.ingested(), snapshot),
+  });
   store.subscribe((e) => void (e.type === 'state' && notifications++));
   let bare;
   const openBare = async () => {
@@ -85,14 +91,22 @@ async function session({ n, pairs, storeFirst }) {
     const rates = { store: [], bare: [] };
     for (let i = 0; i < pairs; i++) {
       const got = {};
-      for (const who of i % 2 ? ['bare', 'store'] : ['store', 'bare']) rates[who].push((got[who] = await round(who)));
+      for (const who of i % 2 ? ['bare', 'store'] : ['store', 'bare'])
+        rates[who].push((got[who] = await round(who)));
       ratios.push(got.store / got.bare);
     }
     const expected = seq0 + n * (pairs + 2);
     await waitFor(() => store.health.lastSeq === expected, { what: `store at seq ${expected}` });
     const h = store.health;
-    if (h.mode !== 'HEALTHY' || h.counters.pushesDropped || h.counters.resyncs) throw new Error(`store lost pushes: ${JSON.stringify(h)}`);
-    return { ratio: median(ratios), store: median(rates.store), bare: median(rates.bare), bytes, notifications };
+    if (h.mode !== 'HEALTHY' || h.counters.pushesDropped || h.counters.resyncs)
+      throw new Error(`store lost pushes: ${JSON.stringify(h)}`);
+    return {
+      ratio: median(ratios),
+      store: median(rates.store),
+      bare: median(rates.bare),
+      bytes,
+      notifications,
+    };
   } finally {
     store.stop();
     client.dispose();
@@ -108,7 +122,9 @@ export async function run({ quick, log }) {
   const results = [];
   for (let i = 0; i < sessions; i++) {
     const r = await session({ n, pairs, storeFirst: i % 2 === 0 });
-    log(`session ${i + 1}: store ${r.store.toFixed(0)}/s, bare ${r.bare.toFixed(0)}/s, ratio ${r.ratio.toFixed(3)}`);
+    log(
+      `session ${i + 1}: store ${r.store.toFixed(0)}/s, bare ${r.bare.toFixed(0)}/s, ratio ${r.ratio.toFixed(3)}`,
+    );
     results.push(r);
   }
   const ratio = median(results.map((r) => r.ratio));
@@ -116,11 +132,18 @@ export async function run({ quick, log }) {
   const storeRate = median(results.map((r) => r.store));
   return [
     entry('push_ingest_ratio', ratio, 'ratio', ['>=', 0.85], {
-      baseline: Math.round(bare), baseline_unit: 'pushes/s, bare listener', ratio,
+      baseline: Math.round(bare),
+      baseline_unit: 'pushes/s, bare listener',
+      ratio,
       detail: {
-        store_pushes_per_s: Math.round(storeRate), bare_pushes_per_s: Math.round(bare),
-        store_us_per_push: Number((1e6 / storeRate).toFixed(1)), bare_us_per_push: Number((1e6 / bare).toFixed(1)),
-        burst: n, pairs_per_session: pairs, sessions, push_bytes: results[0].bytes,
+        store_pushes_per_s: Math.round(storeRate),
+        bare_pushes_per_s: Math.round(bare),
+        store_us_per_push: Number((1e6 / storeRate).toFixed(1)),
+        bare_us_per_push: Number((1e6 / bare).toFixed(1)),
+        burst: n,
+        pairs_per_session: pairs,
+        sessions,
+        push_bytes: results[0].bytes,
         session_ratios: results.map((r) => Number(r.ratio.toFixed(3))),
       },
     }),

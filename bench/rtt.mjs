@@ -46,14 +46,27 @@ export async function run({ quick, log }) {
     }
     const p = (who, q) => percentile(samples[who], q);
     const ratio = p('lib', 50) / p('raw', 50);
-    log(`p50 ${p('lib', 50).toFixed(3)} vs ${p('raw', 50).toFixed(3)} ms (×${ratio.toFixed(3)}), p99 ${p('lib', 99).toFixed(3)} vs ${p('raw', 99).toFixed(3)} ms`);
+    log(
+      `p50 ${p('lib', 50).toFixed(3)} vs ${p('raw', 50).toFixed(3)} ms (×${ratio.toFixed(3)}), p99 ${p('lib', 99).toFixed(3)} vs ${p('raw', 99).toFixed(3)} ms`,
+    );
     const n = samples.lib.length;
     return [
       entry('request_rtt_ratio', ratio, 'ratio', ['<=', 1.1], {
-        baseline: p('raw', 50), baseline_unit: 'ms, raw emitWithAck p50', ratio,
-        detail: { request_p50_ms: Number(p('lib', 50).toFixed(4)), raw_p50_ms: Number(p('raw', 50).toFixed(4)), requests_each: n, payload_bytes: JSON.stringify(DATA).length },
+        baseline: p('raw', 50),
+        baseline_unit: 'ms, raw emitWithAck p50',
+        ratio,
+        detail: {
+          request_p50_ms: Number(p('lib', 50).toFixed(4)),
+          raw_p50_ms: Number(p('raw', 50).toFixed(4)),
+          requests_each: n,
+          payload_bytes: JSON.stringify(DATA).length,
+        },
       }),
-      entry('request_rtt_p99_ms', p('lib', 99), 'ms', null, { baseline: p('raw', 99), baseline_unit: 'ms, raw p99', ratio: p('lib', 99) / p('raw', 99) }),
+      entry('request_rtt_p99_ms', p('lib', 99), 'ms', null, {
+        baseline: p('raw', 99),
+        baseline_unit: 'ms, raw p99',
+        ratio: p('lib', 99) / p('raw', 99),
+      }),
       entry('raw_rtt_p99_ms', p('raw', 99), 'ms', null),
     ];
   } finally {

@@ -18,17 +18,44 @@ const MODULES = [
   { file: 'rtt.mjs', figures: ['request_rtt_ratio', 'request_rtt_p99_ms', 'raw_rtt_p99_ms'] },
   // With --quick, sizes (bytes only) and warm-start (in Chromium) run alongside
   // recovery, which mostly waits on timers, to stay under a minute.
-  { file: 'recovery.mjs', figures: ['resync_after_gap_ms', 'recover_after_restart_ms', 'degrade_detect_ms', 'recover_from_degraded_ms'],
-    quickWith: ['sizes.mjs', 'warm-start.mjs'] },
-  { file: 'reconnects.mjs', figures: ['heap_growth_1000_reconnects_kb', 'listener_growth_1000_reconnects'] },
-  { file: 'sizes.mjs', figures: ['size_core_gz', 'size_alpine_gz', 'size_iife_gz', 'size_persist_gz', 'size_stream_gz'], quickAlongside: true },
+  {
+    file: 'recovery.mjs',
+    figures: [
+      'resync_after_gap_ms',
+      'recover_after_restart_ms',
+      'degrade_detect_ms',
+      'recover_from_degraded_ms',
+    ],
+    quickWith: ['sizes.mjs', 'warm-start.mjs'],
+  },
+  {
+    file: 'reconnects.mjs',
+    figures: ['heap_growth_1000_reconnects_kb', 'listener_growth_1000_reconnects'],
+  },
+  {
+    file: 'sizes.mjs',
+    figures: [
+      'size_core_gz',
+      'size_alpine_gz',
+      'size_iife_gz',
+      'size_persist_gz',
+      'size_stream_gz',
+    ],
+    quickAlongside: true,
+  },
   { file: 'fanout.mjs', figures: ['fanout_p99_ms_100', 'fanout_p99_ms_300', 'fanout_p99_ms_1000'] },
-  { file: 'apply-cost.mjs', figures: ['apply_cost_us_1kb', 'apply_cost_us_10kb', 'apply_cost_us_100kb'] },
+  {
+    file: 'apply-cost.mjs',
+    figures: ['apply_cost_us_1kb', 'apply_cost_us_10kb', 'apply_cost_us_100kb'],
+  },
   { file: 'warm-start.mjs', figures: ['warm_start_ms'], quickAlongside: true },
 ];
 
 const quick = process.argv.includes('--quick');
-const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7).split(',');
+const only = process.argv
+  .find((a) => a.startsWith('--only='))
+  ?.slice(7)
+  .split(',');
 const LIMIT_MS = quick ? 60000 : 300000;
 const EXIT_GRACE_MS = 10000;
 
@@ -53,7 +80,11 @@ function runModule(mod) {
   return new Promise((resolve) => {
     // Detached: the module leads its own process group, so a stuck one can be
     // ended with everything it started (server process, browser).
-    const child = fork(here(mod.file), quick ? ['--quick'] : [], { execArgv: ['--expose-gc'], detached: true, stdio: 'inherit' });
+    const child = fork(here(mod.file), quick ? ['--quick'] : [], {
+      execArgv: ['--expose-gc'],
+      detached: true,
+      stdio: 'inherit',
+    });
     running.add(child.pid);
     let result = null;
     let note = null;
@@ -80,9 +111,21 @@ function runModule(mod) {
       running.delete(child.pid);
       clearTimeout(limit);
       clearTimeout(exitTimer);
-      const error = result?.error ?? (result?.entries ? null : note ?? `exited with code ${code} before reporting`);
+      const error =
+        result?.error ??
+        (result?.entries ? null : (note ?? `exited with code ${code} before reporting`));
       const got = new Map((result?.entries ?? []).map((e) => [e.name, e]));
-      const entries = mod.figures.map((name) => got.get(name) ?? { name, value: null, unit: '', goal: null, met: false, error: error ?? 'not reported' });
+      const entries = mod.figures.map(
+        (name) =>
+          got.get(name) ?? {
+            name,
+            value: null,
+            unit: '',
+            goal: null,
+            met: false,
+            error: error ?? 'not reported',
+          },
+      );
       for (const e of got.values()) if (!mod.figures.includes(e.name)) entries.push(e);
       // Other work on the machine shows up in latency figures: keep the load next to them.
       entries.forEach((e) => (e.load_avg_1m = load));
@@ -98,11 +141,16 @@ const entries = [];
 let failures = 0;
 const wanted = (mod) => !only || only.some((o) => mod.file.startsWith(o));
 for (const mod of MODULES) {
-  const hasPartner = quick && mod.quickAlongside && MODULES.some((m) => m.quickWith?.includes(mod.file) && wanted(m));
+  const hasPartner =
+    quick &&
+    mod.quickAlongside &&
+    MODULES.some((m) => m.quickWith?.includes(mod.file) && wanted(m));
   if (!wanted(mod) || hasPartner) continue;
   const partners = quick ? MODULES.filter((m) => mod.quickWith?.includes(m.file) && wanted(m)) : [];
   const t = Date.now();
-  console.log(`\n== ${[mod, ...partners].map((m) => m.file).join(' + ')}${quick ? ' (quick)' : ''}`);
+  console.log(
+    `\n== ${[mod, ...partners].map((m) => m.file).join(' + ')}${quick ? ' (quick)' : ''}`,
+  );
   const results = await Promise.all([mod, ...partners].map(runModule));
   for (const r of results) {
     entries.push(...r.entries);
@@ -119,7 +167,12 @@ printTable(entries);
 /** The library version measured: the commit, and whether src/ had local changes (read-only git). */
 function libraryVersion() {
   try {
-    const git = (...args) => execFileSync('git', args, { cwd: here('..'), encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const git = (...args) =>
+      execFileSync('git', args, {
+        cwd: here('..'),
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      }).trim();
     return `commit ${git('rev-parse', '--short', 'HEAD')}${git('status', '--porcelain', '--', 'src') ? ' + uncommitted changes in src/' : ''}`;
   } catch {
     return 'commit unknown';
@@ -132,13 +185,20 @@ const meta = {
   date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
   machine: `Node ${process.versions.node}, ${cpus().length} × ${cpus()[0]?.model?.trim() ?? 'CPU'}`,
   seconds,
-  load: loadavg().map((l) => l.toFixed(1)).join(' / '),
+  load: loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' / '),
 };
 if (!only) {
   writeFileSync(here('results.json'), JSON.stringify(entries, null, 2) + '\n');
-  writeFileSync(here('costs.svg'), costsSvg(entries, `${meta.command} · ${meta.date} · ${meta.machine}`));
+  writeFileSync(
+    here('costs.svg'),
+    costsSvg(entries, `${meta.command} · ${meta.date} · ${meta.machine}`),
+  );
   updateReadme(here('README.md'), entries, meta);
-  console.log(`\nwrote bench/results.json, bench/costs.svg and the table in bench/README.md (${seconds} s)`);
+  console.log(
+    `\nwrote bench/results.json, bench/costs.svg and the table in bench/README.md (${seconds} s)`,
+  );
 }
 if (failures) {
   console.log(`${failures} bench module(s) failed`);

@@ -33,15 +33,33 @@ const seed = Number(arg('seed') ?? process.env.CHAOS_SEED ?? Math.floor(Math.ran
 const faults = Number(arg('faults') ?? process.env.CHAOS_FAULTS ?? 200);
 const timing = arg('timing') ?? process.env.CHAOS_TIMING ?? 'short';
 const verbose = process.argv.includes('--verbose') || process.env.CHAOS_VERBOSE === '1';
-if (!Number.isInteger(seed) || !Number.isInteger(faults) || faults < 1 || !Object.hasOwn(CHAOS_PROFILES, timing)) {
-  console.error('usage: node chaos/run.mjs [--seed=<int>] [--faults=<int>] [--timing=short|default] [--verbose]');
+if (
+  !Number.isInteger(seed) ||
+  !Number.isInteger(faults) ||
+  faults < 1 ||
+  !Object.hasOwn(CHAOS_PROFILES, timing)
+) {
+  console.error(
+    'usage: node chaos/run.mjs [--seed=<int>] [--faults=<int>] [--timing=short|default] [--verbose]',
+  );
   process.exit(2);
 }
 
-console.log(`chaos seed ${seed} (reproduce the fault sequence with --seed=${seed}), ${faults} faults`);
+console.log(
+  `chaos seed ${seed} (reproduce the fault sequence with --seed=${seed}), ${faults} faults`,
+);
 let report;
 try {
-  report = await runChaos({ lib, createModel: createAgentZeroModel, createReferenceServer, faults, seed, timing, verbose, log: console.log });
+  report = await runChaos({
+    lib,
+    createModel: createAgentZeroModel,
+    createReferenceServer,
+    faults,
+    seed,
+    timing,
+    verbose,
+    log: console.log,
+  });
 } catch (e) {
   console.error(e);
   console.log('chaos: 0 faults, 0 converged, 0 stale applies, 0 lost events, 1 unhandled errors');

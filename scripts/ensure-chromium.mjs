@@ -9,7 +9,9 @@ export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 export function ensureChromium() {
   if (existsSync(CHROMIUM)) return CHROMIUM;
   if (typeof process.getuid === 'function' && process.getuid() !== 0) {
-    throw new Error(`${CHROMIUM} is missing; install Debian's chromium package (apt-get install chromium) or set CHROMIUM_PATH`);
+    throw new Error(
+      `${CHROMIUM} is missing; install Debian's chromium package (apt-get install chromium) or set CHROMIUM_PATH`,
+    );
   }
   console.log('installing Debian chromium (one time)...');
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
@@ -23,8 +25,14 @@ export function ensureChromium() {
 
 /** Launch flags proven on this machine kind: no sandbox as root, no background networking on a closed network. */
 export const CHROMIUM_ARGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
 ];
 
 if (import.meta.url === `file://${process.argv[1]}`) {

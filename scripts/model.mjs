@@ -15,7 +15,12 @@ if (!Number.isInteger(runs) || runs < 1 || !Number.isInteger(seed)) {
 console.log(`model: ${runs} runs per model from seed ${seed} (replay with --seed=${seed})`);
 const dir = 'test-results/model';
 rmSync(dir, { recursive: true, force: true });
-const env = { ...process.env, MODEL_RUNS: String(runs), MODEL_SEED: String(seed), MODEL_REPORT_DIR: dir };
+const env = {
+  ...process.env,
+  MODEL_RUNS: String(runs),
+  MODEL_SEED: String(seed),
+  MODEL_REPORT_DIR: dir,
+};
 spawnSync('npx', ['vitest', 'run', '--project', 'model'], { stdio: 'inherit', env });
 let total = 0;
 let failures = 0;
@@ -27,7 +32,9 @@ for (const name of ['store', 'client']) {
     continue;
   }
   const r = JSON.parse(readFileSync(file, 'utf8'));
-  console.log(`${name} model: ${r.runs} runs, ${r.failures} failures${r.seeds.length ? ` (seeds ${r.seeds.join(', ')})` : ''}`);
+  console.log(
+    `${name} model: ${r.runs} runs, ${r.failures} failures${r.seeds.length ? ` (seeds ${r.seeds.join(', ')})` : ''}`,
+  );
   total += r.runs;
   failures += r.failures;
 }

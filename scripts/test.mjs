@@ -4,9 +4,13 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 
-const run = (cmd, args) => spawnSync(cmd, args, { stdio: 'inherit', env: process.env }).status === 0;
+const run = (cmd, args) =>
+  spawnSync(cmd, args, { stdio: 'inherit', env: process.env }).status === 0;
+// Everything prettier keeps formatted (`npm run format` writes, `npm test` checks).
+const FORMATTED = ['src', 'test', 'demo', 'bench', 'scripts', 'chaos', '*.mjs', '.size-limit.json'];
 const steps = [
   ['lint', 'npx', ['eslint', '.']],
+  ['format', 'npx', ['prettier', '--check', ...FORMATTED]],
   ['typecheck', 'npx', ['tsc', '--noEmit', '-p', '.']],
   ['build', 'npx', ['rollup', '-c', '--silent']],
   // The real-browser suite needs Debian's Chromium; installed on first run (CI is root on a fresh machine).
@@ -25,7 +29,14 @@ mkdirSync('test-results', { recursive: true });
 const out = 'test-results/vitest.json';
 rmSync(out, { force: true });
 console.log('\n== vitest');
-run('npx', ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${out}`, ...process.argv.slice(2)]);
+run('npx', [
+  'vitest',
+  'run',
+  '--reporter=default',
+  '--reporter=json',
+  `--outputFile.json=${out}`,
+  ...process.argv.slice(2),
+]);
 let passed = 0;
 let failed = failedSteps;
 let skipped = 0;

@@ -82,12 +82,18 @@ export interface AgentZeroModel {
   selected: string | null;
 }
 
-const list = <T>(v: unknown): T[] => (Array.isArray(v) ? (v.filter((x) => x && typeof x == 'object') as T[]) : []);
-const num = (v: unknown, fallback: number): number => (typeof v === 'number' && Number.isFinite(v) ? v : fallback);
+const list = <T>(v: unknown): T[] =>
+  Array.isArray(v) ? (v.filter((x) => x && typeof x == 'object') as T[]) : [];
+const num = (v: unknown, fallback: number): number =>
+  typeof v === 'number' && Number.isFinite(v) ? v : fallback;
 const str = (v: unknown, fallback: string): string => (typeof v === 'string' ? v : fallback);
 
 /** Upserts `items` into `base` by `key`, keeping `base`'s order and appending new ones. */
-function upsert<T extends Record<string, unknown>>(base: T[], items: T[], key: (item: T) => unknown): T[] {
+function upsert<T extends Record<string, unknown>>(
+  base: T[],
+  items: T[],
+  key: (item: T) => unknown,
+): T[] {
   if (!items.length) return base;
   const index = new Map(base.map((item, i) => [key(item), i]));
   const out = base.slice();
@@ -154,12 +160,25 @@ export function createAgentZeroModel(options: { timezone?: string } = {}): Agent
         ctx.requestResync('notifications_guid changed');
         return next;
       }
-      next.notifications = upsert(state.notifications, list<Notification>(snap.notifications), (n) => n.id ?? n.no);
+      next.notifications = upsert(
+        state.notifications,
+        list<Notification>(snap.notifications),
+        (n) => n.id ?? n.no,
+      );
       next.notifications_guid = nGuid;
       next.notifications_version = num(snap.notifications_version, state.notifications_version);
 
       if (snap.deselect_chat === true) {
-        return { ...next, context: '', logs: [], log_guid: '', log_version: 0, log_progress: 0, log_progress_active: false, deselected: true };
+        return {
+          ...next,
+          context: '',
+          logs: [],
+          log_guid: '',
+          log_version: 0,
+          log_progress: 0,
+          log_progress_active: false,
+          deselected: true,
+        };
       }
       const context = str(snap.context, '');
       // A snapshot for a chat the page left: keep the sidebar, skip the log (anchor PR #1636).
@@ -178,7 +197,10 @@ export function createAgentZeroModel(options: { timezone?: string } = {}): Agent
         logs: sameLog ? logs : logs.sort((a, b) => a.no - b.no),
         log_guid: guid,
         log_version: num(snap.log_version, 0),
-        log_progress: typeof snap.log_progress === 'string' || typeof snap.log_progress === 'number' ? snap.log_progress : 0,
+        log_progress:
+          typeof snap.log_progress === 'string' || typeof snap.log_progress === 'number'
+            ? snap.log_progress
+            : 0,
         log_progress_active: snap.log_progress_active === true,
         paused: snap.paused === true,
       };

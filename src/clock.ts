@@ -31,7 +31,8 @@ export const systemClock: Clock = {
 const WALL_TIME_FLOOR = 1e12;
 
 /** @internal true when `now` looks like wall time (see {@link Clock.now}). */
-export const isWallTime = (now: unknown): now is number => typeof now == 'number' && now >= WALL_TIME_FLOOR && now < 8.64e15;
+export const isWallTime = (now: unknown): now is number =>
+  typeof now == 'number' && now >= WALL_TIME_FLOOR && now < 8.64e15;
 
 /**
  * @internal Named one-shot timers, at most one per name, that can all be cancelled
@@ -53,7 +54,10 @@ export function createTimers(clock: Clock): Timers {
   const t: Timers = {
     set(name, ms, fn) {
       t.clear(name);
-      live.set(name, clock.setTimeout(() => (live.delete(name), fn()), ms));
+      live.set(
+        name,
+        clock.setTimeout(() => (live.delete(name), fn()), ms),
+      );
     },
     clear: (name) => live.has(name) && (clock.clearTimeout(live.get(name)), live.delete(name)),
     has: (name) => live.has(name),
@@ -70,8 +74,17 @@ export function createTimers(clock: Clock): Timers {
  * `[0, min(maxMs, baseMs * 2^attempt)]`, never below `minMs`.
  * Full jitter spreads a crowd of clients reconnecting after a restart.
  */
-export function backoffDelay(attempt: number, baseMs: number, maxMs: number, random: () => number, minMs = 0): number {
-  return Math.max(minMs, Math.round(Math.min(maxMs, baseMs * 2 ** Math.min(attempt, 30)) * unitRandom(random)));
+export function backoffDelay(
+  attempt: number,
+  baseMs: number,
+  maxMs: number,
+  random: () => number,
+  minMs = 0,
+): number {
+  return Math.max(
+    minMs,
+    Math.round(Math.min(maxMs, baseMs * 2 ** Math.min(attempt, 30)) * unitRandom(random)),
+  );
 }
 
 /**

@@ -39,12 +39,21 @@ export class SyncwireError extends Error {
   /** Extra machine-readable context (a field name, the server's error item, ...). */
   declare readonly details?: unknown;
 
-  constructor(code: SyncwireErrorCode, message: string, options?: { cause?: unknown; details?: unknown }) {
+  constructor(
+    code: SyncwireErrorCode,
+    message: string,
+    options?: { cause?: unknown; details?: unknown },
+  ) {
     super(message);
     this.name = 'SyncwireError';
     // `details` and `cause` only when given: an absent one stays absent (`'cause' in e` is false).
     // `cause` is assigned by hand: the ES2022 constructor option is not in our ES2020 target lib.
-    Object.assign(this, { code }, options?.details !== undefined && { details: options.details }, options?.cause !== undefined && { cause: options.cause });
+    Object.assign(
+      this,
+      { code },
+      options?.details !== undefined && { details: options.details },
+      options?.cause !== undefined && { cause: options.cause },
+    );
   }
 }
 
@@ -58,7 +67,9 @@ export const fail = (code: string, message: string, details?: unknown, cause?: u
 
 /** @internal a VALIDATION_ERROR naming the bad field in `details.field`: "field: expected what, got got". */
 export const invalid = (field: string, what: string, got?: string | number) =>
-  fail('VALIDATION_ERROR', `${field}: expected ${what}${got === undefined ? '' : `, got ${got}`}`, { field });
+  fail('VALIDATION_ERROR', `${field}: expected ${what}${got === undefined ? '' : `, got ${got}`}`, {
+    field,
+  });
 
 /** @internal `e` when it is a SyncwireError, otherwise one with `code` and the thrown value's message. */
 export const asError = (e: unknown, code: string, prefix = ''): SyncwireError =>
@@ -77,4 +88,5 @@ export const messageOf = (e: unknown): string => {
 };
 
 /** @internal the code of a SyncwireError, else `fallback`. */
-export const codeOf = (e: unknown, fallback: string): string => (e instanceof SyncwireError ? e.code : fallback);
+export const codeOf = (e: unknown, fallback: string): string =>
+  e instanceof SyncwireError ? e.code : fallback;

@@ -4,7 +4,13 @@
  */
 export { SyncwireError, isSyncwireError, type SyncwireErrorCode } from './errors';
 export { systemClock, backoffDelay, type Clock, type TimerHandle } from './clock';
-export { createLogger, type Logger, type LoggerOptions, type LogCategory, type LogSink } from './logger';
+export {
+  createLogger,
+  type Logger,
+  type LoggerOptions,
+  type LogCategory,
+  type LogSink,
+} from './logger';
 export {
   createCorrelationId,
   validateServerEnvelope,
@@ -40,6 +46,16 @@ export {
   type PersistHost,
   type CachedState,
 } from './store/store';
-export { transition, initialMachineState, type SyncMode, type MachineState, type MachineEvent, type Effect, type Timing, type TimerName, type PushIn } from './store/machine';
+export {
+  transition,
+  initialMachineState,
+  type SyncMode,
+  type MachineState,
+  type MachineEvent,
+  type Effect,
+  type Timing,
+  type TimerName,
+  type PushIn,
+} from './store/machine';
 
 export type { EnvironmentSource, EnvironmentState } from './store/env';

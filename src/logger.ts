@@ -37,7 +37,8 @@ export function redact(value: unknown, depth = 0): unknown {
   if (value === null || typeof value !== 'object' || depth > 4) return value;
   if (Array.isArray(value)) return value.slice(0, 20).map((v) => redact(v, depth + 1));
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) out[k] = SECRET.test(k) ? '[redacted]' : redact(v, depth + 1);
+  for (const [k, v] of Object.entries(value))
+    out[k] = SECRET.test(k) ? '[redacted]' : redact(v, depth + 1);
   return out;
 }
 
@@ -46,7 +47,8 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   let on: boolean | LogCategory[] = false;
   const sink: LogSink = options.sink ?? ((c, m, d) => console.debug(`[syncwire:${c}]`, m, d ?? ''));
   const logger: Logger = {
-    enable: (categories) => void (on = categories === true || (Array.isArray(categories) && [...categories])),
+    enable: (categories) =>
+      void (on = categories === true || (Array.isArray(categories) && [...categories])),
     isEnabled: (c) => on === true || (!!on && on.includes(c)),
     log(c, m, d) {
       if (logger.isEnabled(c)) sink(c, m, d === undefined ? d : redact(d));
@@ -59,12 +61,18 @@ export function createLogger(options: LoggerOptions = {}): Logger {
 /** @internal The `logger` option checked: a Logger as given, or one made from LoggerOptions. */
 export function loggerFrom(value: Logger | LoggerOptions | undefined): Logger {
   // A Logger of the caller's own needs all three methods: the client calls each of them.
-  if (typeof (value as Partial<Logger> | undefined)?.log == 'function') return opt(value as Logger, 'logger', ['log', 'isEnabled', 'enable'])!;
+  if (typeof (value as Partial<Logger> | undefined)?.log == 'function')
+    return opt(value as Logger, 'logger', ['log', 'isEnabled', 'enable'])!;
   const opts: LoggerOptions = opt(value as LoggerOptions, 'logger', 'object') ?? {};
   knownKeys(opts, ['enabled', 'sink', 'warn'], 'logger.');
-  if (opts.warn !== undefined && typeof opts.warn != 'boolean') throw invalid('logger.warn', 'a boolean', kindOf(opts.warn));
+  if (opts.warn !== undefined && typeof opts.warn != 'boolean')
+    throw invalid('logger.warn', 'a boolean', kindOf(opts.warn));
   const on: unknown = opts.enabled;
-  if (!(on === undefined || typeof on == 'boolean' || (Array.isArray(on) && on.every((c) => typeof c == 'string')))) {
+  if (!(
+    on === undefined ||
+    typeof on == 'boolean' ||
+    (Array.isArray(on) && on.every((c) => typeof c == 'string'))
+  )) {
     throw invalid('logger.enabled', 'a boolean or a list of categories');
   }
   opt(opts.sink, 'logger.sink', 'function');

@@ -53,25 +53,34 @@ const text = (e: unknown): string => {
 const KNOWN = ['key', 'dbName', 'storeName', 'version', 'throttleMs', 'loadTimeoutMs', 'storage'];
 
 const invalid = (field: string, what: string, got: unknown) =>
-  new SyncwireError('VALIDATION_ERROR', `persist.${field}: expected ${what}, got ${typeof got == 'string' ? JSON.stringify(got) : got === null ? 'null' : typeof got}`, {
-    details: { field: `persist.${field}` },
-  });
+  new SyncwireError(
+    'VALIDATION_ERROR',
+    `persist.${field}: expected ${what}, got ${typeof got == 'string' ? JSON.stringify(got) : got === null ? 'null' : typeof got}`,
+    {
+      details: { field: `persist.${field}` },
+    },
+  );
 
 /** Bad options fail when persistence() is called, not at the first read or write. */
 function checkOptions(o: PersistOptions): void {
   if (typeof o != 'object' || Array.isArray(o)) throw invalid('(options)', 'an options object', o);
   const given = o as Record<string, unknown>;
-  for (const k of Object.keys(given)) if (!KNOWN.includes(k)) throw invalid(k, `one of the known options (${KNOWN.join(', ')})`, 'an unknown option');
+  for (const k of Object.keys(given))
+    if (!KNOWN.includes(k))
+      throw invalid(k, `one of the known options (${KNOWN.join(', ')})`, 'an unknown option');
   for (const k of ['key', 'dbName', 'storeName']) {
     const v = given[k];
     if (v !== undefined && !(typeof v == 'string' && v)) throw invalid(k, 'a non-empty string', v);
   }
   const v = given.version;
-  if (v !== undefined && !(typeof v == 'number' && Number.isInteger(v))) throw invalid('version', 'an integer', v);
+  if (v !== undefined && !(typeof v == 'number' && Number.isInteger(v)))
+    throw invalid('version', 'an integer', v);
   const t = given.throttleMs;
-  if (t !== undefined && !(typeof t == 'number' && t >= 0 && t <= 2 ** 31 - 1)) throw invalid('throttleMs', 'a number >= 0', t);
+  if (t !== undefined && !(typeof t == 'number' && t >= 0 && t <= 2 ** 31 - 1))
+    throw invalid('throttleMs', 'a number >= 0', t);
   const l = given.loadTimeoutMs;
-  if (l !== undefined && !(typeof l == 'number' && l > 0 && l <= 2 ** 31 - 1)) throw invalid('loadTimeoutMs', 'a number > 0', l);
+  if (l !== undefined && !(typeof l == 'number' && l > 0 && l <= 2 ** 31 - 1))
+    throw invalid('loadTimeoutMs', 'a number > 0', l);
 }
 
 /**
@@ -102,7 +111,11 @@ export function persistence<S = unknown>(options: PersistOptions = {}): PersistP
   checkOptions(o);
   const given = o.storage;
   if (given !== undefined && !(typeof given?.get == 'function' && typeof given.set == 'function')) {
-    throw new SyncwireError('VALIDATION_ERROR', 'persist.storage: expected an object with get() and set()', { details: { field: 'persist.storage' } });
+    throw new SyncwireError(
+      'VALIDATION_ERROR',
+      'persist.storage: expected an object with get() and set()',
+      { details: { field: 'persist.storage' } },
+    );
   }
   const storage = given ?? idbStorage(o.dbName ?? 'syncwire', o.storeName ?? 'state');
   const { key = 'syncwire:state', version = 1, throttleMs = 1000, loadTimeoutMs = 1000 } = o;
@@ -120,7 +133,11 @@ export function persistence<S = unknown>(options: PersistOptions = {}): PersistP
     const storageError =
       (what: string) =>
       (e: unknown): undefined =>
-        void report(new SyncwireError('STORAGE_ERROR', `${what} the cached state failed: ${text(e)}`, { cause: e }));
+        void report(
+          new SyncwireError('STORAGE_ERROR', `${what} the cached state failed: ${text(e)}`, {
+            cause: e,
+          }),
+        );
     const write = () => {
       timer = undefined;
       const record: PersistedRecord<S> = { format: 1, version, ...(latest as CachedState<S>) };
@@ -138,14 +155,23 @@ export function persistence<S = unknown>(options: PersistOptions = {}): PersistP
     return {
       load: () =>
         new Promise<unknown>((resolve, reject) => {
-          const t = clock.setTimeout(() => reject(new Error(`no answer within ${loadTimeoutMs} ms`)), loadTimeoutMs);
+          const t = clock.setTimeout(
+            () => reject(new Error(`no answer within ${loadTimeoutMs} ms`)),
+            loadTimeoutMs,
+          );
           endLoad = () => (clock.clearTimeout(t), resolve(undefined));
           const pending = early ?? read();
           early = undefined;
           pending.then(resolve, reject).finally(() => clock.clearTimeout(t));
         }).then((raw) => {
           const r = raw as Partial<PersistedRecord<S>>;
-          return r && typeof r == 'object' && r.format === 1 && r.version === version && typeof r.savedAt == 'number' && 'state' in r && (r.epoch === null || typeof r.epoch == 'string')
+          return r &&
+            typeof r == 'object' &&
+            r.format === 1 &&
+            r.version === version &&
+            typeof r.savedAt == 'number' &&
+            'state' in r &&
+            (r.epoch === null || typeof r.epoch == 'string')
             ? (r as PersistedRecord<S>)
             : undefined;
         }, storageError('reading')),

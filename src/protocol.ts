@@ -65,13 +65,18 @@ export const isPlainObject = (v: unknown): v is Record<string, unknown> => {
 export const hasOwn = (o: object, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k);
 
 /** @internal describes a value for error messages: 'null', 'array', or typeof. */
-export const kindOf = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v);
+export const kindOf = (v: unknown): string =>
+  v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v;
 
 /** @internal throws VALIDATION_ERROR unless `event` is a usable event name. */
 export function assertEventName(event: unknown): asserts event is string {
   if (typeof event != 'string' || !EVENT_NAME.test(event) || RESERVED.test(event)) {
     // JSON.stringify only for strings: it throws on BigInt and cyclic values.
-    throw invalid('event', 'a snake_case event name, not reserved', typeof event == 'string' ? JSON.stringify(event) : kindOf(event));
+    throw invalid(
+      'event',
+      'a snake_case event name, not reserved',
+      typeof event == 'string' ? JSON.stringify(event) : kindOf(event),
+    );
   }
 }
 
@@ -89,7 +94,11 @@ export function createCorrelationId(prefix?: string): string {
     (p && (p.endsWith('-') ? p : p + '-')) +
     (c.randomUUID
       ? c.randomUUID()
-      : '10000000-1000-4000-8000-100000000000'.replace(/[018]/g, (d) => (+d ^ ((c.getRandomValues(new Uint8Array(1))[0] as number) & (15 >> (+d / 4)))).toString(16)))
+      : '10000000-1000-4000-8000-100000000000'.replace(/[018]/g, (d) =>
+          (+d ^ ((c.getRandomValues(new Uint8Array(1))[0] as number) & (15 >> (+d / 4)))).toString(
+            16,
+          ),
+        ))
   );
 }
 
@@ -122,7 +131,12 @@ function jsonBound(v: unknown, depth: number): number {
  * @internal Builds the wire payload and checks it fits in `maxBytes`, before
  * anything is sent. The size covers the whole `{ ts, data, correlationId }`.
  */
-export function buildPayload(data: unknown, correlationId: unknown, maxBytes: number, now: number): ClientPayload {
+export function buildPayload(
+  data: unknown,
+  correlationId: unknown,
+  maxBytes: number,
+  now: number,
+): ClientPayload {
   data ??= {};
   if (!isPlainObject(data)) throw invalid('data', 'a plain object', kindOf(data));
   const id = typeof correlationId == 'string' && correlationId.trim();
@@ -140,14 +154,22 @@ export function buildPayload(data: unknown, correlationId: unknown, maxBytes: nu
       // size, not as JSON, which writes `{}` for an ArrayBuffer and a key per byte for a view.
       let binary = 0;
       const json = JSON.stringify(payload, (_, v: unknown) =>
-        v instanceof ArrayBuffer || ArrayBuffer.isView(v) || v instanceof Blob ? ((binary += (v as ArrayBuffer).byteLength ?? (v as Blob).size), 0) : v,
+        v instanceof ArrayBuffer || ArrayBuffer.isView(v) || v instanceof Blob
+          ? ((binary += (v as ArrayBuffer).byteLength ?? (v as Blob).size), 0)
+          : v,
       );
-      if (json.length * 3 + binary > maxBytes) bytes = new TextEncoder().encode(json).length + binary;
+      if (json.length * 3 + binary > maxBytes)
+        bytes = new TextEncoder().encode(json).length + binary;
     }
   } catch (e) {
     throw fail('VALIDATION_ERROR', `data: not JSON (${messageOf(e)})`, { field: 'data' }, e);
   }
-  if (bytes > maxBytes) throw fail('PAYLOAD_TOO_LARGE', `payload of ${bytes} bytes is over maxPayloadBytes (${maxBytes})`, { bytes, maxBytes });
+  if (bytes > maxBytes)
+    throw fail(
+      'PAYLOAD_TOO_LARGE',
+      `payload of ${bytes} bytes is over maxPayloadBytes (${maxBytes})`,
+      { bytes, maxBytes },
+    );
   return payload;
 }
 
@@ -156,9 +178,13 @@ export function buildPayload(data: unknown, correlationId: unknown, maxBytes: nu
  * 28, hours up to 23): every engine's Date.parse accepts these. Date.parse costs ≈ 0.2–0.3 µs
  * per push, so it only judges the other strings (not matching is never an error by itself).
  */
-export const CANONICAL_TIME = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|1\d|2[0-8])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{3}Z$/;
+export const CANONICAL_TIME =
+  /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|1\d|2[0-8])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{3}Z$/;
 
-const badField = (field: string, expected: string, got: string) => fail('INVALID_ENVELOPE', `envelope field '${field}': expected ${expected}, got ${got}`, { field });
+const badField = (field: string, expected: string, got: string) =>
+  fail('INVALID_ENVELOPE', `envelope field '${field}': expected ${expected}, got ${got}`, {
+    field,
+  });
 const text = (v: unknown, field: string): string => {
   if (typeof v != 'string' || !v) throw badField(field, 'a non-empty string', kindOf(v));
   return v;
@@ -169,7 +195,9 @@ const text = (v: unknown, field: string): string => {
  * `{ handlerId, eventId, correlationId, ts, data }` (`data: null` → `{}`; `data` is a
  * frozen shallow copy). Throws an `INVALID_ENVELOPE` {@link SyncwireError} naming the bad field.
  */
-export function validateServerEnvelope<T extends object = Record<string, unknown>>(value: unknown): ServerEnvelope<T> {
+export function validateServerEnvelope<T extends object = Record<string, unknown>>(
+  value: unknown,
+): ServerEnvelope<T> {
   if (!isPlainObject(value)) throw badField('(envelope)', 'a plain object', kindOf(value));
   // Field by field, not in a loop over names: this runs for every inbound event, and named
   // reads stay fast where a keyed read in a loop does not.
@@ -177,7 +205,8 @@ export function validateServerEnvelope<T extends object = Record<string, unknown
   const handlerId = text(value.handlerId, 'handlerId');
   const eventId = text(value.eventId, 'eventId');
   const correlationId = text(value.correlationId, 'correlationId');
-  if (!CANONICAL_TIME.test(ts) && Number.isNaN(Date.parse(ts))) throw badField('ts', 'an ISO 8601 timestamp', JSON.stringify(ts.slice(0, 40)));
+  if (!CANONICAL_TIME.test(ts) && Number.isNaN(Date.parse(ts)))
+    throw badField('ts', 'an ISO 8601 timestamp', JSON.stringify(ts.slice(0, 40)));
   const data = value.data ?? {};
   if (!isPlainObject(data)) throw badField('data', 'a plain object', kindOf(data));
   // Subscribers share one envelope: frozen, so none can change what the next one sees.
@@ -189,7 +218,9 @@ export function validateServerEnvelope<T extends object = Record<string, unknown
     eventId,
     correlationId,
     ts,
-    data: Object.freeze(hasOwn(data, '__proto__') ? { ...data } : Object.assign({}, data)) as Readonly<T>,
+    data: Object.freeze(
+      hasOwn(data, '__proto__') ? { ...data } : Object.assign({}, data),
+    ) as Readonly<T>,
   });
 }
 
@@ -199,8 +230,18 @@ export function validateServerEnvelope<T extends object = Record<string, unknown
  */
 export function validateAck(value: unknown, sentCorrelationId: string): RequestResponse {
   const results = isPlainObject(value) && value.results;
-  const bad = Array.isArray(results) ? results.findIndex((r: unknown) => !isPlainObject(r) || typeof r.ok != 'boolean') : -2;
-  if (bad != -1) throw fail('INVALID_ENVELOPE', `request ack: expected { results: [{ ok }] }, got ${bad < 0 ? kindOf(value) : `results[${bad}] = ${kindOf((results as unknown[])[bad])}`}`, { ack: value });
+  const bad = Array.isArray(results)
+    ? results.findIndex((r: unknown) => !isPlainObject(r) || typeof r.ok != 'boolean')
+    : -2;
+  if (bad != -1)
+    throw fail(
+      'INVALID_ENVELOPE',
+      `request ack: expected { results: [{ ok }] }, got ${bad < 0 ? kindOf(value) : `results[${bad}] = ${kindOf((results as unknown[])[bad])}`}`,
+      { ack: value },
+    );
   const cid = (value as Record<string, unknown>).correlationId;
-  return { correlationId: typeof cid == 'string' && cid ? cid : sentCorrelationId, results: results as RequestResult[] };
+  return {
+    correlationId: typeof cid == 'string' && cid ? cid : sentCorrelationId,
+    results: results as RequestResult[],
+  };
 }

@@ -3,7 +3,12 @@
  * carrying the request's correlationId). It uses only the core's public API, so the
  * script-tag build works on `window.Syncwire`.
  */
-import { SyncwireError, createCorrelationId, type NamespacedClient, type ServerEnvelope } from './index';
+import {
+  SyncwireError,
+  createCorrelationId,
+  type NamespacedClient,
+  type ServerEnvelope,
+} from './index';
 
 /** One event of a streamed reply. */
 export interface StreamEvent<T extends object = Record<string, unknown>> {
@@ -31,21 +36,34 @@ const TERMINAL = ['final', 'error', 'aborted'];
 const KNOWN = ['replyEvent', 'correlationId', 'timeoutMs', 'idleTimeoutMs', 'maxBuffered'];
 
 const invalid = (field: string, what: string) =>
-  new SyncwireError('VALIDATION_ERROR', `requestStream options.${field}: expected ${what}`, { details: { field: `options.${field}` } });
+  new SyncwireError('VALIDATION_ERROR', `requestStream options.${field}: expected ${what}`, {
+    details: { field: `options.${field}` },
+  });
 
 /** The options checked when the stream is made, not when an event fails to match later. */
 function checkOptions(options: unknown): StreamOptions {
   const o = options as Record<string, unknown> | null;
-  if (!o || typeof o != 'object' || Array.isArray(o)) throw invalid('replyEvent', 'an options object with replyEvent (the event the server streams on)');
-  for (const k of Object.keys(o)) if (!KNOWN.includes(k)) throw invalid(k, `one of the known options (${KNOWN.join(', ')})`);
+  if (!o || typeof o != 'object' || Array.isArray(o))
+    throw invalid(
+      'replyEvent',
+      'an options object with replyEvent (the event the server streams on)',
+    );
+  for (const k of Object.keys(o))
+    if (!KNOWN.includes(k)) throw invalid(k, `one of the known options (${KNOWN.join(', ')})`);
   const reply = o.replyEvent;
   const names = typeof reply == 'string' ? [reply] : Array.isArray(reply) ? reply : [];
-  if (!names.length || !names.every((n) => typeof n == 'string' && /^[a-z][a-z0-9_]*$/.test(n))) throw invalid('replyEvent', 'a snake_case event name, or a non-empty list of them');
+  if (!names.length || !names.every((n) => typeof n == 'string' && /^[a-z][a-z0-9_]*$/.test(n)))
+    throw invalid('replyEvent', 'a snake_case event name, or a non-empty list of them');
   for (const k of ['timeoutMs', 'idleTimeoutMs', 'maxBuffered']) {
     const v = o[k];
-    if (v !== undefined && !(typeof v == 'number' && v > 0 && v <= 2 ** 31 - 1)) throw invalid(k, 'a number > 0');
+    if (v !== undefined && !(typeof v == 'number' && v > 0 && v <= 2 ** 31 - 1))
+      throw invalid(k, 'a number > 0');
   }
-  if (o.correlationId !== undefined && !(typeof o.correlationId == 'string' && o.correlationId.trim())) throw invalid('correlationId', 'a non-empty string');
+  if (
+    o.correlationId !== undefined &&
+    !(typeof o.correlationId == 'string' && o.correlationId.trim())
+  )
+    throw invalid('correlationId', 'a non-empty string');
   return o as unknown as StreamOptions;
 }
 
@@ -106,7 +124,12 @@ export function requestStream<T extends object = Record<string, unknown>>(
     close();
     pump();
   };
-  const failWith = (code: SyncwireError['code'], what: string, details?: object) => end(new SyncwireError(code, `stream '${event}' ${what}`, { details: { correlationId, ...details } }));
+  const failWith = (code: SyncwireError['code'], what: string, details?: object) =>
+    end(
+      new SyncwireError(code, `stream '${event}' ${what}`, {
+        details: { correlationId, ...details },
+      }),
+    );
   const armIdle = () => {
     clock.clearTimeout(idle);
     idle = clock.setTimeout(() => failWith('TIMEOUT', `was silent for ${idleMs} ms`), idleMs);
@@ -123,7 +146,8 @@ export function requestStream<T extends object = Record<string, unknown>>(
       if (seq > lastSeq) lastSeq = seq;
     }
     // A reader that does not keep up ends the stream loudly rather than buffer without bound.
-    if (queue.length >= maxBuffered) return failWith('OVERFLOW', `buffered ${maxBuffered} unread events`, { maxBuffered });
+    if (queue.length >= maxBuffered)
+      return failWith('OVERFLOW', `buffered ${maxBuffered} unread events`, { maxBuffered });
     queue.push({ state, seq, data: env.data, envelope: env });
     if (terminal) end();
     else armIdle();
@@ -132,12 +156,18 @@ export function requestStream<T extends object = Record<string, unknown>>(
 
   try {
     // Subscribed before the request goes out, so a fast first event is not missed.
-    for (const name of ([] as unknown[]).concat(opts.replyEvent)) cleanups.push(client.on<T>(name as string, onEvent));
+    for (const name of ([] as unknown[]).concat(opts.replyEvent))
+      cleanups.push(client.on<T>(name as string, onEvent));
     cleanups.push(client.onDisconnect((reason) => failWith('DISCONNECTED', `lost: ${reason}`)));
     armIdle();
     client.request(event, data, { correlationId, timeoutMs: opts.timeoutMs }).then((res) => {
       const first = res.results[0];
-      if (first && !first.ok) end(new SyncwireError('STREAM_ERROR', first.error?.error ?? 'stream request failed', { details: first }));
+      if (first && !first.ok)
+        end(
+          new SyncwireError('STREAM_ERROR', first.error?.error ?? 'stream request failed', {
+            details: first,
+          }),
+        );
     }, end);
   } catch (e) {
     // A bad event name or a disposed client: the iterator reports it on first next().

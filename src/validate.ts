@@ -12,10 +12,28 @@ import { isPlainObject, kindOf } from './protocol';
  * `required`, or of `kind`: 'function', 'object' (a plain object), or the list of methods
  * an object must have.
  */
-export function opt<T>(value: T, field: string, kind: 'function' | 'object' | string[], required?: 1): T | undefined {
+export function opt<T>(
+  value: T,
+  field: string,
+  kind: 'function' | 'object' | string[],
+  required?: 1,
+): T | undefined {
   if (value == null && !required) return undefined;
-  const ok = kind == 'object' ? isPlainObject(value) : kind == 'function' ? typeof value == 'function' : value != null && kind.every((m) => typeof (value as Record<string, unknown>)[m] == 'function');
-  if (!ok) throw invalid(field, typeof kind == 'string' ? 'a ' + (kind == 'object' ? 'plain object' : kind) : `an object with ${kind.join('(), ')}()`, kindOf(value));
+  const ok =
+    kind == 'object'
+      ? isPlainObject(value)
+      : kind == 'function'
+        ? typeof value == 'function'
+        : value != null &&
+          kind.every((m) => typeof (value as Record<string, unknown>)[m] == 'function');
+  if (!ok)
+    throw invalid(
+      field,
+      typeof kind == 'string'
+        ? 'a ' + (kind == 'object' ? 'plain object' : kind)
+        : `an object with ${kind.join('(), ')}()`,
+      kindOf(value),
+    );
   return value;
 }
 
@@ -24,11 +42,22 @@ export function opt<T>(value: T, field: string, kind: 'function' | 'object' | st
  * above `min` (at least `min` when not `strict`) and at most 2^31 - 1 is a VALIDATION_ERROR
  * naming `prefix + key`.
  */
-export function num(from: object, key: string, fallback?: number, prefix = '', min = 0, strict = true): number {
+export function num(
+  from: object,
+  key: string,
+  fallback?: number,
+  prefix = '',
+  min = 0,
+  strict = true,
+): number {
   const v = (from as Record<string, unknown>)[key];
   if (v === undefined && fallback !== undefined) return fallback;
   if (typeof v != 'number' || !(strict ? v > min : v >= min) || v > 2 ** 31 - 1) {
-    throw invalid(prefix + key, `a number ${strict ? '>' : '>='} ${min}`, typeof v == 'number' ? v : kindOf(v));
+    throw invalid(
+      prefix + key,
+      `a number ${strict ? '>' : '>='} ${min}`,
+      typeof v == 'number' ? v : kindOf(v),
+    );
   }
   return v;
 }
@@ -39,7 +68,12 @@ export function num(from: object, key: string, fallback?: number, prefix = '', m
  */
 export function knownKeys(options: object, known: readonly string[], prefix = 'options.'): void {
   for (const k of Object.keys(options)) {
-    if (!known.includes(k)) throw invalid(prefix + k, `one of the known options (${known.join(', ')})`, 'an unknown option');
+    if (!known.includes(k))
+      throw invalid(
+        prefix + k,
+        `one of the known options (${known.join(', ')})`,
+        'an unknown option',
+      );
   }
 }
 
@@ -55,7 +89,11 @@ export function httpUrl(value: unknown, field: string): string {
     parsed = undefined;
   }
   if (!parsed || (parsed.protocol != 'http:' && parsed.protocol != 'https:')) {
-    throw invalid(field, 'an absolute http(s) URL', typeof value == 'string' ? JSON.stringify(value) : kindOf(value));
+    throw invalid(
+      field,
+      'an absolute http(s) URL',
+      typeof value == 'string' ? JSON.stringify(value) : kindOf(value),
+    );
   }
   return value as string;
 }

@@ -10,7 +10,17 @@ const external = (id) => !id.startsWith('.') && !id.startsWith('/') && !id.start
 const bundle = await rollup({
   input: { index: 'src/index.ts', alpine: 'src/alpine.ts', 'agent-zero': 'src/agent-zero.ts' },
   external,
-  plugins: [typescript({ tsconfig: './tsconfig.json', include: ['src/**/*.ts'], filterRoot: '.', rootDir: 'src', noEmit: false, declaration: false, outDir: out })],
+  plugins: [
+    typescript({
+      tsconfig: './tsconfig.json',
+      include: ['src/**/*.ts'],
+      filterRoot: '.',
+      rootDir: 'src',
+      noEmit: false,
+      declaration: false,
+      outDir: out,
+    }),
+  ],
 });
 await bundle.write({ dir: out, format: 'es', entryFileNames: '[name].js' });
 await bundle.close();

@@ -25,7 +25,10 @@ export function recordingFactory() {
       return sockets[sockets.length - 1];
     },
     factory: ({ url, namespace, auth, options }) => {
-      const socket = new Manager(url, { ...DEFAULT_MANAGER_OPTIONS, ...options }).socket(namespace, { auth });
+      const socket = new Manager(url, { ...DEFAULT_MANAGER_OPTIONS, ...options }).socket(
+        namespace,
+        { auth },
+      );
       sockets.push(socket);
       return socket;
     },
@@ -43,7 +46,10 @@ export async function csrfToken(url) {
 /** A bare socket.io-client socket (same Manager options as the library's), connected. */
 export async function rawSocket(url, namespace, managerOptions = {}) {
   const token = await csrfToken(url);
-  const socket = new Manager(url, { ...DEFAULT_MANAGER_OPTIONS, ...managerOptions }).socket(namespace, { auth: { csrf_token: token } });
+  const socket = new Manager(url, { ...DEFAULT_MANAGER_OPTIONS, ...managerOptions }).socket(
+    namespace,
+    { auth: { csrf_token: token } },
+  );
   await new Promise((resolve, reject) => {
     socket.once('connect', resolve);
     socket.once('connect_error', reject);
@@ -53,11 +59,20 @@ export async function rawSocket(url, namespace, managerOptions = {}) {
 }
 
 /** The wire payload the library sends: `{ ts, data, correlationId }`. */
-export const wirePayload = (data, prefix = 'request') => ({ ts: new Date().toISOString(), data, correlationId: `${prefix}-${randomUUID()}` });
+export const wirePayload = (data, prefix = 'request') => ({
+  ts: new Date().toISOString(),
+  data,
+  correlationId: `${prefix}-${randomUUID()}`,
+});
 
 /** A real state_request handshake on a bare socket; resolves with the ack's result data. */
 export async function rawHandshake(socket, prefix = 'bare') {
-  const ack = await socket.timeout(5000).emitWithAck('state_request', wirePayload({ context: null, log_from: 0, notifications_from: 0, timezone: 'UTC' }, prefix));
+  const ack = await socket
+    .timeout(5000)
+    .emitWithAck(
+      'state_request',
+      wirePayload({ context: null, log_from: 0, notifications_from: 0, timezone: 'UTC' }, prefix),
+    );
   const item = ack?.results?.find((r) => r.ok && r.data?.runtime_epoch);
   if (!item) throw new Error(`bare handshake failed: ${JSON.stringify(ack)}`);
   return item.data;
@@ -104,7 +119,13 @@ export function modeWatch(store) {
       return new Promise((resolve, reject) => {
         const w = { match: (c) => c.to === to && where(c), resolve };
         waiters.add(w);
-        const t = setTimeout(() => (waiters.delete(w), reject(new Error(`no mode ${to} within ${timeoutMs} ms (mode ${store.mode})`))), timeoutMs);
+        const t = setTimeout(
+          () => (
+            waiters.delete(w),
+            reject(new Error(`no mode ${to} within ${timeoutMs} ms (mode ${store.mode})`))
+          ),
+          timeoutMs,
+        );
         const done = w.resolve;
         w.resolve = (c) => (clearTimeout(t), done(c));
       });

@@ -30,12 +30,28 @@ export class FakeSocket {
     this.listeners.set(event, list);
   }
   off(event, fn) {
-    this.listeners.set(event, (this.listeners.get(event) ?? []).filter((f) => f !== fn));
+    this.listeners.set(
+      event,
+      (this.listeners.get(event) ?? []).filter((f) => f !== fn),
+    );
   }
   emit(event, payload, ack) {
     if (event !== 'state_request' || typeof ack !== 'function') return;
     this.period = payload.correlationId;
-    setTimeout(() => ack({ correlationId: this.period, results: [{ handlerId: 'bench', ok: true, data: { runtime_epoch: this.epoch, seq_base: 1, push_correlation: true } }] }), 0);
+    setTimeout(
+      () =>
+        ack({
+          correlationId: this.period,
+          results: [
+            {
+              handlerId: 'bench',
+              ok: true,
+              data: { runtime_epoch: this.epoch, seq_base: 1, push_correlation: true },
+            },
+          ],
+        }),
+      0,
+    );
   }
   fire(event, ...args) {
     for (const fn of this.listeners.get(event) ?? []) fn(...args);

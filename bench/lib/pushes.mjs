@@ -14,22 +14,42 @@ export function pushInjector(server) {
     return { p, socket };
   };
   /** The world's full snapshot (about 1.5 KB on the seeded world). */
-  const baseSnapshot = () => server.world.buildSnapshot({ context: null, log_from: 0, notifications_from: 0, timezone: 'UTC' });
+  const baseSnapshot = () =>
+    server.world.buildSnapshot({
+      context: null,
+      log_from: 0,
+      notifications_from: 0,
+      timezone: 'UTC',
+    });
   /** The next push of the projection's period; `bench_seq` lets a subscriber see which push a state came from. */
   const nextPush = (p, snapshot) => {
     p.seq += 1;
     return {
-      handlerId: STATE_SYNC_ID, eventId: randomUUID(), correlationId: p.correlationId, ts: new Date().toISOString(),
-      data: { runtime_epoch: server.runtime.id, seq: p.seq, snapshot: { ...snapshot, bench_seq: p.seq } },
+      handlerId: STATE_SYNC_ID,
+      eventId: randomUUID(),
+      correlationId: p.correlationId,
+      ts: new Date().toISOString(),
+      data: {
+        runtime_epoch: server.runtime.id,
+        seq: p.seq,
+        snapshot: { ...snapshot, bench_seq: p.seq },
+      },
     };
   };
 
   return {
     /** Handshaken connections: `{ sid, correlationId, seq }`. */
-    projections: () => [...server.stateSync.projections.values()].map((p) => ({ sid: p.sid, correlationId: p.correlationId, seq: p.seq })),
+    projections: () =>
+      [...server.stateSync.projections.values()].map((p) => ({
+        sid: p.sid,
+        correlationId: p.correlationId,
+        seq: p.seq,
+      })),
     /** The sid whose handshake correlationId starts with `prefix`. */
     sidOf(prefix) {
-      const p = [...server.stateSync.projections.values()].find((x) => x.correlationId.startsWith(prefix));
+      const p = [...server.stateSync.projections.values()].find((x) =>
+        x.correlationId.startsWith(prefix),
+      );
       if (!p) throw new Error(`no handshake with correlationId ${prefix}*`);
       return p.sid;
     },
@@ -45,7 +65,11 @@ export function pushInjector(server) {
       const pushes = Array.from({ length: n }, () => nextPush(p, snapshot));
       socket.emit('bench_marker', {});
       for (const push of pushes) socket.emit('state_push', push);
-      return { firstSeq: pushes[0].data.seq, lastSeq: p.seq, bytes: JSON.stringify(pushes[0]).length };
+      return {
+        firstSeq: pushes[0].data.seq,
+        lastSeq: p.seq,
+        bytes: JSON.stringify(pushes[0]).length,
+      };
     },
     /** `rate` pushes per second for `durationMs`, on a 1 ms timer that catches up when late. */
     stream(sid, rate, durationMs, onSent = () => {}) {
@@ -63,7 +87,8 @@ export function pushInjector(server) {
             onSent(push.data.seq);
             sent += 1;
           }
-          if (sent >= total) resolve({ sent, elapsedMs: performance.now() - start, lastSeq: p.seq });
+          if (sent >= total)
+            resolve({ sent, elapsedMs: performance.now() - start, lastSeq: p.seq });
           else setTimeout(tick, 1);
         };
         tick();

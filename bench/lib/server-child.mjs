@@ -8,7 +8,11 @@ const wallNow = () => performance.timeOrigin + performance.now();
 
 const commands = {
   now: () => wallNow(),
-  stats: () => ({ connections: server.stats.connections, totalConnections: server.stats.totalConnections, engineClients: server.io.engine.clientsCount }),
+  stats: () => ({
+    connections: server.stats.connections,
+    totalConnections: server.stats.totalConnections,
+    engineClients: server.io.engine.clientsCount,
+  }),
   /** Transport-level close of every connection (clients see "transport close" and reconnect). */
   closeTransports: () => {
     const n = server.io.engine.clientsCount;

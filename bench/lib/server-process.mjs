@@ -7,7 +7,9 @@ const CHILD = fileURLToPath(new URL('./server-child.mjs', import.meta.url));
 
 /** @param {object} [options] reference server options (JSON-serialisable) */
 export async function startServerProcess(options = {}) {
-  const child = fork(CHILD, [JSON.stringify(options)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(CHILD, [JSON.stringify(options)], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   const pending = new Map();
   let nextId = 1;
   const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -21,15 +23,19 @@ export async function startServerProcess(options = {}) {
   child.once('exit', () => pending.forEach((p) => p.reject(new Error('server child exited'))));
   const url = await new Promise((resolve, reject) => {
     const t = setTimeout(() => reject(new Error('server child did not start within 10 s')), 10000);
-    child.once('message', (msg) => (clearTimeout(t), msg?.ready ? resolve(msg.url) : reject(new Error('bad hello'))));
+    child.once(
+      'message',
+      (msg) => (clearTimeout(t), msg?.ready ? resolve(msg.url) : reject(new Error('bad hello'))),
+    );
     child.once('error', reject);
   });
 
-  const call = (cmd, args) => new Promise((resolve, reject) => {
-    const id = nextId++;
-    pending.set(id, { resolve, reject });
-    child.send({ id, cmd, args });
-  });
+  const call = (cmd, args) =>
+    new Promise((resolve, reject) => {
+      const id = nextId++;
+      pending.set(id, { resolve, reject });
+      child.send({ id, cmd, args });
+    });
 
   return {
     url,

@@ -4,6 +4,8 @@ import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 
 const dir = process.env.SYNCWIRE_DIST;
-const lib = await import(dir ? pathToFileURL(resolve(dir, 'index.js')).href : '../../dist/index.js');
+const lib = await import(
+  dir ? pathToFileURL(resolve(dir, 'index.js')).href : '../../dist/index.js'
+);
 
 export const { createNamespacedClient, createSyncStore, systemClock } = lib;

@@ -10,7 +10,10 @@ export const wallNow = () => performance.timeOrigin + performance.now();
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Polls `predicate` until it is truthy; rejects after `timeoutMs`. */
-export async function waitFor(predicate, { timeoutMs = 5000, intervalMs = 2, what = 'condition' } = {}) {
+export async function waitFor(
+  predicate,
+  { timeoutMs = 5000, intervalMs = 2, what = 'condition' } = {},
+) {
   const end = now() + timeoutMs;
   for (;;) {
     const value = predicate();

@@ -16,7 +16,10 @@ export function cookieJar(origin, baseFetch = fetch) {
   const cookieHeader = () => [...cookies].map(([name, value]) => `${name}=${value}`).join('; ');
   /** @type {typeof fetch} */
   const jarFetch = async (input, init = {}) => {
-    const res = await baseFetch(input, { ...init, headers: { ...init.headers, cookie: cookieHeader(), origin } });
+    const res = await baseFetch(input, {
+      ...init,
+      headers: { ...init.headers, cookie: cookieHeader(), origin },
+    });
     for (const line of res.headers.getSetCookie()) {
       const pair = line.split(';')[0];
       const eq = pair.indexOf('=');
@@ -25,7 +28,8 @@ export function cookieJar(origin, baseFetch = fetch) {
     // A page's JavaScript sets csrf_token_<runtime id> from the token answer; here, the jar.
     if (res.ok && new URL(String(input)).pathname.endsWith('csrf_token')) {
       const body = await res.clone().json();
-      if (body.token && body.runtime_id) cookies.set(`csrf_token_${body.runtime_id}`, encodeURIComponent(body.token));
+      if (body.token && body.runtime_id)
+        cookies.set(`csrf_token_${body.runtime_id}`, encodeURIComponent(body.token));
     }
     headers.cookie = cookieHeader();
     return res;

@@ -14,7 +14,9 @@ export async function syncFromNode(url) {
   });
   client.onError((error) => console.error(error.code, error.message));
   const store = createSyncStore({ client, pollUrl: '/api/poll', fetch: jar.fetch });
-  const healthy = new Promise((resolve) => store.subscribe(() => store.mode === 'HEALTHY' && resolve({ client, store })));
+  const healthy = new Promise((resolve) =>
+    store.subscribe(() => store.mode === 'HEALTHY' && resolve({ client, store })),
+  );
   await store.start();
   return healthy;
 }

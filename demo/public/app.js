@@ -9,7 +9,9 @@ import { createEventConsole } from './console.js';
 import { createHarness } from './harness.js';
 
 // One logger for both clients: off until the event console opens.
-const logger = createLogger({ sink: (category, message, details) => Alpine.store('console').record(category, message, details) });
+const logger = createLogger({
+  sink: (category, message, details) => Alpine.store('console').record(category, message, details),
+});
 const params = new URLSearchParams(location.search);
 // An Agent Zero build with its HTTP API under /api/ (the server run with ROUTES=api) is a
 // matter of settings: /?routes=api.
@@ -18,17 +20,36 @@ const routes = api ? { csrfTokenUrl: '/api/csrf_token' } : {};
 const sync = createNamespacedClient('/state_sync', { logger, ...routes });
 const test = createNamespacedClient('/dev_websocket_test', { logger, ...routes });
 const model = createAgentZeroModel();
-const TIMING_KEYS = ['handshakeTimeoutMs', 'pollIntervalMs', 'connectGraceMs', 'livenessMs', 'backoffBaseMs', 'backoffMaxMs', 'pollBackoffMaxMs', 'notifyIntervalMs'];
+const TIMING_KEYS = [
+  'handshakeTimeoutMs',
+  'pollIntervalMs',
+  'connectGraceMs',
+  'livenessMs',
+  'backoffBaseMs',
+  'backoffMaxMs',
+  'pollBackoffMaxMs',
+  'notifyIntervalMs',
+];
 // Timing knobs can be tried from the URL, e.g. /?livenessMs=2000&connectGraceMs=1000.
 const timing = Object.fromEntries(
   [...params]
     .filter(([k, v]) => TIMING_KEYS.includes(k) && Number(v) >= 0)
     .map(([k, v]) => [k, Number(v)]),
 );
-const store = createSyncStore({ client: sync, ...model, timing, pollUrl: api ? '/api/poll' : '/poll', persist: persistence({ key: 'syncwire-demo' }) });
+const store = createSyncStore({
+  client: sync,
+  ...model,
+  timing,
+  pollUrl: api ? '/api/poll' : '/poll',
+  persist: persistence({ key: 'syncwire-demo' }),
+});
 
 async function post(path, body) {
-  const res = await fetch(path, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body ?? {}) });
+  const res = await fetch(path, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(body ?? {}),
+  });
   const json = await res.json();
   if (!res.ok) throw new Error(json.error ?? `HTTP ${res.status}`);
   return json;
@@ -59,7 +80,10 @@ const demo = {
     store.resync('chat switched');
   },
   async fault(name, value) {
-    const { faults } = await post(`/__faults/${name}`, value === undefined ? {} : typeof value === 'object' ? value : { value });
+    const { faults } = await post(
+      `/__faults/${name}`,
+      value === undefined ? {} : typeof value === 'object' ? value : { value },
+    );
     Alpine.store('demo').faults = faults;
   },
   toggle(name) {
@@ -76,7 +100,12 @@ Alpine.store('harness', createHarness({ store, test, sync, demo: () => Alpine.st
 store.subscribe((e) => {
   const d = Alpine.store('demo');
   if (e.type === 'mode') {
-    d.timeline.unshift({ id: ++timelineId, at: new Date().toISOString().slice(11, 19), to: e.to, reason: e.reason });
+    d.timeline.unshift({
+      id: ++timelineId,
+      at: new Date().toISOString().slice(11, 19),
+      to: e.to,
+      reason: e.reason,
+    });
     d.timeline.splice(30);
   }
 });
@@ -87,7 +116,10 @@ setInterval(() => {
   d.healthAt = d.now = Date.now();
 }, 500);
 
-fetch('/__faults').then((r) => r.json()).then((j) => (Alpine.store('demo').faults = j.faults)).catch(() => {});
+fetch('/__faults')
+  .then((r) => r.json())
+  .then((j) => (Alpine.store('demo').faults = j.faults))
+  .catch(() => {});
 Alpine.start();
 // For the end-to-end tests and the curious: the live objects.
 window.__syncwire = { store, sync, test, model, Alpine };

@@ -7,7 +7,8 @@ const CAPACITY = 500;
 let nextId = 1;
 
 function classify(category, message, details) {
-  if (category === 'request') return [message === 'ack' ? 'inbound' : 'outbound', `${message} ${details.event ?? ''}`.trim()];
+  if (category === 'request')
+    return [message === 'ack' ? 'inbound' : 'outbound', `${message} ${details.event ?? ''}`.trim()];
   if (category === 'connect') return [message === 'error' ? 'error' : 'lifecycle', message];
   return [message.startsWith('mode ') ? 'lifecycle' : 'inbound', message];
 }
@@ -27,12 +28,20 @@ export function createEventConsole(logger) {
         .filter(([k]) => k !== 'event')
         .map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`)
         .join(' ');
-      this.entries.push({ id: nextId++, at: new Date().toISOString().slice(11, 23), kind, event, detail });
+      this.entries.push({
+        id: nextId++,
+        at: new Date().toISOString().slice(11, 23),
+        kind,
+        event,
+        detail,
+      });
       if (this.entries.length > CAPACITY) this.entries.splice(0, this.entries.length - CAPACITY);
     },
     /** Newest first; "handled only" keeps what reached a subscriber or failed validation. */
     visible() {
-      const list = this.handledOnly ? this.entries.filter((e) => e.kind === 'inbound' || e.kind === 'error') : this.entries;
+      const list = this.handledOnly
+        ? this.entries.filter((e) => e.kind === 'inbound' || e.kind === 'error')
+        : this.entries;
       return list.slice(-200).reverse();
     },
     toggle() {

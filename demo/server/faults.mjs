@@ -22,8 +22,21 @@ import { STATE_NS } from './state-sync.mjs';
  * @property {boolean} down inside a restart's downtime
  */
 
-export const FAULT_NAMES = Object.freeze(['dropPushes', 'injectGap', 'stalePush', 'duplicatePush', 'bumpEpoch', 'restart',
-  'stallHandshakes', 'delayAcks', 'silencePushes', 'blockTransports', 'failPolls', 'slowPolls', 'reset']);
+export const FAULT_NAMES = Object.freeze([
+  'dropPushes',
+  'injectGap',
+  'stalePush',
+  'duplicatePush',
+  'bumpEpoch',
+  'restart',
+  'stallHandshakes',
+  'delayAcks',
+  'silencePushes',
+  'blockTransports',
+  'failPolls',
+  'slowPolls',
+  'reset',
+]);
 
 export class Faults {
   /** @param {{ manager: Manager, stateSync: StateSync, runtime: Runtime, csrf: CsrfStore, world: World }} deps */
@@ -90,7 +103,10 @@ export class Faults {
     this.manager.closeTransports();
     if (!this.down) return Promise.resolve();
     return new Promise((resolve) => {
-      this.downtime = { timer: setTimeout(() => this.endDowntime(), downtimeMs), resolve: () => resolve() };
+      this.downtime = {
+        timer: setTimeout(() => this.endDowntime(), downtimeMs),
+        resolve: () => resolve(),
+      };
     });
   }
 
@@ -98,13 +114,18 @@ export class Faults {
     this.down = false;
     const d = this.downtime;
     this.downtime = null;
-    if (d) { clearTimeout(d.timer); d.resolve(); }
+    if (d) {
+      clearTimeout(d.timer);
+      d.resolve();
+    }
   }
 
   /** While on, state_request is swallowed: not processed, never acknowledged. @param {boolean} [on] */
   stallHandshakes(on = true) {
     this.stalled = Boolean(on);
-    this.manager.swallow = this.stalled ? (ns, event) => ns === STATE_NS && event === 'state_request' : null;
+    this.manager.swallow = this.stalled
+      ? (ns, event) => ns === STATE_NS && event === 'state_request'
+      : null;
   }
 
   /** state_request is processed at once but acknowledged ms later, so the period's first pushes arrive before the ack. @param {number} [ms] */
@@ -147,9 +168,17 @@ export class Faults {
 
   /** @returns {FaultState} */
   state() {
-    return { runtimeId: this.runtime.id, dropPushes: this.drop, stallHandshakes: this.stalled, delayAcks: this.stateSync.ackDelayMs,
-      silencePushes: this.stateSync.silenced, blockTransports: this.blocked, failPolls: this.pollFailures,
-      slowPolls: this.pollDelayMs, down: this.down };
+    return {
+      runtimeId: this.runtime.id,
+      dropPushes: this.drop,
+      stallHandshakes: this.stalled,
+      delayAcks: this.stateSync.ackDelayMs,
+      silencePushes: this.stateSync.silenced,
+      blockTransports: this.blocked,
+      failPolls: this.pollFailures,
+      slowPolls: this.pollDelayMs,
+      down: this.down,
+    };
   }
 
   /** Engine.IO allowRequest: refused while blocked or down. */

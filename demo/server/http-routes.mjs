@@ -19,9 +19,16 @@ import { FAULT_NAMES } from './faults.mjs';
  */
 
 const TYPES = /** @type {Record<string, string>} */ ({
-  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8', '.json': 'application/json; charset=utf-8', '.map': 'application/json; charset=utf-8',
-  '.svg': 'image/svg+xml', '.png': 'image/png', '.ico': 'image/x-icon', '.txt': 'text/plain; charset=utf-8',
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.map': 'application/json; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.txt': 'text/plain; charset=utf-8',
   '.woff2': 'font/woff2',
 });
 const MAX_BODY = 1024 * 1024;
@@ -29,7 +36,11 @@ const MAX_BODY = 1024 * 1024;
 /** @param {Res} res @param {number} status @param {unknown} body */
 function sendJson(res, status, body) {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-store' });
+  res.writeHead(status, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': Buffer.byteLength(text),
+    'Cache-Control': 'no-store',
+  });
   res.end(text);
 }
 
@@ -44,7 +55,11 @@ async function readJson(req) {
   }
   const text = Buffer.concat(chunks).toString('utf8').trim();
   if (!text) return undefined;
-  try { return JSON.parse(text); } catch { return null; }
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
 }
 
 /**
@@ -53,7 +68,11 @@ async function readJson(req) {
  */
 function safeJoin(root, urlPath) {
   let decoded;
-  try { decoded = decodeURIComponent(urlPath); } catch { return null; }
+  try {
+    decoded = decodeURIComponent(urlPath);
+  } catch {
+    return null;
+  }
   if (decoded.includes('\0')) return null;
   const base = resolve(root);
   const full = resolve(base, `.${decoded.startsWith('/') ? '' : '/'}${decoded}`);
@@ -81,7 +100,10 @@ export function createHttpRoutes({ options, repoRoot, runtime, csrf, world, faul
   function preflight(req, res) {
     cors(req, res);
     res.setHeader('Access-Control-Allow-Methods', 'GET, POST, OPTIONS');
-    res.setHeader('Access-Control-Allow-Headers', req.headers['access-control-request-headers'] || 'Content-Type, X-CSRF-Token');
+    res.setHeader(
+      'Access-Control-Allow-Headers',
+      req.headers['access-control-request-headers'] || 'Content-Type, X-CSRF-Token',
+    );
     res.setHeader('Access-Control-Max-Age', '600');
     res.writeHead(204).end();
   }
@@ -99,12 +121,19 @@ export function createHttpRoutes({ options, repoRoot, runtime, csrf, world, faul
     }
     if (faults.pollDelayMs > 0) {
       await new Promise((done) => {
-        const entry = { res, timer: setTimeout(() => { waiting.delete(entry); done(undefined); }, faults.pollDelayMs) };
+        const entry = {
+          res,
+          timer: setTimeout(() => {
+            waiting.delete(entry);
+            done(undefined);
+          }, faults.pollDelayMs),
+        };
         waiting.add(entry);
       });
       if (res.writableEnded) return undefined;
     }
-    if (faults.takePollFailure()) return sendJson(res, 500, { ok: false, error: 'Injected poll failure' });
+    if (faults.takePollFailure())
+      return sendJson(res, 500, { ok: false, error: 'Injected poll failure' });
     return sendJson(res, 200, world.buildSnapshot(coerceSnapshotRequest(body)));
   }
 
@@ -118,36 +147,60 @@ export function createHttpRoutes({ options, repoRoot, runtime, csrf, world, faul
   function worldAction(action, b) {
     const ctx = b.ctxId ?? b.context;
     switch (action) {
-      case 'addChat': return { id: world.addChat(b.name) };
-      case 'appendLog': return { no: world.appendLog(ctx, b) };
-      case 'updateLog': return world.updateLog(ctx, Number(b.no), b.patch ?? b);
-      case 'notify': return { no: world.notify(String(b.message ?? ''), b.type) };
-      case 'setProgress': return world.setProgress(ctx, String(b.text ?? ''), b.active !== false);
-      case 'resetChat': return world.resetChat(ctx);
-      case 'removeChat': return world.removeChat(ctx);
-      case 'setPaused': return world.setPaused(ctx, Boolean(b.paused));
-      case 'tick': return world.tick();
-      case 'startTicker': return world.startTicker(Number(b.ms) || 1500);
-      case 'stopTicker': return world.stopTicker();
-      default: throw Object.assign(new Error(`Unknown world action '${action}'`), { status: 404 });
+      case 'addChat':
+        return { id: world.addChat(b.name) };
+      case 'appendLog':
+        return { no: world.appendLog(ctx, b) };
+      case 'updateLog':
+        return world.updateLog(ctx, Number(b.no), b.patch ?? b);
+      case 'notify':
+        return { no: world.notify(String(b.message ?? ''), b.type) };
+      case 'setProgress':
+        return world.setProgress(ctx, String(b.text ?? ''), b.active !== false);
+      case 'resetChat':
+        return world.resetChat(ctx);
+      case 'removeChat':
+        return world.removeChat(ctx);
+      case 'setPaused':
+        return world.setPaused(ctx, Boolean(b.paused));
+      case 'tick':
+        return world.tick();
+      case 'startTicker':
+        return world.startTicker(Number(b.ms) || 1500);
+      case 'stopTicker':
+        return world.stopTicker();
+      default:
+        throw Object.assign(new Error(`Unknown world action '${action}'`), { status: 404 });
     }
   }
 
   /** @param {Req} req @param {Res} res @param {string} path */
   async function controlApi(req, res, path) {
-    if (!sameOrigin(req)) return sendJson(res, 403, { ok: false, error: 'Cross-origin requests are not allowed' });
-    if (path === '/__faults' && req.method === 'GET') return sendJson(res, 200, { ok: true, faults: faults.state() });
+    if (!sameOrigin(req))
+      return sendJson(res, 403, { ok: false, error: 'Cross-origin requests are not allowed' });
+    if (path === '/__faults' && req.method === 'GET')
+      return sendJson(res, 200, { ok: true, faults: faults.state() });
     if (path === '/__world' && req.method === 'GET') {
-      return sendJson(res, 200, { ok: true, snapshot: world.buildSnapshot({ context: null, log_from: 0, notifications_from: 0, timezone: 'UTC' }) });
+      return sendJson(res, 200, {
+        ok: true,
+        snapshot: world.buildSnapshot({
+          context: null,
+          log_from: 0,
+          notifications_from: 0,
+          timezone: 'UTC',
+        }),
+      });
     }
-    if (req.method !== 'POST') return sendJson(res, 405, { ok: false, error: 'Method not allowed' });
+    if (req.method !== 'POST')
+      return sendJson(res, 405, { ok: false, error: 'Method not allowed' });
     const body = await readJson(req);
     if (body === null) return sendJson(res, 400, { ok: false, error: 'Invalid JSON body' });
     const b = /** @type {Record<string, any>} */ (body && typeof body === 'object' ? body : {});
     const [, kind, name = ''] = path.split('/');
     try {
       if (kind === '__faults') {
-        if (!FAULT_NAMES.includes(name)) return sendJson(res, 404, { ok: false, error: `Unknown fault '${name}'` });
+        if (!FAULT_NAMES.includes(name))
+          return sendJson(res, 404, { ok: false, error: `Unknown fault '${name}'` });
         // Body { value } → faults.name(value); otherwise the body itself is the argument (restart's { downtimeMs }).
         const arg = 'value' in b ? b.value : Object.keys(b).length ? b : undefined;
         const result = /** @type {any} */ (faults)[name](arg);
@@ -182,24 +235,38 @@ export function createHttpRoutes({ options, repoRoot, runtime, csrf, world, faul
     let file;
     const vendor = VENDOR[path];
     if (vendor) file = join(repoRoot, 'node_modules', vendor);
-    else if (path.startsWith('/dist/')) file = safeJoin(join(repoRoot, 'dist'), path.slice('/dist'.length));
+    else if (path.startsWith('/dist/'))
+      file = safeJoin(join(repoRoot, 'dist'), path.slice('/dist'.length));
     else file = safeJoin(root, path);
     if (!file) return sendJson(res, 404, { ok: false, error: 'Not found' });
     try {
       let info = await stat(file);
-      if (info.isDirectory()) { file = join(file, 'index.html'); info = await stat(file); }
+      if (info.isDirectory()) {
+        file = join(file, 'index.html');
+        info = await stat(file);
+      }
       if (!info.isFile()) throw new Error('not a file');
       // no-cache with a validator: the browser asks every time (an edited file is never
       // stale) but reuses its copy, and V8's compiled code for scripts, when nothing changed.
       const etag = `W/"${info.size.toString(16)}-${Math.floor(info.mtimeMs).toString(16)}"`;
-      const cacheHeaders = { 'Cache-Control': 'no-cache', ETag: etag, 'Last-Modified': info.mtime.toUTCString() };
+      const cacheHeaders = {
+        'Cache-Control': 'no-cache',
+        ETag: etag,
+        'Last-Modified': info.mtime.toUTCString(),
+      };
       if (req.headers['if-none-match'] === etag) {
         res.writeHead(304, cacheHeaders);
         return res.end();
       }
-      res.writeHead(200, { 'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream', 'Content-Length': info.size, ...cacheHeaders });
+      res.writeHead(200, {
+        'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream',
+        'Content-Length': info.size,
+        ...cacheHeaders,
+      });
       if (req.method === 'HEAD') return res.end();
-      createReadStream(file).on('error', () => res.destroy()).pipe(res);
+      createReadStream(file)
+        .on('error', () => res.destroy())
+        .pipe(res);
     } catch {
       sendJson(res, 404, { ok: false, error: 'Not found' });
     }
@@ -220,7 +287,8 @@ export function createHttpRoutes({ options, repoRoot, runtime, csrf, world, faul
     if (tokenPaths.includes(path)) {
       cors(req, res);
       if (faults.down) return sendJson(res, 503, { ok: false, error: 'Server restarting' });
-      if (req.method !== 'GET') return sendJson(res, 405, { ok: false, error: 'Method not allowed' });
+      if (req.method !== 'GET')
+        return sendJson(res, 405, { ok: false, error: 'Method not allowed' });
       if (!api) {
         // No Set-Cookie: in Agent Zero the page sets csrf_token_<runtime_id> itself.
         return sendJson(res, 200, { ok: true, token: csrf.issue(), runtime_id: runtime.id });
@@ -228,18 +296,30 @@ export function createHttpRoutes({ options, repoRoot, runtime, csrf, world, faul
       // Current Agent Zero: the token lives in the server's session, whose cookie this answer
       // sets; the Engine.IO handshake then needs that cookie and the page's csrf_token_<id> one.
       const session = csrf.session(parseCookies(req.headers.cookie));
-      if (session.created) res.setHeader('Set-Cookie', `session_${runtime.id}=${session.id}; Path=/; HttpOnly; SameSite=Lax`);
+      if (session.created)
+        res.setHeader(
+          'Set-Cookie',
+          `session_${runtime.id}=${session.id}; Path=/; HttpOnly; SameSite=Lax`,
+        );
       return sendJson(res, 200, { ok: true, token: session.token, runtime_id: runtime.id });
     }
     if (pollPaths.includes(path)) {
       cors(req, res);
-      if (req.method !== 'POST') return sendJson(res, 405, { ok: false, error: 'Method not allowed' });
+      if (req.method !== 'POST')
+        return sendJson(res, 405, { ok: false, error: 'Method not allowed' });
       return poll(req, res);
     }
-    if (options.faultApi && (path === '/__faults' || path === '/__world' || path.startsWith('/__faults/') || path.startsWith('/__world/'))) {
+    if (
+      options.faultApi &&
+      (path === '/__faults' ||
+        path === '/__world' ||
+        path.startsWith('/__faults/') ||
+        path.startsWith('/__world/'))
+    ) {
       return controlApi(req, res, path);
     }
-    if (options.staticRoot && (req.method === 'GET' || req.method === 'HEAD')) return serveStatic(req, res, path);
+    if (options.staticRoot && (req.method === 'GET' || req.method === 'HEAD'))
+      return serveStatic(req, res, path);
     return sendJson(res, 404, { ok: false, error: 'Not found' });
   }
 
@@ -256,7 +336,8 @@ export function createHttpRoutes({ options, repoRoot, runtime, csrf, world, faul
     close() {
       for (const entry of waiting) {
         clearTimeout(entry.timer);
-        if (!entry.res.headersSent) sendJson(entry.res, 503, { ok: false, error: 'Server closing' });
+        if (!entry.res.headersSent)
+          sendJson(entry.res, 503, { ok: false, error: 'Server closing' });
       }
       waiting.clear();
     },

@@ -62,7 +62,8 @@ export function resultOk(data) {
  * @returns {{ ok: false, error: ResultError }} an explicit error result
  */
 export function resultError(code, message, details) {
-  const error = details === undefined ? { code, error: message } : { code, error: message, details };
+  const error =
+    details === undefined ? { code, error: message } : { code, error: message, details };
   return /** @type {any} */ ({ [RESULT]: true, ok: false, error });
 }
 
@@ -75,14 +76,24 @@ export function isPlainObject(value) {
 
 /** @param {string} handlerId @param {unknown} data @param {string} [correlationId] @returns {Envelope} */
 export function envelope(handlerId, data, correlationId) {
-  return { handlerId, eventId: randomUUID(), correlationId: correlationId || randomUUID(), ts: new Date().toISOString(), data: data ?? {} };
+  return {
+    handlerId,
+    eventId: randomUUID(),
+    correlationId: correlationId || randomUUID(),
+    ts: new Date().toISOString(),
+    data: data ?? {},
+  };
 }
 
 /** @param {string} handlerId @param {string} correlationId @param {unknown} value @returns {ResultItem} */
 function toItem(handlerId, correlationId, value) {
   const v = /** @type {any} */ (value);
-  if (v && v[RESULT]) return v.ok ? { handlerId, ok: true, correlationId, data: v.data } : { handlerId, ok: false, correlationId, error: v.error };
-  if (value === undefined || value === null) return { handlerId, ok: true, correlationId, data: {} };
+  if (v && v[RESULT])
+    return v.ok
+      ? { handlerId, ok: true, correlationId, data: v.data }
+      : { handlerId, ok: false, correlationId, error: v.error };
+  if (value === undefined || value === null)
+    return { handlerId, ok: true, correlationId, data: {} };
   if (isPlainObject(value)) return { handlerId, ok: true, correlationId, data: value };
   return { handlerId, ok: true, correlationId, data: { result: value } };
 }
@@ -147,7 +158,10 @@ export class Manager {
       return;
     }
     if (this.options.serverRestartEvent) {
-      socket.emit('server_restart', envelope(MANAGER_ID, { emittedAt: new Date().toISOString(), runtimeId: this.runtime.id }));
+      socket.emit(
+        'server_restart',
+        envelope(MANAGER_ID, { emittedAt: new Date().toISOString(), runtimeId: this.runtime.id }),
+      );
     }
     next();
   }
@@ -161,7 +175,11 @@ export class Manager {
     const token = auth.csrf_token ?? auth.csrfToken;
     if (typeof token !== 'string' || !token) return 'csrf_missing';
     if (!this.csrf.isValid(token)) return 'csrf_invalid';
-    if (this.options.requireCsrfCookie && !this.csrf.cookieMatches(parseCookies(headers.cookie), token)) return 'csrf_cookie';
+    if (
+      this.options.requireCsrfCookie &&
+      !this.csrf.cookieMatches(parseCookies(headers.cookie), token)
+    )
+      return 'csrf_cookie';
     return null;
   }
 
@@ -180,41 +198,71 @@ export class Manager {
   onConnection(namespace, socket) {
     this.stats.connections += 1;
     this.stats.totalConnections += 1;
-    socket.onAny((event, ...args) => { void this.onEvent(namespace, socket, String(event), args); });
+    socket.onAny((event, ...args) => {
+      void this.onEvent(namespace, socket, String(event), args);
+    });
     socket.on('disconnect', () => {
       this.stats.connections -= 1;
       const seen = new Set();
       for (const list of this.handlers.get(namespace)?.values() ?? []) {
-        for (const h of list) if (!seen.has(h)) { seen.add(h); h.onDisconnect?.(socket.id, namespace); }
+        for (const h of list)
+          if (!seen.has(h)) {
+            seen.add(h);
+            h.onDisconnect?.(socket.id, namespace);
+          }
       }
     });
   }
 
   /** @param {string} namespace @param {IoSocket} socket @param {string} event @param {unknown[]} args */
   async onEvent(namespace, socket, event, args) {
-    const ack = typeof args[args.length - 1] === 'function' ? /** @type {(v: unknown) => void} */ (args.pop()) : null;
+    const ack =
+      typeof args[args.length - 1] === 'function'
+        ? /** @type {(v: unknown) => void} */ (args.pop())
+        : null;
     const incoming = /** @type {any} */ (args[0]);
     const wrapped = isPlainObject(incoming) && isPlainObject(incoming.data);
-    const given = isPlainObject(incoming) && typeof incoming.correlationId === 'string' && incoming.correlationId ? incoming.correlationId : '';
+    const given =
+      isPlainObject(incoming) &&
+      typeof incoming.correlationId === 'string' &&
+      incoming.correlationId
+        ? incoming.correlationId
+        : '';
     const correlationId = given || randomUUID().replace(/-/g, '');
     this.stats.received.set(correlationId, (this.stats.received.get(correlationId) ?? 0) + 1);
     if (this.swallow?.(namespace, event)) return;
 
-    if (!EVENT_NAME.test(event)) return ack?.(managerError(correlationId, 'INVALID_EVENT', `Invalid event name '${event}'`));
+    if (!EVENT_NAME.test(event))
+      return ack?.(managerError(correlationId, 'INVALID_EVENT', `Invalid event name '${event}'`));
     const list = this.handlers.get(namespace)?.get(event) ?? [];
-    if (list.length === 0) return ack?.(managerError(correlationId, 'NO_HANDLERS', `No handler for '${event}'`));
+    if (list.length === 0)
+      return ack?.(managerError(correlationId, 'NO_HANDLERS', `No handler for '${event}'`));
 
-    const results = await Promise.all(list.map(async (handler) => {
-      // The client's ts is dropped, as in route_event(); each handler gets its own copy.
-      const payload = wrapped ? { ...incoming.data, correlationId } : incoming;
-      try {
-        return toItem(handler.handlerId, correlationId, await handler.handle(event, payload, this.context(namespace, socket, handler, correlationId)));
-      } catch (err) {
-        const details = String(/** @type {any} */ (err)?.message ?? err);
-        return /** @type {ResultItem} */ ({ handlerId: handler.handlerId, ok: false, correlationId,
-          error: { code: 'HANDLER_ERROR', error: 'Internal server error', details } });
-      }
-    }));
+    const results = await Promise.all(
+      list.map(async (handler) => {
+        // The client's ts is dropped, as in route_event(); each handler gets its own copy.
+        const payload = wrapped ? { ...incoming.data, correlationId } : incoming;
+        try {
+          return toItem(
+            handler.handlerId,
+            correlationId,
+            await handler.handle(
+              event,
+              payload,
+              this.context(namespace, socket, handler, correlationId),
+            ),
+          );
+        } catch (err) {
+          const details = String(/** @type {any} */ (err)?.message ?? err);
+          return /** @type {ResultItem} */ ({
+            handlerId: handler.handlerId,
+            ok: false,
+            correlationId,
+            error: { code: 'HANDLER_ERROR', error: 'Internal server error', details },
+          });
+        }
+      }),
+    );
     if (ack && socket.connected) ack({ correlationId, results });
   }
 
@@ -222,10 +270,16 @@ export class Manager {
   context(namespace, socket, handler, correlationId) {
     const id = handler.handlerId;
     return {
-      sid: socket.id, namespace, socket, correlationId,
-      emitToSender: (event, data, cid = correlationId) => this.emitTo(namespace, socket.id, event, data, cid, id),
-      broadcast: (event, data, opts = {}) => this.broadcast(namespace, event, data, { ...opts, correlationId, handlerId: id }),
-      request: (event, data, timeoutMs = 5000) => this.request(namespace, socket.id, event, data, timeoutMs, id),
+      sid: socket.id,
+      namespace,
+      socket,
+      correlationId,
+      emitToSender: (event, data, cid = correlationId) =>
+        this.emitTo(namespace, socket.id, event, data, cid, id),
+      broadcast: (event, data, opts = {}) =>
+        this.broadcast(namespace, event, data, { ...opts, correlationId, handlerId: id }),
+      request: (event, data, timeoutMs = 5000) =>
+        this.request(namespace, socket.id, event, data, timeoutMs, id),
     };
   }
 
@@ -274,7 +328,10 @@ export class Manager {
     const correlationId = randomUUID();
     const socket = this.socket(namespace, sid);
     /** @param {string} code @param {string} error @returns {Aggregate} */
-    const failure = (code, error) => ({ correlationId, results: [{ handlerId, ok: false, error: { code, error } }] });
+    const failure = (code, error) => ({
+      correlationId,
+      results: [{ handlerId, ok: false, error: { code, error } }],
+    });
     if (!socket) return Promise.resolve(failure('CONNECTION_NOT_FOUND', 'Connection not found'));
     return new Promise((resolve) => {
       let done = false;
@@ -297,7 +354,9 @@ export class Manager {
 
   /** Closes every Engine.IO connection at the transport level: clients see "transport close" and reconnect. */
   closeTransports() {
-    const clients = /** @type {Record<string, { close: () => void }>} */ (/** @type {any} */ (this.io.engine).clients);
+    const clients = /** @type {Record<string, { close: () => void }>} */ (
+      /** @type {any} */ (this.io.engine).clients
+    );
     for (const id of Object.keys(clients)) clients[id]?.close();
   }
 

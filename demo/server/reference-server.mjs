@@ -71,11 +71,19 @@ export async function createReferenceServer(options = {}) {
     tickerMs: options.tickerMs ?? 0,
     routes: options.routes ?? 'classic',
   };
-  if (opts.routes !== 'classic' && opts.routes !== 'api') throw new TypeError(`routes: 'classic' or 'api', not ${String(opts.routes)}`);
+  if (opts.routes !== 'classic' && opts.routes !== 'api')
+    throw new TypeError(`routes: 'classic' or 'api', not ${String(opts.routes)}`);
   const runtime = { id: newRuntimeId() };
   const csrf = new CsrfStore(runtime);
   /** @type {import('./manager.mjs').Stats} */
-  const stats = { connections: 0, totalConnections: 0, received: new Map(), stateRequests: 0, polls: 0, rejections: [] };
+  const stats = {
+    connections: 0,
+    totalConnections: 0,
+    received: new Map(),
+    stateRequests: 0,
+    polls: 0,
+    rejections: [],
+  };
   const world = new World();
 
   /** @type {ReturnType<typeof createHttpRoutes> | null} */
@@ -94,9 +102,14 @@ export async function createReferenceServer(options = {}) {
     allowRequest: (req, cb) => {
       if (faultsRef && !faultsRef.allowTransport()) return cb(null, false);
       if (opts.routes === 'api') {
-        const why = checkOrigin(req.headers, opts) ?? csrf.handshakeProblem(parseCookies(req.headers.cookie));
+        const why =
+          checkOrigin(req.headers, opts) ?? csrf.handshakeProblem(parseCookies(req.headers.cookie));
         if (why) {
-          stats.rejections.push({ at: new Date().toISOString(), namespace: '(engine.io handshake)', reason: why });
+          stats.rejections.push({
+            at: new Date().toISOString(),
+            namespace: '(engine.io handshake)',
+            reason: why,
+          });
           return cb(why, false);
         }
       }
@@ -122,14 +135,31 @@ export async function createReferenceServer(options = {}) {
 
   const manager = new Manager({ io, runtime, csrf, stats, options: opts });
   const testHandlers = registerTestHandlers(manager);
-  const stateSync = new StateSync({ manager, world, runtime, stats, pushThrottleMs: opts.pushThrottleMs });
+  const stateSync = new StateSync({
+    manager,
+    world,
+    runtime,
+    stats,
+    pushThrottleMs: opts.pushThrottleMs,
+  });
   const faults = new Faults({ manager, stateSync, runtime, csrf, world });
   faultsRef = faults;
-  routes = createHttpRoutes({ options: opts, repoRoot: REPO_ROOT, runtime, csrf, world, faults, stats });
+  routes = createHttpRoutes({
+    options: opts,
+    repoRoot: REPO_ROOT,
+    runtime,
+    csrf,
+    world,
+    faults,
+    stats,
+  });
 
   await new Promise((resolve, reject) => {
     httpServer.once('error', reject);
-    httpServer.listen(opts.port, opts.host, () => { httpServer.off('error', reject); resolve(undefined); });
+    httpServer.listen(opts.port, opts.host, () => {
+      httpServer.off('error', reject);
+      resolve(undefined);
+    });
   });
   const address = httpServer.address();
   const port = typeof address === 'object' && address ? address.port : opts.port;
@@ -139,7 +169,15 @@ export async function createReferenceServer(options = {}) {
   let closing = null;
   return {
     url: `http://${opts.host}:${port}`,
-    port, httpServer, io, runtime, faults, world, manager, stateSync, stats,
+    port,
+    httpServer,
+    io,
+    runtime,
+    faults,
+    world,
+    manager,
+    stateSync,
+    stats,
     close() {
       closing ??= (async () => {
         world.stopTicker();

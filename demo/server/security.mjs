@@ -125,7 +125,11 @@ export function parseCookies(header) {
     if (eq < 0) continue;
     const name = part.slice(0, eq).trim();
     let value = part.slice(eq + 1).trim();
-    try { value = decodeURIComponent(value); } catch { /* keep the raw value */ }
+    try {
+      value = decodeURIComponent(value);
+    } catch {
+      /* keep the raw value */
+    }
     if (name) out[name] = value;
   }
   return out;
@@ -141,7 +145,11 @@ export function parseCookies(header) {
 export function checkOrigin(headers, opts) {
   let origin = typeof headers.origin === 'string' ? headers.origin : '';
   if (!origin && typeof headers.referer === 'string' && headers.referer) {
-    try { origin = new URL(headers.referer).origin; } catch { return 'invalid_origin'; }
+    try {
+      origin = new URL(headers.referer).origin;
+    } catch {
+      return 'invalid_origin';
+    }
   }
   if (!origin) return opts.allowMissingOrigin ? null : 'missing_origin';
   if (origin === 'null') return 'invalid_origin';

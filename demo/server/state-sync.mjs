@@ -47,15 +47,26 @@ export function isValidTimeZone(timeZone) {
 export function parseStateRequest(data) {
   if (!isPlainObject(data)) return { ok: false, message: 'request must be an object' };
   const { context, log_from, notifications_from, timezone } = data;
-  if (context !== undefined && context !== null && typeof context !== 'string') return { ok: false, message: 'context must be a string or null' };
-  if (!Number.isInteger(log_from) || /** @type {number} */ (log_from) < 0) return { ok: false, message: 'log_from must be an integer >= 0' };
+  if (context !== undefined && context !== null && typeof context !== 'string')
+    return { ok: false, message: 'context must be a string or null' };
+  if (!Number.isInteger(log_from) || /** @type {number} */ (log_from) < 0)
+    return { ok: false, message: 'log_from must be an integer >= 0' };
   if (!Number.isInteger(notifications_from) || /** @type {number} */ (notifications_from) < 0) {
     return { ok: false, message: 'notifications_from must be an integer >= 0' };
   }
-  if (typeof timezone !== 'string' || !timezone.trim()) return { ok: false, message: 'timezone must be a non-empty string' };
-  if (!isValidTimeZone(timezone.trim())) return { ok: false, message: 'timezone must be a valid IANA timezone name' };
-  return { ok: true, request: { context: (typeof context === 'string' && context.trim()) || null,
-    log_from: /** @type {number} */ (log_from), notifications_from: /** @type {number} */ (notifications_from), timezone: timezone.trim() } };
+  if (typeof timezone !== 'string' || !timezone.trim())
+    return { ok: false, message: 'timezone must be a non-empty string' };
+  if (!isValidTimeZone(timezone.trim()))
+    return { ok: false, message: 'timezone must be a valid IANA timezone name' };
+  return {
+    ok: true,
+    request: {
+      context: (typeof context === 'string' && context.trim()) || null,
+      log_from: /** @type {number} */ (log_from),
+      notifications_from: /** @type {number} */ (notifications_from),
+      timezone: timezone.trim(),
+    },
+  };
 }
 
 /** Python's int() coercion, clamped like _coerce_non_negative_int: anything odd becomes 0. @param {unknown} v */
@@ -74,9 +85,16 @@ function coerceInt(v) {
  */
 export function coerceSnapshotRequest(body) {
   const b = isPlainObject(body) ? body : {};
-  const tz = typeof b.timezone === 'string' && b.timezone.trim() && isValidTimeZone(b.timezone.trim()) ? b.timezone.trim() : 'UTC';
-  return { context: (typeof b.context === 'string' && b.context.trim()) || null,
-    log_from: coerceInt(b.log_from), notifications_from: coerceInt(b.notifications_from), timezone: tz };
+  const tz =
+    typeof b.timezone === 'string' && b.timezone.trim() && isValidTimeZone(b.timezone.trim())
+      ? b.timezone.trim()
+      : 'UTC';
+  return {
+    context: (typeof b.context === 'string' && b.context.trim()) || null,
+    log_from: coerceInt(b.log_from),
+    notifications_from: coerceInt(b.notifications_from),
+    timezone: tz,
+  };
 }
 
 export class StateSync {
@@ -114,14 +132,36 @@ export class StateSync {
     if (!parsed.ok) return resultError('INVALID_REQUEST', parsed.message);
     let p = this.projections.get(sid);
     if (!p) {
-      p = { sid, request: parsed.request, correlationId, seq: 1, timer: null, flushing: false, followUp: false, held: false,
-        dropRemaining: 0, skipNext: false, lastPush: null, prevPush: null };
+      p = {
+        sid,
+        request: parsed.request,
+        correlationId,
+        seq: 1,
+        timer: null,
+        flushing: false,
+        followUp: false,
+        held: false,
+        dropRemaining: 0,
+        skipNext: false,
+        lastPush: null,
+        prevPush: null,
+      };
       this.projections.set(sid, p);
     }
     // A new sync period: seq restarts at seq_base and the old pushes are not "earlier" any more.
-    Object.assign(p, { request: parsed.request, correlationId, seq: 1, lastPush: null, prevPush: null });
+    Object.assign(p, {
+      request: parsed.request,
+      correlationId,
+      seq: 1,
+      lastPush: null,
+      prevPush: null,
+    });
     this.markDirty(p); // the initial snapshot
-    const result = resultOk({ runtime_epoch: this.runtime.id, seq_base: 1, push_correlation: true });
+    const result = resultOk({
+      runtime_epoch: this.runtime.id,
+      seq_base: 1,
+      push_correlation: true,
+    });
     if (!this.ackDelayMs) return result;
     return new Promise((resolve) => {
       const t = setTimeout(() => (this.ackTimers.delete(t), resolve(result)), this.ackDelayMs);
@@ -135,7 +175,10 @@ export class StateSync {
 
   /** Throttle, not debounce: a pending flush is never pushed back. @param {Projection} p */
   markDirty(p) {
-    if (p.flushing) { p.followUp = true; return; }
+    if (p.flushing) {
+      p.followUp = true;
+      return;
+    }
     if (p.timer) return;
     p.timer = setTimeout(() => this.flush(p), this.pushThrottleMs);
   }
@@ -145,14 +188,25 @@ export class StateSync {
     p.timer = null;
     if (this.projections.get(p.sid) !== p) return;
     // Silenced: nothing is built, seq and cursors stay put, so nothing is lost when it ends.
-    if (this.silenced) { p.held = true; return; }
+    if (this.silenced) {
+      p.held = true;
+      return;
+    }
     p.flushing = true;
     try {
       const snapshot = this.world.buildSnapshot(p.request);
       p.seq += p.skipNext ? 2 : 1;
       p.skipNext = false;
-      const push = envelope(STATE_SYNC_ID, { runtime_epoch: this.runtime.id, seq: p.seq, snapshot }, p.correlationId);
-      p.request = { ...p.request, log_from: snapshot.log_version, notifications_from: snapshot.notifications_version };
+      const push = envelope(
+        STATE_SYNC_ID,
+        { runtime_epoch: this.runtime.id, seq: p.seq, snapshot },
+        p.correlationId,
+      );
+      p.request = {
+        ...p.request,
+        log_from: snapshot.log_version,
+        notifications_from: snapshot.notifications_version,
+      };
       const lost = this.dropAll || p.dropRemaining > 0;
       if (p.dropRemaining > 0) p.dropRemaining -= 1;
       if (!lost) {
@@ -163,7 +217,10 @@ export class StateSync {
     } finally {
       p.flushing = false;
     }
-    if (p.followUp) { p.followUp = false; this.markDirty(p); }
+    if (p.followUp) {
+      p.followUp = false;
+      this.markDirty(p);
+    }
   }
 
   /** @param {string} sid */
@@ -194,7 +251,11 @@ export class StateSync {
   setSilenced(on) {
     this.silenced = on;
     if (on) return;
-    for (const p of this.projections.values()) if (p.held) { p.held = false; this.markDirty(p); }
+    for (const p of this.projections.values())
+      if (p.held) {
+        p.held = false;
+        this.markDirty(p);
+      }
   }
 
   /**
@@ -209,8 +270,10 @@ export class StateSync {
       const socket = this.manager.socket(STATE_NS, p.sid);
       if (!socket || !p.lastPush) continue;
       const last = p.lastPush;
-      const push = kind === 'duplicate' ? last
-        : p.prevPush ?? { ...last, data: { ...last.data, seq: last.data.seq - 1 } };
+      const push =
+        kind === 'duplicate'
+          ? last
+          : (p.prevPush ?? { ...last, data: { ...last.data, seq: last.data.seq - 1 } });
       socket.emit('state_push', push);
       n += 1;
     }

@@ -59,13 +59,26 @@ export function registerTestHandlers(manager) {
   const timers = new Set();
   /** @param {() => void} fn @param {number} ms */
   const later = (fn, ms) => {
-    const t = setTimeout(() => { timers.delete(t); fn(); }, ms);
+    const t = setTimeout(() => {
+      timers.delete(t);
+      fn();
+    }, ms);
     timers.add(t);
   };
 
   manager.register(TEST_NS, {
     handlerId: ID,
-    events: ['echo', 'echo_emit', 'delayed', 'fail', 'fanout', 'server_request', 'stream_start', 'disconnect_me', 'record'],
+    events: [
+      'echo',
+      'echo_emit',
+      'delayed',
+      'fail',
+      'fanout',
+      'server_request',
+      'stream_start',
+      'disconnect_me',
+      'record',
+    ],
     async handle(event, data, ctx) {
       const d = isPlainObject(data) ? data : {};
       switch (event) {
@@ -85,7 +98,11 @@ export function registerTestHandlers(manager) {
           return { delivered: ctx.broadcast('fanout_event', strip(data)) };
         case 'server_request': {
           // On timeout request() resolves with the TIMEOUT aggregate, which becomes the answer.
-          const answer = await ctx.request('client_question', { question: d.question ?? null }, clamp(d.timeoutMs, 0, 60000, 2000));
+          const answer = await ctx.request(
+            'client_question',
+            { question: d.question ?? null },
+            clamp(d.timeoutMs, 0, 60000, 2000),
+          );
           return { answer };
         }
         case 'stream_start': {
@@ -110,8 +127,16 @@ export function registerTestHandlers(manager) {
       }
     },
   });
-  manager.register(TEST_NS, { handlerId: 'syncwire.reference.MultiA', events: ['multi'], handle: () => ({ from: 'A' }) });
-  manager.register(TEST_NS, { handlerId: 'syncwire.reference.MultiB', events: ['multi'], handle: () => ({ from: 'B' }) });
+  manager.register(TEST_NS, {
+    handlerId: 'syncwire.reference.MultiA',
+    events: ['multi'],
+    handle: () => ({ from: 'A' }),
+  });
+  manager.register(TEST_NS, {
+    handlerId: 'syncwire.reference.MultiB',
+    events: ['multi'],
+    handle: () => ({ from: 'B' }),
+  });
 
   return {
     dispose() {

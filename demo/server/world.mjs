@@ -75,13 +75,31 @@ import { randomUUID } from 'node:crypto';
  * @property {string} last_message
  */
 
-export const SNAPSHOT_KEYS = Object.freeze(['deselect_chat', 'context', 'contexts', 'tasks', 'logs', 'log_guid',
-  'log_version', 'log_progress', 'log_progress_active', 'paused', 'notifications', 'notifications_guid',
-  'notifications_version']);
+export const SNAPSHOT_KEYS = Object.freeze([
+  'deselect_chat',
+  'context',
+  'contexts',
+  'tasks',
+  'logs',
+  'log_guid',
+  'log_version',
+  'log_progress',
+  'log_progress_active',
+  'paused',
+  'notifications',
+  'notifications_guid',
+  'notifications_version',
+]);
 
 const TICK_TYPES = ['agent', 'tool', 'response', 'info'];
-const TICK_LINES = ['Reading the request', 'Calling a tool', 'Summarising the result', 'Checking the answer',
-  'Writing the reply', 'Waiting for input'];
+const TICK_LINES = [
+  'Reading the request',
+  'Calling a tool',
+  'Summarising the result',
+  'Checking the answer',
+  'Writing the reply',
+  'Waiting for input',
+];
 
 /**
  * Distinct numbers touched in updates[from:], each once, ascending.
@@ -115,7 +133,11 @@ export class World {
     this.chats = new Map();
     /** @type {Record<string, unknown>[]} */
     this.tasks = [];
-    this.notifications = { guid: randomUUID(), /** @type {NotificationItem[]} */ items: [], /** @type {number[]} */ updates: [] };
+    this.notifications = {
+      guid: randomUUID(),
+      /** @type {NotificationItem[]} */ items: [],
+      /** @type {number[]} */ updates: [],
+    };
     /** @type {Set<(change: WorldChange) => void>} */
     this.listeners = new Set();
     this.chatCounter = 0;
@@ -128,22 +150,53 @@ export class World {
 
   seed() {
     const research = this.addChat('Research notes');
-    this.appendLog(research, { type: 'user', heading: 'User message', content: 'Find three papers on CRDTs.' });
-    this.appendLog(research, { type: 'agent', heading: 'Agent 0: searching', content: 'Looking through the index.' });
+    this.appendLog(research, {
+      type: 'user',
+      heading: 'User message',
+      content: 'Find three papers on CRDTs.',
+    });
+    this.appendLog(research, {
+      type: 'agent',
+      heading: 'Agent 0: searching',
+      content: 'Looking through the index.',
+    });
     const welcome = this.addChat('Welcome');
     this.appendLog(welcome, { type: 'user', heading: 'User message', content: 'Hello!' });
-    this.appendLog(welcome, { type: 'agent', heading: 'Agent 0: thinking', content: 'Planning a reply.' });
-    this.appendLog(welcome, { type: 'response', heading: 'Agent 0: response', content: 'Hi! How can I help?' });
-    this.tasks.push({ id: 'task-1', name: 'Nightly digest', created_at: new Date().toISOString(), no: 0, type: 'scheduled',
-      task_name: 'Nightly digest', uuid: 'task-1', state: 'idle', prompt: 'Summarise the day', last_run: null,
-      last_result: null, attachments: [], context_id: 'task-1', schedule: { minute: '0', hour: '2' } });
+    this.appendLog(welcome, {
+      type: 'agent',
+      heading: 'Agent 0: thinking',
+      content: 'Planning a reply.',
+    });
+    this.appendLog(welcome, {
+      type: 'response',
+      heading: 'Agent 0: response',
+      content: 'Hi! How can I help?',
+    });
+    this.tasks.push({
+      id: 'task-1',
+      name: 'Nightly digest',
+      created_at: new Date().toISOString(),
+      no: 0,
+      type: 'scheduled',
+      task_name: 'Nightly digest',
+      uuid: 'task-1',
+      state: 'idle',
+      prompt: 'Summarise the day',
+      last_run: null,
+      last_result: null,
+      attachments: [],
+      context_id: 'task-1',
+      schedule: { minute: '0', hour: '2' },
+    });
     this.notify('Reference server started', 'info');
   }
 
   /** @param {(change: WorldChange) => void} listener @returns {() => void} unsubscribe */
   onChange(listener) {
     this.listeners.add(listener);
-    return () => { this.listeners.delete(listener); };
+    return () => {
+      this.listeners.delete(listener);
+    };
   }
 
   /** @param {WorldChange} change */
@@ -163,8 +216,17 @@ export class World {
     const no = ++this.chatCounter;
     const id = randomUUID().slice(0, 8);
     const now = new Date().toISOString();
-    this.chats.set(id, { id, name: name || `Chat ${no}`, created_at: now, no, log: { guid: randomUUID(), items: [], updates: [] },
-      progress: '', progressActive: false, paused: false, last_message: now });
+    this.chats.set(id, {
+      id,
+      name: name || `Chat ${no}`,
+      created_at: now,
+      no,
+      log: { guid: randomUUID(), items: [], updates: [] },
+      progress: '',
+      progressActive: false,
+      paused: false,
+      last_message: now,
+    });
     this.emit({ kind: 'chat_added', ctxId: id });
     return id;
   }
@@ -177,8 +239,16 @@ export class World {
   appendLog(ctxId, item) {
     const chat = this.chat(ctxId);
     const no = chat.log.items.length;
-    chat.log.items.push({ no, id: randomUUID(), type: item.type ?? 'info', heading: item.heading ?? '',
-      content: item.content ?? '', kvps: item.kvps ?? {}, timestamp: Date.now() / 1000, agentno: 0 });
+    chat.log.items.push({
+      no,
+      id: randomUUID(),
+      type: item.type ?? 'info',
+      heading: item.heading ?? '',
+      content: item.content ?? '',
+      kvps: item.kvps ?? {},
+      timestamp: Date.now() / 1000,
+      agentno: 0,
+    });
     chat.log.updates.push(no);
     chat.last_message = new Date().toISOString();
     this.emit({ kind: 'log', ctxId });
@@ -205,8 +275,19 @@ export class World {
   notify(message, type = 'info') {
     const n = this.notifications;
     const no = n.items.length;
-    n.items.push({ no, id: randomUUID(), type, priority: 'normal', title: type === 'error' ? 'Error' : 'Notice',
-      message, detail: '', timestamp: new Date().toISOString(), display_time: 3, read: false, group: '' });
+    n.items.push({
+      no,
+      id: randomUUID(),
+      type,
+      priority: 'normal',
+      title: type === 'error' ? 'Error' : 'Notice',
+      message,
+      detail: '',
+      timestamp: new Date().toISOString(),
+      display_time: 3,
+      read: false,
+      group: '',
+    });
     n.updates.push(no);
     this.emit({ kind: 'notification' });
     return no;
@@ -258,11 +339,15 @@ export class World {
     if (k % 4 === 0 && last) {
       this.updateLog(chat.id, last.no, { content: `${last.content} (done)` });
     } else {
-      this.appendLog(chat.id, { type: TICK_TYPES[k % TICK_TYPES.length], heading: `Step ${k}`,
-        content: TICK_LINES[k % TICK_LINES.length] });
+      this.appendLog(chat.id, {
+        type: TICK_TYPES[k % TICK_TYPES.length],
+        heading: `Step ${k}`,
+        content: TICK_LINES[k % TICK_LINES.length],
+      });
     }
     this.setProgress(chat.id, k % 5 === 0 ? '' : `Working on step ${k}...`, k % 5 !== 0);
-    if (k % 7 === 0) this.notify(`Milestone: ${k} steps in '${chat.name}'`, k % 14 === 0 ? 'success' : 'info');
+    if (k % 7 === 0)
+      this.notify(`Milestone: ${k} steps in '${chat.name}'`, k % 14 === 0 ? 'success' : 'info');
   }
 
   /** @param {number} ms */
@@ -280,9 +365,19 @@ export class World {
 
   /** @param {Chat} chat @returns {ContextOutput} */
   contextOutput(chat) {
-    return { id: chat.id, name: chat.name, created_at: chat.created_at, no: chat.no, log_guid: chat.log.guid,
-      log_version: chat.log.updates.length, log_length: chat.log.items.length, paused: chat.paused,
-      last_message: chat.last_message, type: 'user', running: chat.progressActive };
+    return {
+      id: chat.id,
+      name: chat.name,
+      created_at: chat.created_at,
+      no: chat.no,
+      log_guid: chat.log.guid,
+      log_version: chat.log.updates.length,
+      log_length: chat.log.items.length,
+      paused: chat.paused,
+      last_message: chat.last_message,
+      type: 'user',
+      running: chat.progressActive,
+    };
   }
 
   /**
@@ -294,10 +389,18 @@ export class World {
   buildSnapshot(request) {
     const ctxId = typeof request.context === 'string' ? request.context.trim() : '';
     const chat = ctxId ? this.chats.get(ctxId) : undefined;
-    const logs = chat ? touchedSince(chat.log.updates, request.log_from).map((no) => ({ .../** @type {LogItem} */ (chat.log.items[no]) })) : [];
+    const logs = chat
+      ? touchedSince(chat.log.updates, request.log_from).map((no) => ({
+          .../** @type {LogItem} */ (chat.log.items[no]),
+        }))
+      : [];
     const n = this.notifications;
-    const notifications = touchedSince(n.updates, request.notifications_from).map((no) => ({ .../** @type {NotificationItem} */ (n.items[no]) }));
-    const contexts = [...this.chats.values()].sort((a, b) => b.no - a.no).map((c) => this.contextOutput(c));
+    const notifications = touchedSince(n.updates, request.notifications_from).map((no) => ({
+      .../** @type {NotificationItem} */ (n.items[no]),
+    }));
+    const contexts = [...this.chats.values()]
+      .sort((a, b) => b.no - a.no)
+      .map((c) => this.contextOutput(c));
     return {
       deselect_chat: Boolean(ctxId) && !chat,
       context: chat ? chat.id : '',

@@ -96,7 +96,9 @@ export interface RequestOptions {
 }
 
 /** A subscriber. For server requests (emits with an ack) its return value is the answer. */
-export type EventCallback<T extends object = Record<string, unknown>> = (envelope: ServerEnvelope<T>) => unknown;
+export type EventCallback<T extends object = Record<string, unknown>> = (
+  envelope: ServerEnvelope<T>,
+) => unknown;
 
 /** One Socket.IO namespace, connected lazily. */
 export interface NamespacedClient {
@@ -113,9 +115,16 @@ export interface NamespacedClient {
   /** Sends an event. Resolves once the server acknowledged it (or, with `confirm: false`, once handed to a connected socket). */
   emit(event: string, data?: object | null, options?: EmitOptions): Promise<void>;
   /** Request/ack. Always settles: ack, `TIMEOUT`, `DISCONNECTED`, or a validation error. */
-  request<T = Record<string, unknown>>(event: string, data?: object | null, options?: RequestOptions): Promise<RequestResponse<T>>;
+  request<T = Record<string, unknown>>(
+    event: string,
+    data?: object | null,
+    options?: RequestOptions,
+  ): Promise<RequestResponse<T>>;
   /** Subscribes; recorded at once, kept across reconnects and failed connects. Starts the lazy connect. */
-  on<T extends object = Record<string, unknown>>(event: string, callback: EventCallback<T>): () => void;
+  on<T extends object = Record<string, unknown>>(
+    event: string,
+    callback: EventCallback<T>,
+  ): () => void;
   /** Removes that one callback. */
   off<T extends object = Record<string, unknown>>(event: string, callback: EventCallback<T>): void;
   onConnect(listener: (info: ConnectInfo) => void): () => void;

@@ -22,14 +22,19 @@ export interface AuthResult {
 }
 
 /** @internal `cancel` ends work in flight (the client calls it on dispose). */
-export type AuthProvider = ((context: AuthContext) => Promise<AuthResult>) & { cancel?: () => void };
+export type AuthProvider = ((context: AuthContext) => Promise<AuthResult>) & {
+  cancel?: () => void;
+};
 
 /** @internal */
 export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
 
 /** @internal The given fetch, else the global one, else a typed rejection with `code`. */
 export const fetchOf = (given: FetchLike | undefined, code: string, what: string): FetchLike =>
-  given ?? (typeof fetch == 'function' ? fetch : () => Promise.reject(fail(code, `no fetch available ${what}`)));
+  given ??
+  (typeof fetch == 'function'
+    ? fetch
+    : () => Promise.reject(fail(code, `no fetch available ${what}`)));
 
 /**
  * @internal The seed runtime's default: `GET <tokenUrl>` (`/csrf_token`, or `/api/csrf_token`
@@ -37,7 +42,13 @@ export const fetchOf = (given: FetchLike | undefined, code: string, what: string
  * sent as `{ csrf_token }`. The token is cached and refetched only when the
  * server rejected the last attempt (a restart rotates it).
  */
-export function csrfTokenAuth(tokenUrl: string, baseUrl: string, fetchImpl: FetchLike | undefined, timers: Timers, timeoutMs: number): AuthProvider {
+export function csrfTokenAuth(
+  tokenUrl: string,
+  baseUrl: string,
+  fetchImpl: FetchLike | undefined,
+  timers: Timers,
+  timeoutMs: number,
+): AuthProvider {
   const route = new URL(tokenUrl).pathname;
   const aborts = new Set<AbortController>();
 
@@ -46,11 +57,24 @@ export function csrfTokenAuth(tokenUrl: string, baseUrl: string, fetchImpl: Fetc
     aborts.add(abort);
     timers.set(abort, timeoutMs, () => abort.abort());
     try {
-      const res = await fetchOf(fetchImpl, 'CONNECT_ERROR', `to get ${route}; pass the fetch or auth option`)(tokenUrl, { credentials: 'same-origin', signal: abort.signal });
-      if (!res.ok) throw fail('CONNECT_ERROR', `GET ${tokenUrl} answered HTTP ${res.status}${res.status == 404 ? ' (an Agent Zero build with its API under /api/ needs csrfTokenUrl: \'/api/csrf_token\')' : ''}`, { status: res.status });
+      const res = await fetchOf(
+        fetchImpl,
+        'CONNECT_ERROR',
+        `to get ${route}; pass the fetch or auth option`,
+      )(tokenUrl, { credentials: 'same-origin', signal: abort.signal });
+      if (!res.ok)
+        throw fail(
+          'CONNECT_ERROR',
+          `GET ${tokenUrl} answered HTTP ${res.status}${res.status == 404 ? " (an Agent Zero build with its API under /api/ needs csrfTokenUrl: '/api/csrf_token')" : ''}`,
+          { status: res.status },
+        );
       const body = (await res.json()) as unknown;
       if (!isPlainObject(body) || body.ok === false || typeof body.token != 'string') {
-        throw fail('CONNECT_ERROR', `GET ${tokenUrl} did not return { ok: true, token }`, isPlainObject(body) ? { error: body.error } : undefined);
+        throw fail(
+          'CONNECT_ERROR',
+          `GET ${tokenUrl} did not return { ok: true, token }`,
+          isPlainObject(body) ? { error: body.error } : undefined,
+        );
       }
       const runtimeId = typeof body.runtime_id == 'string' ? body.runtime_id : undefined;
       setCsrfCookie(baseUrl, body.token, runtimeId);

@@ -3,19 +3,56 @@ import { asError, fail, invalid, messageOf, type SyncwireError } from '../errors
 import { fire, isInternal, listen, noop } from '../listeners';
 import { loggerFrom, type Logger } from '../logger';
 import { httpUrl, knownKeys, num, opt } from '../validate';
-import { assertEventName, buildPayload, createCorrelationId, isPlainObject, kindOf, validateAck, validateServerEnvelope, type RequestResponse, type ServerEnvelope } from '../protocol';
+import {
+  assertEventName,
+  buildPayload,
+  createCorrelationId,
+  isPlainObject,
+  kindOf,
+  validateAck,
+  validateServerEnvelope,
+  type RequestResponse,
+  type ServerEnvelope,
+} from '../protocol';
 import { csrfTokenAuth, userAuth } from './auth';
 import { describeConnectError } from './connect-errors';
 import { defaultSocketFactory, type SocketLike, type SocketListener } from './socket';
 
-import type { ClientOptions, ConnectInfo, EmitOptions, EventCallback, NamespacedClient, RequestOptions } from './api';
+import type {
+  ClientOptions,
+  ConnectInfo,
+  EmitOptions,
+  EventCallback,
+  NamespacedClient,
+  RequestOptions,
+} from './api';
 
-export type { ClientOptions, ConnectInfo, EmitOptions, EventCallback, NamespacedClient, RequestOptions } from './api';
+export type {
+  ClientOptions,
+  ConnectInfo,
+  EmitOptions,
+  EventCallback,
+  NamespacedClient,
+  RequestOptions,
+} from './api';
 
 /** The options createNamespacedClient knows; any other name is a misspelling. */
 const CLIENT_OPTIONS = [
-  'url', 'auth', 'csrfTokenUrl', 'requestTimeoutMs', 'connectTimeoutMs', 'authTimeoutMs', 'maxPayloadBytes', 'maxPending',
-  'retry', 'socketOptions', 'logger', 'clock', 'random', 'fetch', 'socketFactory',
+  'url',
+  'auth',
+  'csrfTokenUrl',
+  'requestTimeoutMs',
+  'connectTimeoutMs',
+  'authTimeoutMs',
+  'maxPayloadBytes',
+  'maxPending',
+  'retry',
+  'socketOptions',
+  'logger',
+  'clock',
+  'random',
+  'fetch',
+  'socketFactory',
 ];
 const CALL_OPTIONS = ['correlationId', 'confirm', 'timeoutMs', 'signal', 'onAck'];
 
@@ -45,20 +82,38 @@ interface LiveCall {
  */
 /** `path` resolved against `base` (like a link on its page), refused unless it stays on `base`'s origin. */
 function sameOriginUrl(path: unknown, base: string, field: string): string {
-  if (typeof path != 'string' || !path) throw invalid(field, 'a path such as /api/csrf_token, or a URL on the server\'s origin', kindOf(path));
+  if (typeof path != 'string' || !path)
+    throw invalid(
+      field,
+      "a path such as /api/csrf_token, or a URL on the server's origin",
+      kindOf(path),
+    );
   const resolved = new URL(path, base + '/');
-  if (resolved.origin !== new URL(base).origin) throw invalid(field, `a URL on the server's origin (${new URL(base).origin})`, JSON.stringify(path));
+  if (resolved.origin !== new URL(base).origin)
+    throw invalid(
+      field,
+      `a URL on the server's origin (${new URL(base).origin})`,
+      JSON.stringify(path),
+    );
   return resolved.href;
 }
 
-export function createNamespacedClient(namespace: string, options: ClientOptions = {}): NamespacedClient {
-  if (typeof namespace != 'string' || !namespace.trim()) throw invalid('namespace', 'a non-empty string');
+export function createNamespacedClient(
+  namespace: string,
+  options: ClientOptions = {},
+): NamespacedClient {
+  if (typeof namespace != 'string' || !namespace.trim())
+    throw invalid('namespace', 'a non-empty string');
   const o = opt(options, 'options', 'object', 1)!;
   knownKeys(o, CLIENT_OPTIONS);
   const ns = namespace.trim().replace(/^\/?/, '/');
   // A page's origin by default; a host without `location` (Node) must name the server.
   const given = o.url ?? (globalThis as Partial<typeof globalThis>).location?.origin;
-  if (given === undefined) throw invalid('url', 'the server\'s URL (a page gives its own origin; Node and workers must name it)');
+  if (given === undefined)
+    throw invalid(
+      'url',
+      "the server's URL (a page gives its own origin; Node and workers must name it)",
+    );
   // Without its trailing slashes: '//csrf_token' would be another path.
   const url = httpUrl(given, 'url').replace(/\/+$/, '');
   const tokenUrl = sameOriginUrl(o.csrfTokenUrl ?? '/csrf_token', url, 'csrfTokenUrl');
@@ -73,7 +128,12 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
   const maxPending = num(o, 'maxPending', 1000);
   const clock = opt(o.clock, 'clock', ['now', 'setTimeout', 'clearTimeout']) ?? systemClock;
   const now = clock.now();
-  if (!isWallTime(now)) throw invalid('clock.now()', 'wall time in ms since 1970, like Date.now(), not a monotonic clock', typeof now == 'number' ? now : kindOf(now));
+  if (!isWallTime(now))
+    throw invalid(
+      'clock.now()',
+      'wall time in ms since 1970, like Date.now(), not a monotonic clock',
+      typeof now == 'number' ? now : kindOf(now),
+    );
   const random = opt(o.random, 'random', 'function') ?? Math.random;
   const socketFactory = opt(o.socketFactory, 'socketFactory', 'function') ?? defaultSocketFactory;
   const socketOptions = opt(o.socketOptions, 'socketOptions', 'object') ?? {};
@@ -83,7 +143,10 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
   const warned = new Set<string>();
   const log: Logger['log'] = (c, m, d) => logger.log(c, m, d);
   const timers = createTimers(clock);
-  const auth = o.auth != null ? userAuth(o.auth) : csrfTokenAuth(tokenUrl, url, opt(o.fetch, 'fetch', 'function'), timers, authTimeoutMs);
+  const auth =
+    o.auth != null
+      ? userAuth(o.auth)
+      : csrfTokenAuth(tokenUrl, url, opt(o.fetch, 'fetch', 'function'), timers, authTimeoutMs);
 
   const subs = new Map<string, Set<EventCallback<object>>>();
   const dispatchers = new Map<string, SocketListener>();
@@ -127,7 +190,9 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
     // code, since a server that stays down repeats the same error every few seconds.
     if (warnUnheard && !warned.has(err.code) && ![...errorHooks].some((fn) => !isInternal(fn))) {
       warned.add(err.code);
-      console.warn(`[syncwire ${ns}] ${err.code}: ${err.message} (no onError listener on this client; later ${err.code} errors are not printed; logger: { warn: false } silences these)`);
+      console.warn(
+        `[syncwire ${ns}] ${err.code}: ${err.message} (no onError listener on this client; later ${err.code} errors are not printed; logger: { warn: false } silences these)`,
+      );
     }
     // Listeners that throw here are swallowed: reporting an error must never loop.
     fire(errorHooks, err, noop);
@@ -152,7 +217,14 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
       if (err) reportError(asError(err, 'CONNECT_ERROR', 'auth failed: '));
       cb(payload);
     };
-    timers.set(cb, authTimeoutMs, () => (reportError(fail('CONNECT_ERROR', `auth took longer than ${authTimeoutMs} ms`)), cb({})));
+    timers.set(
+      cb,
+      authTimeoutMs,
+      () => (
+        reportError(fail('CONNECT_ERROR', `auth took longer than ${authTimeoutMs} ms`)),
+        cb({})
+      ),
+    );
     const ready = prefetched;
     prefetched = undefined;
     (ready ? Promise.resolve(ready) : runAuth()).then(finish, (e: unknown) => finish({}, e));
@@ -166,10 +238,16 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
       env = validateServerEnvelope(raw);
     } catch (e) {
       const error = messageOf(e);
-      reportError(fail('INVALID_ENVELOPE', `'${event}': ${error}`, (e as SyncwireError).details, e));
-      return answer?.({ correlationId: null, results: [{ ok: false, error: { code: 'INVALID_ENVELOPE', error } }] });
+      reportError(
+        fail('INVALID_ENVELOPE', `'${event}': ${error}`, (e as SyncwireError).details, e),
+      );
+      return answer?.({
+        correlationId: null,
+        results: [{ ok: false, error: { code: 'INVALID_ENVELOPE', error } }],
+      });
     }
-    if (logger.isEnabled('push')) log('push', event, { correlationId: env.correlationId, handlerId: env.handlerId });
+    if (logger.isEnabled('push'))
+      log('push', event, { correlationId: env.correlationId, handlerId: env.handlerId });
     // The set as it is now: a callback that (un)subscribes changes the next event, not this one.
     const callbacks = [...(subs.get(event) ?? [])];
     if (!answer) {
@@ -194,11 +272,28 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
           ),
       ),
     ).then((results) => {
-      const items = results.length ? results : [{ ok: false, error: { code: 'NO_HANDLERS', error: `No client handler for '${event}'` } }];
+      const items = results.length
+        ? results
+        : [
+            {
+              ok: false,
+              error: { code: 'NO_HANDLERS', error: `No client handler for '${event}'` },
+            },
+          ];
       try {
-        answer({ correlationId: env.correlationId, results: items.map((item) => sendable(event, item)) });
+        answer({
+          correlationId: env.correlationId,
+          results: items.map((item) => sendable(event, item)),
+        });
       } catch (e) {
-        reportError(fail('HANDLER_ERROR', `answer to '${event}' could not be sent: ${messageOf(e)}`, undefined, e));
+        reportError(
+          fail(
+            'HANDLER_ERROR',
+            `answer to '${event}' could not be sent: ${messageOf(e)}`,
+            undefined,
+            e,
+          ),
+        );
       }
     });
   };
@@ -279,11 +374,15 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
   // connect(), emit() or request() starts afresh.
   const onGiveUp = () => {
     gaveUp = true;
-    const err = fail('CONNECT_ERROR', `gave up reconnecting to ${ns} at ${url} (socketOptions.reconnectionAttempts reached); the next connect(), emit() or request() tries again`, {
-      url,
-      namespace: ns,
-      reason: 'reconnect_failed',
-    });
+    const err = fail(
+      'CONNECT_ERROR',
+      `gave up reconnecting to ${ns} at ${url} (socketOptions.reconnectionAttempts reached); the next connect(), emit() or request() tries again`,
+      {
+        url,
+        namespace: ns,
+        reason: 'reconnect_failed',
+      },
+    );
     settleWaiting(err);
     reportError(err);
   };
@@ -302,7 +401,10 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
       // server_restart arrives before `connect`, so its runtime id is the freshest we have.
       const id = restartRuntimeId ?? knownRuntimeId;
       restartRuntimeId = undefined;
-      const info: ConnectInfo = { firstConnect: !everConnected, runtimeChanged: !!(id && connectedRuntimeId && id != connectedRuntimeId) };
+      const info: ConnectInfo = {
+        firstConnect: !everConnected,
+        runtimeChanged: !!(id && connectedRuntimeId && id != connectedRuntimeId),
+      };
       if (id) info.runtimeId = connectedRuntimeId = id;
       everConnected = true;
       log('connect', 'connected', { namespace: ns, ...info });
@@ -312,7 +414,13 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
 
     connect_error(raw) {
       const rejected = !socket?.active;
-      const err = describeConnectError(raw, ns, url, typeof socketOptions.path == 'string' ? socketOptions.path : '/socket.io', rejected);
+      const err = describeConnectError(
+        raw,
+        ns,
+        url,
+        typeof socketOptions.path == 'string' ? socketOptions.path : '/socket.io',
+        rejected,
+      );
       if (err.code == 'UNKNOWN_NAMESPACE') terminal = err;
       settleWaiting(err);
       reportError(err);
@@ -340,14 +448,27 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
     if (terminal) return Promise.reject(terminal);
     manual = false;
     if (!socket) {
-      const s = (socket = socketFactory({ url, namespace: ns, auth: authCallback, options: socketOptions }));
+      const s = (socket = socketFactory({
+        url,
+        namespace: ns,
+        auth: authCallback,
+        options: socketOptions,
+      }));
       for (const event in socketHandlers) s.on(event, socketHandlers[event] as SocketListener);
       s.io?.on('reconnect_failed', onGiveUp);
       subs.forEach((_, event) => attach(event));
     }
     if (socket.connected) return Promise.resolve();
     waiting ??= new Promise<void>((resolve, reject) => {
-      timers.set(CONNECT, connectTimeoutMs, () => settleWaiting(fail('CONNECT_ERROR', `no answer from ${ns} at ${url} within ${connectTimeoutMs} ms (connectTimeoutMs)`, { url, namespace: ns, reason: 'timeout' })));
+      timers.set(CONNECT, connectTimeoutMs, () =>
+        settleWaiting(
+          fail(
+            'CONNECT_ERROR',
+            `no answer from ${ns} at ${url} within ${connectTimeoutMs} ms (connectTimeoutMs)`,
+            { url, namespace: ns, reason: 'timeout' },
+          ),
+        ),
+      );
       settleWaiting = (err) => {
         waiting = undefined;
         settleWaiting = noop;
@@ -364,9 +485,13 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
   // A connected socket, or a rejection saying why there is none.
   const whenConnected = () =>
     connect().then(
-      () => (socket as SocketLike).connected || Promise.reject(fail('NOT_CONNECTED', `not connected to ${ns}`)),
+      () =>
+        (socket as SocketLike).connected ||
+        Promise.reject(fail('NOT_CONNECTED', `not connected to ${ns}`)),
       (e: SyncwireError) => {
-        throw e.code != 'CONNECT_ERROR' ? e : fail('NOT_CONNECTED', `not connected to ${ns}: ${e.message}`, { code: e.code }, e);
+        throw e.code != 'CONNECT_ERROR'
+          ? e
+          : fail('NOT_CONNECTED', `not connected to ${ns}: ${e.message}`, { code: e.code }, e);
       },
     );
 
@@ -376,22 +501,40 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
    * within a deadline that counts from the call; an emit with `confirm: false` resolves
    * once handed to a connected socket. Never throws: bad input rejects.
    */
-  const call = <R>(kind: 'emit' | 'request', event: string, data: unknown, options: unknown, onAck: (res: unknown, correlationId: string) => R) =>
+  const call = <R>(
+    kind: 'emit' | 'request',
+    event: string,
+    data: unknown,
+    options: unknown,
+    onAck: (res: unknown, correlationId: string) => R,
+  ) =>
     new Promise<R>((resolve, reject) => {
       // Absent is no options; null, like any other non-object, is a VALIDATION_ERROR.
-      const opts: EmitOptions = opt((options === undefined ? {} : options) as EmitOptions, 'options', 'object', 1)!;
+      const opts: EmitOptions = opt(
+        (options === undefined ? {} : options) as EmitOptions,
+        'options',
+        'object',
+        1,
+      )!;
       knownKeys(opts, CALL_OPTIONS);
       const { signal } = opts;
       opt(signal, 'signal', ['addEventListener', 'removeEventListener']);
       const timeoutMs = num(opts, 'timeoutMs', requestTimeoutMs);
       opt((opts as RequestOptions).onAck, 'onAck', 'function');
       assertEventName(event);
-      const payload = buildPayload(data, opts.correlationId ?? createCorrelationId(kind), maxPayloadBytes, clock.now());
+      const payload = buildPayload(
+        data,
+        opts.correlationId ?? createCorrelationId(kind),
+        maxPayloadBytes,
+        clock.now(),
+      );
       const { correlationId } = payload;
       // A slot, or OVERFLOW at once: the caller learns, nothing piles up.
-      if (pending >= maxPending) throw fail('OVERFLOW', `'${event}': ${maxPending} calls already pending`, { maxPending });
+      if (pending >= maxPending)
+        throw fail('OVERFLOW', `'${event}': ${maxPending} calls already pending`, { maxPending });
       pending++;
-      const logCall = (what: string) => logger.isEnabled('request') && log('request', what, { event, correlationId });
+      const logCall = (what: string) =>
+        logger.isEnabled('request') && log('request', what, { event, correlationId });
       // Settles once, giving back the slot, the deadline and the abort listener.
       const finish = (err?: Error, value?: R) => {
         if (!calls.delete(self)) return;
@@ -401,10 +544,16 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
         if (err) reject(err);
         else resolve(value as R);
       };
-      const self: LiveCall = { end: (code, what, details) => finish(fail(code, `${kind} '${event}' ${what}`, { correlationId, ...details })) };
+      const self: LiveCall = {
+        end: (code, what, details) =>
+          finish(fail(code, `${kind} '${event}' ${what}`, { correlationId, ...details })),
+      };
       const onAbort = () => self.end('ABORTED', 'was aborted');
       calls.add(self);
-      self.timer = clock.setTimeout(() => self.end('TIMEOUT', `got no answer within ${timeoutMs} ms`, { timeoutMs }), timeoutMs);
+      self.timer = clock.setTimeout(
+        () => self.end('TIMEOUT', `got no answer within ${timeoutMs} ms`, { timeoutMs }),
+        timeoutMs,
+      );
       if (signal?.aborted) return onAbort();
       signal?.addEventListener('abort', onAbort, { once: true });
       const send = () => {
@@ -412,7 +561,7 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
         self.sent = true;
         logCall(kind);
         // At most once: handed to a connected socket, with no way to know it arrived.
-        if (opts.confirm === false) return (socket as SocketLike).emit(event, payload), finish();
+        if (opts.confirm === false) return ((socket as SocketLike).emit(event, payload), finish());
         (socket as SocketLike).emit(event, payload, (res: unknown) => {
           if (!calls.has(self)) return; // a late ack, after a timeout or an abort
           try {
@@ -517,7 +666,9 @@ export function createNamespacedClient(namespace: string, options: ClientOptions
         dispatchers.forEach((fn, event) => s.off(event, fn));
       }
       calls.forEach((c) => c.end('DISCONNECTED', 'lost: client was disposed'));
-      [dispatchers, subs, connectHooks, disconnectHooks, errorHooks, disposeHooks].forEach((c) => c.clear());
+      [dispatchers, subs, connectHooks, disconnectHooks, errorHooks, disposeHooks].forEach((c) =>
+        c.clear(),
+      );
       timers.clearAll();
       auth.cancel?.();
     },

@@ -27,18 +27,39 @@ function systemCode(description: unknown): string | undefined {
  * @internal The SyncwireError for one connect_error of namespace `ns` on the server at `url`
  * (Socket.IO's endpoint: `url` + `path`). `rejected`: Socket.IO will not retry by itself.
  */
-export function describeConnectError(raw: unknown, ns: string, url: string, path: string, rejected: boolean): SyncwireError {
+export function describeConnectError(
+  raw: unknown,
+  ns: string,
+  url: string,
+  path: string,
+  rejected: boolean,
+): SyncwireError {
   const e: ConnectErrorLike = raw instanceof Error ? raw : new Error(String(raw));
   const data = e.data;
   const where = `${ns} at ${url}`;
-  if (e.message == 'UNKNOWN_NAMESPACE' || (isPlainObject(data) && data.code == 'UNKNOWN_NAMESPACE')) {
-    return fail('UNKNOWN_NAMESPACE', `the server at ${url} does not know namespace ${ns}`, data ?? { code: 'UNKNOWN_NAMESPACE', namespace: ns }, e);
+  if (
+    e.message == 'UNKNOWN_NAMESPACE' ||
+    (isPlainObject(data) && data.code == 'UNKNOWN_NAMESPACE')
+  ) {
+    return fail(
+      'UNKNOWN_NAMESPACE',
+      `the server at ${url} does not know namespace ${ns}`,
+      data ?? { code: 'UNKNOWN_NAMESPACE', namespace: ns },
+      e,
+    );
   }
   const endpoint = url + path.replace(/\/?$/, '/');
-  const details: Record<string, unknown> = { url, namespace: ns, reason: e.message, rejected, data };
+  const details: Record<string, unknown> = {
+    url,
+    namespace: ns,
+    reason: e.message,
+    rejected,
+    data,
+  };
   let why: string;
   if (e.type == 'TransportError') {
-    const status = typeof e.description == 'number' && e.description >= 100 ? e.description : undefined;
+    const status =
+      typeof e.description == 'number' && e.description >= 100 ? e.description : undefined;
     const code = systemCode(e.description);
     if (status) {
       details.status = status;
@@ -50,7 +71,10 @@ export function describeConnectError(raw: unknown, ns: string, url: string, path
     const said = data === undefined ? '' : ` (${safeJson(data)})`;
     // Agent Zero rejects a stale CSRF token, a missing cookie or a foreign Origin with this
     // text and no data; the reason is only in the server's log.
-    const hint = data === undefined && e.message == 'Connection rejected by server' ? '; the server gives no reason (Agent Zero: a stale CSRF token, a cookie it did not get, or the Origin)' : '';
+    const hint =
+      data === undefined && e.message == 'Connection rejected by server'
+        ? '; the server gives no reason (Agent Zero: a stale CSRF token, a cookie it did not get, or the Origin)'
+        : '';
     why = `the server rejected it: ${e.message}${said}${hint}`;
   }
   return fail('CONNECT_ERROR', `connect to ${where} failed: ${why}`, details, e);

@@ -28,7 +28,8 @@ function differences(a: unknown, b: unknown, path: string, out: string[]): strin
   const data = (v: unknown): v is Record<string, unknown> =>
     (isPlainObject(v) || Array.isArray(v)) && !Object.values(v).some((x) => typeof x == 'function');
   if (data(a) && data(b) && Array.isArray(a) === Array.isArray(b)) {
-    for (const k of new Set([...Object.keys(a), ...Object.keys(b)])) differences(a[k], b[k], path ? `${path}.${k}` : k, out);
+    for (const k of new Set([...Object.keys(a), ...Object.keys(b)]))
+      differences(a[k], b[k], path ? `${path}.${k}` : k, out);
   } else out.push(path);
   return out;
 }
@@ -40,7 +41,9 @@ export function createClientRegistry(): ClientRegistry {
     get(namespace, options) {
       // Keyed on the url the client will use (without trailing slashes, as the client keeps
       // it), so the default and the same url given explicitly are one client.
-      const url = String(options?.url ?? (globalThis as Partial<typeof globalThis>).location?.origin).replace(/\/+$/, '');
+      const url = String(
+        options?.url ?? (globalThis as Partial<typeof globalThis>).location?.origin,
+      ).replace(/\/+$/, '');
       const ns = String(namespace).trim().replace(/^\/?/, '/');
       const key = `${url}|${ns}`;
       const hit = clients.get(key);
@@ -60,7 +63,12 @@ export function createClientRegistry(): ClientRegistry {
         const { url: _made, ...made } = hit[1] ?? {};
         const differ: string[] = [];
         for (const k of new Set([...Object.keys(asked), ...Object.keys(made)])) {
-          differences((asked as Record<string, unknown>)[k], (made as Record<string, unknown>)[k], k, differ);
+          differences(
+            (asked as Record<string, unknown>)[k],
+            (made as Record<string, unknown>)[k],
+            k,
+            differ,
+          );
         }
         if (differ.length) {
           throw fail(

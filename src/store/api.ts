@@ -43,8 +43,7 @@ export interface SyncStoreOptions<S, P extends object = Record<string, unknown>>
 
 /** What subscribers hear: a coalesced state change, or a mode change. */
 export type SyncStoreEvent<S> =
-  | { type: 'state'; state: S }
-  | { type: 'mode'; from: SyncMode; to: SyncMode; reason: string };
+  { type: 'state'; state: S } | { type: 'mode'; from: SyncMode; to: SyncMode; reason: string };
 
 /** A snapshot of how the store is doing. */
 export interface SyncHealth {
@@ -59,7 +58,13 @@ export interface SyncHealth {
   /** 0 while the push channel is live; otherwise ms since the state was last known current (null: never). */
   staleMs: number | null;
   lastError: { code: string; message: string } | null;
-  counters: { pushesApplied: number; pushesDropped: number; resyncs: number; polls: number; handshakes: number };
+  counters: {
+    pushesApplied: number;
+    pushesDropped: number;
+    resyncs: number;
+    polls: number;
+    handshakes: number;
+  };
 }
 
 /** The store. */

@@ -25,7 +25,8 @@ export const browserEnvironment: EnvironmentSource = {
   }),
   subscribe(listener) {
     // A worker or a test host may have a global addEventListener; Node has none.
-    const win = (typeof g.addEventListener == 'function' ? g : undefined) as EventTarget | undefined;
+    const win = (typeof g.addEventListener == 'function' ? g : undefined) as
+      EventTarget | undefined;
     const changed = () => listener(browserEnvironment.read());
     const leaving = () => listener({ ...browserEnvironment.read(), leaving: true });
     const pairs: [EventTarget | undefined, string, () => void][] = [

@@ -4,17 +4,48 @@
  * into requests, timers and applies, and feeds results back as events.
  */
 
-import type { Effect, MachineEvent, MachineState, PushIn, SyncMode, TimerName, Timing } from './types';
+import type {
+  Effect,
+  MachineEvent,
+  MachineState,
+  PushIn,
+  SyncMode,
+  TimerName,
+  Timing,
+} from './types';
 
-export type { Effect, MachineEvent, MachineState, PushIn, SyncMode, TimerName, Timing } from './types';
+export type {
+  Effect,
+  MachineEvent,
+  MachineState,
+  PushIn,
+  SyncMode,
+  TimerName,
+  Timing,
+} from './types';
 
 // After a server restart these can mean "stale credentials": one reconnect with fresh ones first.
-const AUTH_LIKE = ['NO_HANDLERS', 'AUTH_REQUIRED', 'CSRF_MISSING', 'CSRF_INVALID', 'CSRF_COOKIE', 'API_KEY_REQUIRED'];
+const AUTH_LIKE = [
+  'NO_HANDLERS',
+  'AUTH_REQUIRED',
+  'CSRF_MISSING',
+  'CSRF_INVALID',
+  'CSRF_COOKIE',
+  'API_KEY_REQUIRED',
+];
 
 /** Codes that the same request will get again: never retried in a loop. */
 export const DETERMINISTIC = [
-  ...AUTH_LIKE, 'INVALID_REQUEST', 'INVALID_EVENT', 'INVALID_FILTER', 'FORBIDDEN', 'INVALID_ENVELOPE',
-  'HARNESS_UNKNOWN_EVENT', 'VALIDATION_ERROR', 'PAYLOAD_TOO_LARGE', 'UNKNOWN_NAMESPACE',
+  ...AUTH_LIKE,
+  'INVALID_REQUEST',
+  'INVALID_EVENT',
+  'INVALID_FILTER',
+  'FORBIDDEN',
+  'INVALID_ENVELOPE',
+  'HARNESS_UNKNOWN_EVENT',
+  'VALIDATION_ERROR',
+  'PAYLOAD_TOO_LARGE',
+  'UNKNOWN_NAMESPACE',
 ];
 
 /** How many pushes may wait for a handshake ack before the oldest are dropped. */
@@ -29,10 +60,32 @@ const DISCONNECTED = 'DISCONNECTED';
 /** The state a new store starts in. */
 export function initialMachineState(): MachineState {
   return {
-    mode: DISCONNECTED, running: false, connected: false, hidden: false, online: true,
-    epoch: null, lastSeq: 0, gen: 0, hs: null, connFirstGen: -1, held: [], awaiting: false, fullPeriod: false,
-    period: null, needFull: false, hasState: false, retries: 0, authRetried: false,
-    pollId: 0, pollFull: false, pollFailures: 0, pollApplies: 0, audit: null, pushes: 0, livePushes: 0, error: null,
+    mode: DISCONNECTED,
+    running: false,
+    connected: false,
+    hidden: false,
+    online: true,
+    epoch: null,
+    lastSeq: 0,
+    gen: 0,
+    hs: null,
+    connFirstGen: -1,
+    held: [],
+    awaiting: false,
+    fullPeriod: false,
+    period: null,
+    needFull: false,
+    hasState: false,
+    retries: 0,
+    authRetried: false,
+    pollId: 0,
+    pollFull: false,
+    pollFailures: 0,
+    pollApplies: 0,
+    audit: null,
+    pushes: 0,
+    livePushes: 0,
+    error: null,
     stats: { pushesApplied: 0, pushesDropped: 0, resyncs: 0, polls: 0, handshakes: 0 },
   };
 }
@@ -42,13 +95,39 @@ export function initialMachineState(): MachineState {
  * `{ ...p, stats: { ...p.stats } }` (measured: 0.12 vs 3.2 µs), and a copy is made for every push.
  */
 const copy = (p: MachineState, t = p.stats): MachineState => ({
-  mode: p.mode, running: p.running, connected: p.connected, hidden: p.hidden, online: p.online,
-  epoch: p.epoch, lastSeq: p.lastSeq, gen: p.gen, hs: p.hs, connFirstGen: p.connFirstGen, held: p.held,
-  awaiting: p.awaiting, fullPeriod: p.fullPeriod, period: p.period, needFull: p.needFull,
-  hasState: p.hasState, retries: p.retries, authRetried: p.authRetried, pollId: p.pollId, pollFull: p.pollFull,
-  pollFailures: p.pollFailures, pollApplies: p.pollApplies, audit: p.audit, pushes: p.pushes,
-  livePushes: p.livePushes, error: p.error,
-  stats: { pushesApplied: t.pushesApplied, pushesDropped: t.pushesDropped, resyncs: t.resyncs, polls: t.polls, handshakes: t.handshakes },
+  mode: p.mode,
+  running: p.running,
+  connected: p.connected,
+  hidden: p.hidden,
+  online: p.online,
+  epoch: p.epoch,
+  lastSeq: p.lastSeq,
+  gen: p.gen,
+  hs: p.hs,
+  connFirstGen: p.connFirstGen,
+  held: p.held,
+  awaiting: p.awaiting,
+  fullPeriod: p.fullPeriod,
+  period: p.period,
+  needFull: p.needFull,
+  hasState: p.hasState,
+  retries: p.retries,
+  authRetried: p.authRetried,
+  pollId: p.pollId,
+  pollFull: p.pollFull,
+  pollFailures: p.pollFailures,
+  pollApplies: p.pollApplies,
+  audit: p.audit,
+  pushes: p.pushes,
+  livePushes: p.livePushes,
+  error: p.error,
+  stats: {
+    pushesApplied: t.pushesApplied,
+    pushesDropped: t.pushesDropped,
+    resyncs: t.resyncs,
+    polls: t.polls,
+    handshakes: t.handshakes,
+  },
 });
 
 /**
@@ -56,10 +135,27 @@ const copy = (p: MachineState, t = p.stats): MachineState => ({
  * the fields of {@link MachineState}. `rand` (0..1) is the caller's randomness for
  * backoff jitter, so the function stays deterministic.
  */
-export function transition(prev: MachineState, ev: MachineEvent, t: Timing, rand = 0.5): [MachineState, Effect[]] {
+export function transition(
+  prev: MachineState,
+  ev: MachineEvent,
+  t: Timing,
+  rand = 0.5,
+): [MachineState, Effect[]] {
   // The steady state, once per push: skips the general path's closures.
   const next = ev.type == 'push' && inOrderPush(prev, ev.push);
-  return next ? [next, [{ type: 'apply', snapshot: (ev as { push: PushIn }).push.snapshot, source: 'push', fromInitial: false }]] : generalTransition(prev, ev, t, rand);
+  return next
+    ? [
+        next,
+        [
+          {
+            type: 'apply',
+            snapshot: (ev as { push: PushIn }).push.snapshot,
+            source: 'push',
+            fromInitial: false,
+          },
+        ],
+      ]
+    : generalTransition(prev, ev, t, rand);
 }
 
 /**
@@ -70,7 +166,14 @@ export function transition(prev: MachineState, ev: MachineEvent, t: Timing, rand
  * {@link generalTransition}.
  */
 export function inOrderPush(prev: MachineState, p: PushIn): MachineState | undefined {
-  if (!prev.running || prev.mode != HEALTHY || prev.hs || prev.awaiting || (prev.period !== null && p.gen !== prev.period)) return;
+  if (
+    !prev.running ||
+    prev.mode != HEALTHY ||
+    prev.hs ||
+    prev.awaiting ||
+    (prev.period !== null && p.gen !== prev.period)
+  )
+    return;
   if (p.epoch !== prev.epoch || p.seq !== prev.lastSeq + 1) return;
   const s = copy(prev);
   s.pushes++;
@@ -84,7 +187,12 @@ export function inOrderPush(prev: MachineState, p: PushIn): MachineState | undef
  * @internal The transition by the general rules alone, without the in-order shortcut
  * (`transition` is this plus {@link inOrderPush}).
  */
-export function generalTransition(prev: MachineState, ev: MachineEvent, t: Timing, rand = 0.5): [MachineState, Effect[]] {
+export function generalTransition(
+  prev: MachineState,
+  ev: MachineEvent,
+  t: Timing,
+  rand = 0.5,
+): [MachineState, Effect[]] {
   const s = copy(prev);
   const fx: Effect[] = [];
   const setMode = (to: SyncMode, reason: string) => {
@@ -92,9 +200,11 @@ export function generalTransition(prev: MachineState, ev: MachineEvent, t: Timin
     s.mode = to;
   };
   const set = (name: TimerName, ms: number) => fx.push({ type: 'set', name, ms });
-  const clear = (...names: TimerName[]) => names.forEach((name) => fx.push({ type: 'clear', name }));
+  const clear = (...names: TimerName[]) =>
+    names.forEach((name) => fx.push({ type: 'clear', name }));
   // `cause`: the error as it was raised (its details and cause reach onError listeners).
-  const report = (code: string, message: string, cause?: unknown) => fx.push({ type: 'error', ...(s.error = { code, message }), cause });
+  const report = (code: string, message: string, cause?: unknown) =>
+    fx.push({ type: 'error', ...(s.error = { code, message }), cause });
   const degraded = () => s.mode == DEGRADED;
   // Forgets the handshake in flight and the period it was opening.
   const closePeriod = () => {
@@ -145,7 +255,8 @@ export function generalTransition(prev: MachineState, ev: MachineEvent, t: Timin
     closePeriod();
     report(code, message, cause);
     clear('first');
-    if (degraded()) pollNow(); // polling paused while the failed period was open
+    if (degraded())
+      pollNow(); // polling paused while the failed period was open
     else degrade(`handshake failed: ${code}`);
     if (s.connected) set('retry', jitter(s.retries, t.backoffBaseMs, t.backoffMaxMs));
     s.retries++;
@@ -165,11 +276,17 @@ export function generalTransition(prev: MachineState, ev: MachineEvent, t: Timin
   const applyPush = (p: PushIn) => {
     if (p.epoch !== s.epoch) return void (drop(), resync('runtime epoch changed'));
     if (p.seq <= s.lastSeq) return void drop(); // stale or duplicate: never overwrite newer state
-    if (p.seq != s.lastSeq + 1) return void (drop(), resync(`seq gap: expected ${s.lastSeq + 1}, got ${p.seq}`));
+    if (p.seq != s.lastSeq + 1)
+      return void (drop(), resync(`seq gap: expected ${s.lastSeq + 1}, got ${p.seq}`));
     s.lastSeq = p.seq;
     s.pushes++;
     s.stats.pushesApplied++;
-    fx.push({ type: 'apply', snapshot: p.snapshot, source: 'push', fromInitial: s.awaiting && s.fullPeriod });
+    fx.push({
+      type: 'apply',
+      snapshot: p.snapshot,
+      source: 'push',
+      fromInitial: s.awaiting && s.fullPeriod,
+    });
     s.hasState = true;
     if (!s.awaiting) return;
     // The period's first snapshot: HEALTHY now.
@@ -184,7 +301,15 @@ export function generalTransition(prev: MachineState, ev: MachineEvent, t: Timin
   };
 
   // Events other than these are ignored while the store is stopped.
-  if (!s.running && ev.type != 'start' && ev.type != 'connected' && ev.type != 'disconnected' && ev.type != 'env' && ev.type != 'disposed') return [s, fx];
+  if (
+    !s.running &&
+    ev.type != 'start' &&
+    ev.type != 'connected' &&
+    ev.type != 'disconnected' &&
+    ev.type != 'env' &&
+    ev.type != 'disposed'
+  )
+    return [s, fx];
 
   switch (ev.type) {
     case 'start': {
@@ -195,7 +320,21 @@ export function generalTransition(prev: MachineState, ev: MachineEvent, t: Timin
       // Started on a live connection: an earlier run may have handshaked on it, so no handshake
       // of this run is the connection's first (0 matches no gen) and held pushes may be old.
       // The next connect resets it to -1. The counters count over the store's whole life.
-      Object.assign(s, initialMachineState(), { running: true, connected, hidden, online, gen, pollId, stats, connFirstGen: connected ? 0 : -1 }, ev.cache && { epoch: ev.cache.epoch, hasState: true });
+      Object.assign(
+        s,
+        initialMachineState(),
+        {
+          running: true,
+          connected,
+          hidden,
+          online,
+          gen,
+          pollId,
+          stats,
+          connFirstGen: connected ? 0 : -1,
+        },
+        ev.cache && { epoch: ev.cache.epoch, hasState: true },
+      );
       set('grace', t.connectGraceMs);
       handshake('started');
       break;
@@ -292,7 +431,8 @@ export function generalTransition(prev: MachineState, ev: MachineEvent, t: Timin
         const full = s.held.length >= HELD_MAX;
         s.held = [...s.held.slice(+full), p];
         if (full) drop();
-      } else if (!s.awaiting && s.mode != HEALTHY) drop(); // degraded: polling owns the state
+      } else if (!s.awaiting && s.mode != HEALTHY)
+        drop(); // degraded: polling owns the state
       else if (s.period !== null && p.gen !== s.period) {
         // Our period is open, yet the server pushes another one's: it handled an older
         // handshake after ours and pushes only that period now. Dropping them all would look
@@ -407,7 +547,12 @@ export function generalTransition(prev: MachineState, ev: MachineEvent, t: Timin
  *   costs something with a server whose pushes overtake its acks: its period's
  *   first push is lost, which a later gap or the handshake deadline repairs.)
  */
-export function fitting(held: PushIn[], ack: { epoch: string; seqBase: number }, mayHaveOld: boolean, tag: number | null): PushIn[] {
+export function fitting(
+  held: PushIn[],
+  ack: { epoch: string; seqBase: number },
+  mayHaveOld: boolean,
+  tag: number | null,
+): PushIn[] {
   if (tag === null && mayHaveOld) return [];
   const list = held.filter((p) => p.epoch === ack.epoch && (tag === null || p.gen === tag));
   const first = ack.seqBase + 1;

@@ -50,7 +50,13 @@ export function createPoll(
       timer = clock.setTimeout(() => abort.abort(), timeoutMs);
       try {
         return await new Promise<T>((resolve, reject) => {
-          const onAbort = () => reject(fail('POLL_FAILED', cancelled ? 'the poll was cancelled' : `${what}: no answer within ${timeoutMs} ms`));
+          const onAbort = () =>
+            reject(
+              fail(
+                'POLL_FAILED',
+                cancelled ? 'the poll was cancelled' : `${what}: no answer within ${timeoutMs} ms`,
+              ),
+            );
           abort.signal.addEventListener('abort', onAbort, { once: true });
           work(abort.signal)
             .then(resolve, reject)
@@ -60,7 +66,8 @@ export function createPoll(
         clock.clearTimeout(timer);
       }
     };
-    const refresh = () => step('auth refresh', () => client.refreshAuth().then(() => void (authAnswered = true)));
+    const refresh = () =>
+      step('auth refresh', () => client.refreshAuth().then(() => void (authAnswered = true)));
     const post = () =>
       step(`POST ${pollUrl}`, async (signal) => {
         const token = client.csrfToken;
@@ -68,9 +75,20 @@ export function createPoll(
         runtimeId = client.runtimeId;
         // The token goes only to the server it came from.
         const headers: Record<string, string> = { 'Content-Type': 'application/json' };
-        if (token && new URL(pollUrl).origin === new URL(client.url, pollUrl).origin) headers['X-CSRF-Token'] = token;
-        const res = await f(pollUrl, { method: 'POST', credentials: 'same-origin', headers, body: JSON.stringify(body), signal });
-        return { status: res.status, ok: res.ok, json: res.ok ? ((await res.json()) as unknown) : undefined };
+        if (token && new URL(pollUrl).origin === new URL(client.url, pollUrl).origin)
+          headers['X-CSRF-Token'] = token;
+        const res = await f(pollUrl, {
+          method: 'POST',
+          credentials: 'same-origin',
+          headers,
+          body: JSON.stringify(body),
+          signal,
+        });
+        return {
+          status: res.status,
+          ok: res.ok,
+          json: res.ok ? ((await res.json()) as unknown) : undefined,
+        };
       });
     try {
       // No socket ever connected (WebSockets blocked): get a token before the first poll.
@@ -81,14 +99,23 @@ export function createPoll(
         await refresh();
         res = await post();
       }
-      if (!res.ok) throw fail('POLL_FAILED', `POST ${pollUrl} answered HTTP ${res.status}`, { status: res.status });
-      if (!isPlainObject(res.json)) throw fail('POLL_FAILED', `poll answer: expected a JSON object, got ${kindOf(res.json)}`);
+      if (!res.ok)
+        throw fail('POLL_FAILED', `POST ${pollUrl} answered HTTP ${res.status}`, {
+          status: res.status,
+        });
+      if (!isPlainObject(res.json))
+        throw fail('POLL_FAILED', `poll answer: expected a JSON object, got ${kindOf(res.json)}`);
       confirmed();
       return { snapshot: res.json, runtimeId };
     } catch (e) {
       // Always POLL_FAILED (a network error, an abort, a failed token refresh); the cause is kept.
       if (isSyncwireError(e, 'POLL_FAILED')) throw e;
-      throw fail('POLL_FAILED', `POST ${pollUrl} failed: ${messageOf(e)}`, isSyncwireError(e) ? { code: e.code } : undefined, e);
+      throw fail(
+        'POLL_FAILED',
+        `POST ${pollUrl} failed: ${messageOf(e)}`,
+        isSyncwireError(e) ? { code: e.code } : undefined,
+        e,
+      );
     } finally {
       untrack();
     }

@@ -1,21 +1,64 @@
 import { createTimers, unitRandom } from '../clock';
-import { SyncwireError, asError, codeOf, fail, invalid, isSyncwireError, messageOf } from '../errors';
+import {
+  SyncwireError,
+  asError,
+  codeOf,
+  fail,
+  invalid,
+  isSyncwireError,
+  messageOf,
+} from '../errors';
 import { fire, listen, markInternal, noop } from '../listeners';
 import { createCorrelationId, isPlainObject, kindOf, type ServerEnvelope } from '../protocol';
 import { knownKeys, opt } from '../validate';
-import type { CachedState, PersistSession, SyncHealth, SyncStore, SyncStoreEvent, SyncStoreOptions } from './api';
+import type {
+  CachedState,
+  PersistSession,
+  SyncHealth,
+  SyncStore,
+  SyncStoreEvent,
+  SyncStoreOptions,
+} from './api';
 import { browserEnvironment, type EnvironmentState } from './env';
 import { deepEqual } from './equal';
 import { handshakeAnswer } from './handshake';
-import { inOrderPush, initialMachineState, transition, type Effect, type MachineEvent } from './machine';
+import {
+  inOrderPush,
+  initialMachineState,
+  transition,
+  type Effect,
+  type MachineEvent,
+} from './machine';
 import { defaultPayload, resolveTiming } from './options';
 import { createPoll } from './poll';
 
-export type { CachedState, PersistHost, PersistPlugin, PersistSession, ReduceContext, SyncHealth, SyncStore, SyncStoreEvent, SyncStoreOptions } from './api';
+export type {
+  CachedState,
+  PersistHost,
+  PersistPlugin,
+  PersistSession,
+  ReduceContext,
+  SyncHealth,
+  SyncStore,
+  SyncStoreEvent,
+  SyncStoreOptions,
+} from './api';
 export { defaultPayload } from './options';
 
 /** The options createSyncStore knows; any other name is a misspelling. */
-const STORE_OPTIONS = ['client', 'pollUrl', 'payload', 'reduce', 'initialState', 'persist', 'timing', 'hasChanged', 'fetch', 'environment', 'random'];
+const STORE_OPTIONS = [
+  'client',
+  'pollUrl',
+  'payload',
+  'reduce',
+  'initialState',
+  'persist',
+  'timing',
+  'hasChanged',
+  'fetch',
+  'environment',
+  'random',
+];
 
 /**
  * Creates a sync store over a namespaced client: handshake with seq/epoch,
@@ -28,18 +71,38 @@ const STORE_OPTIONS = ['client', 'pollUrl', 'payload', 'reduce', 'initialState',
  * await store.start()
  * ```
  */
-export function createSyncStore<S = Record<string, unknown>, P extends object = Record<string, unknown>>(
-  options: SyncStoreOptions<S, P>,
-): SyncStore<S> {
+export function createSyncStore<
+  S = Record<string, unknown>,
+  P extends object = Record<string, unknown>,
+>(options: SyncStoreOptions<S, P>): SyncStore<S> {
   const o = opt(options, 'options', 'object', 1)!;
   knownKeys(o, STORE_OPTIONS);
-  const client = opt(o.client, 'client', ['on', 'onConnect', 'onDisconnect', 'onDispose', 'onError', 'request', 'reportError', 'refreshAuth'], 1)!;
+  const client = opt(
+    o.client,
+    'client',
+    [
+      'on',
+      'onConnect',
+      'onDisconnect',
+      'onDispose',
+      'onError',
+      'request',
+      'reportError',
+      'refreshAuth',
+    ],
+    1,
+  )!;
   const { clock } = client;
   const timing = resolveTiming(o.timing);
   const initialState = (o.initialState ?? {}) as S;
-  const payload = opt(o.payload, 'payload', 'function') ?? (defaultPayload as unknown as (s: S) => P);
-  const reduce = opt(o.reduce, 'reduce', 'function') ?? ((_s: S, snapshot: object) => snapshot as S);
-  const hasChanged = opt(o.hasChanged, 'hasChanged', 'function') ?? ((s: S, snap: object) => !deepEqual(reduce(s, snap, { source: 'poll', requestResync: noop }), s));
+  const payload =
+    opt(o.payload, 'payload', 'function') ?? (defaultPayload as unknown as (s: S) => P);
+  const reduce =
+    opt(o.reduce, 'reduce', 'function') ?? ((_s: S, snapshot: object) => snapshot as S);
+  const hasChanged =
+    opt(o.hasChanged, 'hasChanged', 'function') ??
+    ((s: S, snap: object) =>
+      !deepEqual(reduce(s, snap, { source: 'poll', requestResync: noop }), s));
   const env = opt(o.environment, 'environment', ['read', 'subscribe']) ?? browserEnvironment;
   const random = opt(o.random, 'random', 'function') ?? Math.random;
   let pollUrl: string;
@@ -83,11 +146,20 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
 
   const report = (code: string, message: string, cause?: unknown) => {
     lastError = { code, message };
-    client.reportError(cause instanceof SyncwireError ? cause : fail(code, message, undefined, cause));
+    client.reportError(
+      cause instanceof SyncwireError ? cause : fail(code, message, undefined, cause),
+    );
   };
   const emit = (e: SyncStoreEvent<S>) => fire(listeners, e, client.reportError);
 
-  const fetchSnapshot = createPoll(client, pollUrl, opt(o.fetch, 'fetch', 'function'), Math.max(timing.handshakeTimeoutMs * 5, 5000), track, () => void (confirmedAt = clock.now()));
+  const fetchSnapshot = createPoll(
+    client,
+    pollUrl,
+    opt(o.fetch, 'fetch', 'function'),
+    Math.max(timing.handshakeTimeoutMs * 5, 5000),
+    track,
+    () => void (confirmedAt = clock.now()),
+  );
   // User code (payload) runs inside the promise chain: a throw becomes a failed poll, never an exception out of a timer.
   const pollFrom = (base: S) => Promise.resolve(base).then((b) => fetchSnapshot(payload(b)));
 
@@ -116,7 +188,7 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
     if (busy) return;
     busy = true;
     try {
-      for (let next; (next = queue.shift()); ) step(next);
+      for (let next; (next = queue.shift());) step(next);
     } finally {
       busy = false;
     }
@@ -156,8 +228,23 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
       case 'poll':
         pollFrom(e.full ? initialState : state).then(
           // Agent Zero's runtime id (from /csrf_token, server_restart) is its runtime_epoch.
-          (answer) => dispatch({ type: 'polled', id: e.id, ok: true, snapshot: answer.snapshot, epoch: answer.runtimeId }),
-          (err: unknown) => dispatch({ type: 'polled', id: e.id, ok: false, code: codeOf(err, 'POLL_FAILED'), message: messageOf(err), cause: err }),
+          (answer) =>
+            dispatch({
+              type: 'polled',
+              id: e.id,
+              ok: true,
+              snapshot: answer.snapshot,
+              epoch: answer.runtimeId,
+            }),
+          (err: unknown) =>
+            dispatch({
+              type: 'polled',
+              id: e.id,
+              ok: false,
+              code: codeOf(err, 'POLL_FAILED'),
+              message: messageOf(err),
+              cause: err,
+            }),
         );
         break;
       case 'audit': {
@@ -168,7 +255,8 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
             (changed) => dispatch({ type: 'audited', id: e.id, changed: changed === true }),
             // A failed audit (network, or payload/hasChanged threw) proves nothing: look again next window.
             (err: unknown) => {
-              if (!(err instanceof SyncwireError)) report('VALIDATION_ERROR', `liveness audit failed: ${messageOf(err)}`, err);
+              if (!(err instanceof SyncwireError))
+                report('VALIDATION_ERROR', `liveness audit failed: ${messageOf(err)}`, err);
               dispatch({ type: 'audited', id: e.id, changed: null });
             },
           );
@@ -185,7 +273,12 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
     try {
       data = payload(full ? initialState : state);
     } catch (err) {
-      return dispatch({ type: 'nack', gen, code: 'VALIDATION_ERROR', message: `payload() threw: ${messageOf(err)}` });
+      return dispatch({
+        type: 'nack',
+        gen,
+        code: 'VALIDATION_ERROR',
+        message: `payload() threw: ${messageOf(err)}`,
+      });
     }
     const ctl = new AbortController();
     const untrack = track(() => ctl.abort());
@@ -209,7 +302,14 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
       })
       .then(
         (res) => answer(handshakeAnswer(gen, res)),
-        (err: unknown) => answer({ type: 'nack', gen, code: codeOf(err, 'HANDSHAKE_FAILED'), message: messageOf(err), cause: err }),
+        (err: unknown) =>
+          answer({
+            type: 'nack',
+            gen,
+            code: codeOf(err, 'HANDSHAKE_FAILED'),
+            message: messageOf(err),
+            cause: err,
+          }),
       );
   };
 
@@ -218,7 +318,10 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
   let resyncReason: string | undefined;
   let reducing = false;
   const requestResync = (reason = 'reducer asked') => void (reducing && (resyncReason = reason));
-  const contexts = { push: { source: 'push', requestResync }, poll: { source: 'poll', requestResync } } as const;
+  const contexts = {
+    push: { source: 'push', requestResync },
+    poll: { source: 'poll', requestResync },
+  } as const;
   const apply = (snapshot: object, from: 'push' | 'poll', fromInitial: boolean) => {
     // After a reduce failure only a snapshot from the initial state applies: a delta on top of
     // the state that missed the failed one would show a state the server never had.
@@ -233,7 +336,11 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
       // full snapshot too would loop forever, so that is terminal.
       const message = messageOf(err);
       report('REDUCE_ERROR', `reduce threw: ${message}`, err);
-      return dispatch(++reduceFailures > 1 && fromInitial ? { type: 'fatal', code: 'REDUCE_ERROR', message } : { type: 'resync', reason: 'reduce threw' });
+      return dispatch(
+        ++reduceFailures > 1 && fromInitial
+          ? { type: 'fatal', code: 'REDUCE_ERROR', message }
+          : { type: 'resync', reason: 'reduce threw' },
+      );
     } finally {
       reducing = false;
     }
@@ -250,7 +357,9 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
   // Timer-based, not requestAnimationFrame (rAF stops in hidden tabs). A burst within one
   // macrotask is one notification; pushes that each arrive in their own macrotask (1,000/s)
   // are held to one notification per notifyIntervalMs, so a UI never renders per push.
-  const scheduleNotify = () => timers.has('notify') || timers.set('notify', Math.max(0, lastNotifyAt + timing.notifyIntervalMs - clock.now()), notify);
+  const scheduleNotify = () =>
+    timers.has('notify') ||
+    timers.set('notify', Math.max(0, lastNotifyAt + timing.notifyIntervalMs - clock.now()), notify);
   const notify = () => {
     lastNotifyAt = clock.now();
     emit({ type: 'state', state });
@@ -259,12 +368,27 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
   const onPush = (envelope: ServerEnvelope) => {
     const d = envelope.data;
     const seq = d.seq as number;
-    const bad = typeof d.runtime_epoch != 'string' ? 'runtime_epoch' : !Number.isInteger(seq) || seq < 0 ? 'seq' : !isPlainObject(d.snapshot) ? 'snapshot' : '';
+    const bad =
+      typeof d.runtime_epoch != 'string'
+        ? 'runtime_epoch'
+        : !Number.isInteger(seq) || seq < 0
+          ? 'seq'
+          : !isPlainObject(d.snapshot)
+            ? 'snapshot'
+            : '';
     if (bad) {
       invalidPushes++;
       return report('INVALID_ENVELOPE', `state_push field '${bad}' is invalid (${kindOf(d[bad])})`);
     }
-    dispatch({ type: 'push', push: { epoch: d.runtime_epoch as string, seq, snapshot: d.snapshot as object, gen: tagOf(envelope.correlationId) } });
+    dispatch({
+      type: 'push',
+      push: {
+        epoch: d.runtime_epoch as string,
+        seq,
+        snapshot: d.snapshot as object,
+        gen: tagOf(envelope.correlationId),
+      },
+    });
   };
   // The handshake a push was tagged with (correlationId `<prefix><gen>`), if any. A period's
   // pushes all carry the same correlationId, so the last one is remembered.
@@ -288,8 +412,10 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
   const onClientError = markInternal((e: SyncwireError) => {
     if (e.code == 'UNKNOWN_NAMESPACE') {
       terminalError = e;
-      if (m.running && m.mode != 'FAILED') dispatch({ type: 'fatal', code: e.code, message: e.message, cause: e });
-    } else if (e.code == 'CONNECT_ERROR' && m.mode != 'HEALTHY') lastError = { code: e.code, message: e.message };
+      if (m.running && m.mode != 'FAILED')
+        dispatch({ type: 'fatal', code: e.code, message: e.message, cause: e });
+    } else if (e.code == 'CONNECT_ERROR' && m.mode != 'HEALTHY')
+      lastError = { code: e.code, message: e.message };
   });
   // Failures reach onError (and so onClientError), except a terminal one the client already
   // knew, which connect() only rejects with: handled the same way. The grace timer degrades.
@@ -343,7 +469,12 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
         lastAppliedAt,
         source,
         // Never below 0, even when the wall clock was set back.
-        staleMs: mode == 'HEALTHY' ? 0 : confirmedAt === null ? null : Math.max(0, clock.now() - confirmedAt),
+        staleMs:
+          mode == 'HEALTHY'
+            ? 0
+            : confirmedAt === null
+              ? null
+              : Math.max(0, clock.now() - confirmedAt),
         lastError,
         counters: { ...stats, pushesDropped: stats.pushesDropped + invalidPushes },
       };
@@ -366,7 +497,9 @@ export function createSyncStore<S = Record<string, unknown>, P extends object = 
       // The cache read is issued first: a warm start must not queue behind connection setup.
       // A cache breaking its contract (load() threw or rejected) is reported; the network has
       // the state anyway. The executor runs now, so the read still starts first.
-      const cacheRead = cache && new Promise<CachedState<S> | undefined>((r) => r(cache.load())).catch(client.reportError);
+      const cacheRead =
+        cache &&
+        new Promise<CachedState<S> | undefined>((r) => r(cache.load())).catch(client.reportError);
       onEnv(env.read());
       [
         client.on('state_push', onPush),

@@ -43,7 +43,16 @@ export type MachineEvent =
   | { type: 'resync'; reason: string }
   | { type: 'timer'; name: TimerName }
   /** A poll's answer; `epoch` is the server runtime it came from, when the client knows it. */
-  | { type: 'polled'; id: number; ok: boolean; snapshot?: object; epoch?: string; code?: string; message?: string; cause?: unknown }
+  | {
+      type: 'polled';
+      id: number;
+      ok: boolean;
+      snapshot?: object;
+      epoch?: string;
+      code?: string;
+      message?: string;
+      cause?: unknown;
+    }
   | { type: 'fatal'; code: string; message: string; cause?: unknown }
   | { type: 'audited'; id: number; changed: boolean | null }
   | { type: 'env'; hidden: boolean; online: boolean };
@@ -99,5 +108,11 @@ export interface MachineState {
   pushes: number;
   livePushes: number;
   error: { code: string; message: string } | null;
-  stats: { pushesApplied: number; pushesDropped: number; resyncs: number; polls: number; handshakes: number };
+  stats: {
+    pushesApplied: number;
+    pushesDropped: number;
+    resyncs: number;
+    polls: number;
+    handshakes: number;
+  };
 }

@@ -50,7 +50,8 @@ describe('a storm of 100,000 state_push events', () => {
     h.store.subscribe((e) => void (e.type === 'state' && notified++));
     const before = heapMb();
     const t0 = performance.now();
-    for (let seq = 3; seq < STORM + 3; seq++) h.socket().serverEmit('state_push', pushEnvelope(seq));
+    for (let seq = 3; seq < STORM + 3; seq++)
+      h.socket().serverEmit('state_push', pushEnvelope(seq));
     const ms = performance.now() - t0;
     await h.clock.advance(100);
     const grown = heapMb() - before;
@@ -61,7 +62,9 @@ describe('a storm of 100,000 state_push events', () => {
     expect(notified).toBeLessThanOrEqual(2);
     expect(h.clock.pending()).toBeLessThanOrEqual(2); // the liveness timer (and nothing per push)
     expect(grown).toBeLessThan(HEAP_BOUND_MB);
-    console.info(`[bounds] ${STORM} pushes applied in ${ms.toFixed(0)} ms, heap +${grown.toFixed(1)} MB (gc ${gc ? 'on' : 'off'})`);
+    console.info(
+      `[bounds] ${STORM} pushes applied in ${ms.toFixed(0)} ms, heap +${grown.toFixed(1)} MB (gc ${gc ? 'on' : 'off'})`,
+    );
     h.store.stop();
     h.client.dispose();
   });
@@ -87,11 +90,17 @@ describe('a storm of 100,000 state_push events', () => {
     expect(h.store.mode).toBe('HANDSHAKE_PENDING');
     const before = heapMb();
     // A distinct 2 KB snapshot each, so holding them all would show: 100,000 x 2 KB = ~200 MB.
-    for (let seq = 2; seq < STORM + 2; seq++) h.socket().serverEmit('state_push', pushEnvelope(seq, 'E0', { blob: String(seq).padEnd(2048, 'x') }));
+    for (let seq = 2; seq < STORM + 2; seq++)
+      h.socket().serverEmit(
+        'state_push',
+        pushEnvelope(seq, 'E0', { blob: String(seq).padEnd(2048, 'x') }),
+      );
     const grown = heapMb() - before;
     expect(h.store.health.counters.pushesDropped).toBe(STORM - HELD_MAX);
     expect(grown).toBeLessThan(HEAP_BOUND_MB);
-    console.info(`[bounds] ${STORM} pushes during a pending handshake: ${h.store.health.counters.pushesDropped} dropped, heap +${grown.toFixed(1)} MB`);
+    console.info(
+      `[bounds] ${STORM} pushes during a pending handshake: ${h.store.health.counters.pushesDropped} dropped, heap +${grown.toFixed(1)} MB`,
+    );
     // The held pushes are of another epoch: the ack's period ignores them, its own first push makes it HEALTHY.
     await h.ack('E1');
     await h.push(2, { seq: 2 });
@@ -108,7 +117,14 @@ describe('caps observable through the public API', () => {
   it('connect retries after rejections: one timer at a time, spaced by at most retry.maxMs', async () => {
     const clock = createFakeClock();
     const factory = fakeSocketFactory();
-    const client = createNamespacedClient('/caps', { url: 'http://127.0.0.1:9', auth: {}, clock, socketFactory: factory, retry: { baseMs: 100, maxMs: 1000 }, random: () => 1 });
+    const client = createNamespacedClient('/caps', {
+      url: 'http://127.0.0.1:9',
+      auth: {},
+      clock,
+      socketFactory: factory,
+      retry: { baseMs: 100, maxMs: 1000 },
+      random: () => 1,
+    });
     client.connect().catch(() => {});
     const socket = factory.last();
     let maxPending = 0;
@@ -125,7 +141,15 @@ describe('caps observable through the public API', () => {
   });
 
   it('store handshake retries and poll failures back off to their caps, with one timer per kind', async () => {
-    const h = storeHarness({ timing: { backoffBaseMs: 100, backoffMaxMs: 800, pollIntervalMs: 100, pollBackoffMaxMs: 800, handshakeTimeoutMs: 200 } });
+    const h = storeHarness({
+      timing: {
+        backoffBaseMs: 100,
+        backoffMaxMs: 800,
+        pollIntervalMs: 100,
+        pollBackoffMaxMs: 800,
+        handshakeTimeoutMs: 200,
+      },
+    });
     h.fetch.respond(() => ({ status: 500 }));
     void h.store.start();
     await flush();
@@ -135,7 +159,10 @@ describe('caps observable through the public API', () => {
       await h.clock.advance(100);
       maxPending = Math.max(maxPending, h.clock.pending());
       const last = h.requests().at(-1);
-      last?.ack?.({ correlationId: 'x', results: [{ ok: false, error: { code: 'TIMEOUT', error: 'busy' } }] });
+      last?.ack?.({
+        correlationId: 'x',
+        results: [{ ok: false, error: { code: 'TIMEOUT', error: 'busy' } }],
+      });
     }
     const handshakes = h.store.health.counters.handshakes;
     const polls = h.store.health.counters.polls;
@@ -154,7 +181,13 @@ describe('caps observable through the public API', () => {
     const make = () => {
       const clock = createFakeClock();
       const factory = fakeSocketFactory();
-      const client = createNamespacedClient('/caps', { url: 'http://127.0.0.1:9', auth: {}, clock, socketFactory: factory, connectTimeoutMs: 60_000 });
+      const client = createNamespacedClient('/caps', {
+        url: 'http://127.0.0.1:9',
+        auth: {},
+        clock,
+        socketFactory: factory,
+        connectTimeoutMs: 60_000,
+      });
       return { clock, factory, client };
     };
 
@@ -162,7 +195,10 @@ describe('caps observable through the public API', () => {
     const a = make();
     let h0 = heapMb();
     const emitCodes: string[] = [];
-    for (let i = 0; i < N; i++) a.client.emit('note', payload, { correlationId: `e-${i}` }).catch((e: { code?: string }) => emitCodes.push(e.code ?? '?'));
+    for (let i = 0; i < N; i++)
+      a.client
+        .emit('note', payload, { correlationId: `e-${i}` })
+        .catch((e: { code?: string }) => emitCodes.push(e.code ?? '?'));
     await flush();
     const emitHeap = heapMb() - h0;
     const pendingEmits = N - emitCodes.length;
@@ -175,7 +211,9 @@ describe('caps observable through the public API', () => {
     const notes = a.factory.last().sent.filter((x) => x.event === 'note');
     expect(notes).toHaveLength(1000);
     // Each confirmed emit keeps its slot until the server acknowledges it.
-    expect(await a.client.emit('note', payload).catch((e: { code?: string }) => e.code)).toBe('OVERFLOW');
+    expect(await a.client.emit('note', payload).catch((e: { code?: string }) => e.code)).toBe(
+      'OVERFLOW',
+    );
     notes.forEach((x) => x.ack?.(undefined));
     await flush();
     const next = a.client.emit('note', payload);
@@ -192,7 +230,10 @@ describe('caps observable through the public API', () => {
     await flush();
     h0 = heapMb();
     const requestCodes: string[] = [];
-    for (let i = 0; i < N; i++) b.client.request('slow', payload, { timeoutMs: 60_000 }).catch((e: { code?: string }) => requestCodes.push(e.code ?? '?'));
+    for (let i = 0; i < N; i++)
+      b.client
+        .request('slow', payload, { timeoutMs: 60_000 })
+        .catch((e: { code?: string }) => requestCodes.push(e.code ?? '?'));
     await flush();
     const requestHeap = heapMb() - h0;
     const inFlight = N - requestCodes.length;
@@ -207,13 +248,24 @@ describe('caps observable through the public API', () => {
     void c.client.connect();
     await c.factory.last().runAuth();
     c.factory.last().accept();
-    const it = requestStream(c.client, 'stream_start', {}, { replyEvent: 'stream_event', correlationId: 's-1', idleTimeoutMs: 600_000 });
-    for (let seq = 1; seq <= N; seq++) c.factory.last().serverEmit('stream_event', envelope({ state: 'delta', seq }, { correlationId: 's-1' }));
+    const it = requestStream(
+      c.client,
+      'stream_start',
+      {},
+      { replyEvent: 'stream_event', correlationId: 's-1', idleTimeoutMs: 600_000 },
+    );
+    for (let seq = 1; seq <= N; seq++)
+      c.factory
+        .last()
+        .serverEmit('stream_event', envelope({ state: 'delta', seq }, { correlationId: 's-1' }));
     let buffered = 0;
     let streamError: { code?: string } | undefined;
     try {
       for (;;) {
-        const r = await Promise.race([it.next(), new Promise<'wait'>((res) => setImmediate(() => res('wait')))]);
+        const r = await Promise.race([
+          it.next(),
+          new Promise<'wait'>((res) => setImmediate(() => res('wait'))),
+        ]);
         if (r === 'wait' || r.done) break;
         buffered++;
       }
@@ -226,16 +278,25 @@ describe('caps observable through the public API', () => {
     await flush();
     for (const x of [a, b, c]) expect(x.clock.pending()).toBe(0);
 
-    console.info(`[bounds] caps: ${pendingEmits}/${N} emits pending while disconnected, the rest OVERFLOW (heap +${emitHeap.toFixed(1)} MB); ` +
-      `${inFlight} requests in flight with ${requestTimers} timers, the rest OVERFLOW (heap +${requestHeap.toFixed(1)} MB); ` +
-      `${buffered} stream events delivered to a late reader, then ${streamError?.code ?? 'no error'}`);
+    console.info(
+      `[bounds] caps: ${pendingEmits}/${N} emits pending while disconnected, the rest OVERFLOW (heap +${emitHeap.toFixed(1)} MB); ` +
+        `${inFlight} requests in flight with ${requestTimers} timers, the rest OVERFLOW (heap +${requestHeap.toFixed(1)} MB); ` +
+        `${buffered} stream events delivered to a late reader, then ${streamError?.code ?? 'no error'}`,
+    );
   });
 
   it('maxPending is an option: a small cap is honoured, and emits and requests share it', async () => {
     const clock = createFakeClock();
-    const client = createNamespacedClient('/caps', { url: 'http://127.0.0.1:9', auth: {}, clock, socketFactory: fakeSocketFactory(), maxPending: 3 });
+    const client = createNamespacedClient('/caps', {
+      url: 'http://127.0.0.1:9',
+      auth: {},
+      clock,
+      socketFactory: fakeSocketFactory(),
+      maxPending: 3,
+    });
     const codes: string[] = [];
-    const note = (p: Promise<unknown>) => p.catch((e: { code?: string }) => codes.push(e.code ?? '?'));
+    const note = (p: Promise<unknown>) =>
+      p.catch((e: { code?: string }) => codes.push(e.code ?? '?'));
     note(client.emit('a', {}));
     note(client.request('b', {}));
     note(client.emit('c', {}));

@@ -18,7 +18,13 @@ const N = 10 * ASSUMED_CAP;
 function setup() {
   const clock = createFakeClock();
   const factory = fakeSocketFactory();
-  const client = createNamespacedClient('/caps', { url: 'http://127.0.0.1:9', auth: {}, clock, socketFactory: factory, connectTimeoutMs: 60_000 });
+  const client = createNamespacedClient('/caps', {
+    url: 'http://127.0.0.1:9',
+    auth: {},
+    clock,
+    socketFactory: factory,
+    connectTimeoutMs: 60_000,
+  });
   return { clock, factory, client };
 }
 
@@ -26,7 +32,10 @@ describe('missing caps', () => {
   it(`emits while disconnected: at most ${ASSUMED_CAP} wait for the connection, the rest reject with OVERFLOW`, async () => {
     const { client } = setup();
     const codes: string[] = [];
-    for (let i = 0; i < N; i++) client.emit('note', { i }).catch((e: unknown) => codes.push(e instanceof SyncwireError ? e.code : 'untyped'));
+    for (let i = 0; i < N; i++)
+      client
+        .emit('note', { i })
+        .catch((e: unknown) => codes.push(e instanceof SyncwireError ? e.code : 'untyped'));
     await flush();
     const pending = N - codes.length;
     client.dispose();
@@ -40,12 +49,18 @@ describe('missing caps', () => {
     await factory.last().runAuth();
     factory.last().accept();
     const codes: string[] = [];
-    for (let i = 0; i < N; i++) client.request('slow', { i }, { timeoutMs: 60_000 }).catch((e: unknown) => codes.push(e instanceof SyncwireError ? e.code : 'untyped'));
+    for (let i = 0; i < N; i++)
+      client
+        .request('slow', { i }, { timeoutMs: 60_000 })
+        .catch((e: unknown) => codes.push(e instanceof SyncwireError ? e.code : 'untyped'));
     await flush();
     const inFlight = N - codes.length;
     const timers = clock.pending();
     client.dispose();
-    expect({ inFlight: inFlight <= ASSUMED_CAP, timers: timers <= ASSUMED_CAP + 4 }).toEqual({ inFlight: true, timers: true });
+    expect({ inFlight: inFlight <= ASSUMED_CAP, timers: timers <= ASSUMED_CAP + 4 }).toEqual({
+      inFlight: true,
+      timers: true,
+    });
     expect(new Set(codes)).toEqual(new Set(['OVERFLOW']));
   });
 
@@ -54,13 +69,24 @@ describe('missing caps', () => {
     void client.connect();
     await factory.last().runAuth();
     factory.last().accept();
-    const it = requestStream(client, 'stream_start', {}, { replyEvent: 'stream_event', correlationId: 's-1', idleTimeoutMs: 600_000 });
-    for (let seq = 1; seq <= N; seq++) factory.last().serverEmit('stream_event', envelope({ state: 'delta', seq }, { correlationId: 's-1' }));
+    const it = requestStream(
+      client,
+      'stream_start',
+      {},
+      { replyEvent: 'stream_event', correlationId: 's-1', idleTimeoutMs: 600_000 },
+    );
+    for (let seq = 1; seq <= N; seq++)
+      factory
+        .last()
+        .serverEmit('stream_event', envelope({ state: 'delta', seq }, { correlationId: 's-1' }));
     let delivered = 0;
     let error: unknown;
     try {
       for (;;) {
-        const r = await Promise.race([it.next(), new Promise<'wait'>((res) => setImmediate(() => res('wait')))]);
+        const r = await Promise.race([
+          it.next(),
+          new Promise<'wait'>((res) => setImmediate(() => res('wait'))),
+        ]);
         if (r === 'wait' || r.done) break;
         delivered++;
       }

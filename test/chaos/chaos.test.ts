@@ -17,7 +17,15 @@ let report: ChaosReport;
 const lines: string[] = [];
 
 beforeAll(async () => {
-  report = await runChaos({ lib, createModel: createAgentZeroModel, createReferenceServer, faults, seed, settleTimeoutMs: 12_000, log: (l) => lines.push(l) });
+  report = await runChaos({
+    lib,
+    createModel: createAgentZeroModel,
+    createReferenceServer,
+    faults,
+    seed,
+    settleTimeoutMs: 12_000,
+    log: (l) => lines.push(l),
+  });
   printReport(report, (l) => lines.push(l));
   lines.push(report.line);
 }, 150_000);

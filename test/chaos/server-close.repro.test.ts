@@ -46,7 +46,11 @@ describe('reference server close()', () => {
   // The child takes about a second; a loaded machine (two suites at once) has taken over 15 s.
   // It used to hang now and then: a connect lost to the short ping timeout was waited for forever.
   it('leaves no timer behind after a long-polling client timed out', { timeout: 60_000 }, () => {
-    const r = spawnSync(process.execPath, ['--input-type=module', '-e', SCRIPT], { cwd: ROOT, encoding: 'utf8', timeout: 55_000 });
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', SCRIPT], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 55_000,
+    });
     const line = r.stdout.trim().split('\n').at(-1) ?? '';
     expect(r.status, r.stderr).toBe(0);
     expect(JSON.parse(line)).toEqual({ timersAfterClose: 0 });

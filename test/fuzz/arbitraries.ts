@@ -8,15 +8,43 @@ import { SyncwireError, type SyncwireErrorCode } from '../../src/index';
 
 /** Every code the README documents (plus OVERFLOW, declared in errors.ts). */
 export const DOCUMENTED_CODES: readonly SyncwireErrorCode[] = [
-  'VALIDATION_ERROR', 'PAYLOAD_TOO_LARGE', 'NOT_CONNECTED', 'CONNECT_ERROR', 'UNKNOWN_NAMESPACE', 'TIMEOUT', 'DISCONNECTED',
-  'INVALID_ENVELOPE', 'HANDLER_ERROR', 'DISPOSED', 'ABORTED', 'STREAM_ERROR', 'HANDSHAKE_FAILED', 'POLL_FAILED', 'REDUCE_ERROR',
-  'STORAGE_ERROR', 'OVERFLOW',
+  'VALIDATION_ERROR',
+  'PAYLOAD_TOO_LARGE',
+  'NOT_CONNECTED',
+  'CONNECT_ERROR',
+  'UNKNOWN_NAMESPACE',
+  'TIMEOUT',
+  'DISCONNECTED',
+  'INVALID_ENVELOPE',
+  'HANDLER_ERROR',
+  'DISPOSED',
+  'ABORTED',
+  'STREAM_ERROR',
+  'HANDSHAKE_FAILED',
+  'POLL_FAILED',
+  'REDUCE_ERROR',
+  'STORAGE_ERROR',
+  'OVERFLOW',
 ];
 
 /** Keys that have bitten code walking parsed JSON. */
-export const NASTY_KEYS = ['__proto__', 'constructor', 'prototype', 'toString', 'valueOf', 'hasOwnProperty', '__defineGetter__', 'then', 'length', 'polluted'];
+export const NASTY_KEYS = [
+  '__proto__',
+  'constructor',
+  'prototype',
+  'toString',
+  'valueOf',
+  'hasOwnProperty',
+  '__defineGetter__',
+  'then',
+  'length',
+  'polluted',
+];
 
-const key = fc.oneof({ weight: 2, arbitrary: fc.constantFrom(...NASTY_KEYS) }, { weight: 3, arbitrary: fc.string({ maxLength: 6 }) });
+const key = fc.oneof(
+  { weight: 2, arbitrary: fc.constantFrom(...NASTY_KEYS) },
+  { weight: 3, arbitrary: fc.string({ maxLength: 6 }) },
+);
 
 type Tree = null | boolean | number | string | { a: Tree[] } | { o: [string, Tree][] };
 
@@ -48,15 +76,23 @@ export const wireObject: fc.Arbitrary<Record<string, unknown>> = fc
   .map((o) => JSON.parse(toText({ o })) as Record<string, unknown>);
 
 /** JSON text nested `n` levels deep. */
-export const deepText = (n: number, kind: 'array' | 'object') => (kind === 'array' ? '['.repeat(n) + ']'.repeat(n) : '{"a":'.repeat(n) + '{}' + '}'.repeat(n));
+export const deepText = (n: number, kind: 'array' | 'object') =>
+  kind === 'array' ? '['.repeat(n) + ']'.repeat(n) : '{"a":'.repeat(n) + '{}' + '}'.repeat(n);
 /** Gives a big value a short name in fast-check's counterexamples (the symbol key is invisible to JSON). */
-const named = <T extends object>(name: string, v: T): T => Object.defineProperty(v, fc.toStringMethod, { value: () => `<${name}>` });
+const named = <T extends object>(name: string, v: T): T =>
+  Object.defineProperty(v, fc.toStringMethod, { value: () => `<${name}>` });
 /** Big values built once: deep nesting (JSON.parse accepts far more than 1000 levels) and huge arrays. */
 export const BIG = {
   deepArray: named('2000-deep array', JSON.parse(deepText(2000, 'array')) as unknown[]),
   deepObject: named('2000-deep object', JSON.parse(deepText(2000, 'object')) as object),
-  hugeArray: named('array of 200000 numbers', Array.from({ length: 200_000 }, (_, i) => i)),
-  hugeObjects: named('array of 20000 log-like objects', Array.from({ length: 20_000 }, (_, i) => ({ no: i, id: `id-${i}`, content: 'x' }))),
+  hugeArray: named(
+    'array of 200000 numbers',
+    Array.from({ length: 200_000 }, (_, i) => i),
+  ),
+  hugeObjects: named(
+    'array of 20000 log-like objects',
+    Array.from({ length: 20_000 }, (_, i) => ({ no: i, id: `id-${i}`, content: 'x' })),
+  ),
 };
 export const bigValue: fc.Arbitrary<unknown> = fc.constantFrom(...Object.values(BIG));
 
@@ -87,7 +123,11 @@ export const nonJson: fc.Arbitrary<unknown> = fc.oneof(
   fc.constant(Object.create(null) as object),
   fc.constant(Object.freeze({ frozen: true })),
   fc.constant(Object.assign(new Array<number>(3), { 0: 1, 2: 3 })), // an array with a hole at 1
-  fc.constant({ toJSON: () => { throw new Error('toJSON throws'); } }),
+  fc.constant({
+    toJSON: () => {
+      throw new Error('toJSON throws');
+    },
+  }),
   fc.constant({ big: 1n }),
   fc.constant({ [Symbol('k')]: 1, ok: 1 }),
   fc.func(fc.anything()),
@@ -95,7 +135,10 @@ export const nonJson: fc.Arbitrary<unknown> = fc.oneof(
 );
 
 /** Wire JSON or non-JSON, never big (for places that nest many values). */
-export const smallValue: fc.Arbitrary<unknown> = fc.oneof({ weight: 4, arbitrary: wireJson }, { weight: 1, arbitrary: nonJson });
+export const smallValue: fc.Arbitrary<unknown> = fc.oneof(
+  { weight: 4, arbitrary: wireJson },
+  { weight: 1, arbitrary: nonJson },
+);
 
 /** Anything at all: wire JSON most of the time, sometimes big or non-JSON. */
 export const anyValue: fc.Arbitrary<unknown> = fc.oneof(
@@ -105,12 +148,31 @@ export const anyValue: fc.Arbitrary<unknown> = fc.oneof(
 );
 
 /** A string that is sometimes fine, sometimes not. */
-export const anyString = fc.oneof(fc.string({ maxLength: 20 }), fc.constantFrom('', ' ', 'a', 'ok', 'x'.repeat(300), '2026-11-23T12:00:00.000Z', 'not a date', '__proto__'));
+export const anyString = fc.oneof(
+  fc.string({ maxLength: 20 }),
+  fc.constantFrom(
+    '',
+    ' ',
+    'a',
+    'ok',
+    'x'.repeat(300),
+    '2026-11-23T12:00:00.000Z',
+    'not a date',
+    '__proto__',
+  ),
+);
 
 /** Copies own keys with defineProperty, so an own `__proto__` key stays a key (as JSON.parse makes it). */
 export function merge(...objects: object[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const o of objects) for (const k of Reflect.ownKeys(o)) Object.defineProperty(out, k, { value: (o as any)[k], enumerable: true, writable: true, configurable: true });
+  for (const o of objects)
+    for (const k of Reflect.ownKeys(o))
+      Object.defineProperty(out, k, {
+        value: (o as any)[k],
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
   return out;
 }
 
@@ -139,9 +201,14 @@ export const envelopeLike: fc.Arbitrary<unknown> = fc.oneof(
 );
 
 /** Throws unless `e` is a SyncwireError with a documented code (or one of `codes`). */
-export function expectTyped(e: unknown, codes: readonly string[] = DOCUMENTED_CODES): asserts e is SyncwireError {
-  if (!(e instanceof SyncwireError)) throw new Error(`expected a SyncwireError, got ${describe(e)}`);
-  if (typeof e.code !== 'string' || !codes.includes(e.code)) throw new Error(`unexpected code ${describe(e.code)} (${e.message})`);
+export function expectTyped(
+  e: unknown,
+  codes: readonly string[] = DOCUMENTED_CODES,
+): asserts e is SyncwireError {
+  if (!(e instanceof SyncwireError))
+    throw new Error(`expected a SyncwireError, got ${describe(e)}`);
+  if (typeof e.code !== 'string' || !codes.includes(e.code))
+    throw new Error(`unexpected code ${describe(e.code)} (${e.message})`);
 }
 
 export function describe(e: unknown): string {
@@ -195,7 +262,9 @@ export const runs = (n: number) => ({
 
 /** A plain object as JSON.parse makes them (prototype Object.prototype or null). */
 export const isPlain = (v: unknown): v is Record<string, unknown> =>
-  v !== null && typeof v === 'object' && [Object.prototype, null].includes(Object.getPrototypeOf(v) as object | null);
+  v !== null &&
+  typeof v === 'object' &&
+  [Object.prototype, null].includes(Object.getPrototypeOf(v) as object | null);
 
 /**
  * Registers the guards every fuzz suite runs under: no unhandled rejection or uncaught

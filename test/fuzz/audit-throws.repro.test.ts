@@ -29,7 +29,9 @@ async function silentChannel(opts: Opts, pushed: object, polled: string) {
   let polls = 0;
   const fetch = () => {
     polls++;
-    return Promise.resolve(new Response(polled, { status: 200, headers: { 'content-type': 'application/json' } }));
+    return Promise.resolve(
+      new Response(polled, { status: 200, headers: { 'content-type': 'application/json' } }),
+    );
   };
   const h = storeHarness({ fetch, ...opts });
   await h.healthy(pushed);
@@ -44,10 +46,21 @@ async function silentChannel(opts: Opts, pushed: object, polled: string) {
 
 describe('the liveness audit when hasChanged throws', () => {
   it('a hasChanged that throws: no unhandled rejection, and the store keeps auditing', async () => {
-    const r = await silentChannel({ hasChanged: () => { throw new Error('hasChanged failed'); } }, { v: 1 }, '{"v":2}');
+    const r = await silentChannel(
+      {
+        hasChanged: () => {
+          throw new Error('hasChanged failed');
+        },
+      },
+      { v: 1 },
+      '{"v":2}',
+    );
     expect(r.afterFirst).toBe(1);
     // Today: one unhandled rejection, and polls stays 1 (the audit is stuck).
-    expect({ unhandled: r.unhandled, auditsAgain: r.polls > 1 }).toEqual({ unhandled: [], auditsAgain: true });
+    expect({ unhandled: r.unhandled, auditsAgain: r.polls > 1 }).toEqual({
+      unhandled: [],
+      auditsAgain: true,
+    });
   });
 
   it('the default hasChanged with a reducer that throws on the polled snapshot', async () => {
@@ -56,12 +69,18 @@ describe('the liveness audit when hasChanged throws', () => {
       return snap;
     };
     const r = await silentChannel({ reduce }, { v: 1 }, '{"bad":true}');
-    expect({ unhandled: r.unhandled, auditsAgain: r.polls > 1 }).toEqual({ unhandled: [], auditsAgain: true });
+    expect({ unhandled: r.unhandled, auditsAgain: r.polls > 1 }).toEqual({
+      unhandled: [],
+      auditsAgain: true,
+    });
   });
 
   it('deeply nested server data (wire-valid JSON) overflows deepEqual in the default hasChanged', async () => {
     const text = deepText(20_000, 'object');
     const r = await silentChannel({}, { deep: JSON.parse(text) as object }, `{"deep":${text}}`);
-    expect({ unhandled: r.unhandled, auditsAgain: r.polls > 1 }).toEqual({ unhandled: [], auditsAgain: true });
+    expect({ unhandled: r.unhandled, auditsAgain: r.polls > 1 }).toEqual({
+      unhandled: [],
+      auditsAgain: true,
+    });
   });
 });

@@ -2,10 +2,24 @@
 // client.on subscribers (and server requests with an ack) receive through a fake socket.
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createNamespacedClient, validateServerEnvelope, SyncwireError, type NamespacedClient, type ServerEnvelope } from '../../src/index';
+import {
+  createNamespacedClient,
+  validateServerEnvelope,
+  SyncwireError,
+  type NamespacedClient,
+  type ServerEnvelope,
+} from '../../src/index';
 import { createFakeClock, flush } from '../helpers/fake-clock';
 import { fakeSocketFactory, type FakeSocket } from '../helpers/fake-socket';
-import { anyValue, envelopeLike, expectNoPollution, expectTyped, guardEachRun, isPlain, runs } from './arbitraries';
+import {
+  anyValue,
+  envelopeLike,
+  expectNoPollution,
+  expectTyped,
+  guardEachRun,
+  isPlain,
+  runs,
+} from './arbitraries';
 
 // Anything can be thrown, including values String() throws on ({"toString":{}}, null
 // prototypes): those used to crash messageOf() (message-of.repro.test.ts).
@@ -29,12 +43,20 @@ function expectDelivered(env: ServerEnvelope, v: Record<string, unknown>) {
   expect(Object.isFrozen(env)).toBe(true);
   expect(Object.isFrozen(env.data)).toBe(true);
   expect(Object.keys(env).sort()).toEqual(['correlationId', 'data', 'eventId', 'handlerId', 'ts']);
-  expect([env.handlerId, env.eventId, env.correlationId, env.ts]).toEqual([v.handlerId, v.eventId, v.correlationId, v.ts]);
+  expect([env.handlerId, env.eventId, env.correlationId, env.ts]).toEqual([
+    v.handlerId,
+    v.eventId,
+    v.correlationId,
+    v.ts,
+  ]);
   const data = (v.data ?? {}) as Record<string | symbol, unknown>;
-  const keys = Reflect.ownKeys(data).filter((k) => Object.prototype.propertyIsEnumerable.call(data, k));
+  const keys = Reflect.ownKeys(data).filter((k) =>
+    Object.prototype.propertyIsEnumerable.call(data, k),
+  );
   const names = (ks: (string | symbol)[]) => ks.map((k) => String(k)).sort();
   expect(names(Reflect.ownKeys(env.data))).toEqual(names(keys));
-  for (const k of keys) expect(Object.is((env.data as Record<string | symbol, unknown>)[k], data[k])).toBe(true);
+  for (const k of keys)
+    expect(Object.is((env.data as Record<string | symbol, unknown>)[k], data[k])).toBe(true);
 }
 
 describe('validateServerEnvelope', () => {
@@ -68,7 +90,12 @@ describe('client.on through a fake socket', () => {
 
   beforeAll(async () => {
     const factory = fakeSocketFactory();
-    client = createNamespacedClient('/fuzz', { url: 'http://127.0.0.1:9', auth: {}, clock: createFakeClock(), socketFactory: factory });
+    client = createNamespacedClient('/fuzz', {
+      url: 'http://127.0.0.1:9',
+      auth: {},
+      clock: createFakeClock(),
+      socketFactory: factory,
+    });
     client.onError((e) => void errors.push(e));
     client.on('news', subscriber);
     socket = factory.last();
@@ -114,50 +141,70 @@ describe('client.on through a fake socket', () => {
       anyValue.map((v) => ({ kind: 'resolve' as const, v })),
     );
     await fc.assert(
-      fc.asyncProperty(envelopeLike, fc.array(behaviour, { maxLength: 3 }), async (v, behaviours) => {
-        const offs = behaviours.map((b) =>
-          client.on('ask', () => {
-            if (b.kind === 'throw') throw b.v;
-            // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- rejecting with non-Errors is what is fuzzed
-            if (b.kind === 'reject') return Promise.reject(b.v);
-            if (b.kind === 'resolve') return Promise.resolve(b.v);
-            return b.v;
-          }),
-        );
-        const acks: unknown[] = [];
-        try {
-          expect(() => socket.serverEmit('ask', v, (a: unknown) => acks.push(a))).not.toThrow();
-          await flush();
-          await flush();
-          if (!behaviours.length) {
-            // Nobody subscribed: the client has no listener for the event, so the server's own timeout answers.
-            expect(acks).toEqual([]);
-            return;
-          }
-          expect(acks).toHaveLength(1);
-          const ack = acks[0] as { correlationId: unknown; results: { ok: boolean; data?: unknown; error?: { code: string; error: unknown } }[] };
-          if (!acceptable(v)) {
-            expect(ack.results).toEqual([{ ok: false, error: { code: 'INVALID_ENVELOPE', error: expect.any(String) as string } }]);
-            return;
-          }
-          expect(ack.correlationId).toBe(v.correlationId);
-          expect(ack.results).toHaveLength(behaviours.length);
-          ack.results.forEach((r, i) => {
-            const b = behaviours[i]!;
-            // An answer Socket.IO could not serialise (a cycle, a BigInt, a throwing toJSON) becomes an error item too.
-            const unsendable = (b.kind === 'return' || b.kind === 'resolve') && !serialisable(b.v);
-            if (b.kind === 'throw' || b.kind === 'reject' || unsendable) {
-              expect(r).toEqual({ ok: false, error: { code: 'HANDLER_ERROR', error: expect.any(String) as string } });
-            } else {
-              expect(r.ok).toBe(true);
-              // A thenable resolves to its value; undefined becomes {}.
-              if (b.v !== undefined && !(b.v && typeof (b.v as { then?: unknown }).then === 'function')) expect(Object.is(r.data, b.v)).toBe(true);
+      fc.asyncProperty(
+        envelopeLike,
+        fc.array(behaviour, { maxLength: 3 }),
+        async (v, behaviours) => {
+          const offs = behaviours.map((b) =>
+            client.on('ask', () => {
+              if (b.kind === 'throw') throw b.v;
+              // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- rejecting with non-Errors is what is fuzzed
+              if (b.kind === 'reject') return Promise.reject(b.v);
+              if (b.kind === 'resolve') return Promise.resolve(b.v);
+              return b.v;
+            }),
+          );
+          const acks: unknown[] = [];
+          try {
+            expect(() => socket.serverEmit('ask', v, (a: unknown) => acks.push(a))).not.toThrow();
+            await flush();
+            await flush();
+            if (!behaviours.length) {
+              // Nobody subscribed: the client has no listener for the event, so the server's own timeout answers.
+              expect(acks).toEqual([]);
+              return;
             }
-          });
-        } finally {
-          offs.forEach((off) => off());
-        }
-      }),
+            expect(acks).toHaveLength(1);
+            const ack = acks[0] as {
+              correlationId: unknown;
+              results: { ok: boolean; data?: unknown; error?: { code: string; error: unknown } }[];
+            };
+            if (!acceptable(v)) {
+              expect(ack.results).toEqual([
+                {
+                  ok: false,
+                  error: { code: 'INVALID_ENVELOPE', error: expect.any(String) as string },
+                },
+              ]);
+              return;
+            }
+            expect(ack.correlationId).toBe(v.correlationId);
+            expect(ack.results).toHaveLength(behaviours.length);
+            ack.results.forEach((r, i) => {
+              const b = behaviours[i]!;
+              // An answer Socket.IO could not serialise (a cycle, a BigInt, a throwing toJSON) becomes an error item too.
+              const unsendable =
+                (b.kind === 'return' || b.kind === 'resolve') && !serialisable(b.v);
+              if (b.kind === 'throw' || b.kind === 'reject' || unsendable) {
+                expect(r).toEqual({
+                  ok: false,
+                  error: { code: 'HANDLER_ERROR', error: expect.any(String) as string },
+                });
+              } else {
+                expect(r.ok).toBe(true);
+                // A thenable resolves to its value; undefined becomes {}.
+                if (
+                  b.v !== undefined &&
+                  !(b.v && typeof (b.v as { then?: unknown }).then === 'function')
+                )
+                  expect(Object.is(r.data, b.v)).toBe(true);
+              }
+            });
+          } finally {
+            offs.forEach((off) => off());
+          }
+        },
+      ),
       runs(300),
     );
   });
@@ -172,7 +219,15 @@ describe('client.on through a fake socket', () => {
         });
         const off2 = client.on('boom', () => void after.push(1));
         try {
-          expect(() => socket.serverEmit('boom', { handlerId: 'h', eventId: 'e', correlationId: 'c', ts: '2026-01-01T00:00:00Z', data: {} })).not.toThrow();
+          expect(() =>
+            socket.serverEmit('boom', {
+              handlerId: 'h',
+              eventId: 'e',
+              correlationId: 'c',
+              ts: '2026-01-01T00:00:00Z',
+              data: {},
+            }),
+          ).not.toThrow();
           expect(after).toEqual([1]);
           expect(errors).toHaveLength(1);
           expect(errors[0]).toBeInstanceOf(SyncwireError);

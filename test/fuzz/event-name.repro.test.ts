@@ -16,7 +16,13 @@ const cyclic = () => {
 };
 
 describe('event names JSON.stringify can not print', () => {
-  const client = () => createNamespacedClient('/repro', { url: 'http://127.0.0.1:9', auth: {}, clock: createFakeClock(), socketFactory: fakeSocketFactory() });
+  const client = () =>
+    createNamespacedClient('/repro', {
+      url: 'http://127.0.0.1:9',
+      auth: {},
+      clock: createFakeClock(),
+      socketFactory: fakeSocketFactory(),
+    });
 
   it.each([
     ['a BigInt', () => 10n],
@@ -24,8 +30,14 @@ describe('event names JSON.stringify can not print', () => {
   ])('%s: emit(), request() and on() fail with VALIDATION_ERROR', async (_name, make) => {
     const c = client();
     const codes = await Promise.all([
-      c.emit(make() as never, {}).then(() => 'resolved', (e: unknown) => (e instanceof SyncwireError ? e.code : `untyped ${String(e)}`)),
-      c.request(make() as never, {}).then(() => 'resolved', (e: unknown) => (e instanceof SyncwireError ? e.code : `untyped ${String(e)}`)),
+      c.emit(make() as never, {}).then(
+        () => 'resolved',
+        (e: unknown) => (e instanceof SyncwireError ? e.code : `untyped ${String(e)}`),
+      ),
+      c.request(make() as never, {}).then(
+        () => 'resolved',
+        (e: unknown) => (e instanceof SyncwireError ? e.code : `untyped ${String(e)}`),
+      ),
     ]);
     let onError: unknown;
     try {
@@ -34,6 +46,10 @@ describe('event names JSON.stringify can not print', () => {
       onError = e instanceof SyncwireError ? e.code : `untyped ${String(e)}`;
     }
     c.dispose();
-    expect([...codes, onError]).toEqual(['VALIDATION_ERROR', 'VALIDATION_ERROR', 'VALIDATION_ERROR']);
+    expect([...codes, onError]).toEqual([
+      'VALIDATION_ERROR',
+      'VALIDATION_ERROR',
+      'VALIDATION_ERROR',
+    ]);
   });
 });

@@ -30,7 +30,12 @@ async function ackWith(error: unknown) {
   const cid = (req.payload as { correlationId: string }).correlationId;
   req.ack!({ correlationId: cid, results: [{ handlerId: 'h', ok: false, error }] });
   await h.clock.advance(0);
-  const out = { errors: [...h.errors], lastError: h.store.health.lastError, mode: h.store.mode, unhandled: [...trap.seen] };
+  const out = {
+    errors: [...h.errors],
+    lastError: h.store.health.lastError,
+    mode: h.store.mode,
+    unhandled: [...trap.seen],
+  };
   h.store.stop();
   h.client.dispose();
   return out;

@@ -28,7 +28,12 @@ const nullProto = () => Object.create(null) as object;
 
 async function connectedClient() {
   const factory = fakeSocketFactory();
-  const client = createNamespacedClient('/repro', { url: 'http://127.0.0.1:9', auth: {}, clock: createFakeClock(), socketFactory: factory });
+  const client = createNamespacedClient('/repro', {
+    url: 'http://127.0.0.1:9',
+    auth: {},
+    clock: createFakeClock(),
+    socketFactory: factory,
+  });
   void client.connect();
   await factory.last().runAuth();
   factory.last().accept();
@@ -39,28 +44,31 @@ describe('messageOf(String(e)) throws for some thrown values', () => {
   it.each([
     ['{"toString":{}}', hostile],
     ['Object.create(null)', nullProto],
-  ])('a subscriber throwing %s does not stop the others and reaches onError as HANDLER_ERROR', async (_name, make) => {
-    const { client, socket } = await connectedClient();
-    const errors: unknown[] = [];
-    client.onError((e) => void errors.push(e));
-    const later: number[] = [];
-    client.on('news', () => {
-      // eslint-disable-next-line @typescript-eslint/only-throw-error -- throwing a non-Error is the point
-      throw make();
-    });
-    client.on('news', () => void later.push(1));
-    let escaped: unknown;
-    try {
-      socket.serverEmit('news', envelope({}));
-    } catch (e) {
-      escaped = e;
-    }
-    client.dispose();
-    expect(escaped).toBeUndefined();
-    expect(later).toEqual([1]);
-    expect(errors).toHaveLength(1);
-    expect(errors[0]).toBeInstanceOf(SyncwireError);
-  });
+  ])(
+    'a subscriber throwing %s does not stop the others and reaches onError as HANDLER_ERROR',
+    async (_name, make) => {
+      const { client, socket } = await connectedClient();
+      const errors: unknown[] = [];
+      client.onError((e) => void errors.push(e));
+      const later: number[] = [];
+      client.on('news', () => {
+        // eslint-disable-next-line @typescript-eslint/only-throw-error -- throwing a non-Error is the point
+        throw make();
+      });
+      client.on('news', () => void later.push(1));
+      let escaped: unknown;
+      try {
+        socket.serverEmit('news', envelope({}));
+      } catch (e) {
+        escaped = e;
+      }
+      client.dispose();
+      expect(escaped).toBeUndefined();
+      expect(later).toEqual([1]);
+      expect(errors).toHaveLength(1);
+      expect(errors[0]).toBeInstanceOf(SyncwireError);
+    },
+  );
 
   it('a server request whose subscriber rejects with {"toString":{}} is still answered (HANDLER_ERROR), with no unhandled rejection', async () => {
     const { client, socket } = await connectedClient();
@@ -72,7 +80,14 @@ describe('messageOf(String(e)) throws for some thrown values', () => {
     for (let i = 0; i < 5; i++) await flush();
     client.dispose();
     expect(trap.seen).toEqual([]);
-    expect(acks).toEqual([{ correlationId: expect.any(String) as string, results: [{ ok: false, error: { code: 'HANDLER_ERROR', error: expect.any(String) as string } }] }]);
+    expect(acks).toEqual([
+      {
+        correlationId: expect.any(String) as string,
+        results: [
+          { ok: false, error: { code: 'HANDLER_ERROR', error: expect.any(String) as string } },
+        ],
+      },
+    ]);
   });
 
   it('a store subscriber throwing {"toString":{}} does not escape the notify timer', async () => {
@@ -100,8 +115,11 @@ describe('messageOf(String(e)) throws for some thrown values', () => {
     const h = storeHarness({
       fetch: () => {
         calls++;
-        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- rejecting with non-Errors is what is fuzzed
-        return calls === 1 ? Promise.reject(hostile()) : Promise.resolve(new Response('{"v":2}', { status: 200 }));
+        if (calls === 1) {
+          // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- rejecting with non-Errors is what is fuzzed
+          return Promise.reject(hostile());
+        }
+        return Promise.resolve(new Response('{"v":2}', { status: 200 }));
       },
     });
     void h.store.start();

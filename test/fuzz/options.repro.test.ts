@@ -16,27 +16,42 @@ import { fakeSocketFactory } from '../helpers/fake-socket';
 import { fakeEnvironment, fakeFetch, storeHarness } from '../helpers/store-harness';
 import type { Clock } from '../../src/index';
 
-const classify = (e: unknown) => (e instanceof SyncwireError ? e.code : `untyped ${e instanceof Error ? `${e.constructor.name}: ${e.message}` : String(e)}`);
+const classify = (e: unknown) =>
+  e instanceof SyncwireError
+    ? e.code
+    : `untyped ${e instanceof Error ? `${e.constructor.name}: ${e.message}` : String(e)}`;
 /** 'ok', a SyncwireError code, or 'untyped …' for anything else thrown or rejected. */
 async function outcome(fn: () => unknown): Promise<string> {
   try {
     const r = fn();
-    if (r && typeof (r as Promise<unknown>).then === 'function') return await (r as Promise<unknown>).then(() => 'ok', classify);
+    if (r && typeof (r as Promise<unknown>).then === 'function')
+      return await (r as Promise<unknown>).then(() => 'ok', classify);
     return 'ok';
   } catch (e) {
     return classify(e);
   }
 }
 const fakeClient = (extra: Record<string, unknown> = {}) =>
-  createNamespacedClient('/repro', { url: 'http://127.0.0.1:9', auth: {}, clock: createFakeClock(), socketFactory: fakeSocketFactory(), ...extra });
+  createNamespacedClient('/repro', {
+    url: 'http://127.0.0.1:9',
+    auth: {},
+    clock: createFakeClock(),
+    socketFactory: fakeSocketFactory(),
+    ...extra,
+  });
 
 describe('createNamespacedClient options', () => {
   it.each([
     ['logger: "yes" (client.ts: `"log" in options.logger`)', { logger: 'yes' }],
     ['logger: true', { logger: true }],
-    ['logger: { enabled: 5 } (logger.ts createLogger: `.forEach` of a number)', { logger: { enabled: 5 } }],
+    [
+      'logger: { enabled: 5 } (logger.ts createLogger: `.forEach` of a number)',
+      { logger: { enabled: 5 } },
+    ],
   ])('%s → VALIDATION_ERROR', async (_name, opts) => {
-    expect(await outcome(() => createNamespacedClient('/x', { url: 'http://a', ...(opts as object) }))).toBe('VALIDATION_ERROR');
+    expect(
+      await outcome(() => createNamespacedClient('/x', { url: 'http://a', ...(opts as object) })),
+    ).toBe('VALIDATION_ERROR');
   });
 
   it('clock: {} (not a Clock) → VALIDATION_ERROR at creation, not a TypeError on first use', async () => {
@@ -48,7 +63,13 @@ describe('createNamespacedClient options', () => {
     let created: string;
     let escaped = 'ok';
     created = await outcome(() => {
-      const c = createNamespacedClient('/x', { url: 'http://a', auth: {}, clock: createFakeClock(), socketFactory: factory, random: 'x' as never });
+      const c = createNamespacedClient('/x', {
+        url: 'http://a',
+        auth: {},
+        clock: createFakeClock(),
+        socketFactory: factory,
+        random: 'x' as never,
+      });
       c.connect().catch(() => {});
     });
     if (created === 'ok') {
@@ -61,11 +82,23 @@ describe('createNamespacedClient options', () => {
 
 describe('request(), emit() and requestStream() options', () => {
   it.each([
-    ['request(e, d, { signal: {} }) (client.ts: signal?.addEventListener)', (c: ReturnType<typeof fakeClient>) => c.request('ev', {}, { signal: {} as AbortSignal })],
-    ['request(e, d, { signal: "x" })', (c: ReturnType<typeof fakeClient>) => c.request('ev', {}, { signal: 'x' as never })],
-    ['request(e, d, null)', (c: ReturnType<typeof fakeClient>) => c.request('ev', {}, null as never)],
+    [
+      'request(e, d, { signal: {} }) (client.ts: signal?.addEventListener)',
+      (c: ReturnType<typeof fakeClient>) => c.request('ev', {}, { signal: {} as AbortSignal }),
+    ],
+    [
+      'request(e, d, { signal: "x" })',
+      (c: ReturnType<typeof fakeClient>) => c.request('ev', {}, { signal: 'x' as never }),
+    ],
+    [
+      'request(e, d, null)',
+      (c: ReturnType<typeof fakeClient>) => c.request('ev', {}, null as never),
+    ],
     ['emit(e, d, null)', (c: ReturnType<typeof fakeClient>) => c.emit('ev', {}, null as never)],
-    ['requestStream(client, e, d) without options (stream.ts: options.correlationId)', (c: ReturnType<typeof fakeClient>) => requestStream(c, 'ev', {}, undefined as never).next()],
+    [
+      'requestStream(client, e, d) without options (stream.ts: options.correlationId)',
+      (c: ReturnType<typeof fakeClient>) => requestStream(c, 'ev', {}, undefined as never).next(),
+    ],
   ])('%s → VALIDATION_ERROR', async (_name, call) => {
     const c = fakeClient();
     const r = await outcome(() => call(c));
@@ -76,14 +109,37 @@ describe('request(), emit() and requestStream() options', () => {
 
 describe('createSyncStore options', () => {
   it.each([
-    ['pollUrl: "http://[" (store.ts: new URL(pollUrl, client.url))', () => ({ client: fakeClient(), pollUrl: 'http://[' })],
-    ["a client whose url is not a URL ('not a url')", () => ({ client: fakeClient({ url: 'not a url' }) })],
+    [
+      'pollUrl: "http://[" (store.ts: new URL(pollUrl, client.url))',
+      () => ({ client: fakeClient(), pollUrl: 'http://[' }),
+    ],
+    [
+      "a client whose url is not a URL ('not a url')",
+      () => ({ client: fakeClient({ url: 'not a url' }) }),
+    ],
     ['client: {} (anything truthy passes the check)', () => ({ client: {} })],
-    ['timing: { toString: 5 } (the `k in DEFAULT_TIMING` check accepts inherited names)', () => ({ client: fakeClient(), timing: { toString: 5 } })],
+    [
+      'timing: { toString: 5 } (the `k in DEFAULT_TIMING` check accepts inherited names)',
+      () => ({ client: fakeClient(), timing: { toString: 5 } }),
+    ],
     // Found on 12-01: any function passed the persist check, and stop() then called cache.flush on what it returned.
-    ['persist: () => [] (a function, but not a cache plugin; store.ts stop(): cache?.flush)', () => ({ client: fakeClient(), persist: () => [] })],
-    ['persist: () => ({ load() {} }) (a cache without save and flush)', () => ({ client: fakeClient(), persist: () => ({ load() {} }) })],
-    ['persist: a plugin that throws (the error is typed, with its message kept)', () => ({ client: fakeClient(), persist: () => { throw new Error('no cache'); } })],
+    [
+      'persist: () => [] (a function, but not a cache plugin; store.ts stop(): cache?.flush)',
+      () => ({ client: fakeClient(), persist: () => [] }),
+    ],
+    [
+      'persist: () => ({ load() {} }) (a cache without save and flush)',
+      () => ({ client: fakeClient(), persist: () => ({ load() {} }) }),
+    ],
+    [
+      'persist: a plugin that throws (the error is typed, with its message kept)',
+      () => ({
+        client: fakeClient(),
+        persist: () => {
+          throw new Error('no cache');
+        },
+      }),
+    ],
   ])('%s → VALIDATION_ERROR', async (_name, make) => {
     expect(await outcome(() => createSyncStore(make() as never))).toBe('VALIDATION_ERROR');
   });
@@ -92,7 +148,14 @@ describe('createSyncStore options', () => {
     ['environment: 5 (store.ts start(): env.read())', { environment: 5 }],
     ['random: "x" (store.ts dispatch(): random())', { random: 'x' }],
   ])('%s → VALIDATION_ERROR at creation, not a TypeError from start()', async (_name, extra) => {
-    const r = await outcome(() => createSyncStore({ client: fakeClient(), fetch: fakeFetch(), environment: fakeEnvironment(), ...(extra as object) }).start());
+    const r = await outcome(() =>
+      createSyncStore({
+        client: fakeClient(),
+        fetch: fakeFetch(),
+        environment: fakeEnvironment(),
+        ...(extra as object),
+      }).start(),
+    );
     expect(r).toBe('VALIDATION_ERROR');
   });
 
@@ -114,54 +177,94 @@ describe('createSyncStore options', () => {
     await flush();
     h.store.stop();
     h.client.dispose();
-    expect({ escaped, reported: h.errors.some((e) => e.code === 'STORAGE_ERROR') }).toEqual({ escaped: 'ok', reported: true });
+    expect({ escaped, reported: h.errors.some((e) => e.code === 'STORAGE_ERROR') }).toEqual({
+      escaped: 'ok',
+      reported: true,
+    });
   });
   it.each([
     ['rejects', () => Promise.reject(new Error('disk gone'))],
-    ['throws', () => {
-      throw new Error('disk gone');
-    }],
-  ])('a custom cache whose load() %s (against its contract) is reported, and the store syncs from the network (store.ts start(): await cache.load())', async (_how, load) => {
-    const persist = () => ({ load, save() {}, flush() {} });
-    const h = storeHarness({ persist: persist as never });
-    const started = outcome(() => h.store.start());
-    await flush();
-    await h.connect();
-    await h.ack('E1');
-    await h.push(2, { v: 1 });
-    const result = await started;
-    const mode = h.store.mode;
-    h.store.stop();
-    h.client.dispose();
-    expect({ result, mode, reported: h.errors.some((e) => e.code === 'HANDLER_ERROR' && e.message.includes('disk gone')) }).toEqual({ result: 'ok', mode: 'HEALTHY', reported: true });
-  });
+    [
+      'throws',
+      () => {
+        throw new Error('disk gone');
+      },
+    ],
+  ])(
+    'a custom cache whose load() %s (against its contract) is reported, and the store syncs from the network (store.ts start(): await cache.load())',
+    async (_how, load) => {
+      const persist = () => ({ load, save() {}, flush() {} });
+      const h = storeHarness({ persist: persist as never });
+      const started = outcome(() => h.store.start());
+      await flush();
+      await h.connect();
+      await h.ack('E1');
+      await h.push(2, { v: 1 });
+      const result = await started;
+      const mode = h.store.mode;
+      h.store.stop();
+      h.client.dispose();
+      expect({
+        result,
+        mode,
+        reported: h.errors.some(
+          (e) => e.code === 'HANDLER_ERROR' && e.message.includes('disk gone'),
+        ),
+      }).toEqual({ result: 'ok', mode: 'HEALTHY', reported: true });
+    },
+  );
 });
 
 describe('random() out of range', () => {
   it.each([
     ['NaN', () => NaN],
     ['-3', () => -3],
-  ])('random: () => %s never makes a backoff NaN or negative, i.e. a 1 ms hot retry loop (machine.ts jitter / clock.ts backoffDelay use it unclamped)', async (_name, random) => {
-    const fake = createFakeClock();
-    const delays: number[] = [];
-    // Records every delay the store and client ask for; a NaN or negative delay is a 1 ms timer in a browser.
-    const clock: Clock = { now: () => fake.now(), setTimeout: (fn, ms) => (delays.push(ms), fake.setTimeout(fn, ms)), clearTimeout: (h) => fake.clearTimeout(h) };
-    const factory = fakeSocketFactory();
-    const client = createNamespacedClient('/state_sync', { url: 'http://127.0.0.1:9', auth: {}, clock, socketFactory: factory, random });
-    const store = createSyncStore({ client, fetch: fakeFetch(), environment: fakeEnvironment(), random, timing: { backoffBaseMs: 100, backoffMaxMs: 400 } });
-    void store.start();
-    await flush();
-    await factory.last().runAuth();
-    factory.last().accept();
-    await flush();
-    const req = factory.last().sent.filter((x) => x.event === 'state_request').at(-1);
-    req?.ack?.({ correlationId: 'x', results: [{ ok: false, error: { code: 'BUSY', error: 'busy' } }] }); // a retryable failure: backoff
-    await flush();
-    factory.last().reject(); // and a connect rejection: the client's own backoff
-    await flush();
-    store.stop();
-    client.dispose();
-    // 0 ms is legitimate for some timers (the coalesced notify, "poll now"); NaN and negative delays are not.
-    expect(delays.filter((ms) => !(ms >= 0))).toEqual([]);
-  });
+  ])(
+    'random: () => %s never makes a backoff NaN or negative, i.e. a 1 ms hot retry loop (machine.ts jitter / clock.ts backoffDelay use it unclamped)',
+    async (_name, random) => {
+      const fake = createFakeClock();
+      const delays: number[] = [];
+      // Records every delay the store and client ask for; a NaN or negative delay is a 1 ms timer in a browser.
+      const clock: Clock = {
+        now: () => fake.now(),
+        setTimeout: (fn, ms) => (delays.push(ms), fake.setTimeout(fn, ms)),
+        clearTimeout: (h) => fake.clearTimeout(h),
+      };
+      const factory = fakeSocketFactory();
+      const client = createNamespacedClient('/state_sync', {
+        url: 'http://127.0.0.1:9',
+        auth: {},
+        clock,
+        socketFactory: factory,
+        random,
+      });
+      const store = createSyncStore({
+        client,
+        fetch: fakeFetch(),
+        environment: fakeEnvironment(),
+        random,
+        timing: { backoffBaseMs: 100, backoffMaxMs: 400 },
+      });
+      void store.start();
+      await flush();
+      await factory.last().runAuth();
+      factory.last().accept();
+      await flush();
+      const req = factory
+        .last()
+        .sent.filter((x) => x.event === 'state_request')
+        .at(-1);
+      req?.ack?.({
+        correlationId: 'x',
+        results: [{ ok: false, error: { code: 'BUSY', error: 'busy' } }],
+      }); // a retryable failure: backoff
+      await flush();
+      factory.last().reject(); // and a connect rejection: the client's own backoff
+      await flush();
+      store.stop();
+      client.dispose();
+      // 0 ms is legitimate for some timers (the coalesced notify, "poll now"); NaN and negative delays are not.
+      expect(delays.filter((ms) => !(ms >= 0))).toEqual([]);
+    },
+  );
 });

@@ -18,7 +18,9 @@ export function createFakeClock(start = 1_700_000_000_000): FakeClock {
   const timers = new Map<number, { at: number; fn: () => void; order: number }>();
   const next = () => {
     let best: [number, { at: number; order: number; fn: () => void }] | undefined;
-    for (const e of timers) if (!best || e[1].at < best[1].at || (e[1].at === best[1].at && e[1].order < best[1].order)) best = e;
+    for (const e of timers)
+      if (!best || e[1].at < best[1].at || (e[1].at === best[1].at && e[1].order < best[1].order))
+        best = e;
     return best;
   };
   const clock: FakeClock = {

@@ -77,7 +77,12 @@ export class FakeSocket implements SocketLike {
   }
   emit(event: string, ...args: unknown[]) {
     const last = args[args.length - 1];
-    this.sent.push({ event, payload: args[0], ack: typeof last === 'function' ? (last as (v: unknown) => void) : undefined, conn: this.connected ? this.connections : -1 });
+    this.sent.push({
+      event,
+      payload: args[0],
+      ack: typeof last === 'function' ? (last as (v: unknown) => void) : undefined,
+      conn: this.connected ? this.connections : -1,
+    });
     return this;
   }
 

@@ -8,24 +8,36 @@ import { request } from 'node:http';
 export const nodeHttpFetch = ((input: string | URL, init: RequestInit = {}) =>
   new Promise((resolve, reject) => {
     const url = new URL(String(input));
-    const req = request(url, { method: init.method ?? 'GET', headers: init.headers as Record<string, string>, signal: init.signal ?? undefined }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('error', reject);
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        const status = res.statusCode ?? 0;
-        const setCookie = res.headers['set-cookie'] ?? [];
-        const response = {
-          ok: status >= 200 && status < 300,
-          status,
-          headers: { getSetCookie: () => setCookie, get: (name: string) => (res.headers[name.toLowerCase()] as string | undefined) ?? null },
-          json: () => Promise.resolve().then(() => JSON.parse(text) as unknown),
-          clone: () => response,
-        };
-        resolve(response as unknown as Response);
-      });
-    });
+    const req = request(
+      url,
+      {
+        method: init.method ?? 'GET',
+        headers: init.headers as Record<string, string>,
+        signal: init.signal ?? undefined,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', reject);
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          const status = res.statusCode ?? 0;
+          const setCookie = res.headers['set-cookie'] ?? [];
+          const response = {
+            ok: status >= 200 && status < 300,
+            status,
+            headers: {
+              getSetCookie: () => setCookie,
+              get: (name: string) =>
+                (res.headers[name.toLowerCase()] as string | undefined) ?? null,
+            },
+            json: () => Promise.resolve().then(() => JSON.parse(text) as unknown),
+            clone: () => response,
+          };
+          resolve(response as unknown as Response);
+        });
+      },
+    );
     req.on('error', reject);
     if (typeof init.body === 'string') req.write(init.body);
     req.end();

@@ -13,12 +13,24 @@ export const MODES: RoutesMode[] = ['classic', 'api'];
  * `socketOptions` (merged with the test's own): the jar's headers object is kept, not copied,
  * since Socket.IO reads it again on every attempt.
  */
-export function modeOptions(mode: RoutesMode, url: string, socketOptions: NonNullable<ClientOptions['socketOptions']> = {}) {
-  if (mode === 'classic') return { client: { socketOptions } satisfies ClientOptions, store: {} satisfies Partial<SyncStoreOptions<unknown>> };
+export function modeOptions(
+  mode: RoutesMode,
+  url: string,
+  socketOptions: NonNullable<ClientOptions['socketOptions']> = {},
+) {
+  if (mode === 'classic')
+    return {
+      client: { socketOptions } satisfies ClientOptions,
+      store: {} satisfies Partial<SyncStoreOptions<unknown>>,
+    };
   const jar = cookieJar(url, nodeHttpFetch);
   Object.assign(jar.headers, socketOptions.extraHeaders);
   return {
-    client: { csrfTokenUrl: '/api/csrf_token', fetch: jar.fetch, socketOptions: { ...socketOptions, extraHeaders: jar.headers } } satisfies ClientOptions,
+    client: {
+      csrfTokenUrl: '/api/csrf_token',
+      fetch: jar.fetch,
+      socketOptions: { ...socketOptions, extraHeaders: jar.headers },
+    } satisfies ClientOptions,
     store: { pollUrl: '/api/poll', fetch: jar.fetch } satisfies Partial<SyncStoreOptions<unknown>>,
   };
 }

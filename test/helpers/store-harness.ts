@@ -16,7 +16,11 @@ import { envelope, fakeSocketFactory, type Sent } from './fake-socket';
 export function fakeEnvironment() {
   let state: EnvironmentState = { hidden: false, online: true };
   const listeners = new Set<(s: EnvironmentState & { leaving?: boolean }) => void>();
-  const env: EnvironmentSource & { set(next: Partial<EnvironmentState>): void; listeners: number; leave(): void } = {
+  const env: EnvironmentSource & {
+    set(next: Partial<EnvironmentState>): void;
+    listeners: number;
+    leave(): void;
+  } = {
     read: () => state,
     subscribe(fn) {
       listeners.add(fn);
@@ -45,12 +49,24 @@ export interface FetchCall {
 /** A scriptable /poll endpoint. */
 export function fakeFetch() {
   const calls: FetchCall[] = [];
-  let responder: (call: FetchCall) => { status: number; body?: unknown } = () => ({ status: 200, body: {} });
+  let responder: (call: FetchCall) => { status: number; body?: unknown } = () => ({
+    status: 200,
+    body: {},
+  });
   const f = (url: string, init?: RequestInit) => {
-    const call = { url, body: JSON.parse(typeof init?.body === 'string' ? init.body : 'null') as unknown, headers: (init?.headers ?? {}) as Record<string, string> };
+    const call = {
+      url,
+      body: JSON.parse(typeof init?.body === 'string' ? init.body : 'null') as unknown,
+      headers: (init?.headers ?? {}) as Record<string, string>,
+    };
     calls.push(call);
     const r = responder(call);
-    return Promise.resolve(new Response(JSON.stringify(r.body ?? null), { status: r.status, headers: { 'content-type': 'application/json' } }));
+    return Promise.resolve(
+      new Response(JSON.stringify(r.body ?? null), {
+        status: r.status,
+        headers: { 'content-type': 'application/json' },
+      }),
+    );
   };
   return Object.assign(f, {
     calls,
@@ -65,7 +81,10 @@ export function mapStorage(): PersistStorage & { data: Map<string, unknown>; bro
   const s = {
     data,
     broken: false,
-    get: (k: string) => (s.broken ? Promise.reject(new Error('disk on fire')) : Promise.resolve(structuredClone(data.get(k)))),
+    get: (k: string) =>
+      s.broken
+        ? Promise.reject(new Error('disk on fire'))
+        : Promise.resolve(structuredClone(data.get(k))),
     set: (k: string, v: unknown) => {
       if (s.broken) return Promise.reject(new Error('disk on fire'));
       data.set(k, structuredClone(v));
@@ -76,7 +95,10 @@ export function mapStorage(): PersistStorage & { data: Map<string, unknown>; bro
 }
 
 /** A store on a fake socket, fake clock, fake fetch and fake page. */
-export function storeHarness<S = Record<string, unknown>>(opts: Partial<SyncStoreOptions<S>> = {}, clientOptions: ClientOptions = {}) {
+export function storeHarness<S = Record<string, unknown>>(
+  opts: Partial<SyncStoreOptions<S>> = {},
+  clientOptions: ClientOptions = {},
+) {
   const clock = createFakeClock();
   const factory = fakeSocketFactory();
   const env = fakeEnvironment();
@@ -108,7 +130,8 @@ export function storeHarness<S = Record<string, unknown>>(opts: Partial<SyncStor
     events,
     socket,
     requests,
-    modes: () => events.filter((e) => e.type === 'mode').map((e) => (e.type === 'mode' ? e.to : '')),
+    modes: () =>
+      events.filter((e) => e.type === 'mode').map((e) => (e.type === 'mode' ? e.to : '')),
     /** Connects the fake socket (auth, then accept). */
     async connect() {
       await socket().runAuth();
@@ -119,18 +142,33 @@ export function storeHarness<S = Record<string, unknown>>(opts: Partial<SyncStor
     async ack(epoch = 'E1', extra: Record<string, unknown> = {}) {
       const req = requests().at(-1);
       const cid = (req?.payload as { correlationId: string }).correlationId;
-      req?.ack?.({ correlationId: cid, results: [{ handlerId: 'ref.StateSync', ok: true, data: { runtime_epoch: epoch, seq_base: 1, ...extra } }] });
+      req?.ack?.({
+        correlationId: cid,
+        results: [
+          {
+            handlerId: 'ref.StateSync',
+            ok: true,
+            data: { runtime_epoch: epoch, seq_base: 1, ...extra },
+          },
+        ],
+      });
       await flush();
       return cid;
     },
     async nack(code: string, message = code) {
       const req = requests().at(-1);
       const cid = (req?.payload as { correlationId: string }).correlationId;
-      req?.ack?.({ correlationId: cid, results: [{ handlerId: 'ref.StateSync', ok: false, error: { code, error: message } }] });
+      req?.ack?.({
+        correlationId: cid,
+        results: [{ handlerId: 'ref.StateSync', ok: false, error: { code, error: message } }],
+      });
       await flush();
     },
     async push(seq: number, snapshot: object, epoch = 'E1', correlationId?: string) {
-      socket().serverEmit('state_push', envelope({ runtime_epoch: epoch, seq, snapshot }, correlationId ? { correlationId } : {}));
+      socket().serverEmit(
+        'state_push',
+        envelope({ runtime_epoch: epoch, seq, snapshot }, correlationId ? { correlationId } : {}),
+      );
       await flush();
     },
     /** Start, connect, ack, first push: a HEALTHY store. */

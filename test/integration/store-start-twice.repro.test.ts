@@ -2,7 +2,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createReferenceServer } from '../../demo/server/reference-server.mjs';
 import { createAgentZeroModel, type AgentZeroState } from '../../src/agent-zero';
-import { createNamespacedClient, createSyncStore, type NamespacedClient, type SyncStore } from '../../src/index';
+import {
+  createNamespacedClient,
+  createSyncStore,
+  type NamespacedClient,
+  type SyncStore,
+} from '../../src/index';
 import { countingClock } from '../helpers/counting-clock';
 import { fakeEnvironment } from '../helpers/store-harness';
 import { waitFor } from '../helpers/wait';
@@ -16,17 +21,29 @@ interface RefServer {
 let server: RefServer;
 let client: NamespacedClient;
 let store: SyncStore<AgentZeroState>;
-const FAST = { handshakeTimeoutMs: 400, connectGraceMs: 500, pollIntervalMs: 100, backoffBaseMs: 100, backoffMaxMs: 400, livenessMs: 30000 };
+const FAST = {
+  handshakeTimeoutMs: 400,
+  connectGraceMs: 500,
+  pollIntervalMs: 100,
+  backoffBaseMs: 100,
+  backoffMaxMs: 400,
+  livenessMs: 30000,
+};
 
 beforeEach(async () => {
-  server = (await createReferenceServer());
+  server = await createReferenceServer();
   client = createNamespacedClient('/state_sync', {
     url: server.url,
     clock: countingClock(),
     socketOptions: { transports: ['websocket'], reconnectionDelay: 50, reconnectionDelayMax: 300 },
     retry: { baseMs: 50, maxMs: 300 },
   });
-  store = createSyncStore({ client, ...createAgentZeroModel({ timezone: 'UTC' }), environment: fakeEnvironment(), timing: FAST });
+  store = createSyncStore({
+    client,
+    ...createAgentZeroModel({ timezone: 'UTC' }),
+    environment: fakeEnvironment(),
+    timing: FAST,
+  });
 });
 afterEach(async () => {
   store?.stop();

@@ -10,7 +10,8 @@ import { command as shared, type AuthMode } from './shared';
 import { ClientWorld, type ClientSetup } from './client-world';
 
 type Cmd = fc.AsyncCommand<object, ClientWorld>;
-const command = (label: string, act: (w: ClientWorld) => void | Promise<void>): Cmd => shared<ClientWorld>(label, act);
+const command = (label: string, act: (w: ClientWorld) => void | Promise<void>): Cmd =>
+  shared<ClientWorld>(label, act);
 
 const int = (min: number, max: number) => fc.integer({ min, max });
 
@@ -32,16 +33,29 @@ const timeout = fc.option(int(1, 6000), { nil: undefined });
 
 export const clientCommands: fc.Arbitrary<Cmd>[] = [
   fc.oneof(
-    { weight: 10, arbitrary: fc.oneof(int(0, 50), int(50, 12000)).map((ms) => command(`advance(${ms})`, (w) => w.clock.advance(ms))) },
+    {
+      weight: 10,
+      arbitrary: fc
+        .oneof(int(0, 50), int(50, 12000))
+        .map((ms) => command(`advance(${ms})`, (w) => w.clock.advance(ms))),
+    },
     { weight: 8, arbitrary: fc.constant(command('serverConnect', (w) => w.serverConnect())) },
     {
       weight: 3,
-      arbitrary: fc.constantFrom('transport close', 'ping timeout', 'io server disconnect').map((r) => command(`drop(${r})`, (w) => w.drop(r))),
+      arbitrary: fc
+        .constantFrom('transport close', 'ping timeout', 'io server disconnect')
+        .map((r) => command(`drop(${r})`, (w) => w.drop(r))),
     },
     {
       weight: 3,
       arbitrary: fc
-        .constantFrom<'rejected' | 'transport' | 'namespace'>('rejected', 'rejected', 'transport', 'transport', 'namespace')
+        .constantFrom<'rejected' | 'transport' | 'namespace'>(
+          'rejected',
+          'rejected',
+          'transport',
+          'transport',
+          'namespace',
+        )
         .map((k) => command(`connectError(${k})`, (w) => w.serverReject(k))),
     },
     { weight: 2, arbitrary: fc.constant(command('managerGivesUp', (w) => w.giveUp())) },
@@ -49,13 +63,32 @@ export const clientCommands: fc.Arbitrary<Cmd>[] = [
     {
       weight: 6,
       arbitrary: fc
-        .tuple(int(0, 5), fc.constantFrom<'ok' | 'error' | 'malformed' | 'twice'>('ok', 'ok', 'ok', 'error', 'malformed', 'twice'))
+        .tuple(
+          int(0, 5),
+          fc.constantFrom<'ok' | 'error' | 'malformed' | 'twice'>(
+            'ok',
+            'ok',
+            'ok',
+            'error',
+            'malformed',
+            'twice',
+          ),
+        )
         .map(([i, how]) => command(`ack(#${i}, ${how})`, (w) => w.ack(i, how))),
     },
-    { weight: 3, arbitrary: fc.boolean().map((withAck) => command(`serverEvent(${withAck ? 'request' : 'event'})`, (w) => w.serverEvent(withAck))) },
+    {
+      weight: 3,
+      arbitrary: fc
+        .boolean()
+        .map((withAck) =>
+          command(`serverEvent(${withAck ? 'request' : 'event'})`, (w) => w.serverEvent(withAck)),
+        ),
+    },
     {
       weight: 2,
-      arbitrary: fc.constantFrom<ClientWorld['answerMode']>('value', 'throw', 'reject', 'cycle').map((m) => command(`subscribersAnswer(${m})`, (w) => void (w.answerMode = m))),
+      arbitrary: fc
+        .constantFrom<ClientWorld['answerMode']>('value', 'throw', 'reject', 'cycle')
+        .map((m) => command(`subscribersAnswer(${m})`, (w) => void (w.answerMode = m))),
     },
     {
       weight: 3,
@@ -65,11 +98,25 @@ export const clientCommands: fc.Arbitrary<Cmd>[] = [
     },
     {
       weight: 2,
-      arbitrary: fc.constantFrom<AuthMode>('ok', 'stale', 'none', 'throw', 'reject', 'hang').map((m) => command(`auth(${m})`, (w) => void (w.authMode = m))),
+      arbitrary: fc
+        .constantFrom<AuthMode>('ok', 'stale', 'none', 'throw', 'reject', 'hang')
+        .map((m) => command(`auth(${m})`, (w) => void (w.authMode = m))),
     },
     { weight: 4, arbitrary: fc.constant(command('connect()', (w) => w.connect())) },
-    { weight: 6, arbitrary: fc.tuple(timeout, fc.boolean()).map(([t, a]) => command(`request(${t ?? 'default'}${a ? ', signal' : ''})`, (w) => w.request(t, a))) },
-    { weight: 4, arbitrary: fc.tuple(fc.boolean(), timeout).map(([c, t]) => command(`emit(confirm ${c}, ${t ?? 'default'})`, (w) => w.emit(c, t))) },
+    {
+      weight: 6,
+      arbitrary: fc
+        .tuple(timeout, fc.boolean())
+        .map(([t, a]) =>
+          command(`request(${t ?? 'default'}${a ? ', signal' : ''})`, (w) => w.request(t, a)),
+        ),
+    },
+    {
+      weight: 4,
+      arbitrary: fc
+        .tuple(fc.boolean(), timeout)
+        .map(([c, t]) => command(`emit(confirm ${c}, ${t ?? 'default'})`, (w) => w.emit(c, t))),
+    },
     { weight: 2, arbitrary: int(0, 5).map((i) => command(`abort(#${i})`, (w) => w.abort(i))) },
     { weight: 2, arbitrary: fc.constant(command('on()', (w) => w.subscribe())) },
     { weight: 1, arbitrary: fc.constant(command('off()', (w) => w.unsubscribe())) },
@@ -96,7 +143,8 @@ export async function clientHealAndFinish(w: ClientWorld): Promise<void> {
       () => void (connected = true),
       (e: unknown) => void (failed = e),
     );
-    const bound = Math.max(setup.retry.maxMs, 50) + 2 * setup.authTimeoutMs + setup.connectTimeoutMs;
+    const bound =
+      Math.max(setup.retry.maxMs, 50) + 2 * setup.authTimeoutMs + setup.connectTimeoutMs;
     const end = w.clock.now() + bound;
     while (!connected && w.clock.now() < end) {
       for (let i = 0; i < 3; i++) w.answerToken(0, 'ok');
@@ -125,13 +173,17 @@ export async function clientHealAndFinish(w: ClientWorld): Promise<void> {
     );
     await w.clock.advance(0);
     await ackAll();
-    if (answered !== true) fail(`a request on the healed connection was not answered: ${String(answered)}`);
+    if (answered !== true)
+      fail(`a request on the healed connection was not answered: ${String(answered)}`);
   }
   w.finish();
   await w.clock.advance(0);
   if (w.violations.length) fail('before the end');
   const pending = w.calls.filter((c) => !c.settled);
-  if (pending.length) fail(`${pending.length} calls never settled after dispose(): ${pending.map((c) => `${c.kind} #${c.id}`).join(', ')}`);
+  if (pending.length)
+    fail(
+      `${pending.length} calls never settled after dispose(): ${pending.map((c) => `${c.kind} #${c.id}`).join(', ')}`,
+    );
   if (w.clock.pending() !== 0) fail(`${w.clock.pending()} timers left after dispose()`);
   const listeners = w.factory.sockets.reduce((n, s) => n + s.listenerCount(), 0);
   if (listeners) fail(`${listeners} socket listeners left after dispose()`);
@@ -139,15 +191,19 @@ export async function clientHealAndFinish(w: ClientWorld): Promise<void> {
   if (w.fetches.some((f) => !f.done)) fail('a token fetch is still pending after dispose()');
 }
 
-export const clientModel = fc.asyncProperty(clientSetupArb, fc.commands(clientCommands, { maxCommands: 60, size: '+1' }), async (setup, cmds) => {
-  const unhandled = watchUnhandled();
-  try {
-    const w = new ClientWorld(setup);
-    await fc.asyncModelRun(() => ({ model: {}, real: w }), cmds);
-    await clientHealAndFinish(w);
-    await settle();
-    unhandled.check();
-  } finally {
-    unhandled.stop();
-  }
-});
+export const clientModel = fc.asyncProperty(
+  clientSetupArb,
+  fc.commands(clientCommands, { maxCommands: 60, size: '+1' }),
+  async (setup, cmds) => {
+    const unhandled = watchUnhandled();
+    try {
+      const w = new ClientWorld(setup);
+      await fc.asyncModelRun(() => ({ model: {}, real: w }), cmds);
+      await clientHealAndFinish(w);
+      await settle();
+      unhandled.check();
+    } finally {
+      unhandled.stop();
+    }
+  },
+);

@@ -1,7 +1,12 @@
 // The simulated world of the client model: a Socket.IO server whose Manager, acks, events
 // and rejections are commands, the /csrf_token endpoint, the user's auth function, and the
 // application calling the client. Every call is tracked until it settles.
-import { createNamespacedClient, SyncwireError, type NamespacedClient, type SyncwireErrorCode } from '../../src/index';
+import {
+  createNamespacedClient,
+  SyncwireError,
+  type NamespacedClient,
+  type SyncwireErrorCode,
+} from '../../src/index';
 import { envelope, fakeSocketFactory, type FakeSocket, type Sent } from '../helpers/fake-socket';
 import { createSimClock, seededRandom, type SimClock } from './sim-clock';
 import { serverConnect, userAuth, type AuthMode } from './shared';
@@ -18,8 +23,22 @@ export interface ClientSetup {
 }
 
 /** Codes a call may reject with; anything else is a bug. */
-const CALL_CODES: SyncwireErrorCode[] = ['TIMEOUT', 'DISCONNECTED', 'NOT_CONNECTED', 'ABORTED', 'DISPOSED', 'INVALID_ENVELOPE', 'OVERFLOW', 'UNKNOWN_NAMESPACE'];
-const CONNECT_CODES: SyncwireErrorCode[] = ['CONNECT_ERROR', 'DISCONNECTED', 'DISPOSED', 'UNKNOWN_NAMESPACE'];
+const CALL_CODES: SyncwireErrorCode[] = [
+  'TIMEOUT',
+  'DISCONNECTED',
+  'NOT_CONNECTED',
+  'ABORTED',
+  'DISPOSED',
+  'INVALID_ENVELOPE',
+  'OVERFLOW',
+  'UNKNOWN_NAMESPACE',
+];
+const CONNECT_CODES: SyncwireErrorCode[] = [
+  'CONNECT_ERROR',
+  'DISCONNECTED',
+  'DISPOSED',
+  'UNKNOWN_NAMESPACE',
+];
 
 interface Call {
   id: number;
@@ -86,7 +105,8 @@ export class ClientWorld {
     });
     this.client.onError((e) => {
       this.errors.push(e);
-      if (!(e instanceof SyncwireError)) this.violate(`onError got a ${typeof e}, not a SyncwireError`);
+      if (!(e instanceof SyncwireError))
+        this.violate(`onError got a ${typeof e}, not a SyncwireError`);
     });
     this.clock.onTick = () => this.check();
   }
@@ -99,7 +119,8 @@ export class ClientWorld {
   }
 
   private fetch(url: string, init?: RequestInit): Promise<Response> {
-    if (!url.endsWith('/csrf_token') || url.includes('//csrf_token')) this.violate(`fetched ${url}`);
+    if (!url.endsWith('/csrf_token') || url.includes('//csrf_token'))
+      this.violate(`fetched ${url}`);
     return new Promise<Response>((resolve, reject) => {
       const f: TokenFetch = { done: false, gen: this.tokenGen, resolve, reject };
       const signal = init?.signal;
@@ -111,7 +132,11 @@ export class ClientWorld {
       });
       this.fetches.push(f);
       // A healthy server answers before any deadline of the client's, however short.
-      if (this.healing) this.clock.world(() => this.answerToken(this.fetches.filter((x) => !x.done).indexOf(f), 'ok'), 0);
+      if (this.healing)
+        this.clock.world(
+          () => this.answerToken(this.fetches.filter((x) => !x.done).indexOf(f), 'ok'),
+          0,
+        );
     });
   }
 
@@ -120,21 +145,42 @@ export class ClientWorld {
     if (!f) return;
     f.done = true;
     if (how === 'neterr') return f.reject(new TypeError('Failed to fetch'));
-    const body = how === 'ok' ? { ok: true, token: `tok-${f.gen}`, runtime_id: `R${this.runtime}` } : { ok: false };
-    f.resolve({ ok: how === 'ok', status: how === 'ok' ? 200 : 500, json: () => Promise.resolve(body) } as unknown as Response);
+    const body =
+      how === 'ok'
+        ? { ok: true, token: `tok-${f.gen}`, runtime_id: `R${this.runtime}` }
+        : { ok: false };
+    f.resolve({
+      ok: how === 'ok',
+      status: how === 'ok' ? 200 : 500,
+      json: () => Promise.resolve(body),
+    } as unknown as Response);
   }
 
   // ---- the application ----
-  private track(kind: Call['kind'], timeoutMs: number, p: Promise<unknown>, abort?: AbortController) {
-    const call: Call = { id: ++this.nextId, kind, at: this.clock.now(), timeoutMs, abort, settled: 0 };
+  private track(
+    kind: Call['kind'],
+    timeoutMs: number,
+    p: Promise<unknown>,
+    abort?: AbortController,
+  ) {
+    const call: Call = {
+      id: ++this.nextId,
+      kind,
+      at: this.clock.now(),
+      timeoutMs,
+      abort,
+      settled: 0,
+    };
     this.calls.push(call);
     const codes = kind === 'connect' ? CONNECT_CODES : CALL_CODES;
     p.then(
       () => void call.settled++,
       (e: unknown) => {
         call.settled++;
-        if (!(e instanceof SyncwireError)) this.violate(`${kind} #${call.id} rejected with a ${String(e)}, not a SyncwireError`);
-        else if (!codes.includes(e.code)) this.violate(`${kind} #${call.id} rejected with ${e.code}: ${e.message}`);
+        if (!(e instanceof SyncwireError))
+          this.violate(`${kind} #${call.id} rejected with a ${String(e)}, not a SyncwireError`);
+        else if (!codes.includes(e.code))
+          this.violate(`${kind} #${call.id} rejected with ${e.code}: ${e.message}`);
       },
     );
   }
@@ -152,13 +198,21 @@ export class ClientWorld {
   request(timeoutMs: number | undefined, withAbort: boolean) {
     this.intent();
     const abort = withAbort ? new AbortController() : undefined;
-    const p = this.client.request('probe', { n: this.nextId }, { timeoutMs, signal: abort?.signal });
+    const p = this.client.request(
+      'probe',
+      { n: this.nextId },
+      { timeoutMs, signal: abort?.signal },
+    );
     this.track('request', timeoutMs ?? this.setup.requestTimeoutMs, p, abort);
   }
 
   emit(confirm: boolean, timeoutMs: number | undefined) {
     this.intent();
-    this.track('emit', timeoutMs ?? this.setup.requestTimeoutMs, this.client.emit('note', { n: this.nextId }, { confirm, timeoutMs }));
+    this.track(
+      'emit',
+      timeoutMs ?? this.setup.requestTimeoutMs,
+      this.client.emit('note', { n: this.nextId }, { confirm, timeoutMs }),
+    );
   }
 
   abort(i: number) {
@@ -194,7 +248,11 @@ export class ClientWorld {
 
   reconnect() {
     this.intent();
-    this.track('connect', this.setup.connectTimeoutMs, this.client.reconnect({ refreshAuth: this.rand() < 0.5 }));
+    this.track(
+      'connect',
+      this.setup.connectTimeoutMs,
+      this.client.reconnect({ refreshAuth: this.rand() < 0.5 }),
+    );
   }
 
   disconnect() {
@@ -210,7 +268,12 @@ export class ClientWorld {
   // ---- the server ----
   serverConnect() {
     // Socket.IO delivers what the server emitted in its connect handler before `connect`.
-    serverConnect(this, (s) => s.serverEmit('server_restart', envelope({ runtimeId: `R${this.runtime}`, emittedAt: '2026-11-23T12:00:00.000Z' })));
+    serverConnect(this, (s) =>
+      s.serverEmit(
+        'server_restart',
+        envelope({ runtimeId: `R${this.runtime}`, emittedAt: '2026-11-23T12:00:00.000Z' }),
+      ),
+    );
   }
 
   serverReject(kind: 'rejected' | 'transport' | 'namespace') {
@@ -218,8 +281,12 @@ export class ClientWorld {
     if (!s || !s.active || s.connected || this.authing.has(s)) return;
     if (kind === 'namespace') {
       this.terminal = true;
-      s.reject('UNKNOWN_NAMESPACE', { code: 'UNKNOWN_NAMESPACE', namespace: '/dev_websocket_test' });
-    } else if (kind === 'rejected') s.reject('Connection rejected by server', { code: 'CSRF_INVALID' });
+      s.reject('UNKNOWN_NAMESPACE', {
+        code: 'UNKNOWN_NAMESPACE',
+        namespace: '/dev_websocket_test',
+      });
+    } else if (kind === 'rejected')
+      s.reject('Connection rejected by server', { code: 'CSRF_INVALID' });
     else s.transportError('xhr poll error');
   }
 
@@ -250,9 +317,18 @@ export class ClientWorld {
     if (!m?.ack) return;
     this.acked.add(m);
     const cid = (m.payload as { correlationId: string }).correlationId;
-    const ok = { correlationId: cid, results: [{ handlerId: 'sim.Probe', ok: true, data: { echo: true } }] };
+    const ok = {
+      correlationId: cid,
+      results: [{ handlerId: 'sim.Probe', ok: true, data: { echo: true } }],
+    };
     if (how === 'malformed') return m.ack({ results: 'nope' });
-    if (how === 'error') return m.ack({ correlationId: cid, results: [{ handlerId: 'sim.Probe', ok: false, error: { code: 'HANDLER_ERROR', error: 'no' } }] });
+    if (how === 'error')
+      return m.ack({
+        correlationId: cid,
+        results: [
+          { handlerId: 'sim.Probe', ok: false, error: { code: 'HANDLER_ERROR', error: 'no' } },
+        ],
+      });
     m.ack(ok);
     if (how === 'twice') m.ack(ok);
   }
@@ -273,13 +349,18 @@ export class ClientWorld {
     const now = this.clock.now();
     for (const c of this.calls) {
       if (c.settled > 1) this.violate(`${c.kind} #${c.id} settled ${c.settled} times`);
-      if (!c.settled && now - c.at > c.timeoutMs) this.violate(`${c.kind} #${c.id} still pending ${now - c.at} ms after the call (deadline ${c.timeoutMs} ms)`);
+      if (!c.settled && now - c.at > c.timeoutMs)
+        this.violate(
+          `${c.kind} #${c.id} still pending ${now - c.at} ms after the call (deadline ${c.timeoutMs} ms)`,
+        );
     }
     for (const [id, r] of this.serverRequests) {
-      if (r.answers.length > 1) this.violate(`server request ${id} answered ${r.answers.length} times`);
+      if (r.answers.length > 1)
+        this.violate(`server request ${id} answered ${r.answers.length} times`);
       for (const a of r.answers) {
         const results = (a as { results?: unknown }).results;
-        if (!Array.isArray(results) || !results.length) this.violate(`server request ${id} answered without results`);
+        if (!Array.isArray(results) || !results.length)
+          this.violate(`server request ${id} answered without results`);
         // Socket.IO must serialise the answer: one it cannot (a cycle) throws inside its encoder.
         try {
           JSON.stringify(a);
@@ -290,7 +371,8 @@ export class ClientWorld {
     }
     // A connection that is wanted and possible is always being worked on.
     const s = this.socket();
-    const wanted = this.intentAt >= 0 && this.intentAt > this.manualAt && !this.disposed && !this.terminal;
+    const wanted =
+      this.intentAt >= 0 && this.intentAt > this.manualAt && !this.disposed && !this.terminal;
     // After the Manager gave up, only a new call asks again: idle until then is correct.
     const idleByDesign = !!s?.gaveUp && this.intentAt <= this.gaveUpAt;
     const trying = !!s && (s.connected || (s.active && !s.gaveUp));
@@ -299,7 +381,9 @@ export class ClientWorld {
       // The retry after a rejection (never sooner than 50 ms, so a tiny maxMs cannot spin), then the auth call.
       const bound = Math.max(this.setup.retry.maxMs, 50) + this.setup.authTimeoutMs + 1;
       if (now - this.stuckSince > bound) {
-        this.violate(`no connection attempt for ${now - this.stuckSince} ms although one is wanted (bound ${bound} ms)`);
+        this.violate(
+          `no connection attempt for ${now - this.stuckSince} ms although one is wanted (bound ${bound} ms)`,
+        );
         this.stuckSince = now;
       }
     } else this.stuckSince = null;

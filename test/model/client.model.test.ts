@@ -5,4 +5,8 @@ import { it } from 'vitest';
 import { clientModel } from './client-model';
 import { runModel } from './run-model';
 
-it(`client model: ${process.env.MODEL_RUNS ?? 1000} generated runs settle every call and leave nothing behind`, () => runModel('client', clientModel), 3_600_000);
+it(
+  `client model: ${process.env.MODEL_RUNS ?? 1000} generated runs settle every call and leave nothing behind`,
+  () => runModel('client', clientModel),
+  3_600_000,
+);

@@ -10,26 +10,41 @@ import { join } from 'node:path';
 /** The seed `npm test` uses unless MODEL_SEED says otherwise. */
 export const DEFAULT_SEED = 20261205;
 
-export async function runModel(name: string, property: fc.IAsyncProperty<[unknown, unknown]>): Promise<void> {
+export async function runModel(
+  name: string,
+  property: fc.IAsyncProperty<[unknown, unknown]>,
+): Promise<void> {
   const runs = Number(process.env.MODEL_RUNS ?? 1000);
   let seed = process.env.MODEL_SEED === undefined ? DEFAULT_SEED : Number(process.env.MODEL_SEED);
-  if (!Number.isInteger(runs) || runs < 1 || !Number.isInteger(seed)) throw new Error('MODEL_RUNS must be a positive integer and MODEL_SEED an integer');
+  if (!Number.isInteger(runs) || runs < 1 || !Number.isInteger(seed))
+    throw new Error('MODEL_RUNS must be a positive integer and MODEL_SEED an integer');
   let done = 0;
   const failed: { seed: number; report: string }[] = [];
   while (done < runs) {
     const details = await fc.check(property, { numRuns: runs - done, seed });
     done += details.numRuns;
     if (!details.failed) break;
-    const broke = details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
+    const broke =
+      details.errorInstance instanceof Error
+        ? details.errorInstance.message
+        : String(details.errorInstance);
     const report = `${fc.defaultReportMessage(details) ?? ''}\nWhat broke: ${broke}`;
     failed.push({ seed, report });
-    console.error(`[model ${name}] failure ${failed.length}, seed ${seed} (replay: MODEL_SEED=${seed} MODEL_RUNS=${details.numRuns}):\n${report}`);
+    console.error(
+      `[model ${name}] failure ${failed.length}, seed ${seed} (replay: MODEL_SEED=${seed} MODEL_RUNS=${details.numRuns}):\n${report}`,
+    );
     seed = (seed + 0x9e3779b9) | 0; // the next runs start from another seed
   }
   const dir = process.env.MODEL_REPORT_DIR;
   if (dir) {
     mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, `${name}.json`), JSON.stringify({ runs: done, failures: failed.length, seeds: failed.map((f) => f.seed) }));
+    writeFileSync(
+      join(dir, `${name}.json`),
+      JSON.stringify({ runs: done, failures: failed.length, seeds: failed.map((f) => f.seed) }),
+    );
   }
-  if (failed.length) throw new Error(`${name} model: ${failed.length} of ${done} runs failed; first seed ${failed[0]?.seed}\n${failed[0]?.report}`);
+  if (failed.length)
+    throw new Error(
+      `${name} model: ${failed.length} of ${done} runs failed; first seed ${failed[0]?.seed}\n${failed[0]?.report}`,
+    );
 }

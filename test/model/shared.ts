@@ -13,7 +13,10 @@ export interface Checked {
 }
 
 /** A command that always applies (it does nothing when its target is absent), then checks the invariants. */
-export function command<W extends Checked>(label: string, act: (w: W) => void | Promise<void>): fc.AsyncCommand<object, W> {
+export function command<W extends Checked>(
+  label: string,
+  act: (w: W) => void | Promise<void>,
+): fc.AsyncCommand<object, W> {
   return {
     check: () => true,
     async run(_m, w) {
@@ -29,7 +32,10 @@ export function command<W extends Checked>(label: string, act: (w: W) => void | 
 export type AuthMode = 'ok' | 'stale' | 'none' | 'throw' | 'reject' | 'hang';
 
 /** The user's auth function in `mode`, `tokenGen` being the server's current token. */
-export function userAuth(mode: AuthMode, tokenGen: number): Record<string, unknown> | Promise<Record<string, unknown>> {
+export function userAuth(
+  mode: AuthMode,
+  tokenGen: number,
+): Record<string, unknown> | Promise<Record<string, unknown>> {
   switch (mode) {
     case 'ok':
       return { csrf_token: `tok-${tokenGen}` };
@@ -71,7 +77,8 @@ export function serverConnect(w: ConnectServer, greet: (s: FakeSocket) => void =
     w.authing.delete(s);
     if (s !== w.socket() || s.connected || !s.active || s.gaveUp) return;
     const token = (data as { csrf_token?: unknown }).csrf_token;
-    if (w.setup.requireToken && token !== `tok-${w.tokenGen}`) return s.reject('Connection rejected by server', { code: 'CSRF_INVALID' });
+    if (w.setup.requireToken && token !== `tok-${w.tokenGen}`)
+      return s.reject('Connection rejected by server', { code: 'CSRF_INVALID' });
     greet(s);
     s.accept();
   });

@@ -60,7 +60,8 @@ export function createSimClock(start: number): SimClock {
     let best: [number, Entry] | undefined;
     for (const pair of timers) {
       const e = pair[1];
-      if (!best || e.at < best[1].at || (e.at === best[1].at && e.order < best[1].order)) best = pair;
+      if (!best || e.at < best[1].at || (e.at === best[1].at && e.order < best[1].order))
+        best = pair;
     }
     return best;
   };
@@ -70,7 +71,8 @@ export function createSimClock(start: number): SimClock {
     view,
     pending(owner) {
       let n = 0;
-      for (const e of timers.values()) if (e.owner !== 'world' && (owner === undefined || e.owner === owner)) n++;
+      for (const e of timers.values())
+        if (e.owner !== 'world' && (owner === undefined || e.owner === owner)) n++;
       return n;
     },
     world: (fn, ms) => void add(fn, ms, 'world'),

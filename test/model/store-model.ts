@@ -11,9 +11,15 @@ import { command as shared, DEFAULT_TIMING, type AuthMode } from './shared';
 import { pollTimeoutOf, World, type ApiCall, type WorldSetup } from './store-world';
 
 type Cmd = fc.AsyncCommand<object, World>;
-const command = (label: string, act: (w: World) => void | Promise<void>): Cmd => shared<World>(label, act);
+const command = (label: string, act: (w: World) => void | Promise<void>): Cmd =>
+  shared<World>(label, act);
 
-const DEFAULT_CLIENT = { authTimeoutMs: 5000, connectTimeoutMs: 20000, requestTimeoutMs: 30000, retry: { baseMs: 250, maxMs: 10000 } };
+const DEFAULT_CLIENT = {
+  authTimeoutMs: 5000,
+  connectTimeoutMs: 20000,
+  requestTimeoutMs: 30000,
+  retry: { baseMs: 250, maxMs: 10000 },
+};
 
 const int = (min: number, max: number) => fc.integer({ min, max });
 
@@ -43,7 +49,9 @@ const clientArb = fc.oneof(
     authTimeoutMs: int(10, 6000),
     connectTimeoutMs: int(10, 20000),
     requestTimeoutMs: int(10, 30000),
-    retry: int(5, 1000).chain((baseMs) => int(baseMs, baseMs + 10000).map((maxMs) => ({ baseMs, maxMs }))),
+    retry: int(5, 1000).chain((baseMs) =>
+      int(baseMs, baseMs + 10000).map((maxMs) => ({ baseMs, maxMs })),
+    ),
   }),
 );
 
@@ -60,7 +68,19 @@ export const setupArb: fc.Arbitrary<WorldSetup> = fc.record({
 });
 
 /** Delays relative to the run's timing, so every run meets each of its timers. */
-const UNITS = ['ms', 'poll', 'hs', 'grace', 'backoff', 'pollBackoff', 'live', 'pollTimeout', 'auth', 'retry', 'load'] as const;
+const UNITS = [
+  'ms',
+  'poll',
+  'hs',
+  'grace',
+  'backoff',
+  'pollBackoff',
+  'live',
+  'pollTimeout',
+  'auth',
+  'retry',
+  'load',
+] as const;
 function unitMs(w: World, unit: (typeof UNITS)[number]): number {
   const { timing: t, client: c, loadTimeoutMs } = w.setup;
   const table = {
@@ -80,7 +100,10 @@ function unitMs(w: World, unit: (typeof UNITS)[number]): number {
 }
 
 const advance = fc
-  .tuple(fc.constantFrom(...UNITS), fc.oneof(fc.constantFrom(0.5, 0.99, 1, 1.01, 2), fc.double({ min: 0, max: 1.5, noNaN: true })))
+  .tuple(
+    fc.constantFrom(...UNITS),
+    fc.oneof(fc.constantFrom(0.5, 0.99, 1, 1.01, 2), fc.double({ min: 0, max: 1.5, noNaN: true })),
+  )
   .map(([unit, factor]) =>
     command(`advance(${factor.toFixed(2)} × ${unit})`, (w) => {
       w.deliver(); // what is on the wire arrives before time moves on
@@ -90,11 +113,30 @@ const advance = fc
 
 const API: ApiCall[] = ['start', 'stop', 'resync', 'connect', 'reconnect', 'disconnect'];
 const AUTH: AuthMode[] = ['ok', 'stale', 'none', 'throw', 'reject', 'hang'];
-const HANDSHAKE = ['ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'INVALID_REQUEST', 'CSRF_INVALID', 'NO_HANDLERS', 'HANDLER_ERROR', 'TIMEOUT', 'malformed', 'never'];
+const HANDSHAKE = [
+  'ok',
+  'ok',
+  'ok',
+  'ok',
+  'ok',
+  'ok',
+  'INVALID_REQUEST',
+  'CSRF_INVALID',
+  'NO_HANDLERS',
+  'HANDLER_ERROR',
+  'TIMEOUT',
+  'malformed',
+  'never',
+];
 
 const handshakeCmd = fc
   .tuple(fc.constantFrom(...HANDSHAKE), fc.boolean(), fc.boolean())
-  .map(([outcome, later, first]) => command(`handshake(${outcome}${later ? ', ack later' : ''}${first ? ', first push' : ''})`, (w) => w.handshake(outcome, later, first)));
+  .map(([outcome, later, first]) =>
+    command(
+      `handshake(${outcome}${later ? ', ack later' : ''}${first ? ', first push' : ''})`,
+      (w) => w.handshake(outcome, later, first),
+    ),
+  );
 
 /** Every command the world knows, with weights: time and the channel often, a disposed client rarely. */
 export const storeCommands: fc.Arbitrary<Cmd>[] = [
@@ -104,24 +146,40 @@ export const storeCommands: fc.Arbitrary<Cmd>[] = [
     {
       weight: 3,
       arbitrary: fc
-        .constantFrom('transport close', 'ping timeout', 'transport error', 'parse error', 'io server disconnect')
+        .constantFrom(
+          'transport close',
+          'ping timeout',
+          'transport error',
+          'parse error',
+          'io server disconnect',
+        )
         .map((reason) => command(`drop(${reason})`, (w) => w.serverDrop(reason))),
     },
-    { weight: 3, arbitrary: fc.constantFrom<'rejected' | 'transport'>('rejected', 'transport').map((kind) => command(`connectError(${kind})`, (w) => w.serverReject(kind))) },
+    {
+      weight: 3,
+      arbitrary: fc
+        .constantFrom<'rejected' | 'transport'>('rejected', 'transport')
+        .map((kind) => command(`connectError(${kind})`, (w) => w.serverReject(kind))),
+    },
     { weight: 2, arbitrary: fc.constant(command('managerGivesUp', (w) => w.giveUp())) },
     { weight: 9, arbitrary: handshakeCmd },
     {
       weight: 3,
-      arbitrary: fc.tuple(fc.constantFrom<(typeof UNITS)[number]>('hs', 'backoff', 'live', 'retry'), fc.double({ min: 0.2, max: 2, noNaN: true })).map(([unit, factor]) =>
-        command(`calm(${factor.toFixed(2)} × ${unit})`, async (w) => {
-          // A stretch where the world answers everything by itself, then faults resume.
-          w.autopilot = true;
-          w.pushEvery(Math.max(1, Math.floor(w.setup.timing.livenessMs / 3)));
-          w.drive();
-          await w.clock.advance(Math.round(unitMs(w, unit) * factor));
-          w.autopilot = false;
-        }),
-      ),
+      arbitrary: fc
+        .tuple(
+          fc.constantFrom<(typeof UNITS)[number]>('hs', 'backoff', 'live', 'retry'),
+          fc.double({ min: 0.2, max: 2, noNaN: true }),
+        )
+        .map(([unit, factor]) =>
+          command(`calm(${factor.toFixed(2)} × ${unit})`, async (w) => {
+            // A stretch where the world answers everything by itself, then faults resume.
+            w.autopilot = true;
+            w.pushEvery(Math.max(1, Math.floor(w.setup.timing.livenessMs / 3)));
+            w.drive();
+            await w.clock.advance(Math.round(unitMs(w, unit) * factor));
+            w.autopilot = false;
+          }),
+        ),
     },
     {
       weight: 6,
@@ -139,7 +197,17 @@ export const storeCommands: fc.Arbitrary<Cmd>[] = [
     {
       weight: 9,
       arbitrary: fc
-        .constantFrom('next', 'next', 'next', 'next', 'gap', 'stale', 'duplicate', 'epoch', 'garbage')
+        .constantFrom(
+          'next',
+          'next',
+          'next',
+          'next',
+          'gap',
+          'stale',
+          'duplicate',
+          'epoch',
+          'garbage',
+        )
         .map((kind) => command(`push(${kind})`, (w) => w.push(kind))),
     },
     { weight: 3, arbitrary: int(1, 3).map((n) => command(`deliver(${n})`, (w) => w.deliver(n))) },
@@ -148,7 +216,22 @@ export const storeCommands: fc.Arbitrary<Cmd>[] = [
     {
       weight: 6,
       arbitrary: fc
-        .tuple(int(0, 3), fc.constantFrom('ok', 'ok', 'ok', '400', '403', '404', '500', '503', 'nonjson', 'array', 'neterr'))
+        .tuple(
+          int(0, 3),
+          fc.constantFrom(
+            'ok',
+            'ok',
+            'ok',
+            '400',
+            '403',
+            '404',
+            '500',
+            '503',
+            'nonjson',
+            'array',
+            'neterr',
+          ),
+        )
         .map(([i, how]) =>
           command(`answerPoll(#${i}, ${how})`, (w) => {
             const f = w.pendingFetches('poll')[i];
@@ -158,32 +241,65 @@ export const storeCommands: fc.Arbitrary<Cmd>[] = [
     },
     {
       weight: 3,
-      arbitrary: fc
-        .tuple(int(0, 2), fc.constantFrom('ok', 'ok', '500', 'neterr'))
-        .map(([i, how]) =>
-          command(`answerToken(#${i}, ${how})`, (w) => {
-            const f = w.pendingFetches('token')[i];
-            if (f) w.answerFetch(f, how);
-          }),
-        ),
+      arbitrary: fc.tuple(int(0, 2), fc.constantFrom('ok', 'ok', '500', 'neterr')).map(([i, how]) =>
+        command(`answerToken(#${i}, ${how})`, (w) => {
+          const f = w.pendingFetches('token')[i];
+          if (f) w.answerFetch(f, how);
+        }),
+      ),
     },
-    { weight: 2, arbitrary: fc.constantFrom(...AUTH).map((mode) => command(`auth(${mode})`, (w) => void (w.authMode = mode))) },
+    {
+      weight: 2,
+      arbitrary: fc
+        .constantFrom(...AUTH)
+        .map((mode) => command(`auth(${mode})`, (w) => void (w.authMode = mode))),
+    },
     { weight: 1, arbitrary: fc.constant(command('serverRestart', (w) => w.restart())) },
     {
       weight: 3,
       arbitrary: fc
         .record({ hidden: fc.boolean(), online: fc.boolean() })
-        .map((e) => command(`env(${e.hidden ? 'hidden' : 'visible'}, ${e.online ? 'online' : 'offline'})`, (w) => w.env.set(e))),
+        .map((e) =>
+          command(
+            `env(${e.hidden ? 'hidden' : 'visible'}, ${e.online ? 'online' : 'offline'})`,
+            (w) => w.env.set(e),
+          ),
+        ),
     },
     { weight: 1, arbitrary: fc.constant(command('pagehide', (w) => w.env.leave())) },
-    { weight: 2, arbitrary: fc.constant(command('cacheReady', (w) => w.cacheReads.splice(0).forEach((read) => read()))) },
-    { weight: 4, arbitrary: fc.constantFrom(...API, 'stopStart' as const).map((api) => command(`${api}()`, (w) => w.call(api))) },
+    {
+      weight: 2,
+      arbitrary: fc.constant(
+        command('cacheReady', (w) => w.cacheReads.splice(0).forEach((read) => read())),
+      ),
+    },
+    {
+      weight: 4,
+      arbitrary: fc
+        .constantFrom(...API, 'stopStart' as const)
+        .map((api) => command(`${api}()`, (w) => w.call(api))),
+    },
     { weight: 1, arbitrary: fc.constant(command('client.dispose()', (w) => w.call('dispose'))) },
     {
       weight: 2,
       arbitrary: fc
-        .tuple(fc.constantFrom<'mode' | 'state'>('mode', 'state'), fc.constantFrom<ApiCall | 'stopStart'>('start', 'stop', 'stop', 'resync', 'stopStart', 'resync', 'start', 'stop', 'dispose'))
-        .map(([on, action]) => command(`onNext(${on}) → ${action}()`, (w) => void w.armed.push({ on, action }))),
+        .tuple(
+          fc.constantFrom<'mode' | 'state'>('mode', 'state'),
+          fc.constantFrom<ApiCall | 'stopStart'>(
+            'start',
+            'stop',
+            'stop',
+            'resync',
+            'stopStart',
+            'resync',
+            'start',
+            'stop',
+            'dispose',
+          ),
+        )
+        .map(([on, action]) =>
+          command(`onNext(${on}) → ${action}()`, (w) => void w.armed.push({ on, action })),
+        ),
     },
   ),
 ];
@@ -199,8 +315,14 @@ export const storeCommands: fc.Arbitrary<Cmd>[] = [
  */
 export function healthyBound(s: WorldSetup): number {
   const t = s.timing;
-  const reconnect = Math.max(s.managerDelayMs, s.client.retry.maxMs + s.client.authTimeoutMs, pollTimeoutOf(t) + t.pollBackoffMaxMs + s.client.authTimeoutMs);
-  return s.loadTimeoutMs + t.connectGraceMs + reconnect + 3 * t.handshakeTimeoutMs + t.backoffMaxMs + 100;
+  const reconnect = Math.max(
+    s.managerDelayMs,
+    s.client.retry.maxMs + s.client.authTimeoutMs,
+    pollTimeoutOf(t) + t.pollBackoffMaxMs + s.client.authTimeoutMs,
+  );
+  return (
+    s.loadTimeoutMs + t.connectGraceMs + reconnect + 3 * t.handshakeTimeoutMs + t.backoffMaxMs + 100
+  );
 }
 
 /** The heal phase and the final quiet check. */
@@ -227,7 +349,10 @@ export async function healAndFinish(w: World): Promise<void> {
   if (w.violations.length) fail('during the heal phase');
   if (started) {
     const h = w.store.health;
-    if (w.store.mode !== 'HEALTHY') fail(`not HEALTHY ${bound} ms after the channel became healthy: ${h.mode} (connected ${h.connected}, lastError ${h.lastError?.code ?? 'none'})`);
+    if (w.store.mode !== 'HEALTHY')
+      fail(
+        `not HEALTHY ${bound} ms after the channel became healthy: ${h.mode} (connected ${h.connected}, lastError ${h.lastError?.code ?? 'none'})`,
+      );
     w.mustStayHealthy = true;
     await w.clock.advance(3 * w.setup.timing.livenessMs);
     w.mustStayHealthy = false;
@@ -239,27 +364,37 @@ export async function healAndFinish(w: World): Promise<void> {
   w.call('stop');
   w.call('dispose');
   await w.clock.advance(0);
-  if (w.clock.pending() !== 0) fail(`${w.clock.pending()} timers left after stop() and dispose() (client ${w.clock.pending('client')}, store ${w.clock.pending('store')})`);
+  if (w.clock.pending() !== 0)
+    fail(
+      `${w.clock.pending()} timers left after stop() and dispose() (client ${w.clock.pending('client')}, store ${w.clock.pending('store')})`,
+    );
   const listeners = w.factory.sockets.reduce((n, s) => n + s.listenerCount(), 0);
   if (listeners !== 0) fail(`${listeners} socket listeners left after dispose()`);
   if (w.factory.sockets.some((s) => s.active)) fail('a socket is still active after dispose()');
   if (w.env.listeners !== 0) fail(`${w.env.listeners} environment listeners left after stop()`);
-  if (w.pendingFetches().length) fail(`${w.pendingFetches().length} fetches neither answered nor aborted after stop() and dispose()`);
+  if (w.pendingFetches().length)
+    fail(
+      `${w.pendingFetches().length} fetches neither answered nor aborted after stop() and dispose()`,
+    );
   if (w.violations.length) fail('at the end');
 }
 
 /** One generated run: start, the commands, heal, finish. */
-export const storeModel = fc.asyncProperty(setupArb, fc.commands(storeCommands, { maxCommands: 60, size: '+1' }), async (setup, cmds) => {
-  const unhandled = watchUnhandled();
-  try {
-    const w = new World(setup);
-    w.call('start');
-    await w.clock.advance(0);
-    await fc.asyncModelRun(() => ({ model: {}, real: w }), cmds);
-    await healAndFinish(w);
-    await settle();
-    unhandled.check();
-  } finally {
-    unhandled.stop();
-  }
-});
+export const storeModel = fc.asyncProperty(
+  setupArb,
+  fc.commands(storeCommands, { maxCommands: 60, size: '+1' }),
+  async (setup, cmds) => {
+    const unhandled = watchUnhandled();
+    try {
+      const w = new World(setup);
+      w.call('start');
+      await w.clock.advance(0);
+      await fc.asyncModelRun(() => ({ model: {}, real: w }), cmds);
+      await healAndFinish(w);
+      await settle();
+      unhandled.check();
+    } finally {
+      unhandled.stop();
+    }
+  },
+);

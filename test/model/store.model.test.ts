@@ -5,4 +5,8 @@ import { it } from 'vitest';
 import { runModel } from './run-model';
 import { storeModel } from './store-model';
 
-it(`store model: ${process.env.MODEL_RUNS ?? 1000} generated runs keep safety, liveness and quiet`, () => runModel('store', storeModel), 3_600_000);
+it(
+  `store model: ${process.env.MODEL_RUNS ?? 1000} generated runs keep safety, liveness and quiet`,
+  () => runModel('store', storeModel),
+  3_600_000,
+);

@@ -5,8 +5,12 @@
  */
 export function watchUnhandled() {
   const seen: string[] = [];
-  const onRejection = (reason: unknown) => void seen.push(`unhandled rejection: ${reason instanceof Error ? reason.message : String(reason)}`);
-  const onException = (err: unknown) => void seen.push(`uncaught exception: ${err instanceof Error ? err.message : String(err)}`);
+  const onRejection = (reason: unknown) =>
+    void seen.push(
+      `unhandled rejection: ${reason instanceof Error ? reason.message : String(reason)}`,
+    );
+  const onException = (err: unknown) =>
+    void seen.push(`uncaught exception: ${err instanceof Error ? err.message : String(err)}`);
   process.on('unhandledRejection', onRejection);
   process.on('uncaughtException', onException);
   return {

@@ -8,7 +8,9 @@ import type { NamespacedClient, SyncStore } from '../../src/index';
 
 // Loaded as Node loads it (it imports 'syncwire', the built package), not through the type checker.
 const EXAMPLE: string = '../../demo/node/example.mjs';
-type SyncFromNode = (url: string) => Promise<{ client: NamespacedClient; store: SyncStore<unknown> }>;
+type SyncFromNode = (
+  url: string,
+) => Promise<{ client: NamespacedClient; store: SyncStore<unknown> }>;
 
 const read = (path: string) => readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8');
 

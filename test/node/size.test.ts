@@ -1,19 +1,40 @@
-import { describe, expect, it } from 'vitest';
-import { LIMITS, measure, overLimit } from '../../scripts/size.mjs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runSizeLimit } from '../../scripts/size.mjs';
 
-// Sizes are part of the product: `npm test` builds dist/ first, and fails here
-// when an entry outgrows its limit (see scripts/size.mjs for goals vs limits).
-describe('bundle size budgets (min+gzip)', () => {
-  it.each(Object.entries(LIMITS))('%s stays within %d bytes', async (name, limit) => {
-    const sizes: Record<string, number> = await measure();
-    expect(sizes[name], `${name} was not measured: is dist/ built?`).toBeTypeOf('number');
-    expect(sizes[name]).toBeLessThanOrEqual(limit);
+// Sizes are part of the product: `npm test` builds dist/ first, then size-limit measures each
+// entry against its budget in .size-limit.json.
+const budgets: { name: string; limit: string; path: string }[] = JSON.parse(
+  readFileSync(new URL('../../.size-limit.json', import.meta.url), 'utf8'),
+);
+const measured = runSizeLimit();
+
+describe('bundle size budgets (min+gzip, size-limit)', () => {
+  it.each(budgets.map((budget) => [budget.name, budget.limit]))('%s stays within %s', (name) => {
+    const check = measured.checks.find((c: { name: string }) => c.name === name);
+    expect(check, `${name} was not measured: is dist/ built?`).toBeDefined();
+    expect(check.size).toBeLessThanOrEqual(check.sizeLimit);
+    expect(check.passed).toBe(true);
   });
 
-  it('reports an entry over its limit, and a missing measurement', () => {
-    expect(overLimit({ size_core_gz: 100, size_alpine_gz: 2000, size_iife_gz: 100 }, { size_core_gz: 100, size_alpine_gz: 1024, size_iife_gz: 100 })).toEqual([
-      ['size_alpine_gz', 2000, 1024],
-    ]);
-    expect(overLimit({}, { size_core_gz: 1 })).toEqual([['size_core_gz', undefined, 1]]);
+  const dir = mkdtempSync(join(tmpdir(), 'syncwire-size-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('fails (exit code and `passed: false`) when an entry outgrows its budget', () => {
+    // Paths in a config are relative to its own folder, so the copy names dist/ absolutely.
+    const dist = new URL('../../', import.meta.url).pathname;
+    const tight = budgets.map((budget) => ({
+      ...budget,
+      path: join(dist, budget.path),
+      limit: '100 B',
+    }));
+    const config = join(dir, 'tight.json');
+    writeFileSync(config, JSON.stringify(tight.slice(0, 2)));
+    const { checks, exitCode } = runSizeLimit({ config });
+    expect(exitCode).not.toBe(0);
+    expect(checks.map((c: { passed: boolean }) => c.passed)).toEqual([false, false]);
+    expect(checks[0].size).toBeGreaterThan(100);
   });
 });

@@ -1,14 +1,25 @@
 // Every fault the client must survive, observed from a raw socket.io-client.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
-  Harness, STATE_REQUEST, connectError, csrfToken, delay, http, once, request, syncedSocket, wrap,
+  Harness,
+  STATE_REQUEST,
+  connectError,
+  csrfToken,
+  delay,
+  http,
+  once,
+  request,
+  syncedSocket,
+  wrap,
   type ReferenceServer,
 } from './helpers';
 
 const h = new Harness();
 let server: ReferenceServer;
 
-beforeEach(async () => { server = await h.start(); });
+beforeEach(async () => {
+  server = await h.start();
+});
 afterEach(() => h.cleanup());
 
 const chatId = () => [...server.world.chats.keys()][0]!;
@@ -101,7 +112,10 @@ describe('push faults', () => {
     server.faults.silencePushes(false);
     const resumed = await pushes.next();
     expect(resumed.data.seq).toBe(3);
-    expect(resumed.data.snapshot.notifications.map((n) => n.message)).toEqual(['during 1', 'during 2']);
+    expect(resumed.data.snapshot.notifications.map((n) => n.message)).toEqual([
+      'during 1',
+      'during 2',
+    ]);
   });
 });
 
@@ -109,7 +123,9 @@ describe('handshake and transport faults', () => {
   it('stallHandshakes(): state_request is neither processed nor acked; other events still work', async () => {
     const socket = await h.connect(server, '/state_sync');
     server.faults.stallHandshakes(true);
-    await expect(socket.timeout(60).emitWithAck('state_request', wrap(STATE_REQUEST, 'stalled-1'))).rejects.toThrow();
+    await expect(
+      socket.timeout(60).emitWithAck('state_request', wrap(STATE_REQUEST, 'stalled-1')),
+    ).rejects.toThrow();
     expect(server.stats.received.get('stalled-1')).toBe(1);
     expect(server.stats.stateRequests).toBe(0);
     expect(server.stateSync.projections.size).toBe(0);
@@ -134,7 +150,10 @@ describe('handshake and transport faults', () => {
     expect(server.runtime.id).not.toBe(oldRuntime);
     expect(server.stateSync.projections.size).toBe(0);
 
-    const fresh = await (await fetch(server.url + '/csrf_token')).json() as { token: string; runtime_id: string };
+    const fresh = (await (await fetch(server.url + '/csrf_token')).json()) as {
+      token: string;
+      runtime_id: string;
+    };
     expect(fresh.runtime_id).toBe(server.runtime.id);
     expect(fresh.token).not.toBe(oldToken);
     socket.auth = { csrf_token: fresh.token };
@@ -143,7 +162,12 @@ describe('handshake and transport faults', () => {
     await connected;
     const ack = await request(socket, 'state_request', { ...STATE_REQUEST, context: chat });
     expect(ack.results[0]).toMatchObject({ data: { runtime_epoch: server.runtime.id } });
-    const push = await once<{ data: { seq: number; snapshot: { log_guid: string; notifications_guid: string; logs: unknown[] } } }>(socket, 'state_push');
+    const push = await once<{
+      data: {
+        seq: number;
+        snapshot: { log_guid: string; notifications_guid: string; logs: unknown[] };
+      };
+    }>(socket, 'state_push');
     expect(push.data.seq).toBe(2);
     expect(push.data.snapshot.log_guid).not.toBe(first.data.snapshot.log_guid);
     expect(push.data.snapshot.notifications_guid).not.toBe(first.data.snapshot.notifications_guid);
@@ -155,8 +179,19 @@ describe('handshake and transport faults', () => {
     const done = server.faults.restart({ downtimeMs: 150 });
     expect(server.faults.state().down).toBe(true);
     expect((await http(server.url + '/csrf_token')).status).toBe(503);
-    expect((await http(server.url + '/poll', { method: 'POST', headers: { 'X-CSRF-Token': token }, body: {} })).status).toBe(503);
-    const socket = h.socket(server, '/dev_websocket_test', { reconnection: false, auth: { csrf_token: 'x' } });
+    expect(
+      (
+        await http(server.url + '/poll', {
+          method: 'POST',
+          headers: { 'X-CSRF-Token': token },
+          body: {},
+        })
+      ).status,
+    ).toBe(503);
+    const socket = h.socket(server, '/dev_websocket_test', {
+      reconnection: false,
+      auth: { csrf_token: 'x' },
+    });
     const err = connectError(socket);
     socket.connect();
     expect((await err).message).toBe('websocket error');
@@ -169,13 +204,23 @@ describe('handshake and transport faults', () => {
   it('blockTransports(): open connections close, new ones fail, HTTP keeps working, then it recovers', async () => {
     const socket = await h.connect(server, '/dev_websocket_test');
     const closed = once<string>(socket, 'disconnect');
-    const failed = new Promise<void>((resolve) => socket.io.once('reconnect_error', () => resolve()));
+    const failed = new Promise<void>((resolve) =>
+      socket.io.once('reconnect_error', () => resolve()),
+    );
     server.faults.blockTransports(true);
     expect(await closed).toBe('transport close');
     await failed; // a reconnect attempt was refused
     expect(socket.connected).toBe(false);
     const token = await csrfToken(server);
-    expect((await http(server.url + '/poll', { method: 'POST', headers: { 'X-CSRF-Token': token }, body: {} })).status).toBe(200);
+    expect(
+      (
+        await http(server.url + '/poll', {
+          method: 'POST',
+          headers: { 'X-CSRF-Token': token },
+          body: {},
+        })
+      ).status,
+    ).toBe(200);
     const back = once(socket, 'connect');
     server.faults.blockTransports(false);
     await back;
@@ -184,7 +229,11 @@ describe('handshake and transport faults', () => {
 
   it('blockTransports() also refuses long-polling', async () => {
     server.faults.blockTransports(true);
-    const socket = h.socket(server, '/dev_websocket_test', { transports: ['polling'], reconnection: false, auth: { csrf_token: await csrfToken(server) } });
+    const socket = h.socket(server, '/dev_websocket_test', {
+      transports: ['polling'],
+      reconnection: false,
+      auth: { csrf_token: await csrfToken(server) },
+    });
     const err = connectError(socket);
     socket.connect();
     expect((await err).message).toBe('xhr poll error');
@@ -192,7 +241,12 @@ describe('handshake and transport faults', () => {
 });
 
 describe('poll faults and reset', () => {
-  const poll = async (token: string) => http(server.url + '/poll', { method: 'POST', headers: { 'X-CSRF-Token': token }, body: STATE_REQUEST });
+  const poll = async (token: string) =>
+    http(server.url + '/poll', {
+      method: 'POST',
+      headers: { 'X-CSRF-Token': token },
+      body: STATE_REQUEST,
+    });
 
   it('failPolls(true) fails every poll; failPolls(n) the next n', async () => {
     const token = await csrfToken(server);
@@ -200,7 +254,11 @@ describe('poll faults and reset', () => {
     expect((await poll(token)).status).toBe(500);
     expect((await poll(token)).status).toBe(500);
     server.faults.failPolls(2);
-    expect([(await poll(token)).status, (await poll(token)).status, (await poll(token)).status]).toEqual([500, 500, 200]);
+    expect([
+      (await poll(token)).status,
+      (await poll(token)).status,
+      (await poll(token)).status,
+    ]).toEqual([500, 500, 200]);
     expect(server.faults.state().failPolls).toBe(false);
   });
 
@@ -221,8 +279,17 @@ describe('poll faults and reset', () => {
     server.faults.failPolls(true);
     server.faults.slowPolls(100);
     server.faults.reset();
-    expect(server.faults.state()).toEqual({ runtimeId: server.runtime.id, dropPushes: 0, stallHandshakes: false, delayAcks: 0,
-      silencePushes: false, blockTransports: false, failPolls: false, slowPolls: 0, down: false });
+    expect(server.faults.state()).toEqual({
+      runtimeId: server.runtime.id,
+      dropPushes: 0,
+      stallHandshakes: false,
+      delayAcks: 0,
+      silencePushes: false,
+      blockTransports: false,
+      failPolls: false,
+      slowPolls: 0,
+      down: false,
+    });
     const { pushes } = await syncedSocket(h, server);
     server.world.notify('x');
     expect((await pushes.next()).data.seq).toBe(3);

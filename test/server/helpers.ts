@@ -35,7 +35,11 @@ export class Harness {
   }
 
   /** A socket that is not connected yet (autoConnect off), websocket only, fast reconnects. */
-  socket(server: ReferenceServer, namespace: string, opts: Partial<ManagerOptions & SocketOptions> = {}): Socket {
+  socket(
+    server: ReferenceServer,
+    namespace: string,
+    opts: Partial<ManagerOptions & SocketOptions> = {},
+  ): Socket {
     const socket = io(server.url + namespace, {
       transports: ['websocket'],
       autoConnect: false,
@@ -49,7 +53,11 @@ export class Harness {
   }
 
   /** Fetches a fresh CSRF token and connects; resolves once connected. */
-  async connect(server: ReferenceServer, namespace: string, opts: Partial<ManagerOptions & SocketOptions> = {}): Promise<Socket> {
+  async connect(
+    server: ReferenceServer,
+    namespace: string,
+    opts: Partial<ManagerOptions & SocketOptions> = {},
+  ): Promise<Socket> {
     const token = await csrfToken(server);
     const socket = this.socket(server, namespace, { auth: { csrf_token: token }, ...opts });
     const connected = once<void>(socket, 'connect');
@@ -73,8 +81,14 @@ export async function csrfToken(server: ReferenceServer): Promise<string> {
 /** Resolves with the first argument of the next `event` (or rejects on connect_error when waiting for connect). */
 export function once<T = unknown>(socket: Socket, event: string): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const onEvent = (value: T) => { cleanup(); resolve(value); };
-    const onError = (err: Error) => { cleanup(); reject(err); };
+    const onEvent = (value: T) => {
+      cleanup();
+      resolve(value);
+    };
+    const onError = (err: Error) => {
+      cleanup();
+      reject(err);
+    };
     const cleanup = () => {
       socket.off(event, onEvent);
       if (event === 'connect') socket.off('connect_error', onError);
@@ -97,7 +111,12 @@ export function wrap(data: Record<string, unknown>, correlationId?: string) {
   return { ts: new Date().toISOString(), data, ...(correlationId ? { correlationId } : {}) };
 }
 
-export function request(socket: Socket, event: string, data: Record<string, unknown>, correlationId?: string): Promise<Aggregate> {
+export function request(
+  socket: Socket,
+  event: string,
+  data: Record<string, unknown>,
+  correlationId?: string,
+): Promise<Aggregate> {
   return socket.timeout(5000).emitWithAck(event, wrap(data, correlationId)) as Promise<Aggregate>;
 }
 
@@ -159,7 +178,11 @@ export class PushLog {
 export const STATE_REQUEST = { context: null, log_from: 0, notifications_from: 0, timezone: 'UTC' };
 
 /** Connects to /state_sync, handshakes and waits for the initial push (seq 2). */
-export async function syncedSocket(h: Harness, server: ReferenceServer, data: Record<string, unknown> = STATE_REQUEST) {
+export async function syncedSocket(
+  h: Harness,
+  server: ReferenceServer,
+  data: Record<string, unknown> = STATE_REQUEST,
+) {
   const socket = await h.connect(server, '/state_sync');
   const pushes = new PushLog(socket);
   const ack = await request(socket, 'state_request', data);
@@ -175,26 +198,47 @@ export interface HttpResult {
 }
 
 /** A raw HTTP request with exact headers (fetch in DOM environments forbids Cookie and adds CORS rules). */
-export function http(url: string, opts: { method?: string; headers?: Record<string, string>; body?: unknown } = {}): Promise<HttpResult> {
+export function http(
+  url: string,
+  opts: { method?: string; headers?: Record<string, string>; body?: unknown } = {},
+): Promise<HttpResult> {
   return new Promise((resolve, reject) => {
-    const body = opts.body === undefined ? undefined : typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
+    const body =
+      opts.body === undefined
+        ? undefined
+        : typeof opts.body === 'string'
+          ? opts.body
+          : JSON.stringify(opts.body);
     // Split by hand: new URL() would normalise '/../x' and hide traversal attempts.
     const m = /^http:\/\/([^/:]+):(\d+)(.*)$/.exec(url);
     if (!m) throw new Error(`bad url ${url}`);
-    const req = httpRequest({
-      host: m[1], port: Number(m[2]), path: m[3] || '/',
-      method: opts.method ?? 'GET',
-      headers: { ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}), ...opts.headers, Connection: 'close' },
-    }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let json: unknown = undefined;
-        try { json = JSON.parse(text); } catch { /* not JSON */ }
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json });
-      });
-    });
+    const req = httpRequest(
+      {
+        host: m[1],
+        port: Number(m[2]),
+        path: m[3] || '/',
+        method: opts.method ?? 'GET',
+        headers: {
+          ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}),
+          ...opts.headers,
+          Connection: 'close',
+        },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let json: unknown = undefined;
+          try {
+            json = JSON.parse(text);
+          } catch {
+            /* not JSON */
+          }
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json });
+        });
+      },
+    );
     req.on('error', reject);
     if (body !== undefined) req.write(body);
     req.end();

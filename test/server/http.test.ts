@@ -17,23 +17,37 @@ beforeAll(async () => {
 });
 afterAll(() => h.cleanup());
 
-const firstChat = () => server.world.buildSnapshot({ context: null, log_from: 0, notifications_from: 0, timezone: 'UTC' }).contexts[0]!;
+const firstChat = () =>
+  server.world.buildSnapshot({ context: null, log_from: 0, notifications_from: 0, timezone: 'UTC' })
+    .contexts[0]!;
 
 describe('/csrf_token', () => {
   it('issues a url-safe token and the runtime id, without setting a cookie', async () => {
     const res = await http(server.url + '/csrf_token');
     expect(res.status).toBe(200);
-    expect(res.json).toEqual({ ok: true, token: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/), runtime_id: server.runtime.id });
+    expect(res.json).toEqual({
+      ok: true,
+      token: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
+      runtime_id: server.runtime.id,
+    });
     expect(server.runtime.id).toMatch(/^[0-9a-f]{16}$/);
     expect(res.headers['set-cookie']).toBeUndefined();
   });
 
   it('answers CORS with credentials for the test document origin', async () => {
-    const res = await http(server.url + '/csrf_token', { headers: { Origin: 'http://localhost:3000' } });
+    const res = await http(server.url + '/csrf_token', {
+      headers: { Origin: 'http://localhost:3000' },
+    });
     expect(res.headers['access-control-allow-origin']).toBe('http://localhost:3000');
     expect(res.headers['access-control-allow-credentials']).toBe('true');
-    const pre = await http(server.url + '/poll', { method: 'OPTIONS', headers: { Origin: 'http://localhost:3000',
-      'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'content-type,x-csrf-token' } });
+    const pre = await http(server.url + '/poll', {
+      method: 'OPTIONS',
+      headers: {
+        Origin: 'http://localhost:3000',
+        'Access-Control-Request-Method': 'POST',
+        'Access-Control-Request-Headers': 'content-type,x-csrf-token',
+      },
+    });
     expect(pre.status).toBe(204);
     expect(pre.headers['access-control-allow-headers']).toBe('content-type,x-csrf-token');
   });
@@ -51,36 +65,73 @@ describe('/poll', () => {
   it('returns the bare snapshot with exactly the 13 keys (header or cookie auth, /poll and /api/poll)', async () => {
     const chat = firstChat();
     const before = server.stats.polls;
-    const viaHeader = await http(server.url + '/poll', { method: 'POST', headers: { 'X-CSRF-Token': token },
-      body: { context: chat.id, log_from: 0, notifications_from: 0, timezone: 'Europe/Berlin' } });
+    const viaHeader = await http(server.url + '/poll', {
+      method: 'POST',
+      headers: { 'X-CSRF-Token': token },
+      body: { context: chat.id, log_from: 0, notifications_from: 0, timezone: 'Europe/Berlin' },
+    });
     expect(viaHeader.status).toBe(200);
     expect(Object.keys(viaHeader.json).sort()).toEqual([...SNAPSHOT_KEYS].sort());
-    expect(viaHeader.json).toMatchObject({ deselect_chat: false, context: chat.id, log_guid: chat.log_guid, log_version: chat.log_version });
+    expect(viaHeader.json).toMatchObject({
+      deselect_chat: false,
+      context: chat.id,
+      log_guid: chat.log_guid,
+      log_version: chat.log_version,
+    });
     expect(viaHeader.json.logs).toHaveLength(chat.log_length);
-    const viaCookie = await http(server.url + '/api/poll', { method: 'POST', headers: { Cookie: `csrf_token_${server.runtime.id}=${token}` },
-      body: { context: chat.id, log_from: chat.log_version, notifications_from: 0, timezone: 'UTC' } });
+    const viaCookie = await http(server.url + '/api/poll', {
+      method: 'POST',
+      headers: { Cookie: `csrf_token_${server.runtime.id}=${token}` },
+      body: {
+        context: chat.id,
+        log_from: chat.log_version,
+        notifications_from: 0,
+        timezone: 'UTC',
+      },
+    });
     expect(viaCookie.status).toBe(200);
     expect(viaCookie.json.logs).toEqual([]);
     expect(server.stats.polls).toBe(before + 2);
   });
 
   it('coerces bad inputs instead of rejecting them', async () => {
-    const res = await http(server.url + '/poll', { method: 'POST', headers: { 'X-CSRF-Token': token },
-      body: { context: '', log_from: 'abc', notifications_from: -4, timezone: 'Not/AZone' } });
+    const res = await http(server.url + '/poll', {
+      method: 'POST',
+      headers: { 'X-CSRF-Token': token },
+      body: { context: '', log_from: 'abc', notifications_from: -4, timezone: 'Not/AZone' },
+    });
     expect(res.status).toBe(200);
-    expect(res.json).toMatchObject({ context: '', deselect_chat: false, logs: [], log_guid: '', log_version: 0, log_progress: 0,
-      log_progress_active: false, paused: false });
+    expect(res.json).toMatchObject({
+      context: '',
+      deselect_chat: false,
+      logs: [],
+      log_guid: '',
+      log_version: 0,
+      log_progress: 0,
+      log_progress_active: false,
+      paused: false,
+    });
     expect(res.json.notifications.length).toBe(res.json.notifications_version); // notifications_from -4 → 0
-    const numeric = await http(server.url + '/poll', { method: 'POST', headers: { 'X-CSRF-Token': token },
-      body: { context: firstChat().id, log_from: '1', timezone: 5 } });
+    const numeric = await http(server.url + '/poll', {
+      method: 'POST',
+      headers: { 'X-CSRF-Token': token },
+      body: { context: firstChat().id, log_from: '1', timezone: 5 },
+    });
     expect(numeric.json.logs.map((l: { no: number }) => l.no)[0]).toBe(1);
-    const garbage = await http(server.url + '/poll', { method: 'POST', headers: { 'X-CSRF-Token': token }, body: 'not json' });
+    const garbage = await http(server.url + '/poll', {
+      method: 'POST',
+      headers: { 'X-CSRF-Token': token },
+      body: 'not json',
+    });
     expect(garbage.status).toBe(200);
   });
 
   it('flags a vanished context with deselect_chat', async () => {
-    const res = await http(server.url + '/poll', { method: 'POST', headers: { 'X-CSRF-Token': token },
-      body: { context: 'gone', log_from: 0, notifications_from: 0, timezone: 'UTC' } });
+    const res = await http(server.url + '/poll', {
+      method: 'POST',
+      headers: { 'X-CSRF-Token': token },
+      body: { context: 'gone', log_from: 0, notifications_from: 0, timezone: 'UTC' },
+    });
     expect(res.json).toMatchObject({ deselect_chat: true, context: '', logs: [] });
   });
 });
@@ -125,8 +176,15 @@ describe('static files', () => {
   });
 
   it('refuses directory traversal and unknown files', async () => {
-    for (const path of ['/../secret.txt', '/%2e%2e/secret.txt', '/js/../../secret.txt', '/..%2fsecret.txt', '/missing.txt',
-      '/dist/../package.json', '/dist/%2e%2e/package.json']) {
+    for (const path of [
+      '/../secret.txt',
+      '/%2e%2e/secret.txt',
+      '/js/../../secret.txt',
+      '/..%2fsecret.txt',
+      '/missing.txt',
+      '/dist/../package.json',
+      '/dist/%2e%2e/package.json',
+    ]) {
       expect((await http(site.url + path)).status).toBe(404);
     }
   });
@@ -139,20 +197,35 @@ describe('static files', () => {
 
 describe('fault and world API', () => {
   let demo: ReferenceServer;
-  beforeAll(async () => { demo = await h.start({ faultApi: true }); });
+  beforeAll(async () => {
+    demo = await h.start({ faultApi: true });
+  });
 
   it('reads and sets faults, same-origin only', async () => {
     const state = await http(demo.url + '/__faults');
-    expect(state.json).toMatchObject({ ok: true, faults: { dropPushes: 0, stallHandshakes: false, runtimeId: demo.runtime.id } });
+    expect(state.json).toMatchObject({
+      ok: true,
+      faults: { dropPushes: 0, stallHandshakes: false, runtimeId: demo.runtime.id },
+    });
     const own = `http://${new URL(demo.url).host}`;
-    const set = await http(demo.url + '/__faults/stallHandshakes', { method: 'POST', headers: { Origin: own }, body: { value: true } });
+    const set = await http(demo.url + '/__faults/stallHandshakes', {
+      method: 'POST',
+      headers: { Origin: own },
+      body: { value: true },
+    });
     expect(set.json).toMatchObject({ ok: true, faults: { stallHandshakes: true } });
-    const evil = await http(demo.url + '/__faults/reset', { method: 'POST', headers: { Origin: 'http://evil.example' }, body: {} });
+    const evil = await http(demo.url + '/__faults/reset', {
+      method: 'POST',
+      headers: { Origin: 'http://evil.example' },
+      body: {},
+    });
     expect(evil.status).toBe(403);
     expect(demo.faults.state().stallHandshakes).toBe(true);
     await http(demo.url + '/__faults/reset', { method: 'POST', body: {} });
     expect(demo.faults.state().stallHandshakes).toBe(false);
-    expect((await http(demo.url + '/__faults/constructor', { method: 'POST', body: {} })).status).toBe(404);
+    expect(
+      (await http(demo.url + '/__faults/constructor', { method: 'POST', body: {} })).status,
+    ).toBe(404);
   });
 
   it('passes the body as the argument when it has no value key (restart downtime)', async () => {
@@ -165,12 +238,21 @@ describe('fault and world API', () => {
   });
 
   it('drives the world', async () => {
-    const added = await http(demo.url + '/__world/addChat', { method: 'POST', body: { name: 'From HTTP' } });
+    const added = await http(demo.url + '/__world/addChat', {
+      method: 'POST',
+      body: { name: 'From HTTP' },
+    });
     const id = added.json.result.id as string;
-    const appended = await http(demo.url + '/__world/appendLog', { method: 'POST', body: { ctxId: id, heading: 'H', content: 'C' } });
+    const appended = await http(demo.url + '/__world/appendLog', {
+      method: 'POST',
+      body: { ctxId: id, heading: 'H', content: 'C' },
+    });
     expect(appended.json).toEqual({ ok: true, result: { no: 0 } });
     expect(demo.world.chats.get(id)?.log.items[0]).toMatchObject({ heading: 'H', content: 'C' });
-    const bad = await http(demo.url + '/__world/resetChat', { method: 'POST', body: { ctxId: 'nope' } });
+    const bad = await http(demo.url + '/__world/resetChat', {
+      method: 'POST',
+      body: { ctxId: 'nope' },
+    });
     expect(bad.status).toBe(400);
     const list = await http(demo.url + '/__world');
     expect(list.json.snapshot.contexts[0].name).toBe('From HTTP');

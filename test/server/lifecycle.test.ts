@@ -27,10 +27,18 @@ describe('close()', () => {
   it('leaves no open handles even with work in flight (a child process exits by itself)', async () => {
     // In-process handle counts are muddied by the test runner's own timers; a fresh
     // process that must exit on its own is the exact check.
-    const child = spawn(process.execPath, [join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'close-check.mjs')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'close-check.mjs')],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let out = '';
-    child.stdout.on('data', (c: Buffer) => { out += c.toString(); });
-    child.stderr.on('data', (c: Buffer) => { out += c.toString(); });
+    child.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+    });
+    child.stderr.on('data', (c: Buffer) => {
+      out += c.toString();
+    });
     const killer = setTimeout(() => child.kill('SIGKILL'), 5000);
     const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
     clearTimeout(killer);
@@ -55,8 +63,12 @@ describe('World', () => {
     const a = new World();
     const b = new World();
     expect(a.chats.size).toBeGreaterThanOrEqual(2);
-    for (let i = 0; i < 20; i += 1) { a.tick(); b.tick(); }
-    const shape = (w: World) => [...w.chats.values()].map((c) => c.log.items.map((i) => `${i.heading}|${i.content}`));
+    for (let i = 0; i < 20; i += 1) {
+      a.tick();
+      b.tick();
+    }
+    const shape = (w: World) =>
+      [...w.chats.values()].map((c) => c.log.items.map((i) => `${i.heading}|${i.content}`));
     expect(shape(a)).toEqual(shape(b));
     expect(a.notifications.items.length).toBeGreaterThan(1);
   });

@@ -2,15 +2,28 @@
 // harness handlers on /dev_websocket_test.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
-  Harness, connectError, csrfToken, expectEnvelope, http, okData, once, request, wrap, UUID,
-  type Aggregate, type Envelope, type ReferenceServer,
+  Harness,
+  connectError,
+  csrfToken,
+  expectEnvelope,
+  http,
+  okData,
+  once,
+  request,
+  wrap,
+  UUID,
+  type Aggregate,
+  type Envelope,
+  type ReferenceServer,
 } from './helpers';
 
 const NS = '/dev_websocket_test';
 const h = new Harness();
 let server: ReferenceServer;
 
-beforeAll(async () => { server = await h.start(); });
+beforeAll(async () => {
+  server = await h.start();
+});
 afterAll(() => h.cleanup());
 
 describe('request/ack aggregation', () => {
@@ -19,7 +32,14 @@ describe('request/ack aggregation', () => {
     const ack = await request(socket, 'echo', { text: 'hi', n: 1 }, 'request-abc');
     expect(ack).toEqual({
       correlationId: 'request-abc',
-      results: [{ handlerId: 'syncwire.reference.TestHandlers', ok: true, correlationId: 'request-abc', data: { echo: { text: 'hi', n: 1 } } }],
+      results: [
+        {
+          handlerId: 'syncwire.reference.TestHandlers',
+          ok: true,
+          correlationId: 'request-abc',
+          data: { echo: { text: 'hi', n: 1 } },
+        },
+      ],
     });
   });
 
@@ -40,31 +60,61 @@ describe('request/ack aggregation', () => {
     const socket = await h.connect(server, NS);
     const ack = await request(socket, 'multi', {}, 'm-1');
     expect(ack.results).toEqual([
-      { handlerId: 'syncwire.reference.MultiA', ok: true, correlationId: 'm-1', data: { from: 'A' } },
-      { handlerId: 'syncwire.reference.MultiB', ok: true, correlationId: 'm-1', data: { from: 'B' } },
+      {
+        handlerId: 'syncwire.reference.MultiA',
+        ok: true,
+        correlationId: 'm-1',
+        data: { from: 'A' },
+      },
+      {
+        handlerId: 'syncwire.reference.MultiB',
+        ok: true,
+        correlationId: 'm-1',
+        data: { from: 'B' },
+      },
     ]);
   });
 
   it('a throwing handler yields HANDLER_ERROR with the message as details', async () => {
     const socket = await h.connect(server, NS);
     const ack = await request(socket, 'fail', { message: 'kaput' }, 'f-1');
-    expect(ack.results).toEqual([{ handlerId: 'syncwire.reference.TestHandlers', ok: false, correlationId: 'f-1',
-      error: { code: 'HANDLER_ERROR', error: 'Internal server error', details: 'kaput' } }]);
+    expect(ack.results).toEqual([
+      {
+        handlerId: 'syncwire.reference.TestHandlers',
+        ok: false,
+        correlationId: 'f-1',
+        error: { code: 'HANDLER_ERROR', error: 'Internal server error', details: 'kaput' },
+      },
+    ]);
   });
 
   it('NO_HANDLERS and INVALID_EVENT come from the manager', async () => {
     const socket = await h.connect(server, NS);
-    expect(await request(socket, 'nobody_listens', {}, 'n-1')).toEqual({ correlationId: 'n-1',
-      results: [{ handlerId: 'syncwire.reference.Manager', ok: false, error: { code: 'NO_HANDLERS', error: "No handler for 'nobody_listens'" } }] });
+    expect(await request(socket, 'nobody_listens', {}, 'n-1')).toEqual({
+      correlationId: 'n-1',
+      results: [
+        {
+          handlerId: 'syncwire.reference.Manager',
+          ok: false,
+          error: { code: 'NO_HANDLERS', error: "No handler for 'nobody_listens'" },
+        },
+      ],
+    });
     const bad = await request(socket, 'Bad-Name', {}, 'n-2');
-    expect(bad.results[0]).toMatchObject({ handlerId: 'syncwire.reference.Manager', ok: false, error: { code: 'INVALID_EVENT' } });
+    expect(bad.results[0]).toMatchObject({
+      handlerId: 'syncwire.reference.Manager',
+      ok: false,
+      error: { code: 'INVALID_EVENT' },
+    });
   });
 
   it('delayed waits (clamped) and reports the delay', async () => {
     const socket = await h.connect(server, NS);
     const ack = await request(socket, 'delayed', { delayMs: 15 });
     expect(ack.results[0]).toMatchObject({ ok: true, data: { delayedMs: 15 } });
-    expect((await request(socket, 'delayed', { delayMs: -5 })).results[0]).toMatchObject({ data: { delayedMs: 0 } });
+    expect((await request(socket, 'delayed', { delayMs: -5 })).results[0]).toMatchObject({
+      data: { delayedMs: 0 },
+    });
   });
 
   it('counts every received event by correlationId (record is fire-and-forget)', async () => {
@@ -92,7 +142,10 @@ describe('server → client emits', () => {
     const got = [once<Envelope>(a, 'fanout_event'), once<Envelope>(b, 'fanout_event')];
     const ack = await request(a, 'fanout', { hello: 'all' }, 'fan-1');
     const envs = await Promise.all(got);
-    for (const env of envs) { expectEnvelope(env); expect(env.data).toEqual({ hello: 'all' }); }
+    for (const env of envs) {
+      expectEnvelope(env);
+      expect(env.data).toEqual({ hello: 'all' });
+    }
     const delivered = okData<{ delivered: number }>(ack).delivered;
     expect(delivered).toBe(server.io.of(NS).sockets.size);
   });
@@ -109,32 +162,55 @@ describe('server → client emits', () => {
 
   it('server_request resolves with a TIMEOUT aggregate when the client never answers', async () => {
     const socket = await h.connect(server, NS);
-    socket.on('client_question', () => { /* never acks */ });
+    socket.on('client_question', () => {
+      /* never acks */
+    });
     const ack = await request(socket, 'server_request', { question: 'q', timeoutMs: 30 });
     const answer = okData<{ answer: Aggregate }>(ack).answer;
     expect(answer.correlationId).toMatch(UUID);
-    expect(answer.results).toEqual([{ handlerId: 'syncwire.reference.TestHandlers', ok: false, error: { code: 'TIMEOUT', error: 'Request timeout' } }]);
+    expect(answer.results).toEqual([
+      {
+        handlerId: 'syncwire.reference.TestHandlers',
+        ok: false,
+        error: { code: 'TIMEOUT', error: 'Request timeout' },
+      },
+    ]);
   });
 
   it('stream_start acks first, then streams on the same correlationId', async () => {
     const socket = await h.connect(server, NS);
     const order: string[] = [];
     const events: Envelope[] = [];
-    const done = new Promise<void>((resolve) => socket.on('stream_event', (env: Envelope) => {
-      order.push('event');
-      events.push(env);
-      if ((env.data as { state: string }).state !== 'delta') resolve();
-    }));
+    const done = new Promise<void>((resolve) =>
+      socket.on('stream_event', (env: Envelope) => {
+        order.push('event');
+        events.push(env);
+        if ((env.data as { state: string }).state !== 'delta') resolve();
+      }),
+    );
     // A plain ack callback runs as soon as the ack packet is decoded, so `order` is the wire order.
-    const acked = new Promise<Aggregate>((resolve) => socket.emit('stream_start', wrap({ count: 3, intervalMs: 1 }, 'stream-1'),
-      (ack: Aggregate) => { order.push('ack'); resolve(ack); }));
+    const acked = new Promise<Aggregate>((resolve) =>
+      socket.emit(
+        'stream_start',
+        wrap({ count: 3, intervalMs: 1 }, 'stream-1'),
+        (ack: Aggregate) => {
+          order.push('ack');
+          resolve(ack);
+        },
+      ),
+    );
     expect(okData(await acked)).toEqual({ accepted: true });
     await done;
     expect(order[0]).toBe('ack');
-    events.forEach((e) => { expectEnvelope(e); expect(e.correlationId).toBe('stream-1'); });
+    events.forEach((e) => {
+      expectEnvelope(e);
+      expect(e.correlationId).toBe('stream-1');
+    });
     expect(events.map((e) => e.data)).toEqual([
-      { state: 'delta', seq: 1, text: 'chunk 1 ' }, { state: 'delta', seq: 2, text: 'chunk 2 ' },
-      { state: 'delta', seq: 3, text: 'chunk 3 ' }, { state: 'final', seq: 4, text: 'chunk 1 chunk 2 chunk 3 ' },
+      { state: 'delta', seq: 1, text: 'chunk 1 ' },
+      { state: 'delta', seq: 2, text: 'chunk 2 ' },
+      { state: 'delta', seq: 3, text: 'chunk 3 ' },
+      { state: 'final', seq: 4, text: 'chunk 1 chunk 2 chunk 3 ' },
     ]);
   });
 
@@ -147,11 +223,13 @@ describe('server → client emits', () => {
   ])('stream_start options %j', async (options, expected) => {
     const socket = await h.connect(server, NS);
     const seen: string[] = [];
-    const done = new Promise<void>((resolve) => socket.on('stream_event', (env: Envelope) => {
-      const d = env.data as { state: string; seq: number };
-      seen.push(`${d.state}:${d.seq}`);
-      if (seen.length === expected.length) resolve();
-    }));
+    const done = new Promise<void>((resolve) =>
+      socket.on('stream_event', (env: Envelope) => {
+        const d = env.data as { state: string; seq: number };
+        seen.push(`${d.state}:${d.seq}`);
+        if (seen.length === expected.length) resolve();
+      }),
+    );
     await request(socket, 'stream_start', { ...options, intervalMs: 1 });
     await done;
     expect(seen).toEqual(expected);
@@ -174,8 +252,16 @@ describe('connect checks', () => {
     const socket = h.socket(server, '/state_sync', { auth: { csrf_token: token } });
     const order: string[] = [];
     let restart: Envelope | undefined;
-    socket.on('server_restart', (env: Envelope) => { order.push('server_restart'); restart = env; });
-    const connected = new Promise<void>((resolve) => socket.on('connect', () => { order.push('connect'); resolve(); }));
+    socket.on('server_restart', (env: Envelope) => {
+      order.push('server_restart');
+      restart = env;
+    });
+    const connected = new Promise<void>((resolve) =>
+      socket.on('connect', () => {
+        order.push('connect');
+        resolve();
+      }),
+    );
     socket.connect();
     await connected;
     expect(order).toEqual(['server_restart', 'connect']);
@@ -197,7 +283,10 @@ describe('connect checks', () => {
   });
 
   it('rejects missing and invalid CSRF tokens without data, logging only the reason', async () => {
-    for (const [auth, reason] of [[{}, 'csrf_missing'], [{ csrf_token: 'forged' }, 'csrf_invalid']] as const) {
+    for (const [auth, reason] of [
+      [{}, 'csrf_missing'],
+      [{ csrf_token: 'forged' }, 'csrf_invalid'],
+    ] as const) {
       const socket = h.socket(server, NS, { auth });
       const err = connectError(socket);
       socket.connect();
@@ -216,7 +305,10 @@ describe('connect checks', () => {
   });
 
   it('checks Origin against Host and allowedOrigins', async () => {
-    const strict = await h.start({ allowMissingOrigin: false, allowedOrigins: ['http://allowed.example'] });
+    const strict = await h.start({
+      allowMissingOrigin: false,
+      allowedOrigins: ['http://allowed.example'],
+    });
     const token = await csrfToken(strict);
     const attempt = async (extraHeaders: Record<string, string>) => {
       const socket = h.socket(strict, NS, { auth: { csrf_token: token }, extraHeaders });
@@ -247,15 +339,22 @@ describe('connect checks', () => {
     noCookie.connect();
     expect((await err).message).toBe('Connection rejected by server');
     expect(strict.stats.rejections.at(-1)?.reason).toBe('csrf_cookie');
-    const ok = await h.connect(strict, NS, { auth: { csrf_token: token }, extraHeaders: { cookie: `csrf_token_${strict.runtime.id}=${token}` } });
+    const ok = await h.connect(strict, NS, {
+      auth: { csrf_token: token },
+      extraHeaders: { cookie: `csrf_token_${strict.runtime.id}=${token}` },
+    });
     expect(ok.connected).toBe(true);
   });
 
   it('works over long-polling too (CORS with credentials is on by default)', async () => {
     const socket = await h.connect(server, NS, { transports: ['polling'], withCredentials: true });
     expect(socket.io.engine.transport.name).toBe('polling');
-    expect(okData(await request(socket, 'echo', { via: 'polling' }))).toEqual({ echo: { via: 'polling' } });
-    const handshake = await http(server.url + '/socket.io/?EIO=4&transport=polling', { headers: { Origin: 'http://localhost:3000' } });
+    expect(okData(await request(socket, 'echo', { via: 'polling' }))).toEqual({
+      echo: { via: 'polling' },
+    });
+    const handshake = await http(server.url + '/socket.io/?EIO=4&transport=polling', {
+      headers: { Origin: 'http://localhost:3000' },
+    });
     expect(handshake.status).toBe(200);
     expect(handshake.headers['access-control-allow-origin']).toBe('http://localhost:3000');
     expect(handshake.headers['access-control-allow-credentials']).toBe('true');
@@ -266,7 +365,12 @@ describe('connect checks', () => {
     const socket = await h.connect(server, NS);
     expect(server.stats.totalConnections).toBe(before + 1);
     const open = server.stats.connections;
-    const gone = new Promise<void>((resolve) => server.io.of(NS).sockets.get(socket.id as string)?.once('disconnect', () => resolve()));
+    const gone = new Promise<void>((resolve) =>
+      server.io
+        .of(NS)
+        .sockets.get(socket.id as string)
+        ?.once('disconnect', () => resolve()),
+    );
     socket.disconnect();
     await gone;
     expect(server.stats.connections).toBe(open - 1);
@@ -274,7 +378,9 @@ describe('connect checks', () => {
 });
 
 describe('manager API', () => {
-  afterEach(() => { /* sockets are closed by the harness at the end */ });
+  afterEach(() => {
+    /* sockets are closed by the harness at the end */
+  });
 
   it('emitTo/broadcast wrap data in the envelope; request() resolves with the ack', async () => {
     const socket = await h.connect(server, NS);
@@ -283,7 +389,11 @@ describe('manager API', () => {
     expect(server.manager.emitTo(NS, sid, 'custom_event', null, 'cid-1')).toBe(true);
     const env = await got;
     expectEnvelope(env);
-    expect(env).toMatchObject({ handlerId: 'syncwire.reference.Manager', correlationId: 'cid-1', data: {} });
+    expect(env).toMatchObject({
+      handlerId: 'syncwire.reference.Manager',
+      correlationId: 'cid-1',
+      data: {},
+    });
     expect(server.manager.emitTo(NS, 'no-such-sid', 'x', {})).toBe(false);
 
     const b = once<Envelope>(socket, 'bcast');

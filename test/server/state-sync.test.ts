@@ -3,13 +3,22 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SNAPSHOT_KEYS } from '../../demo/server/world.mjs';
 import {
-  Harness, PushLog, STATE_REQUEST, delay, expectEnvelope, request, syncedSocket, type ReferenceServer,
+  Harness,
+  PushLog,
+  STATE_REQUEST,
+  delay,
+  expectEnvelope,
+  request,
+  syncedSocket,
+  type ReferenceServer,
 } from './helpers';
 
 const h = new Harness();
 let server: ReferenceServer;
 
-beforeEach(async () => { server = await h.start(); });
+beforeEach(async () => {
+  server = await h.start();
+});
 afterEach(() => h.cleanup());
 
 const chatId = () => [...server.world.chats.keys()][0]!;
@@ -26,8 +35,17 @@ describe('state_request validation', () => {
   ])('%j → INVALID_REQUEST', async (data, message) => {
     const socket = await h.connect(server, '/state_sync');
     const ack = await request(socket, 'state_request', data, 'bad-1');
-    expect(ack).toEqual({ correlationId: 'bad-1', results: [{ handlerId: 'syncwire.reference.StateSyncHandler', ok: false,
-      correlationId: 'bad-1', error: { code: 'INVALID_REQUEST', error: message } }] });
+    expect(ack).toEqual({
+      correlationId: 'bad-1',
+      results: [
+        {
+          handlerId: 'syncwire.reference.StateSyncHandler',
+          ok: false,
+          correlationId: 'bad-1',
+          error: { code: 'INVALID_REQUEST', error: message },
+        },
+      ],
+    });
   });
 });
 
@@ -35,9 +53,23 @@ describe('handshake and pushes', () => {
   it('acks with runtime_epoch and seq_base 1, then pushes seq 2 on the same correlationId', async () => {
     const socket = await h.connect(server, '/state_sync');
     const pushes = new PushLog(socket);
-    const ack = await request(socket, 'state_request', { ...STATE_REQUEST, context: chatId(), timezone: 'Europe/Berlin' }, 'hs-1');
-    expect(ack).toEqual({ correlationId: 'hs-1', results: [{ handlerId: 'syncwire.reference.StateSyncHandler', ok: true,
-      correlationId: 'hs-1', data: { runtime_epoch: server.runtime.id, seq_base: 1, push_correlation: true } }] });
+    const ack = await request(
+      socket,
+      'state_request',
+      { ...STATE_REQUEST, context: chatId(), timezone: 'Europe/Berlin' },
+      'hs-1',
+    );
+    expect(ack).toEqual({
+      correlationId: 'hs-1',
+      results: [
+        {
+          handlerId: 'syncwire.reference.StateSyncHandler',
+          ok: true,
+          correlationId: 'hs-1',
+          data: { runtime_epoch: server.runtime.id, seq_base: 1, push_correlation: true },
+        },
+      ],
+    });
     const first = await pushes.next();
     expectEnvelope(first);
     expect(first.handlerId).toBe('syncwire.reference.StateSyncHandler');
@@ -78,7 +110,9 @@ describe('handshake and pushes', () => {
     server.world.notify('ping');
     const third = await pushes.next();
     expect(third.data.seq).toBe(4);
-    expect(third.data.snapshot.logs).toEqual([expect.objectContaining({ no: 0, content: 'edited' })]);
+    expect(third.data.snapshot.logs).toEqual([
+      expect.objectContaining({ no: 0, content: 'edited' }),
+    ]);
     expect(third.data.snapshot.notifications.map((n) => n.message)).toEqual(['ping']);
   });
 
@@ -107,7 +141,8 @@ describe('handshake and pushes', () => {
     }
     const lastNo = server.world.appendLog(ctx, { content: 'last' });
     // Wait until the push carrying the last change has arrived.
-    while (!pushes.pushes.some((p) => p.data.snapshot.logs.some((l) => l.no === lastNo))) await pushes.next();
+    while (!pushes.pushes.some((p) => p.data.snapshot.logs.some((l) => l.no === lastNo)))
+      await pushes.next();
     const burst = pushes.pushes.slice(already);
     const firstDelay = (pushes.times[already] as number) - t0;
     const elapsed = (pushes.times[pushes.times.length - 1] as number) - t0;
@@ -115,7 +150,9 @@ describe('handshake and pushes', () => {
     expect(firstDelay).toBeLessThan(95); // a debounce would wait for the burst to end (>= 125 ms)
     expect(burst.length).toBeGreaterThanOrEqual(3); // several pushes during the burst, not one at the end
     expect(burst.length).toBeLessThanOrEqual(Math.floor(elapsed / 25) + 1); // but never more than one per 25 ms
-    expect(burst.map((p) => p.data.seq)).toEqual(burst.map((_, i) => (burst[0] as (typeof burst)[0]).data.seq + i));
+    expect(burst.map((p) => p.data.seq)).toEqual(
+      burst.map((_, i) => (burst[0] as (typeof burst)[0]).data.seq + i),
+    );
     expect(burst.flatMap((p) => p.data.snapshot.logs).length).toBe(11); // every change exactly once
   });
 
@@ -137,7 +174,12 @@ describe('handshake and pushes', () => {
     const { socket } = await syncedSocket(h, server);
     expect(server.stateSync.projections.size).toBe(1);
     const sid = socket.id as string;
-    const gone = new Promise<void>((resolve) => server.io.of('/state_sync').sockets.get(sid)?.once('disconnect', () => resolve()));
+    const gone = new Promise<void>((resolve) =>
+      server.io
+        .of('/state_sync')
+        .sockets.get(sid)
+        ?.once('disconnect', () => resolve()),
+    );
     socket.disconnect();
     await gone;
     expect(server.stateSync.projections.size).toBe(0);
@@ -157,9 +199,19 @@ describe('handshake and pushes', () => {
 
   it('with no context: empty logs, empty guid, progress 0', async () => {
     const { first } = await syncedSocket(h, server);
-    expect(first.data.snapshot).toMatchObject({ context: '', logs: [], log_guid: '', log_version: 0, log_progress: 0,
-      log_progress_active: false, paused: false, deselect_chat: false });
-    expect(first.data.snapshot.notifications.length).toBe(first.data.snapshot.notifications_version);
+    expect(first.data.snapshot).toMatchObject({
+      context: '',
+      logs: [],
+      log_guid: '',
+      log_version: 0,
+      log_progress: 0,
+      log_progress_active: false,
+      paused: false,
+      deselect_chat: false,
+    });
+    expect(first.data.snapshot.notifications.length).toBe(
+      first.data.snapshot.notifications_version,
+    );
   });
 
   it('carries progress and paused for the active chat', async () => {
@@ -168,7 +220,14 @@ describe('handshake and pushes', () => {
     server.world.setProgress(ctx, 'Thinking...', true);
     server.world.setPaused(ctx, true);
     const p = await pushes.next();
-    expect(p.data.snapshot).toMatchObject({ log_progress: 'Thinking...', log_progress_active: true, paused: true });
-    expect(p.data.snapshot.contexts.find((c) => c.id === ctx)).toMatchObject({ running: true, paused: true });
+    expect(p.data.snapshot).toMatchObject({
+      log_progress: 'Thinking...',
+      log_progress_active: true,
+      paused: true,
+    });
+    expect(p.data.snapshot.contexts.find((c) => c.id === ctx)).toMatchObject({
+      running: true,
+      paused: true,
+    });
   });
 });

@@ -133,8 +133,17 @@ export const CHAOS_TIMING = Object.freeze({
 export const CHAOS_PROFILES = Object.freeze({
   short: Object.freeze({
     timing: CHAOS_TIMING,
-    clientOptions: Object.freeze({ requestTimeoutMs: 2000, connectTimeoutMs: 2000, authTimeoutMs: 1000, retry: Object.freeze({ baseMs: 100, maxMs: 600 }) }),
-    socketOptions: Object.freeze({ reconnectionDelay: 100, reconnectionDelayMax: 600, timeout: 2000 }),
+    clientOptions: Object.freeze({
+      requestTimeoutMs: 2000,
+      connectTimeoutMs: 2000,
+      authTimeoutMs: 1000,
+      retry: Object.freeze({ baseMs: 100, maxMs: 600 }),
+    }),
+    socketOptions: Object.freeze({
+      reconnectionDelay: 100,
+      reconnectionDelayMax: 600,
+      timeout: 2000,
+    }),
     ping: Object.freeze({ interval: 500, timeout: 500 }),
   }),
   default: Object.freeze({
@@ -171,7 +180,12 @@ export const LIBRARY_TIMING = Object.freeze({
   pollBackoffMaxMs: 5000,
   notifyIntervalMs: 16,
 });
-const LIBRARY_CLIENT_TIMING = Object.freeze({ requestTimeoutMs: 30000, connectTimeoutMs: 20000, authTimeoutMs: 5000, retry: Object.freeze({ baseMs: 250, maxMs: 10000 }) });
+const LIBRARY_CLIENT_TIMING = Object.freeze({
+  requestTimeoutMs: 30000,
+  connectTimeoutMs: 20000,
+  authTimeoutMs: 5000,
+  retry: Object.freeze({ baseMs: 250, maxMs: 10000 }),
+});
 
 /** What one refused connection attempt may take (a reset at accept: a few ms locally; room for a busy machine and tryAllTransports' WebSocket-then-polling pair). */
 const REFUSED_ATTEMPT_MS = 250;
@@ -205,7 +219,11 @@ function socketTiming(socketOptions) {
  */
 function worstReconnectDelaysMs(s, attempts) {
   let sum = 0;
-  for (let i = 0; i < attempts; i++) sum += Math.min(s.reconnectionDelay * 2 ** i * (1 + s.randomizationFactor), s.reconnectionDelayMax);
+  for (let i = 0; i < attempts; i++)
+    sum += Math.min(
+      s.reconnectionDelay * 2 ** i * (1 + s.randomizationFactor),
+      s.reconnectionDelayMax,
+    );
   return Math.ceil(sum);
 }
 
@@ -214,33 +232,57 @@ function worstReconnectDelaysMs(s, attempts) {
  * @param {'short' | 'default'} name
  */
 export function resolveChaosProfile(name) {
-  if (!Object.prototype.hasOwnProperty.call(CHAOS_PROFILES, name)) throw new TypeError(`unknown chaos timing '${name}' (short or default)`);
+  if (!Object.prototype.hasOwnProperty.call(CHAOS_PROFILES, name))
+    throw new TypeError(`unknown chaos timing '${name}' (short or default)`);
   const profile = CHAOS_PROFILES[name];
   /** The store's timing in effect. */
   const store = { ...LIBRARY_TIMING, ...profile.timing };
   /** The clients' timeouts in effect. */
   const client = { ...LIBRARY_CLIENT_TIMING, ...profile.clientOptions };
-  const storeSocketOptions = { ...profile.socketOptions, reconnectionAttempts: STORE_RECONNECTION_ATTEMPTS };
+  const storeSocketOptions = {
+    ...profile.socketOptions,
+    reconnectionAttempts: STORE_RECONNECTION_ATTEMPTS,
+  };
   /** The store client's socket.io reconnection settings in effect. */
   const socket = socketTiming(storeSocketOptions);
   /** How long a connection that went silent without closing (half-open) lives on: Engine.IO's ping interval + timeout. */
   const noticeMs = profile.ping.interval + profile.ping.timeout;
   /** Connections refused for this long are sure to make the store client's Manager give up. */
-  const giveUpMs = worstReconnectDelaysMs(socket, socket.reconnectionAttempts) + socket.reconnectionAttempts * REFUSED_ATTEMPT_MS;
+  const giveUpMs =
+    worstReconnectDelaysMs(socket, socket.reconnectionAttempts) +
+    socket.reconnectionAttempts * REFUSED_ATTEMPT_MS;
   /**
    * The longest a working library may need to be HEALTHY and equal again after a heal: a
    * connection broken without a close noticed by Engine.IO, a reconnection delay at its cap,
    * a silent push channel detected (up to 2 × livenessMs: the liveness audit only fires once
    * a whole livenessMs passed without a push) and a handshake that needs its retries.
    */
-  const recoveryMs = noticeMs + socket.reconnectionDelayMax + 2 * store.livenessMs + 3 * store.handshakeTimeoutMs + store.backoffMaxMs;
+  const recoveryMs =
+    noticeMs +
+    socket.reconnectionDelayMax +
+    2 * store.livenessMs +
+    3 * store.handshakeTimeoutMs +
+    store.backoffMaxMs;
   const settleTimeoutMs = Math.max(SETTLE_FLOOR_MS, recoveryMs + SETTLE_SLACK_MS);
   /** After the last heal, every emit settles within its deadline (counted from the call), or its connect() times out first. */
   const drainMs = Math.max(client.requestTimeoutMs, client.connectTimeoutMs) + 2000;
   /** Then the emitter is connected again within a capped reconnection delay and an auth round (never less than 5 s). */
   const reconnectWaitMs = Math.max(5000, socket.reconnectionDelayMax + client.authTimeoutMs + 1000);
-  return { name, profile, storeSocketOptions, store, client, socket, ping: profile.ping, noticeMs, giveUpMs, recoveryMs, settleTimeoutMs, drainMs,
-    reconnectWaitMs };
+  return {
+    name,
+    profile,
+    storeSocketOptions,
+    store,
+    client,
+    socket,
+    ping: profile.ping,
+    noticeMs,
+    giveUpMs,
+    recoveryMs,
+    settleTimeoutMs,
+    drainMs,
+    reconnectWaitMs,
+  };
 }
 
 /**
@@ -249,11 +291,15 @@ export function resolveChaosProfile(name) {
  */
 function describeTiming(P, settleTimeoutMs) {
   const { store: t, client: c, socket: s, ping } = P;
-  const timing = Object.keys(CHAOS_TIMING).map((k) => `${k} ${/** @type {any} */ (t)[k]}`).join(', ');
-  return `${P.profile.timing ? 'timing instead of the library defaults' : 'the library\'s default timing (no timing or client options)'}: ${timing}; ` +
+  const timing = Object.keys(CHAOS_TIMING)
+    .map((k) => `${k} ${/** @type {any} */ (t)[k]}`)
+    .join(', ');
+  return (
+    `${P.profile.timing ? 'timing instead of the library defaults' : "the library's default timing (no timing or client options)"}: ${timing}; ` +
     `client request/connect/auth timeouts ${c.requestTimeoutMs}/${c.connectTimeoutMs}/${c.authTimeoutMs} ms, retry ${c.retry.baseMs}-${c.retry.maxMs} ms; ` +
     `socket.io reconnect ${s.reconnectionDelay}-${s.reconnectionDelayMax} ms, timeout ${s.timeout} ms, the store client's Manager gives up after ` +
-    `${s.reconnectionAttempts} attempts; Engine.IO ping ${ping.interval}/${ping.timeout} ms; settle timeout ${settleTimeoutMs} ms`;
+    `${s.reconnectionAttempts} attempts; Engine.IO ping ${ping.interval}/${ping.timeout} ms; settle timeout ${settleTimeoutMs} ms`
+  );
 }
 
 /** Bounds for (e): none of these may be exceeded at any sample during the run. They count things, so they hold for either profile. */
@@ -269,7 +315,11 @@ export function deepEqual(a, b) {
   if (Array.isArray(a) !== Array.isArray(b)) return false;
   const ka = Object.keys(a);
   if (ka.length !== Object.keys(b).length) return false;
-  return ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && deepEqual(/** @type {any} */ (a)[k], /** @type {any} */ (b)[k]));
+  return ka.every(
+    (k) =>
+      Object.prototype.hasOwnProperty.call(b, k) &&
+      deepEqual(/** @type {any} */ (a)[k], /** @type {any} */ (b)[k]),
+  );
 }
 
 /** The real clock, counting live timers. */
@@ -339,10 +389,23 @@ export function countingSocketFactory(opts = {}) {
   const made = [];
   /** @param {{ url: string, namespace: string, auth: (cb: (d: object) => void) => void, options: object }} init */
   const factory = ({ url, namespace, auth, options }) => {
-    const manager = new Manager(url, { autoConnect: false, transports: ['websocket', 'polling'], tryAllTransports: true, withCredentials: true, ...options });
+    const manager = new Manager(url, {
+      autoConnect: false,
+      transports: ['websocket', 'polling'],
+      tryAllTransports: true,
+      withCredentials: true,
+      ...options,
+    });
     const socket = manager.socket(namespace, { auth });
     const events = new Set();
-    const entry = { socket, events, manager, managerEvents: new Set(), own: new Set(), givenUp: false };
+    const entry = {
+      socket,
+      events,
+      manager,
+      managerEvents: new Set(),
+      own: new Set(),
+      givenUp: false,
+    };
     made.push(entry);
     const onGiveUp = () => {
       entry.givenUp = true;
@@ -402,8 +465,19 @@ export function countingSocketFactory(opts = {}) {
   };
   return Object.assign(factory, {
     /** Listeners syncwire has on its sockets and their Managers now. */
-    listeners: () => made.reduce((n, m) => n + [...m.events].reduce((k, ev) => k + m.socket.listeners(ev).length, 0) +
-      [...m.managerEvents].reduce((k, ev) => k + m.manager.listeners(ev).filter((/** @type {unknown} */ fn) => !m.own.has(fn)).length, 0), 0),
+    listeners: () =>
+      made.reduce(
+        (n, m) =>
+          n +
+          [...m.events].reduce((k, ev) => k + m.socket.listeners(ev).length, 0) +
+          [...m.managerEvents].reduce(
+            (k, ev) =>
+              k +
+              m.manager.listeners(ev).filter((/** @type {unknown} */ fn) => !m.own.has(fn)).length,
+            0,
+          ),
+        0,
+      ),
     /** Sockets still connected or trying to. */
     active: () => made.filter((m) => m.socket.connected || m.socket.active).length,
     /** Sockets whose Manager gave up reconnecting and has not connected since. */
@@ -425,8 +499,20 @@ async function until(predicate, timeoutMs, everyMs = 10) {
 }
 
 /** Fields of the Agent Zero state that must equal a fresh full snapshot. */
-const COMPARED = ['contexts', 'tasks', 'notifications', 'notifications_guid', 'notifications_version', 'context', 'logs', 'log_guid',
-  'log_version', 'log_progress', 'log_progress_active', 'paused'];
+const COMPARED = [
+  'contexts',
+  'tasks',
+  'notifications',
+  'notifications_guid',
+  'notifications_version',
+  'context',
+  'logs',
+  'log_guid',
+  'log_version',
+  'log_progress',
+  'log_progress_active',
+  'paused',
+];
 
 /**
  * @param {ChaosOptions} o
@@ -436,9 +522,11 @@ export async function runChaos(o) {
   const log = o.log ?? ((line) => console.log(line));
   const started = Date.now();
   const rnd = mulberry32(o.seed);
-  const pick = (/** @type {number} */ lo, /** @type {number} */ hi) => Math.round(lo + (hi - lo) * rnd());
+  const pick = (/** @type {number} */ lo, /** @type {number} */ hi) =>
+    Math.round(lo + (hi - lo) * rnd());
   const scale = o.durationScale ?? 1;
-  const hold = (/** @type {number} */ lo, /** @type {number} */ hi) => delay(Math.round(pick(lo, hi) * scale));
+  const hold = (/** @type {number} */ lo, /** @type {number} */ hi) =>
+    delay(Math.round(pick(lo, hi) * scale));
   const P = resolveChaosProfile(o.timing ?? 'short');
   // The timing in effect, whichever profile: every wait and hold below that depends on the
   // library's timing is written in these terms.
@@ -449,8 +537,10 @@ export async function runChaos(o) {
 
   /** @type {string[]} */
   const unhandledDetails = [];
-  const onUnhandled = (/** @type {unknown} */ reason) => void unhandledDetails.push(`unhandledRejection: ${describe(reason)}`);
-  const onUncaught = (/** @type {unknown} */ err) => void unhandledDetails.push(`uncaughtException: ${describe(err)}`);
+  const onUnhandled = (/** @type {unknown} */ reason) =>
+    void unhandledDetails.push(`unhandledRejection: ${describe(reason)}`);
+  const onUncaught = (/** @type {unknown} */ err) =>
+    void unhandledDetails.push(`uncaughtException: ${describe(err)}`);
   process.on('unhandledRejection', onUnhandled);
   process.on('uncaughtException', onUncaught);
 
@@ -478,8 +568,13 @@ export async function runChaos(o) {
     if (!(e instanceof SyncwireError)) untypedErrors += 1;
     errorCodes[e?.code ?? 'untyped'] = (errorCodes[e?.code ?? 'untyped'] ?? 0) + 1;
   };
-  const client = createNamespacedClient('/state_sync', { url: proxy.url, clock, socketFactory: sockets, socketOptions: P.storeSocketOptions,
-    ...P.profile.clientOptions });
+  const client = createNamespacedClient('/state_sync', {
+    url: proxy.url,
+    clock,
+    socketFactory: sockets,
+    socketOptions: P.storeSocketOptions,
+    ...P.profile.clientOptions,
+  });
   client.onError(onError);
   const model = o.createModel({ timezone: 'UTC' });
   model.selected = chats[0];
@@ -516,16 +611,34 @@ export async function runChaos(o) {
     const prev = seqs.get(key);
     if (prev !== undefined && h.lastSeq < prev) {
       seqRegressions += 1;
-      failures.push(`lastSeq went ${prev} → ${h.lastSeq} within period ${key} during ${faultLabel}`);
+      failures.push(
+        `lastSeq went ${prev} → ${h.lastSeq} within period ${key} during ${faultLabel}`,
+      );
     }
     if (prev === undefined || h.lastSeq > prev) seqs.set(key, h.lastSeq);
   };
   /** @param {any} state @param {object} snapshot @param {any} ctx */
   const reduce = (state, snapshot, ctx) => {
     const next = model.reduce(state, snapshot, ctx);
-    if (next.notifications_guid) monotonic(`n|${next.notifications_guid}`, next.notifications_version, `notifications_version (${ctx.source})`);
-    if (next.log_guid) monotonic(`l|${next.context}|${next.log_guid}`, next.log_version, `log_version of the selected chat (${ctx.source})`);
-    for (const c of next.contexts) if (c && c.log_guid) monotonic(`l|${c.id}|${c.log_guid}`, c.log_version, `contexts[${c.id}].log_version (${ctx.source})`);
+    if (next.notifications_guid)
+      monotonic(
+        `n|${next.notifications_guid}`,
+        next.notifications_version,
+        `notifications_version (${ctx.source})`,
+      );
+    if (next.log_guid)
+      monotonic(
+        `l|${next.context}|${next.log_guid}`,
+        next.log_version,
+        `log_version of the selected chat (${ctx.source})`,
+      );
+    for (const c of next.contexts)
+      if (c && c.log_guid)
+        monotonic(
+          `l|${c.id}|${c.log_guid}`,
+          c.log_version,
+          `contexts[${c.id}].log_version (${ctx.source})`,
+        );
     sampleSeq(ctx.source === 'push');
     return next;
   };
@@ -536,7 +649,8 @@ export async function runChaos(o) {
     reduce,
     // The default hasChanged reduces too (for the liveness audit) without applying; this
     // one does the same with the unwrapped reducer, so only applies reach the checks.
-    hasChanged: (/** @type {any} */ s, /** @type {object} */ snap) => !deepEqual(model.reduce(s, snap, { source: 'poll', requestResync() {} }), s),
+    hasChanged: (/** @type {any} */ s, /** @type {object} */ snap) =>
+      !deepEqual(model.reduce(s, snap, { source: 'poll', requestResync() {} }), s),
     environment: env,
     // The default profile passes no timing option at all, as a page would.
     ...(P.profile.timing && { timing: P.profile.timing }),
@@ -547,8 +661,13 @@ export async function runChaos(o) {
   const emitterClock = countingClock();
   const emitterSockets = countingSocketFactory();
   // No reconnectionAttempts limit here (see STORE_RECONNECTION_ATTEMPTS).
-  const emitter = createNamespacedClient('/dev_websocket_test', { url: proxy.url, clock: emitterClock, socketFactory: emitterSockets,
-    socketOptions: P.profile.socketOptions, ...P.profile.clientOptions });
+  const emitter = createNamespacedClient('/dev_websocket_test', {
+    url: proxy.url,
+    clock: emitterClock,
+    socketFactory: emitterSockets,
+    socketOptions: P.profile.socketOptions,
+    ...P.profile.clientOptions,
+  });
   emitter.onError(onError);
   /** @type {Map<string, 'pending' | 'resolved' | 'rejected' | 'untyped'>} */
   const outcomes = new Map();
@@ -570,7 +689,8 @@ export async function runChaos(o) {
       (/** @type {any} */ e) => {
         const typed = e instanceof SyncwireError;
         outcomes.set(id, typed ? 'rejected' : 'untyped');
-        rejectCodes[typed ? e.code : 'untyped'] = (rejectCodes[typed ? e.code : 'untyped'] ?? 0) + 1;
+        rejectCodes[typed ? e.code : 'untyped'] =
+          (rejectCodes[typed ? e.code : 'untyped'] ?? 0) + 1;
       },
     );
     inflightEmits.add(p);
@@ -584,15 +704,27 @@ export async function runChaos(o) {
     maxima.timers = Math.max(maxima.timers, clock.pending());
     // A confirmed emit keeps its deadline timer until the server acknowledges it: count the
     // timers beyond those (the loop keeps at most 500 emits in flight; maxPending caps them anyway).
-    maxima.emitterTimers = Math.max(maxima.emitterTimers, emitterClock.pending() - inflightEmits.size);
+    maxima.emitterTimers = Math.max(
+      maxima.emitterTimers,
+      emitterClock.pending() - inflightEmits.size,
+    );
     maxima.envListeners = Math.max(maxima.envListeners, env.listeners);
-    maxima.socketListeners = Math.max(maxima.socketListeners, sockets.listeners() + emitterSockets.listeners());
+    maxima.socketListeners = Math.max(
+      maxima.socketListeners,
+      sockets.listeners() + emitterSockets.listeners(),
+    );
     sampleSeq();
   };
   const sampler = setInterval(sample, 50);
 
   // ---- convergence ----
-  const truth = () => world.buildSnapshot({ context: model.selected, log_from: 0, notifications_from: 0, timezone: 'UTC' });
+  const truth = () =>
+    world.buildSnapshot({
+      context: model.selected,
+      log_from: 0,
+      notifications_from: 0,
+      timezone: 'UTC',
+    });
   const converged = () => {
     if (store.mode !== 'HEALTHY') return false;
     const t = truth();
@@ -605,7 +737,9 @@ export async function runChaos(o) {
     return COMPARED.filter((k) => !deepEqual(s[k], t[k])).map((k) => {
       const a = s[k];
       const b = t[k];
-      return Array.isArray(a) && Array.isArray(b) ? `${k}(${a.length} vs ${b.length})` : `${k}(${JSON.stringify(a)?.slice(0, 40)} vs ${JSON.stringify(b)?.slice(0, 40)})`;
+      return Array.isArray(a) && Array.isArray(b)
+        ? `${k}(${a.length} vs ${b.length})`
+        : `${k}(${JSON.stringify(a)?.slice(0, 40)} vs ${JSON.stringify(b)?.slice(0, 40)})`;
     });
   };
 
@@ -626,131 +760,227 @@ export async function runChaos(o) {
   const grace = t.connectGraceMs;
   /** @type {[string, number, () => Promise<void>][]} */
   const catalogue = [
-    ['cut-rst', 10, async () => {
-      proxy.cut({ mode: 'rst' });
-      await hold(0, 300);
-    }],
-    ['cut-fin', 6, async () => {
-      proxy.cut({ mode: 'fin' });
-      await hold(0, 300);
-    }],
-    ['half-open', 10, async () => {
-      proxy.halfOpen(true);
-      await hold(0.2 * notice, 2.2 * notice); // shorter and longer than Engine.IO needs to notice (200-2200)
-      proxy.halfOpen(false);
-    }],
-    ['restart', 10, async () => {
-      // From no downtime to a reconnection delay at its cap (0-600).
-      await f.restart({ downtimeMs: pick(0, reconnect.reconnectionDelayMax) });
-    }],
-    ['bump-epoch', 5, async () => {
-      f.bumpEpoch();
-      await hold(100, 400);
-    }],
-    ['seq-gap', 6, async () => {
-      f.injectGap();
-      await hold(200, 500);
-    }],
-    ['drop-pushes', 5, async () => {
-      f.dropPushes(pick(1, 3));
-      await hold(200, 800);
-    }],
-    ['duplicate-push', 5, async () => {
-      for (let i = pick(1, 3); i > 0; i--) {
-        f.duplicatePush();
-        await hold(20, 120);
-      }
-    }],
-    ['stale-push', 5, async () => {
-      for (let i = pick(1, 3); i > 0; i--) {
-        f.stalePush();
-        await hold(20, 120);
-      }
-    }],
-    ['stall-handshakes', 6, async () => {
-      f.stallHandshakes(true);
-      if (rnd() < 0.5) store.resync('chaos: resync into a stalled handshake');
-      else proxy.cut({ mode: 'rst' });
-      await hold(0.8 * t.handshakeTimeoutMs, 3 * t.handshakeTimeoutMs); // shorter and longer than the handshake deadline (400-1500)
-    }],
-    ['delay-acks', 4, async () => {
-      // Well inside the handshake deadline: the period's first pushes overtake the ack.
-      f.delayAcks(pick(30, 300));
-      store.resync('chaos: pushes overtake the ack');
-      await hold(300, 900);
-    }],
-    ['slow-acks', 5, async () => {
-      // Longer than a poll cycle, up to twice the handshake deadline, so some acks come after
-      // the store gave up on them and retried (150-1000); held for one to three deadlines.
-      f.delayAcks(pick(1.5 * t.pollIntervalMs, 2 * t.handshakeTimeoutMs));
-      store.resync('chaos: a handshake into slow acks');
-      await hold(t.handshakeTimeoutMs, 3 * t.handshakeTimeoutMs);
-    }],
-    ['silence-pushes', 5, async () => {
-      f.silencePushes(true);
-      await hold(t.livenessMs / 3, (5 * t.livenessMs) / 3); // a third of livenessMs to well past it (500-2500)
-    }],
-    ['block-transports', 5, async () => {
-      f.blockTransports(true);
-      await hold(0.375 * grace, 1.875 * grace); // shorter and longer than the grace before /poll (300-1500)
-    }],
-    ['block-websockets', 5, async () => {
-      proxy.blockWebSockets(true); // resets open WebSockets; the client falls back to long-polling
-      await hold(3 * reconnect.reconnectionDelay, 15 * reconnect.reconnectionDelay); // time to reconnect over long-polling (300-1500)
-    }],
-    ['fail-polls', 4, async () => {
-      f.blockTransports(true);
-      f.failPolls(rnd() < 0.5 ? true : pick(1, 5));
-      await hold(0.375 * grace, 1.5 * grace); // polls start after the grace (300-1200)
-    }],
-    ['slow-polls', 4, async () => {
-      f.blockTransports(true);
-      f.slowPolls(pick(t.pollIntervalMs, 12 * t.pollIntervalMs)); // (100-1200)
-      await hold(0.5 * grace, 1.875 * grace); // (400-1500)
-    }],
-    ['hidden', 4, async () => {
-      if (rnd() < 0.5) f.blockTransports(true);
-      env.set({ hidden: true });
-      await hold(0.25 * grace, 1.25 * grace); // (200-1000)
-      env.set({ hidden: false });
-    }],
-    ['offline', 4, async () => {
-      env.set({ online: false });
-      proxy.refuse(true);
-      proxy.cut({ mode: rnd() < 0.5 ? 'rst' : 'fin' });
-      await hold(3 * reconnect.reconnectionDelay, 15 * reconnect.reconnectionDelay); // a few reconnection attempts refused (300-1500)
-      proxy.refuse(false);
-      env.set({ online: true });
-    }],
-    ['manager-give-up', 5, async () => {
-      // Every connection refused until the store client's Manager has used up its
-      // reconnectionAttempts for sure (giveUpMs: their worst-case delays added up, 1800 short);
-      // after the heal syncwire must connect again by itself. Not scaled by durationScale:
-      // a shorter hold would not exhaust the attempts.
-      proxy.refuse(true);
-      proxy.cut({ mode: rnd() < 0.5 ? 'rst' : 'fin' });
-      await delay(pick(P.giveUpMs + 500, P.giveUpMs + 1500));
-    }],
-    ['latency', 4, async () => {
-      proxy.latency({ up: pick(0, 200), down: pick(20, 300) });
-      await hold(300, 1200);
-    }],
-    ['throttle', 3, async () => {
-      proxy.throttle(pick(4000, 40000));
-      await hold(300, 1200);
-    }],
-    ['reorder-polling', 4, async () => {
-      proxy.blockWebSockets(true);
-      proxy.reorder(true, { holdMs: pick(10, 60) });
-      proxy.cut({ mode: 'rst' }); // reconnect over long-polling, whose responses get reordered
-      await hold(5 * reconnect.reconnectionDelay, 15 * reconnect.reconnectionDelay); // (500-1500)
-    }],
-    ['switch-chat', 3, async () => {
-      const choices = [...world.chats.keys(), null];
-      model.selected = choices[Math.floor(rnd() * choices.length)] ?? null;
-      store.resync('chaos: chat switched');
-      await hold(50, 300);
-    }],
+    [
+      'cut-rst',
+      10,
+      async () => {
+        proxy.cut({ mode: 'rst' });
+        await hold(0, 300);
+      },
+    ],
+    [
+      'cut-fin',
+      6,
+      async () => {
+        proxy.cut({ mode: 'fin' });
+        await hold(0, 300);
+      },
+    ],
+    [
+      'half-open',
+      10,
+      async () => {
+        proxy.halfOpen(true);
+        await hold(0.2 * notice, 2.2 * notice); // shorter and longer than Engine.IO needs to notice (200-2200)
+        proxy.halfOpen(false);
+      },
+    ],
+    [
+      'restart',
+      10,
+      async () => {
+        // From no downtime to a reconnection delay at its cap (0-600).
+        await f.restart({ downtimeMs: pick(0, reconnect.reconnectionDelayMax) });
+      },
+    ],
+    [
+      'bump-epoch',
+      5,
+      async () => {
+        f.bumpEpoch();
+        await hold(100, 400);
+      },
+    ],
+    [
+      'seq-gap',
+      6,
+      async () => {
+        f.injectGap();
+        await hold(200, 500);
+      },
+    ],
+    [
+      'drop-pushes',
+      5,
+      async () => {
+        f.dropPushes(pick(1, 3));
+        await hold(200, 800);
+      },
+    ],
+    [
+      'duplicate-push',
+      5,
+      async () => {
+        for (let i = pick(1, 3); i > 0; i--) {
+          f.duplicatePush();
+          await hold(20, 120);
+        }
+      },
+    ],
+    [
+      'stale-push',
+      5,
+      async () => {
+        for (let i = pick(1, 3); i > 0; i--) {
+          f.stalePush();
+          await hold(20, 120);
+        }
+      },
+    ],
+    [
+      'stall-handshakes',
+      6,
+      async () => {
+        f.stallHandshakes(true);
+        if (rnd() < 0.5) store.resync('chaos: resync into a stalled handshake');
+        else proxy.cut({ mode: 'rst' });
+        await hold(0.8 * t.handshakeTimeoutMs, 3 * t.handshakeTimeoutMs); // shorter and longer than the handshake deadline (400-1500)
+      },
+    ],
+    [
+      'delay-acks',
+      4,
+      async () => {
+        // Well inside the handshake deadline: the period's first pushes overtake the ack.
+        f.delayAcks(pick(30, 300));
+        store.resync('chaos: pushes overtake the ack');
+        await hold(300, 900);
+      },
+    ],
+    [
+      'slow-acks',
+      5,
+      async () => {
+        // Longer than a poll cycle, up to twice the handshake deadline, so some acks come after
+        // the store gave up on them and retried (150-1000); held for one to three deadlines.
+        f.delayAcks(pick(1.5 * t.pollIntervalMs, 2 * t.handshakeTimeoutMs));
+        store.resync('chaos: a handshake into slow acks');
+        await hold(t.handshakeTimeoutMs, 3 * t.handshakeTimeoutMs);
+      },
+    ],
+    [
+      'silence-pushes',
+      5,
+      async () => {
+        f.silencePushes(true);
+        await hold(t.livenessMs / 3, (5 * t.livenessMs) / 3); // a third of livenessMs to well past it (500-2500)
+      },
+    ],
+    [
+      'block-transports',
+      5,
+      async () => {
+        f.blockTransports(true);
+        await hold(0.375 * grace, 1.875 * grace); // shorter and longer than the grace before /poll (300-1500)
+      },
+    ],
+    [
+      'block-websockets',
+      5,
+      async () => {
+        proxy.blockWebSockets(true); // resets open WebSockets; the client falls back to long-polling
+        await hold(3 * reconnect.reconnectionDelay, 15 * reconnect.reconnectionDelay); // time to reconnect over long-polling (300-1500)
+      },
+    ],
+    [
+      'fail-polls',
+      4,
+      async () => {
+        f.blockTransports(true);
+        f.failPolls(rnd() < 0.5 ? true : pick(1, 5));
+        await hold(0.375 * grace, 1.5 * grace); // polls start after the grace (300-1200)
+      },
+    ],
+    [
+      'slow-polls',
+      4,
+      async () => {
+        f.blockTransports(true);
+        f.slowPolls(pick(t.pollIntervalMs, 12 * t.pollIntervalMs)); // (100-1200)
+        await hold(0.5 * grace, 1.875 * grace); // (400-1500)
+      },
+    ],
+    [
+      'hidden',
+      4,
+      async () => {
+        if (rnd() < 0.5) f.blockTransports(true);
+        env.set({ hidden: true });
+        await hold(0.25 * grace, 1.25 * grace); // (200-1000)
+        env.set({ hidden: false });
+      },
+    ],
+    [
+      'offline',
+      4,
+      async () => {
+        env.set({ online: false });
+        proxy.refuse(true);
+        proxy.cut({ mode: rnd() < 0.5 ? 'rst' : 'fin' });
+        await hold(3 * reconnect.reconnectionDelay, 15 * reconnect.reconnectionDelay); // a few reconnection attempts refused (300-1500)
+        proxy.refuse(false);
+        env.set({ online: true });
+      },
+    ],
+    [
+      'manager-give-up',
+      5,
+      async () => {
+        // Every connection refused until the store client's Manager has used up its
+        // reconnectionAttempts for sure (giveUpMs: their worst-case delays added up, 1800 short);
+        // after the heal syncwire must connect again by itself. Not scaled by durationScale:
+        // a shorter hold would not exhaust the attempts.
+        proxy.refuse(true);
+        proxy.cut({ mode: rnd() < 0.5 ? 'rst' : 'fin' });
+        await delay(pick(P.giveUpMs + 500, P.giveUpMs + 1500));
+      },
+    ],
+    [
+      'latency',
+      4,
+      async () => {
+        proxy.latency({ up: pick(0, 200), down: pick(20, 300) });
+        await hold(300, 1200);
+      },
+    ],
+    [
+      'throttle',
+      3,
+      async () => {
+        proxy.throttle(pick(4000, 40000));
+        await hold(300, 1200);
+      },
+    ],
+    [
+      'reorder-polling',
+      4,
+      async () => {
+        proxy.blockWebSockets(true);
+        proxy.reorder(true, { holdMs: pick(10, 60) });
+        proxy.cut({ mode: 'rst' }); // reconnect over long-polling, whose responses get reordered
+        await hold(5 * reconnect.reconnectionDelay, 15 * reconnect.reconnectionDelay); // (500-1500)
+      },
+    ],
+    [
+      'switch-chat',
+      3,
+      async () => {
+        const choices = [...world.chats.keys(), null];
+        model.selected = choices[Math.floor(rnd() * choices.length)] ?? null;
+        store.resync('chaos: chat switched');
+        await hold(50, 300);
+      },
+    ],
   ];
   const totalWeight = catalogue.reduce((n, [, w]) => n + w, 0);
   const choose = () => {
@@ -769,7 +999,10 @@ export async function runChaos(o) {
   try {
     await store.start();
     const first = await until(converged, settleTimeoutMs);
-    if (!first) failures.push(`never converged before the first fault: mode ${store.mode}, differs in ${diff().join(', ')}`);
+    if (!first)
+      failures.push(
+        `never converged before the first fault: mode ${store.mode}, differs in ${diff().join(', ')}`,
+      );
 
     for (let i = 1; i <= o.faults; i++) {
       const [name, , run] = choose();
@@ -790,16 +1023,22 @@ export async function runChaos(o) {
         t.converged += 1;
       } else {
         const h = store.health;
-        const gaveUp = sockets.givenUp() ? `; its socket.io Manager gave up reconnecting during ${giveUps.at(-1)} and has not connected since` : '';
-        failures.push(`${faultLabel}: not converged within ${settleTimeoutMs} ms: mode ${h.mode}, lastError ${h.lastError?.code ?? '-'}, ` +
-          `connected ${h.connected}, differs in ${diff().join(', ') || 'nothing (mode only)'}${gaveUp}`);
+        const gaveUp = sockets.givenUp()
+          ? `; its socket.io Manager gave up reconnecting during ${giveUps.at(-1)} and has not connected since`
+          : '';
+        failures.push(
+          `${faultLabel}: not converged within ${settleTimeoutMs} ms: mode ${h.mode}, lastError ${h.lastError?.code ?? '-'}, ` +
+            `connected ${h.connected}, differs in ${diff().join(', ') || 'nothing (mode only)'}${gaveUp}`,
+        );
         // Give the next fault a fair start; this one stays counted as not converged.
         store.resync('chaos: recovery after a failed settle');
         await until(converged, settleTimeoutMs);
       }
       if (o.verbose) {
-        log(`[${String(i).padStart(3)}] ${name.padEnd(16)} fault ${String(t1 - t0).padStart(5)} ms, settle ${String(settleMs).padStart(5)} ms` +
-          `${ok ? '' : '  NOT CONVERGED'}  timers ${clock.pending()} socket listeners ${sockets.listeners()}${sockets.givenUp() ? '  (Manager gave up)' : ''}`);
+        log(
+          `[${String(i).padStart(3)}] ${name.padEnd(16)} fault ${String(t1 - t0).padStart(5)} ms, settle ${String(settleMs).padStart(5)} ms` +
+            `${ok ? '' : '  NOT CONVERGED'}  timers ${clock.pending()} socket listeners ${sockets.listeners()}${sockets.givenUp() ? '  (Manager gave up)' : ''}`,
+        );
       }
     }
   } finally {
@@ -837,7 +1076,8 @@ export async function runChaos(o) {
       untypedRejections += 1;
     } else stillPending += 1;
   }
-  if (stillPending) failures.push(`${stillPending} emits neither resolved nor rejected after the run`);
+  if (stillPending)
+    failures.push(`${stillPending} emits neither resolved nor rejected after the run`);
 
   // ---- (e) resources back to the baseline ----
   clearInterval(sampler);
@@ -848,21 +1088,41 @@ export async function runChaos(o) {
   emitter.dispose();
   /** @type {string[]} */
   const problems = [];
-  if (clock.pending() !== 0) problems.push(`store client: ${clock.pending()} timers left after stop()+dispose()`);
-  if (emitterClock.pending() !== 0) problems.push(`emitter: ${emitterClock.pending()} timers left after dispose()`);
-  if (env.listeners !== 0) problems.push(`${env.listeners} environment listeners left after stop()`);
-  if (sockets.listeners() + emitterSockets.listeners() !== 0) problems.push(`${sockets.listeners() + emitterSockets.listeners()} socket listeners left after dispose()`);
-  if (sockets.active() + emitterSockets.active() !== 0) problems.push('a socket is still connected or reconnecting after dispose()');
-  if (maxima.timers > BOUNDS.timers) problems.push(`store client had ${maxima.timers} timers at once (bound ${BOUNDS.timers})`);
-  if (maxima.emitterTimers > BOUNDS.emitterTimers) problems.push(`emitter had ${maxima.emitterTimers} timers at once (bound ${BOUNDS.emitterTimers})`);
-  if (maxima.envListeners > BOUNDS.envListeners) problems.push(`${maxima.envListeners} environment listeners at once (bound ${BOUNDS.envListeners})`);
-  if (maxima.socketListeners > BOUNDS.socketListeners) problems.push(`${maxima.socketListeners} socket listeners at once (bound ${BOUNDS.socketListeners})`);
-  if (untypedErrors) problems.push(`${untypedErrors} errors reported to onError were not SyncwireErrors`);
+  if (clock.pending() !== 0)
+    problems.push(`store client: ${clock.pending()} timers left after stop()+dispose()`);
+  if (emitterClock.pending() !== 0)
+    problems.push(`emitter: ${emitterClock.pending()} timers left after dispose()`);
+  if (env.listeners !== 0)
+    problems.push(`${env.listeners} environment listeners left after stop()`);
+  if (sockets.listeners() + emitterSockets.listeners() !== 0)
+    problems.push(
+      `${sockets.listeners() + emitterSockets.listeners()} socket listeners left after dispose()`,
+    );
+  if (sockets.active() + emitterSockets.active() !== 0)
+    problems.push('a socket is still connected or reconnecting after dispose()');
+  if (maxima.timers > BOUNDS.timers)
+    problems.push(`store client had ${maxima.timers} timers at once (bound ${BOUNDS.timers})`);
+  if (maxima.emitterTimers > BOUNDS.emitterTimers)
+    problems.push(
+      `emitter had ${maxima.emitterTimers} timers at once (bound ${BOUNDS.emitterTimers})`,
+    );
+  if (maxima.envListeners > BOUNDS.envListeners)
+    problems.push(
+      `${maxima.envListeners} environment listeners at once (bound ${BOUNDS.envListeners})`,
+    );
+  if (maxima.socketListeners > BOUNDS.socketListeners)
+    problems.push(
+      `${maxima.socketListeners} socket listeners at once (bound ${BOUNDS.socketListeners})`,
+    );
+  if (untypedErrors)
+    problems.push(`${untypedErrors} errors reported to onError were not SyncwireErrors`);
   const serverClosed = await until(() => server.stats.connections === 0, 3000);
-  if (!serverClosed) problems.push(`${server.stats.connections} server connections still open after dispose()`);
+  if (!serverClosed)
+    problems.push(`${server.stats.connections} server connections still open after dispose()`);
   // A timer fires late or a close is still on its way: wait a beat and look again.
   await delay(100);
-  if (clock.pending() !== 0 && !problems.some((p) => p.startsWith('store client:'))) problems.push(`store client: ${clock.pending()} timers scheduled after dispose()`);
+  if (clock.pending() !== 0 && !problems.some((p) => p.startsWith('store client:')))
+    problems.push(`store client: ${clock.pending()} timers scheduled after dispose()`);
 
   world.stopTicker();
   await proxy.close();
@@ -874,8 +1134,14 @@ export async function runChaos(o) {
   const lost = lostEvents + duplicatedEvents + untypedRejections;
   const unhandled = unhandledDetails.length;
   const line = `chaos: ${injected} faults, ${convergedCount} converged, ${stale} stale applies, ${lost} lost events, ${unhandled} unhandled errors`;
-  const resources = { ok: problems.length === 0, problems, maxTimers: maxima.timers, maxEmitterTimers: maxima.emitterTimers,
-    maxEnvListeners: maxima.envListeners, maxSocketListeners: maxima.socketListeners };
+  const resources = {
+    ok: problems.length === 0,
+    problems,
+    maxTimers: maxima.timers,
+    maxEmitterTimers: maxima.emitterTimers,
+    maxEnvListeners: maxima.envListeners,
+    maxSocketListeners: maxima.socketListeners,
+  };
   return {
     seed: o.seed,
     timing: P.name,
@@ -906,27 +1172,39 @@ export async function runChaos(o) {
 
 /** Prints everything but the final line. @param {ChaosReport} r @param {(line: string) => void} log */
 export function printReport(r, log) {
-  log(`seed ${r.seed}, timing ${r.timing}, settle timeout ${r.settleTimeoutMs} ms, ${(r.durationMs / 1000).toFixed(1)} s`);
+  log(
+    `seed ${r.seed}, timing ${r.timing}, settle timeout ${r.settleTimeoutMs} ms, ${(r.durationMs / 1000).toFixed(1)} s`,
+  );
   log('fault              n  converged  avg settle  max settle');
   for (const [name, t] of Object.entries(r.byType).sort()) {
-    log(`${name.padEnd(16)} ${String(t.n).padStart(3)}  ${String(t.converged).padStart(9)}  ${String(Math.round(t.totalSettleMs / t.n)).padStart(7)} ms  ${String(t.maxSettleMs).padStart(7)} ms`);
+    log(
+      `${name.padEnd(16)} ${String(t.n).padStart(3)}  ${String(t.converged).padStart(9)}  ${String(Math.round(t.totalSettleMs / t.n)).padStart(7)} ms  ${String(t.maxSettleMs).padStart(7)} ms`,
+    );
   }
   const e = r.events;
-  log(`events: ${e.emitted} emitted, ${e.resolved} resolved, ${e.rejected} rejected with a SyncwireError ${JSON.stringify(e.rejectCodes)}, ` +
-    `${e.skipped} not sent (500 already pending); lost ${r.lostEvents} (resolved, never received), duplicated ${r.duplicatedEvents}, ` +
-    `untyped rejections ${r.untypedRejections}, ambiguous ${r.ambiguousEvents} (rejected yet received)`);
+  log(
+    `events: ${e.emitted} emitted, ${e.resolved} resolved, ${e.rejected} rejected with a SyncwireError ${JSON.stringify(e.rejectCodes)}, ` +
+      `${e.skipped} not sent (500 already pending); lost ${r.lostEvents} (resolved, never received), duplicated ${r.duplicatedEvents}, ` +
+      `untyped rejections ${r.untypedRejections}, ambiguous ${r.ambiguousEvents} (rejected yet received)`,
+  );
   if (r.lostEvents) {
-    log(`lost events by the fault going on (or settling) when they were emitted: ${JSON.stringify(e.lostDuring)} ` +
-      '(approximate: a connection broken by one fault can swallow events until Engine.IO notices, during the next one)');
+    log(
+      `lost events by the fault going on (or settling) when they were emitted: ${JSON.stringify(e.lostDuring)} ` +
+        '(approximate: a connection broken by one fault can swallow events until Engine.IO notices, during the next one)',
+    );
   }
   log(`stale: ${r.staleApplies} stale applies, ${r.seqRegressions} lastSeq regressions`);
-  log(`resources: max ${r.resources.maxTimers} timers (store client), ${r.resources.maxEmitterTimers} (emitter), ` +
-    `${r.resources.maxSocketListeners} socket listeners, ${r.resources.maxEnvListeners} environment listeners; ` +
-    `${r.resources.ok ? 'all back to 0 after stop()+dispose()' : 'PROBLEMS: ' + r.resources.problems.join('; ')}`);
+  log(
+    `resources: max ${r.resources.maxTimers} timers (store client), ${r.resources.maxEmitterTimers} (emitter), ` +
+      `${r.resources.maxSocketListeners} socket listeners, ${r.resources.maxEnvListeners} environment listeners; ` +
+      `${r.resources.ok ? 'all back to 0 after stop()+dispose()' : 'PROBLEMS: ' + r.resources.problems.join('; ')}`,
+  );
   log(`errors reported through onError: ${JSON.stringify(r.errorCodes)}`);
   if (r.giveUps.length) {
-    log(`the store client's socket.io Manager gave up reconnecting (reconnect_failed, ${STORE_RECONNECTION_ATTEMPTS} attempts) ${r.giveUps.length} times, ` +
-      `during: ${r.giveUps.join(', ')}`);
+    log(
+      `the store client's socket.io Manager gave up reconnecting (reconnect_failed, ${STORE_RECONNECTION_ATTEMPTS} attempts) ${r.giveUps.length} times, ` +
+        `during: ${r.giveUps.join(', ')}`,
+    );
   }
   for (const d of r.unhandledDetails.slice(0, 20)) log(`unhandled: ${d}`);
   for (const f of r.failures.slice(0, 40)) log(`FAIL ${f}`);
@@ -935,7 +1213,8 @@ export function printReport(r, log) {
 
 /** @param {unknown} e */
 function describe(e) {
-  if (e instanceof Error) return `${e.name}: ${e.message}${/** @type {any} */ (e).code ? ` (${/** @type {any} */ (e).code})` : ''}`;
+  if (e instanceof Error)
+    return `${e.name}: ${e.message}${/** @type {any} */ (e).code ? ` (${/** @type {any} */ (e).code})` : ''}`;
   try {
     return JSON.stringify(e);
   } catch {

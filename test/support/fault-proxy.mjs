@@ -100,7 +100,9 @@ const REORDER_GAP_MS = 5;
 const MAX_HEAD = 64 * 1024;
 const CRLF2 = Buffer.from('\r\n\r\n');
 const CRLF = Buffer.from('\r\n');
-const FORBIDDEN = Buffer.from('HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nContent-Length: 29\r\nConnection: close\r\n\r\nWebSockets blocked by proxy\r\n');
+const FORBIDDEN = Buffer.from(
+  'HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nContent-Length: 29\r\nConnection: close\r\n\r\nWebSockets blocked by proxy\r\n',
+);
 
 /**
  * Splits one direction of an HTTP/1.1 connection into messages without copying
@@ -245,7 +247,8 @@ class HttpSegmenter {
  * @param {string} prefix @param {'request' | 'response'} kind
  */
 function looksLikeStart(prefix, kind) {
-  if (kind === 'response') return prefix.length >= 5 ? prefix.startsWith('HTTP/') : 'HTTP/'.startsWith(prefix);
+  if (kind === 'response')
+    return prefix.length >= 5 ? prefix.startsWith('HTTP/') : 'HTTP/'.startsWith(prefix);
   return /^[A-Z]{1,10}( |$)/.test(prefix);
 }
 
@@ -272,8 +275,15 @@ function parseHead(text, kind) {
   const upgrade = kind === 'request' ? /websocket/i.test(h.upgrade ?? '') : status === 101;
   const chunked = /chunked/i.test(h['transfer-encoding'] ?? '');
   const len = h['content-length'] !== undefined ? Number(h['content-length']) : null;
-  const noBody = kind === 'response' && ((status >= 100 && status < 200) || status === 204 || status === 304);
-  return { status, upgrade, chunked, length: len !== null && Number.isInteger(len) && len >= 0 ? len : null, noBody };
+  const noBody =
+    kind === 'response' && ((status >= 100 && status < 200) || status === 204 || status === 304);
+  return {
+    status,
+    upgrade,
+    chunked,
+    length: len !== null && Number.isInteger(len) && len >= 0 ? len : null,
+    noBody,
+  };
 }
 
 /**
@@ -293,7 +303,15 @@ export async function createFaultProxy(options) {
     refuse: false,
   };
   /** @type {FaultProxyStats} */
-  const stats = { accepted: 0, cuts: 0, refused: 0, blockedUpgrades: 0, reordered: 0, bytesUp: 0, bytesDown: 0 };
+  const stats = {
+    accepted: 0,
+    cuts: 0,
+    refused: 0,
+    blockedUpgrades: 0,
+    reordered: 0,
+    bytesUp: 0,
+    bytesDown: 0,
+  };
   /** @type {Map<number, Conn>} */
   const conns = new Map();
   /** Every socket the proxy owns, so close() can wait for each one. @type {Set<net.Socket>} */
@@ -399,7 +417,8 @@ export async function createFaultProxy(options) {
     /** Reads the source only while it makes sense to. */
     flow() {
       if (this.conn.dead || this.src.destroyed) return;
-      const stop = faults.halfOpen || this.dstBlocked || this.queued > HIGH_WATER || !this.conn.upstreamReady;
+      const stop =
+        faults.halfOpen || this.dstBlocked || this.queued > HIGH_WATER || !this.conn.upstreamReady;
       if (stop && !this.src.isPaused()) this.src.pause();
       else if (!stop && this.src.isPaused()) this.src.resume();
     }
@@ -428,7 +447,8 @@ export async function createFaultProxy(options) {
           const burst = Math.max(1024, bps / 20);
           this.tokens = Math.min(burst, this.tokens + ((now - this.tokensAt) * bps) / 1000);
           this.tokensAt = now;
-          if (this.tokens < 1) return this.wake(Math.max(1, Math.ceil((Math.min(n, burst) * 1000) / bps / 4)));
+          if (this.tokens < 1)
+            return this.wake(Math.max(1, Math.ceil((Math.min(n, burst) * 1000) / bps / 4)));
           n = Math.min(n, Math.floor(this.tokens));
           this.tokens -= n;
         }
@@ -655,8 +675,15 @@ export async function createFaultProxy(options) {
 
     /** @returns {ConnectionInfo} */
     info() {
-      return { id: this.id, kind: this.kind, bytesUp: this.up.forwarded, bytesDown: this.down.forwarded, queuedUp: this.up.queued,
-        queuedDown: this.down.queued, ageMs: Date.now() - this.openedAt };
+      return {
+        id: this.id,
+        kind: this.kind,
+        bytesUp: this.up.forwarded,
+        bytesDown: this.down.forwarded,
+        queuedUp: this.up.queued,
+        queuedDown: this.down.queued,
+        ageMs: Date.now() - this.openedAt,
+      };
     }
   }
 
@@ -766,10 +793,16 @@ export async function createFaultProxy(options) {
       pool = [];
       const done = new Promise((resolve) => server.close(() => resolve(undefined)));
       for (const c of [...conns.values()]) c.kill('rst');
-      await Promise.all([...sockets].map((s) => (s.destroyed && s.closed ? undefined : new Promise((r) => {
-        s.once('close', () => r(undefined));
-        s.destroy();
-      }))));
+      await Promise.all(
+        [...sockets].map((s) =>
+          s.destroyed && s.closed
+            ? undefined
+            : new Promise((r) => {
+                s.once('close', () => r(undefined));
+                s.destroy();
+              }),
+        ),
+      );
       sockets.clear();
       conns.clear();
       await done;
@@ -781,7 +814,8 @@ export async function createFaultProxy(options) {
 /** @param {net.Socket} s */
 function resetSocket(s) {
   try {
-    if (typeof s.resetAndDestroy === 'function' && !s.destroyed && !s.connecting) s.resetAndDestroy();
+    if (typeof s.resetAndDestroy === 'function' && !s.destroyed && !s.connecting)
+      s.resetAndDestroy();
     else s.destroy();
   } catch {
     s.destroy();
@@ -792,6 +826,10 @@ function resetSocket(s) {
 function parseTarget(t) {
   if (typeof t === 'object' && t) return { host: t.host ?? '127.0.0.1', port: t.port };
   const m = /^(?:https?:\/\/)?([^/:]+):(\d+)/.exec(String(t));
-  if (!m) throw new TypeError(`fault proxy target must look like http://host:port, got ${String(t)}`);
-  return { host: m[1] === 'localhost' ? '127.0.0.1' : /** @type {string} */ (m[1]), port: Number(m[2]) };
+  if (!m)
+    throw new TypeError(`fault proxy target must look like http://host:port, got ${String(t)}`);
+  return {
+    host: m[1] === 'localhost' ? '127.0.0.1' : /** @type {string} */ (m[1]),
+    port: Number(m[2]),
+  };
 }

@@ -19,7 +19,11 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 /** A socket.io server: `echo` acks its argument, `tick` is emitted every 25 ms while ticking. */
 async function ioServer(opts: { pingInterval?: number; pingTimeout?: number } = {}) {
   const http = createServer();
-  const server = new Server(http, { pingInterval: opts.pingInterval ?? 25000, pingTimeout: opts.pingTimeout ?? 20000, maxHttpBufferSize: 1e7 });
+  const server = new Server(http, {
+    pingInterval: opts.pingInterval ?? 25000,
+    pingTimeout: opts.pingTimeout ?? 20000,
+    maxHttpBufferSize: 1e7,
+  });
   server.on('connection', (socket) => {
     socket.on('echo', (value: unknown, ack?: (v: unknown) => void) => ack?.(value));
   });
@@ -51,12 +55,19 @@ async function proxyTo(url: string, opts: { reorderHoldMs?: number } = {}): Prom
 }
 
 function client(url: string, opts: Parameters<typeof io>[1] = {}): Socket {
-  const socket = io(url, { transports: ['websocket'], forceNew: true, reconnectionDelay: 50, reconnectionDelayMax: 100, ...opts });
+  const socket = io(url, {
+    transports: ['websocket'],
+    forceNew: true,
+    reconnectionDelay: 50,
+    reconnectionDelayMax: 100,
+    ...opts,
+  });
   cleanups.push(() => socket.close());
   return socket;
 }
 
-const connected = (s: Socket) => (s.connected ? Promise.resolve() : new Promise<void>((r) => s.once('connect', () => r())));
+const connected = (s: Socket) =>
+  s.connected ? Promise.resolve() : new Promise<void>((r) => s.once('connect', () => r()));
 const echo = (s: Socket, v: unknown) => s.timeout(10000).emitWithAck('echo', v) as Promise<unknown>;
 
 describe('fault proxy', () => {
@@ -72,43 +83,51 @@ describe('fault proxy', () => {
     expect(conn!.bytesDown).toBeGreaterThan(0);
   });
 
-  it.each(['rst', 'fin'] as const)('cut (%s): the client sees a disconnect and reconnects', async (mode) => {
-    const server = await ioServer();
-    const proxy = await proxyTo(server.url);
-    const s = client(proxy.url);
-    await connected(s);
-    const reasons: string[] = [];
-    s.on('disconnect', (r) => reasons.push(r));
-    expect(proxy.cut({ mode })).toBe(1);
-    await waitFor(() => reasons.length === 1);
-    expect(reasons[0]).toMatch(/^transport (close|error)$/);
-    await waitFor(() => s.connected, 5000);
-    expect(await echo(s, 1)).toBe(1);
-    expect(proxy.stats().cuts).toBe(1);
-  });
+  it.each(['rst', 'fin'] as const)(
+    'cut (%s): the client sees a disconnect and reconnects',
+    async (mode) => {
+      const server = await ioServer();
+      const proxy = await proxyTo(server.url);
+      const s = client(proxy.url);
+      await connected(s);
+      const reasons: string[] = [];
+      s.on('disconnect', (r) => reasons.push(r));
+      expect(proxy.cut({ mode })).toBe(1);
+      await waitFor(() => reasons.length === 1);
+      expect(reasons[0]).toMatch(/^transport (close|error)$/);
+      await waitFor(() => s.connected, 5000);
+      expect(await echo(s, 1)).toBe(1);
+      expect(proxy.stats().cuts).toBe(1);
+    },
+  );
 
-  it.each(['rst', 'fin'] as const)('cut (%s) at the TCP level: a reset is ECONNRESET, a FIN an orderly end', async (mode) => {
-    const echoServer = net.createServer((c) => {
-      c.on('error', () => {});
-      c.pipe(c);
-    });
-    await new Promise<void>((r) => echoServer.listen(0, '127.0.0.1', r));
-    cleanups.push(() => new Promise((r) => echoServer.close(r)));
-    const proxy = await proxyTo(`http://127.0.0.1:${(echoServer.address() as net.AddressInfo).port}`);
-    const c = net.connect(proxy.port, '127.0.0.1');
-    cleanups.push(() => c.destroy());
-    const seen: string[] = [];
-    c.on('data', (d: Buffer) => seen.push(d.toString()));
-    c.on('end', () => seen.push('FIN'));
-    c.on('error', (e: NodeJS.ErrnoException) => seen.push(e.code ?? 'error'));
-    c.write('not HTTP, passed through');
-    await waitFor(() => seen.length === 1);
-    expect(seen).toEqual(['not HTTP, passed through']);
-    proxy.cut({ mode });
-    await waitFor(() => seen.length === 2);
-    expect(seen[1]).toBe(mode === 'rst' ? 'ECONNRESET' : 'FIN');
-    expect(proxy.connections()).toEqual([]);
-  });
+  it.each(['rst', 'fin'] as const)(
+    'cut (%s) at the TCP level: a reset is ECONNRESET, a FIN an orderly end',
+    async (mode) => {
+      const echoServer = net.createServer((c) => {
+        c.on('error', () => {});
+        c.pipe(c);
+      });
+      await new Promise<void>((r) => echoServer.listen(0, '127.0.0.1', r));
+      cleanups.push(() => new Promise((r) => echoServer.close(r)));
+      const proxy = await proxyTo(
+        `http://127.0.0.1:${(echoServer.address() as net.AddressInfo).port}`,
+      );
+      const c = net.connect(proxy.port, '127.0.0.1');
+      cleanups.push(() => c.destroy());
+      const seen: string[] = [];
+      c.on('data', (d: Buffer) => seen.push(d.toString()));
+      c.on('end', () => seen.push('FIN'));
+      c.on('error', (e: NodeJS.ErrnoException) => seen.push(e.code ?? 'error'));
+      c.write('not HTTP, passed through');
+      await waitFor(() => seen.length === 1);
+      expect(seen).toEqual(['not HTTP, passed through']);
+      proxy.cut({ mode });
+      await waitFor(() => seen.length === 2);
+      expect(seen[1]).toBe(mode === 'rst' ? 'ECONNRESET' : 'FIN');
+      expect(proxy.connections()).toEqual([]);
+    },
+  );
 
   it('half-open: no byte moves and nothing closes; Engine.IO ping timeout detects it; release recovers', async () => {
     const server = await ioServer({ pingInterval: 300, pingTimeout: 300 });
@@ -129,7 +148,13 @@ describe('fault proxy', () => {
     await sleep(150); // the client allows pingInterval + pingTimeout (600 ms) after the last ping
     expect(reasons).toEqual([]);
     expect(ticks.length).toBe(ticksBefore);
-    expect(proxy.connections()).toEqual(before.map((c) => ({ ...c, ageMs: expect.any(Number) as number, queuedDown: expect.any(Number) as number })));
+    expect(proxy.connections()).toEqual(
+      before.map((c) => ({
+        ...c,
+        ageMs: expect.any(Number) as number,
+        queuedDown: expect.any(Number) as number,
+      })),
+    );
     expect(proxy.connections()[0]!.queuedDown + 0).toBeGreaterThanOrEqual(0);
 
     await waitFor(() => reasons.length > 0, 3000);
@@ -190,12 +215,14 @@ describe('fault proxy', () => {
 
   it('reorder: whole HTTP responses of concurrent connections are released newest first, bodies intact', async () => {
     const http: HttpServer = createServer((req, res) => {
-      if (req.url === '/a') res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': 5 }).end('alpha');
-      else setTimeout(() => {
-        res.writeHead(200, { 'Content-Type': 'text/plain' }); // chunked
-        res.write('be');
-        res.end('ta');
-      }, 40);
+      if (req.url === '/a')
+        res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': 5 }).end('alpha');
+      else
+        setTimeout(() => {
+          res.writeHead(200, { 'Content-Type': 'text/plain' }); // chunked
+          res.write('be');
+          res.end('ta');
+        }, 40);
     });
     await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
     cleanups.push(() => new Promise((r) => http.close(r)));
@@ -222,7 +249,10 @@ describe('fault proxy', () => {
 
     proxy.reorder(true);
     const reordered: string[] = [];
-    expect(await Promise.all([get('/a', reordered), get('/b', reordered)])).toEqual(['alpha', 'beta']);
+    expect(await Promise.all([get('/a', reordered), get('/b', reordered)])).toEqual([
+      'alpha',
+      'beta',
+    ]);
     expect(reordered).toEqual(['/b', '/a']);
     expect(proxy.stats().reordered).toBe(1);
 
@@ -239,35 +269,45 @@ describe('fault proxy', () => {
     proxy.reorder(true);
     const s = client(proxy.url, { transports: ['polling'] });
     await connected(s);
-    const got = await Promise.all(Array.from({ length: 30 }, (_, i) => echo(s, { i, text: 'é'.repeat(i * 10) })));
+    const got = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => echo(s, { i, text: 'é'.repeat(i * 10) })),
+    );
     expect(got).toEqual(Array.from({ length: 30 }, (_, i) => ({ i, text: 'é'.repeat(i * 10) })));
     expect(proxy.connections().every((c) => c.kind === 'http')).toBe(true);
   });
 
-  it.each([['websocket'], ['polling']] as const)('loses and duplicates nothing while latency, throttle and reorder change under load (%s)', async (transport) => {
-    const server = await ioServer();
-    const seen = new Map<number, number>();
-    server.io.on('connection', (socket) => socket.on('count', (n: number, ack?: () => void) => (seen.set(n, (seen.get(n) ?? 0) + 1), ack?.())));
-    const proxy = await proxyTo(server.url, { reorderHoldMs: 15 });
-    const s = client(proxy.url, { transports: [transport] });
-    await connected(s);
-    const N = 300;
-    const acks: Promise<unknown>[] = [];
-    for (let n = 0; n < N; n++) {
-      if (n % 50 === 0) {
-        const k = n / 50;
-        proxy.latency({ up: (k % 3) * 20, down: (k % 2) * 30 });
-        proxy.throttle(k % 2 ? 200_000 : 0);
-        proxy.reorder(k % 2 === 0);
+  it.each([['websocket'], ['polling']] as const)(
+    'loses and duplicates nothing while latency, throttle and reorder change under load (%s)',
+    async (transport) => {
+      const server = await ioServer();
+      const seen = new Map<number, number>();
+      server.io.on('connection', (socket) =>
+        socket.on(
+          'count',
+          (n: number, ack?: () => void) => (seen.set(n, (seen.get(n) ?? 0) + 1), ack?.()),
+        ),
+      );
+      const proxy = await proxyTo(server.url, { reorderHoldMs: 15 });
+      const s = client(proxy.url, { transports: [transport] });
+      await connected(s);
+      const N = 300;
+      const acks: Promise<unknown>[] = [];
+      for (let n = 0; n < N; n++) {
+        if (n % 50 === 0) {
+          const k = n / 50;
+          proxy.latency({ up: (k % 3) * 20, down: (k % 2) * 30 });
+          proxy.throttle(k % 2 ? 200_000 : 0);
+          proxy.reorder(k % 2 === 0);
+        }
+        acks.push(s.timeout(10_000).emitWithAck('count', n));
+        if (n % 10 === 0) await sleep(5);
       }
-      acks.push(s.timeout(10_000).emitWithAck('count', n));
-      if (n % 10 === 0) await sleep(5);
-    }
-    await Promise.all(acks);
-    proxy.reset();
-    expect(seen.size).toBe(N);
-    expect([...seen.values()].every((c) => c === 1)).toBe(true);
-  });
+      await Promise.all(acks);
+      proxy.reset();
+      expect(seen.size).toBe(N);
+      expect([...seen.values()].every((c) => c === 1)).toBe(true);
+    },
+  );
 
   it('blockWebSockets: upgrades get 403, the client falls back to long-polling; open WebSockets are reset', async () => {
     const server = await ioServer();
@@ -305,7 +345,9 @@ describe('fault proxy', () => {
   });
 
   it('close() closes the listener and every socket', async () => {
-    const count = () => process.getActiveResourcesInfo().filter((r) => r === 'TCPSocketWrap' || r === 'TCPServerWrap').length;
+    const count = () =>
+      process.getActiveResourcesInfo().filter((r) => r === 'TCPSocketWrap' || r === 'TCPServerWrap')
+        .length;
     const baseline = count();
     const server = await ioServer();
     const proxy = await createFaultProxy({ target: server.url });

@@ -5,8 +5,20 @@ import { flush } from '../helpers/fake-clock';
 import { storeHarness } from '../helpers/store-harness';
 
 const snapshot = (extra: Record<string, unknown> = {}) => ({
-  deselect_chat: false, context: '', contexts: [], tasks: [], logs: [], log_guid: '', log_version: 0, log_progress: 0,
-  log_progress_active: false, paused: false, notifications: [], notifications_guid: 'n1', notifications_version: 0, ...extra,
+  deselect_chat: false,
+  context: '',
+  contexts: [],
+  tasks: [],
+  logs: [],
+  log_guid: '',
+  log_version: 0,
+  log_progress: 0,
+  log_progress_active: false,
+  paused: false,
+  notifications: [],
+  notifications_guid: 'n1',
+  notifications_version: 0,
+  ...extra,
 });
 
 describe('Agent Zero model and a malformed list item', () => {
@@ -19,7 +31,10 @@ describe('Agent Zero model and a malformed list item', () => {
     await h.push(3, snapshot({ notifications: [null], notifications_version: 2 }));
     // The full resync that follows gets the same server data.
     await h.ack();
-    await h.push(2, snapshot({ notifications: [{ id: 'a', no: 1 }, null], notifications_version: 2 }));
+    await h.push(
+      2,
+      snapshot({ notifications: [{ id: 'a', no: 1 }, null], notifications_version: 2 }),
+    );
     await flush();
     expect(h.store.mode).toBe('HEALTHY'); // before the fix: FAILED, live updates stop until resync()
     expect(h.errors.map((e) => e.code)).not.toContain('REDUCE_ERROR'); // before the fix: TypeError reading 'id' of null

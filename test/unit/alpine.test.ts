@@ -5,7 +5,11 @@ import { syncwirePlugin, type AlpineLike, type AlpineSyncStore } from '../../src
 import { flush } from '../helpers/fake-clock';
 import { mapStorage, storeHarness } from '../helpers/store-harness';
 
-const alpine = Alpine as unknown as AlpineLike & { plugin(p: unknown): void; start(): void; nextTick(): Promise<void> };
+const alpine = Alpine as unknown as AlpineLike & {
+  plugin(p: unknown): void;
+  start(): void;
+  nextTick(): Promise<void>;
+};
 
 describe('Alpine plugin', () => {
   it('exposes mode, state and health reactively, started by the plugin, and renders them', async () => {
@@ -69,6 +73,10 @@ describe('Alpine script-tag build', () => {
       window.removeEventListener('error', onError);
     }
     expect(caught).toHaveLength(1);
-    expect(caught[0]).toMatchObject({ name: 'SyncwireError', code: 'VALIDATION_ERROR', message: expect.stringContaining('load syncwire.iife.min.js first') as string });
+    expect(caught[0]).toMatchObject({
+      name: 'SyncwireError',
+      code: 'VALIDATION_ERROR',
+      message: expect.stringContaining('load syncwire.iife.min.js first') as string,
+    });
   });
 });

@@ -9,8 +9,18 @@ const setup = clientHarness;
 
 const noop = () => {};
 const SETTLE_PENDING = Symbol('still pending');
-const outcome = (p: Promise<unknown>) => p.then(() => 'resolved', (e: unknown) => (e instanceof SyncwireError ? e.code : `untyped ${String(e)}`));
-const stateOf = async (p: Promise<unknown>) => Promise.race([outcome(p), flush().then(() => flush()).then(() => SETTLE_PENDING)]);
+const outcome = (p: Promise<unknown>) =>
+  p.then(
+    () => 'resolved',
+    (e: unknown) => (e instanceof SyncwireError ? e.code : `untyped ${String(e)}`),
+  );
+const stateOf = async (p: Promise<unknown>) =>
+  Promise.race([
+    outcome(p),
+    flush()
+      .then(() => flush())
+      .then(() => SETTLE_PENDING),
+  ]);
 
 describe('dispose() while a disconnect listener reacts', () => {
   it('a disconnect listener that reconnects during dispose() leaves no socket opening behind', async () => {
@@ -73,7 +83,13 @@ describe('the logger option', () => {
     let created: unknown;
     const factory = fakeSocketFactory();
     try {
-      client = createNamespacedClient('/test', { url: 'http://h', auth: { t: 1 }, socketFactory: factory, clock: createFakeClock(), logger: { log() {} } as never });
+      client = createNamespacedClient('/test', {
+        url: 'http://h',
+        auth: { t: 1 },
+        socketFactory: factory,
+        clock: createFakeClock(),
+        logger: { log() {} } as never,
+      });
     } catch (e) {
       created = e;
     }

@@ -6,7 +6,11 @@ import { clientHarness } from '../helpers/client-harness';
 
 const setup = clientHarness;
 
-const codeOf = (p: Promise<unknown>) => p.then(() => 'resolved', (e: SyncwireError) => e.code);
+const codeOf = (p: Promise<unknown>) =>
+  p.then(
+    () => 'resolved',
+    (e: SyncwireError) => e.code,
+  );
 
 describe('lazy connection', () => {
   it('creates no socket until first use', () => {
@@ -32,7 +36,12 @@ describe('lazy connection', () => {
     client.on('server_restart', (env) => seen.push(env.data));
     expect(factory.last().connectCalls).toBe(1);
     // Sent inside the server's connect handler: it reaches the client before `connect`.
-    factory.last().serverEmit('server_restart', envelope({ runtimeId: 'r1', emittedAt: '2026-11-23T12:00:00.000Z' }));
+    factory
+      .last()
+      .serverEmit(
+        'server_restart',
+        envelope({ runtimeId: 'r1', emittedAt: '2026-11-23T12:00:00.000Z' }),
+      );
     await open();
     expect(seen).toEqual([{ runtimeId: 'r1', emittedAt: '2026-11-23T12:00:00.000Z' }]);
   });
@@ -59,9 +68,19 @@ describe('default /csrf_token auth', () => {
     const fetched: string[] = [];
     const fetch = (url: string) => {
       fetched.push(url);
-      return Promise.resolve(new Response(JSON.stringify({ ok: true, token: `tok-${fetched.length}`, runtime_id: 'rt1' })));
+      return Promise.resolve(
+        new Response(
+          JSON.stringify({ ok: true, token: `tok-${fetched.length}`, runtime_id: 'rt1' }),
+        ),
+      );
     };
-    const client = createNamespacedClient('/test', { url: 'http://127.0.0.1:1', clock, random: () => 0.5, socketFactory: factory, fetch });
+    const client = createNamespacedClient('/test', {
+      url: 'http://127.0.0.1:1',
+      clock,
+      random: () => 0.5,
+      socketFactory: factory,
+      fetch,
+    });
     void client.connect().catch(() => {});
     // The Engine.IO handshake carries the cookies, and it happens before Socket.IO asks for
     // auth: the socket must not open until the token (and its cookie) exist.
@@ -85,7 +104,12 @@ describe('default /csrf_token auth', () => {
       fetched.push(url);
       return Promise.resolve(new Response(JSON.stringify({ ok: true, token: 't' })));
     };
-    const client = createNamespacedClient('/test', { url: 'http://127.0.0.1:1//', clock: createFakeClock(), socketFactory: fakeSocketFactory(), fetch });
+    const client = createNamespacedClient('/test', {
+      url: 'http://127.0.0.1:1//',
+      clock: createFakeClock(),
+      socketFactory: fakeSocketFactory(),
+      fetch,
+    });
     expect(client.url).toBe('http://127.0.0.1:1');
     void client.connect().catch(() => {});
     await flush();
@@ -210,7 +234,10 @@ describe('connect errors and retries', () => {
     factory.last().drop('transport close');
     const waiting = client.connect();
     factory.last().giveUp(); // socketOptions.reconnectionAttempts reached: the socket stays active
-    await expect(waiting).rejects.toMatchObject({ code: 'CONNECT_ERROR', details: { reason: 'reconnect_failed' } });
+    await expect(waiting).rejects.toMatchObject({
+      code: 'CONNECT_ERROR',
+      details: { reason: 'reconnect_failed' },
+    });
     expect(errors.at(-1)?.message).toMatch(/gave up reconnecting to \/test/);
     const attempts = factory.last().connectCalls;
     const reply = client.request('echo', {}, { timeoutMs: 5000 });
@@ -218,7 +245,10 @@ describe('connect errors and retries', () => {
     expect(factory.last().connectCalls).toBe(attempts + 1);
     await open();
     const sent = factory.last().sent.at(-1);
-    sent?.ack?.({ correlationId: (sent.payload as { correlationId: string }).correlationId, results: [] });
+    sent?.ack?.({
+      correlationId: (sent.payload as { correlationId: string }).correlationId,
+      results: [],
+    });
     await expect(reply).resolves.toMatchObject({ results: [] });
   });
 });
@@ -236,7 +266,9 @@ describe('emit and request', () => {
     expect(Object.keys(payload).sort()).toEqual(['correlationId', 'data', 'ts']);
     expect(payload.ts).toBe(new Date(clock.now()).toISOString());
     expect(payload.data).toEqual({ a: 1 });
-    expect(payload.correlationId).toMatch(/^emit-[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(payload.correlationId).toMatch(
+      /^emit-[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+    );
     await client.emit('echo_emit', null, { correlationId: 'mine', confirm: false }); // plain fire-and-forget
     expect(factory.last().sent[1]?.payload).toMatchObject({ data: {}, correlationId: 'mine' });
     expect(factory.last().sent[1]?.ack).toBeUndefined();
@@ -292,7 +324,9 @@ describe('emit and request', () => {
     for (const timeoutMs of [0, -1, Infinity, Number.NaN]) {
       expect(await codeOf(client.request('echo', {}, { timeoutMs }))).toBe('VALIDATION_ERROR');
     }
-    expect(await codeOf(client.request('echo', {}, { correlationId: '  ' }))).toBe('VALIDATION_ERROR');
+    expect(await codeOf(client.request('echo', {}, { correlationId: '  ' }))).toBe(
+      'VALIDATION_ERROR',
+    );
   });
 
   it('resolves with the ack as the server sent it', async () => {
@@ -407,7 +441,12 @@ describe('subscriptions', () => {
     factory.last().serverEmit('news', { ...envelope(), ts: 'yesterday' });
     factory.last().serverEmit('news', { ...envelope(), data: [1] });
     expect(cb).not.toHaveBeenCalled();
-    expect(errors.map((e) => e.code)).toEqual(['INVALID_ENVELOPE', 'INVALID_ENVELOPE', 'INVALID_ENVELOPE', 'INVALID_ENVELOPE']);
+    expect(errors.map((e) => e.code)).toEqual([
+      'INVALID_ENVELOPE',
+      'INVALID_ENVELOPE',
+      'INVALID_ENVELOPE',
+      'INVALID_ENVELOPE',
+    ]);
     expect(errors[0]?.message).toContain("'handlerId'");
     expect(errors[2]?.message).toContain("'ts'");
     expect(errors[3]?.message).toContain("'data'");
@@ -430,13 +469,17 @@ describe('subscriptions', () => {
 
   it('answers server requests with one result per callback', async () => {
     const { factory, client, open } = setup();
-    client.on('client_question', (env) => Promise.resolve({ answer: (env.data as { q: number }).q * 2 }));
+    client.on('client_question', (env) =>
+      Promise.resolve({ answer: (env.data as { q: number }).q * 2 }),
+    );
     client.on('client_question', () => {
       throw new Error('nope');
     });
     await open();
     const ack = vi.fn();
-    factory.last().serverEmit('client_question', envelope({ q: 21 }, { correlationId: 'srv-1' }), ack);
+    factory
+      .last()
+      .serverEmit('client_question', envelope({ q: 21 }, { correlationId: 'srv-1' }), ack);
     await flush();
     expect(ack).toHaveBeenCalledWith({
       correlationId: 'srv-1',
@@ -453,7 +496,9 @@ describe('subscriptions', () => {
     await open();
     const ack = vi.fn();
     factory.last().serverEmit('client_question', { nope: true }, ack);
-    expect(ack.mock.calls[0]?.[0]).toMatchObject({ results: [{ ok: false, error: { code: 'INVALID_ENVELOPE' } }] });
+    expect(ack.mock.calls[0]?.[0]).toMatchObject({
+      results: [{ ok: false, error: { code: 'INVALID_ENVELOPE' } }],
+    });
   });
 
   it('answers a server request whose answer cannot be serialised with a HANDLER_ERROR item, and reports it', async () => {
@@ -470,7 +515,10 @@ describe('subscriptions', () => {
     factory.last().serverEmit('client_question', envelope({}, { correlationId: 'srv-2' }), ack);
     await flush();
     expect(ack).toHaveBeenCalledTimes(1);
-    expect(ack.mock.calls[0]?.[0]).toMatchObject({ correlationId: 'srv-2', results: [{ ok: false, error: { code: 'HANDLER_ERROR' } }] });
+    expect(ack.mock.calls[0]?.[0]).toMatchObject({
+      correlationId: 'srv-2',
+      results: [{ ok: false, error: { code: 'HANDLER_ERROR' } }],
+    });
     expect(() => JSON.stringify(ack.mock.calls[0]?.[0])).not.toThrow();
     expect(errors.map((e) => e.code)).toContain('HANDLER_ERROR');
   });
@@ -480,22 +528,40 @@ describe('subscriptions', () => {
     await Promise.all([client.connect(), open()]);
     const order: string[] = [];
     client.on('news', () => void order.push('event'));
-    const reply = client.request('echo', {}, { onAck: () => void order.push('onAck') }).then(() => order.push('promise'));
+    const reply = client
+      .request('echo', {}, { onAck: () => void order.push('onAck') })
+      .then(() => order.push('promise'));
     await flush();
     const sent = factory.last().sent.at(-1);
     // One batch of packets: the ack, then an event, with no promise callback in between.
-    sent?.ack?.({ correlationId: (sent.payload as { correlationId: string }).correlationId, results: [] });
+    sent?.ack?.({
+      correlationId: (sent.payload as { correlationId: string }).correlationId,
+      results: [],
+    });
     factory.last().serverEmit('news', envelope({}));
     await reply;
     expect(order).toEqual(['onAck', 'event', 'promise']);
     // A throwing onAck is reported; the request still resolves.
-    const again = client.request('echo', {}, { onAck: () => { throw new Error('observer broke'); } });
+    const again = client.request(
+      'echo',
+      {},
+      {
+        onAck: () => {
+          throw new Error('observer broke');
+        },
+      },
+    );
     await flush();
     const next = factory.last().sent.at(-1);
-    next?.ack?.({ correlationId: (next.payload as { correlationId: string }).correlationId, results: [] });
+    next?.ack?.({
+      correlationId: (next.payload as { correlationId: string }).correlationId,
+      results: [],
+    });
     await expect(again).resolves.toMatchObject({ results: [] });
     expect(errors.at(-1)?.message).toBe('observer broke');
-    expect(await codeOf(client.request('echo', {}, { onAck: 'no' as never }))).toBe('VALIDATION_ERROR');
+    expect(await codeOf(client.request('echo', {}, { onAck: 'no' as never }))).toBe(
+      'VALIDATION_ERROR',
+    );
   });
 });
 
@@ -547,17 +613,27 @@ describe('options', () => {
   it.each([
     ['namespace', () => createNamespacedClient('  ')],
     ['url outside a page', () => createNamespacedClient('/x', { url: '' })],
-    ['requestTimeoutMs', () => createNamespacedClient('/x', { url: 'http://h', requestTimeoutMs: -5 })],
+    [
+      'requestTimeoutMs',
+      () => createNamespacedClient('/x', { url: 'http://h', requestTimeoutMs: -5 }),
+    ],
     ['options', () => createNamespacedClient('/x', 'nope' as never)],
   ])('rejects a bad %s with VALIDATION_ERROR', (_, make) => {
     expect(make).toThrow(expect.objectContaining({ code: 'VALIDATION_ERROR' }));
   });
 
-  it.each([['not a url'], ['ftp://x'], ['/relative'], ['']])('refuses url %j: an absolute http(s) URL, checked when created', (url) => {
-    expect(() => createNamespacedClient('/x', { url })).toThrow(
-      expect.objectContaining({ code: 'VALIDATION_ERROR', details: { field: 'url' }, message: expect.stringContaining('url: expected an absolute http(s) URL') as string }),
-    );
-  });
+  it.each([['not a url'], ['ftp://x'], ['/relative'], ['']])(
+    'refuses url %j: an absolute http(s) URL, checked when created',
+    (url) => {
+      expect(() => createNamespacedClient('/x', { url })).toThrow(
+        expect.objectContaining({
+          code: 'VALIDATION_ERROR',
+          details: { field: 'url' },
+          message: expect.stringContaining('url: expected an absolute http(s) URL') as string,
+        }),
+      );
+    },
+  );
 
   it('refuses a misspelled option, listing the ones it knows', () => {
     let err: SyncwireError | undefined;
@@ -566,21 +642,44 @@ describe('options', () => {
     } catch (e) {
       err = e as SyncwireError;
     }
-    expect(err).toMatchObject({ code: 'VALIDATION_ERROR', details: { field: 'options.reqTimeout' } });
-    expect(err?.message).toMatch(/^options\.reqTimeout: expected one of the known options \(url, auth, csrfTokenUrl, requestTimeoutMs, .*\), got an unknown option$/);
-    expect(() => createNamespacedClient('/x', { url: 'http://h', retry: { base: 5 } as never })).toThrow(/retry\.base: expected one of the known options \(baseMs, maxMs\)/);
-    expect(() => createNamespacedClient('/x', { url: 'http://h', logger: { enable: true } as never })).toThrow(/logger\.enable: expected one of the known options/);
+    expect(err).toMatchObject({
+      code: 'VALIDATION_ERROR',
+      details: { field: 'options.reqTimeout' },
+    });
+    expect(err?.message).toMatch(
+      /^options\.reqTimeout: expected one of the known options \(url, auth, csrfTokenUrl, requestTimeoutMs, .*\), got an unknown option$/,
+    );
+    expect(() =>
+      createNamespacedClient('/x', { url: 'http://h', retry: { base: 5 } as never }),
+    ).toThrow(/retry\.base: expected one of the known options \(baseMs, maxMs\)/);
+    expect(() =>
+      createNamespacedClient('/x', { url: 'http://h', logger: { enable: true } as never }),
+    ).toThrow(/logger\.enable: expected one of the known options/);
   });
 
   it('takes csrfTokenUrl as a path on the server, never another origin', async () => {
     const fetched: string[] = [];
-    const fetch = (url: string) => (fetched.push(url), Promise.resolve(new Response(JSON.stringify({ ok: true, token: 't' }))));
-    const client = createNamespacedClient('/x', { url: 'http://h:1', csrfTokenUrl: '/api/csrf_token', fetch, clock: createFakeClock(), socketFactory: fakeSocketFactory() });
+    const fetch = (url: string) => (
+      fetched.push(url),
+      Promise.resolve(new Response(JSON.stringify({ ok: true, token: 't' })))
+    );
+    const client = createNamespacedClient('/x', {
+      url: 'http://h:1',
+      csrfTokenUrl: '/api/csrf_token',
+      fetch,
+      clock: createFakeClock(),
+      socketFactory: fakeSocketFactory(),
+    });
     void client.connect().catch(() => {});
     await flush();
     expect(fetched).toEqual(['http://h:1/api/csrf_token']);
     client.dispose();
-    expect(() => createNamespacedClient('/x', { url: 'http://h:1', csrfTokenUrl: 'https://elsewhere.example/csrf_token' })).toThrow(
+    expect(() =>
+      createNamespacedClient('/x', {
+        url: 'http://h:1',
+        csrfTokenUrl: 'https://elsewhere.example/csrf_token',
+      }),
+    ).toThrow(
       expect.objectContaining({ code: 'VALIDATION_ERROR', details: { field: 'csrfTokenUrl' } }),
     );
   });
@@ -591,7 +690,9 @@ describe('options', () => {
     void client.connect().catch(() => {});
     await flush(); // the token is fetched before the socket opens; the attempt's auth callback tries again and reports
     await factory.last().runAuth();
-    expect(errors[0]?.message).toMatch(/^GET http:\/\/127\.0\.0\.1:1\/csrf_token answered HTTP 404 \(an Agent Zero build with its API under \/api\/ needs csrfTokenUrl: '\/api\/csrf_token'\)/);
+    expect(errors[0]?.message).toMatch(
+      /^GET http:\/\/127\.0\.0\.1:1\/csrf_token answered HTTP 404 \(an Agent Zero build with its API under \/api\/ needs csrfTokenUrl: '\/api\/csrf_token'\)/,
+    );
   });
 
   it('prints an error nobody listens for with console.warn, once per code; logger: { warn: false } silences it', () => {
@@ -604,7 +705,10 @@ describe('options', () => {
       loud.reportError(new SyncwireError('TIMEOUT', 'one'));
       loud.reportError(new SyncwireError('TIMEOUT', 'two'));
       loud.reportError(new SyncwireError('DISCONNECTED', 'three'));
-      expect(warn.mock.calls.map((c) => String(c[0]).split(':')[0])).toEqual(['[syncwire /x] TIMEOUT', '[syncwire /x] DISCONNECTED']);
+      expect(warn.mock.calls.map((c) => String(c[0]).split(':')[0])).toEqual([
+        '[syncwire /x] TIMEOUT',
+        '[syncwire /x] DISCONNECTED',
+      ]);
       expect(String(warn.mock.calls[0]?.[0])).toContain('no onError listener');
       // A listener of the application's own: nothing printed.
       const heard = createNamespacedClient('/x', { url: 'http://h' });
@@ -618,12 +722,18 @@ describe('options', () => {
   });
 
   it('normalises the namespace', () => {
-    expect(createNamespacedClient(' state_sync ', { url: 'http://h' }).namespace).toBe('/state_sync');
+    expect(createNamespacedClient(' state_sync ', { url: 'http://h' }).namespace).toBe(
+      '/state_sync',
+    );
   });
 
   it('refuses a clock that is not wall time: ts and savedAt are read by others', () => {
     const fake = createFakeClock();
-    const monotonic = { now: () => 5_000.25, setTimeout: fake.setTimeout, clearTimeout: fake.clearTimeout };
+    const monotonic = {
+      now: () => 5_000.25,
+      setTimeout: fake.setTimeout,
+      clearTimeout: fake.clearTimeout,
+    };
     expect(() => createNamespacedClient('/x', { url: 'http://h', clock: monotonic })).toThrow(
       expect.objectContaining({ code: 'VALIDATION_ERROR', details: { field: 'clock.now()' } }),
     );

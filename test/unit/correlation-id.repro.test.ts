@@ -11,7 +11,9 @@ describe('createCorrelationId without randomUUID', () => {
   it('still gives prefixed, distinct v4 UUIDs', () => {
     const real = globalThis.crypto;
     let draws = 0;
-    vi.stubGlobal('crypto', { getRandomValues: <T extends ArrayBufferView>(a: T) => (draws++, real.getRandomValues(a)) });
+    vi.stubGlobal('crypto', {
+      getRandomValues: <T extends ArrayBufferView>(a: T) => (draws++, real.getRandomValues(a)),
+    });
     const ids = Array.from({ length: 200 }, () => createCorrelationId('request'));
     for (const id of ids) {
       expect(id.startsWith('request-')).toBe(true);

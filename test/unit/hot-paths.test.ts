@@ -4,7 +4,13 @@
 // since. These tests pin down that each path behaves exactly as the code it replaced.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createNamespacedClient, createCorrelationId, validateServerEnvelope, type ServerEnvelope, type SyncwireError } from '../../src/index';
+import {
+  createNamespacedClient,
+  createCorrelationId,
+  validateServerEnvelope,
+  type ServerEnvelope,
+  type SyncwireError,
+} from '../../src/index';
 import { CANONICAL_TIME, assertEventName, buildPayload } from '../../src/protocol';
 import { createFakeClock, flush } from '../helpers/fake-clock';
 import { fakeSocketFactory, envelope } from '../helpers/fake-socket';
@@ -26,19 +32,23 @@ describe('memoised event names and correlation id prefixes', () => {
     expect(codeOf(() => assertEventName(''))).toBe('VALIDATION_ERROR');
     assertEventName('echo');
     assertEventName('echo');
-    for (const bad of [undefined, null, '', 'Echo', 'connect', 'echo ', 5]) expect(codeOf(() => assertEventName(bad))).toBe('VALIDATION_ERROR');
+    for (const bad of [undefined, null, '', 'Echo', 'connect', 'echo ', 5])
+      expect(codeOf(() => assertEventName(bad))).toBe('VALIDATION_ERROR');
     assertEventName('echo');
   });
 
   it('each prefix gives its own form, whatever came before', () => {
     const prefixOf = (id: string) => id.slice(0, id.length - 36);
-    const seen = ['request', 'request', 'emit-', ' state ', '', undefined, 'request', '  '].map((p) => prefixOf(createCorrelationId(p)));
+    const seen = ['request', 'request', 'emit-', ' state ', '', undefined, 'request', '  '].map(
+      (p) => prefixOf(createCorrelationId(p)),
+    );
     expect(seen).toEqual(['request-', 'request-', 'emit-', 'state-', '', '', 'request-', '']);
   });
 });
 
 describe('the timestamp check before Date.parse', () => {
-  const iso = (y: string, mo: string, d: string, h = '00', mi = '00', s = '00') => `${y}-${mo}-${d}T${h}:${mi}:${s}.000Z`;
+  const iso = (y: string, mo: string, d: string, h = '00', mi = '00', s = '00') =>
+    `${y}-${mo}-${d}T${h}:${mi}:${s}.000Z`;
   const two = (n: number) => String(n).padStart(2, '0');
   const canonical = (ts: string) => CANONICAL_TIME.test(ts);
 
@@ -68,16 +78,41 @@ describe('the timestamp check before Date.parse', () => {
   });
 
   it('matches toISOString() output up to the 28th, and leaves other shapes to Date.parse', () => {
-    fc.assert(fc.property(fc.integer({ min: 0, max: 253402300799999 }), (ms) => canonical(new Date(ms).toISOString()) === new Date(ms).getUTCDate() <= 28));
-    for (const other of ['2026-11-23T12:00:00Z', '2026-11-23', '2026-11-23T12:00:00.000+01:00', '+002026-11-23T12:00:00.000Z', '2026-11-23t12:00:00.000z', '２026-11-23T12:00:00.000Z', '2026-11-23T12:00:00.000Z\n']) {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 253402300799999 }),
+        (ms) => canonical(new Date(ms).toISOString()) === new Date(ms).getUTCDate() <= 28,
+      ),
+    );
+    for (const other of [
+      '2026-11-23T12:00:00Z',
+      '2026-11-23',
+      '2026-11-23T12:00:00.000+01:00',
+      '+002026-11-23T12:00:00.000Z',
+      '2026-11-23t12:00:00.000z',
+      '２026-11-23T12:00:00.000Z',
+      '2026-11-23T12:00:00.000Z\n',
+    ]) {
       expect(canonical(other), other).toBe(false);
     }
   });
 
   it('envelopes with a timestamp in another form are still accepted, and invalid ones still refused', () => {
-    const env = (ts: string) => ({ handlerId: 'h', eventId: 'e', correlationId: 'c', ts, data: {} });
-    for (const ok of ['2026-11-23T12:00:00Z', '2026-11-30T12:00:00.000Z', '2026-02-30T00:00:00.000Z']) expect(validateServerEnvelope(env(ok)).ts).toBe(ok);
-    for (const bad of ['2026-13-01T00:00:00.000Z', '2026-11-23T24:00:01.000Z', 'yesterday']) expect(codeOf(() => validateServerEnvelope(env(bad)))).toBe('INVALID_ENVELOPE');
+    const env = (ts: string) => ({
+      handlerId: 'h',
+      eventId: 'e',
+      correlationId: 'c',
+      ts,
+      data: {},
+    });
+    for (const ok of [
+      '2026-11-23T12:00:00Z',
+      '2026-11-30T12:00:00.000Z',
+      '2026-02-30T00:00:00.000Z',
+    ])
+      expect(validateServerEnvelope(env(ok)).ts).toBe(ok);
+    for (const bad of ['2026-13-01T00:00:00.000Z', '2026-11-23T24:00:01.000Z', 'yesterday'])
+      expect(codeOf(() => validateServerEnvelope(env(bad)))).toBe('INVALID_ENVELOPE');
   });
 });
 
@@ -85,11 +120,20 @@ describe("the envelope's data copy", () => {
   it('is a frozen copy of the own enumerable properties, as a spread makes, and leaves the input alone', () => {
     const sym = Symbol('s');
     const hidden = Symbol('hidden');
-    const data = JSON.parse('{"__proto__":{"x":1},"b":2,"constructor":3,"1":4}') as Record<string | symbol, unknown>;
+    const data = JSON.parse('{"__proto__":{"x":1},"b":2,"constructor":3,"1":4}') as Record<
+      string | symbol,
+      unknown
+    >;
     data[sym] = 5;
     Object.defineProperty(data, 'nonEnum', { value: 6, enumerable: false });
     Object.defineProperty(data, hidden, { value: 7, enumerable: false });
-    const out = validateServerEnvelope({ handlerId: 'h', eventId: 'e', correlationId: 'c', ts: '2026-11-23T12:00:00.000Z', data }).data as Record<string | symbol, unknown>;
+    const out = validateServerEnvelope({
+      handlerId: 'h',
+      eventId: 'e',
+      correlationId: 'c',
+      ts: '2026-11-23T12:00:00.000Z',
+      data,
+    }).data as Record<string | symbol, unknown>;
     const spread = { ...data };
     expect(Reflect.ownKeys(out)).toEqual(Reflect.ownKeys(spread));
     expect(Object.getPrototypeOf(out)).toBe(Object.prototype);
@@ -102,7 +146,12 @@ describe("the envelope's data copy", () => {
 
   it('subscribers share one frozen envelope, so none can change what the next one sees', async () => {
     const factory = fakeSocketFactory();
-    const client = createNamespacedClient('/t', { url: 'http://127.0.0.1:9', auth: {}, clock: createFakeClock(), socketFactory: factory });
+    const client = createNamespacedClient('/t', {
+      url: 'http://127.0.0.1:9',
+      auth: {},
+      clock: createFakeClock(),
+      socketFactory: factory,
+    });
     const seen: ServerEnvelope[] = [];
     client.on('news', (env) => {
       seen.push(env);
@@ -144,20 +193,25 @@ describe('the payload size check', () => {
     }
     return new TextEncoder().encode(json).length > limit ? 'PAYLOAD_TOO_LARGE' : 'ok';
   }
-  const outcome = (data: unknown, limit: number) => codeOf(() => buildPayload(data, 'c', limit, Date.UTC(2026, 10, 23, 12)));
+  const outcome = (data: unknown, limit: number) =>
+    codeOf(() => buildPayload(data, 'c', limit, Date.UTC(2026, 10, 23, 12)));
 
   // About 9 s here (anyValue includes big values); twice that on a loaded machine, so not the 15 s default.
   it('decides as before, for any plain-object payload and limit', { timeout: 60_000 }, () => {
     fc.assert(
-      fc.property(fc.dictionary(fc.string({ maxLength: 5 }), anyValue, { maxKeys: 4 }), fc.integer({ min: 40, max: 4000 }), (data, limit) => {
-        let before: string;
-        try {
-          before = oldOutcome(data, limit);
-        } catch {
-          return; // a getter that throws, as before: not a decision to compare
-        }
-        expect(outcome(data, limit)).toBe(before);
-      }),
+      fc.property(
+        fc.dictionary(fc.string({ maxLength: 5 }), anyValue, { maxKeys: 4 }),
+        fc.integer({ min: 40, max: 4000 }),
+        (data, limit) => {
+          let before: string;
+          try {
+            before = oldOutcome(data, limit);
+          } catch {
+            return; // a getter that throws, as before: not a decision to compare
+          }
+          expect(outcome(data, limit)).toBe(before);
+        },
+      ),
       { numRuns: 500 },
     );
   });
@@ -188,14 +242,21 @@ describe('the payload size check', () => {
     const sneaky = Object.assign([1], { toJSON: () => 'x'.repeat(1000) });
     expect(outcome({ sneaky }, 500)).toBe('PAYLOAD_TOO_LARGE');
     expect(outcome({ big: [10n] }, 500)).toBe('VALIDATION_ERROR');
-    expect(outcome({ long: Array.from({ length: 100 }, (_, i) => i) }, 500)).toBe(oldOutcome({ long: Array.from({ length: 100 }, (_, i) => i) }, 500));
+    expect(outcome({ long: Array.from({ length: 100 }, (_, i) => i) }, 500)).toBe(
+      oldOutcome({ long: Array.from({ length: 100 }, (_, i) => i) }, 500),
+    );
   });
 });
 
 describe('subscriber lists', () => {
   it('a callback that subscribes or unsubscribes mid-event changes the next event, not this one', async () => {
     const factory = fakeSocketFactory();
-    const client = createNamespacedClient('/t', { url: 'http://127.0.0.1:9', auth: {}, clock: createFakeClock(), socketFactory: factory });
+    const client = createNamespacedClient('/t', {
+      url: 'http://127.0.0.1:9',
+      auth: {},
+      clock: createFakeClock(),
+      socketFactory: factory,
+    });
     const calls: string[] = [];
     const late = () => void calls.push('late');
     const second = () => void calls.push('second');
@@ -222,7 +283,12 @@ describe('calls', () => {
   it('a request waiting for the connection when the client is disposed leaves no timer, and settles', async () => {
     const clock = createFakeClock();
     const factory = fakeSocketFactory();
-    const client = createNamespacedClient('/t', { url: 'http://127.0.0.1:9', auth: {}, clock, socketFactory: factory });
+    const client = createNamespacedClient('/t', {
+      url: 'http://127.0.0.1:9',
+      auth: {},
+      clock,
+      socketFactory: factory,
+    });
     const p = client.request('echo', {}, { timeoutMs: 5000 }).catch((e: SyncwireError) => e.code);
     await flush();
     expect(clock.pending()).toBeGreaterThan(0);
@@ -234,13 +300,21 @@ describe('calls', () => {
   it('an abort settles the call once, frees its slot and its timer; a late ack is ignored', async () => {
     const clock = createFakeClock();
     const factory = fakeSocketFactory();
-    const client = createNamespacedClient('/t', { url: 'http://127.0.0.1:9', auth: {}, clock, socketFactory: factory, maxPending: 1 });
+    const client = createNamespacedClient('/t', {
+      url: 'http://127.0.0.1:9',
+      auth: {},
+      clock,
+      socketFactory: factory,
+      maxPending: 1,
+    });
     void client.connect();
     await factory.last().runAuth();
     factory.last().accept();
     await flush();
     const ctl = new AbortController();
-    const p = client.request('echo', {}, { signal: ctl.signal }).catch((e: SyncwireError) => e.code);
+    const p = client
+      .request('echo', {}, { signal: ctl.signal })
+      .catch((e: SyncwireError) => e.code);
     expect(await client.request('echo', {}).catch((e: SyncwireError) => e.code)).toBe('OVERFLOW');
     ctl.abort();
     expect(await p).toBe('ABORTED');
@@ -248,14 +322,17 @@ describe('calls', () => {
     factory.last().sent[0]?.ack?.({ correlationId: 'x', results: [] });
     const next = client.request('echo', {});
     await flush();
-    factory.last().sent.at(-1)?.ack?.({ correlationId: 'y', results: [{ ok: true }] });
+    factory
+      .last()
+      .sent.at(-1)
+      ?.ack?.({ correlationId: 'y', results: [{ ok: true }] });
     await expect(next).resolves.toEqual({ correlationId: 'y', results: [{ ok: true }] });
     client.dispose();
   });
 });
 
 describe('the store on the in-order path', () => {
-  it("requestResync() inside reduce resyncs; called after reduce returned, it does nothing", async () => {
+  it('requestResync() inside reduce resyncs; called after reduce returned, it does nothing', async () => {
     let ctx: { requestResync(reason?: string): void } | undefined;
     const h = storeHarness<{ v: number }>({
       reduce: (_s, snap, c) => {

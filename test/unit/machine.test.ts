@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { initialMachineState, transition, type Effect, type MachineEvent, type MachineState, type PushIn, type Timing } from '../../src/index';
+import {
+  initialMachineState,
+  transition,
+  type Effect,
+  type MachineEvent,
+  type MachineState,
+  type PushIn,
+  type Timing,
+} from '../../src/index';
 import { fitting, generalTransition, inOrderPush } from '../../src/store/machine';
 
 const T: Timing = {
@@ -28,12 +36,26 @@ const push = (seq: number, epoch = 'E1', gen: number | null = null): MachineEven
   type: 'push',
   push: { epoch, seq, snapshot: { seq }, gen },
 });
-const applies = (fx: Effect[]) => fx.filter((e) => e.type === 'apply').map((e) => (e.type === 'apply' ? (e.snapshot as { seq: number }).seq : 0));
+const applies = (fx: Effect[]) =>
+  fx
+    .filter((e) => e.type === 'apply')
+    .map((e) => (e.type === 'apply' ? (e.snapshot as { seq: number }).seq : 0));
 const has = (fx: Effect[], type: Effect['type'], extra: Record<string, unknown> = {}) =>
-  fx.some((e) => e.type === type && Object.entries(extra).every(([k, v]) => (e as Record<string, unknown>)[k] === v));
+  fx.some(
+    (e) =>
+      e.type === type &&
+      Object.entries(extra).every(([k, v]) => (e as Record<string, unknown>)[k] === v),
+  );
 
-const started: MachineEvent[] = [{ type: 'start', cache: null, connected: false }, { type: 'connected' }];
-const healthy: MachineEvent[] = [...started, { type: 'ack', gen: 1, epoch: 'E1', seqBase: 1, tagged: false }, push(2)];
+const started: MachineEvent[] = [
+  { type: 'start', cache: null, connected: false },
+  { type: 'connected' },
+];
+const healthy: MachineEvent[] = [
+  ...started,
+  { type: 'ack', gen: 1, epoch: 'E1', seqBase: 1, tagged: false },
+  push(2),
+];
 
 describe('handshake', () => {
   it('start waits for a connection, with a grace timer', () => {
@@ -52,19 +74,32 @@ describe('handshake', () => {
     expect(has(r.last, 'set', { name: 'first' })).toBe(true);
     r = drive([push(2)], r.s);
     expect(r.s.mode).toBe('HEALTHY');
-    expect(r.last).toContainEqual({ type: 'apply', snapshot: { seq: 2 }, source: 'push', fromInitial: true });
+    expect(r.last).toContainEqual({
+      type: 'apply',
+      snapshot: { seq: 2 },
+      source: 'push',
+      fromInitial: true,
+    });
     expect(has(r.last, 'set', { name: 'live', ms: 30000 })).toBe(true);
     expect(has(r.last, 'clear', { name: 'poll' })).toBe(true);
   });
 
   it('ignores an ack for a superseded handshake', () => {
-    const r = drive([...started, { type: 'resync', reason: 'x' }, { type: 'ack', gen: 1, epoch: 'E1', seqBase: 1, tagged: false }]);
+    const r = drive([
+      ...started,
+      { type: 'resync', reason: 'x' },
+      { type: 'ack', gen: 1, epoch: 'E1', seqBase: 1, tagged: false },
+    ]);
     expect(r.s.hs?.gen).toBe(2);
     expect(r.s.awaiting).toBe(false);
   });
 
   it('a timed-out first snapshot degrades and schedules a retry', () => {
-    const r = drive([...started, { type: 'ack', gen: 1, epoch: 'E1', seqBase: 1, tagged: false }, { type: 'timer', name: 'first' }]);
+    const r = drive([
+      ...started,
+      { type: 'ack', gen: 1, epoch: 'E1', seqBase: 1, tagged: false },
+      { type: 'timer', name: 'first' },
+    ]);
     expect(r.s.mode).toBe('DEGRADED');
     expect(has(r.last, 'set', { name: 'retry' })).toBe(true);
   });
@@ -74,13 +109,24 @@ describe('handshake', () => {
     expect(r.last).toContainEqual({ type: 'handshake', gen: 2, full: false });
     r = drive([{ type: 'ack', gen: 2, epoch: 'E2', seqBase: 1, tagged: false }], r.s);
     expect(r.last).toContainEqual({ type: 'handshake', gen: 3, full: true });
-    r = drive([{ type: 'ack', gen: 3, epoch: 'E2', seqBase: 1, tagged: false }, push(2, 'E2')], r.s);
-    expect(r.last).toContainEqual({ type: 'apply', snapshot: { seq: 2 }, source: 'push', fromInitial: true });
+    r = drive(
+      [{ type: 'ack', gen: 3, epoch: 'E2', seqBase: 1, tagged: false }, push(2, 'E2')],
+      r.s,
+    );
+    expect(r.last).toContainEqual({
+      type: 'apply',
+      snapshot: { seq: 2 },
+      source: 'push',
+      fromInitial: true,
+    });
     expect(r.s.mode).toBe('HEALTHY');
   });
 
   it('a warm start resumes from the cached epoch', () => {
-    const r = drive([{ type: 'start', cache: { epoch: 'E1' }, connected: false }, { type: 'connected' }]);
+    const r = drive([
+      { type: 'start', cache: { epoch: 'E1' }, connected: false },
+      { type: 'connected' },
+    ]);
     expect(r.last).toContainEqual({ type: 'handshake', gen: 1, full: false });
   });
 });
@@ -107,13 +153,25 @@ describe('pushes', () => {
   });
 
   it('replays pushes that arrived before the ack on a fresh connection', () => {
-    const r = drive([...started, push(2), push(3), { type: 'ack', gen: 1, epoch: 'E1', seqBase: 1, tagged: false }]);
+    const r = drive([
+      ...started,
+      push(2),
+      push(3),
+      { type: 'ack', gen: 1, epoch: 'E1', seqBase: 1, tagged: false },
+    ]);
     expect(applies(r.last)).toEqual([2, 3]);
     expect(r.s.mode).toBe('HEALTHY');
   });
 
   it('with tagged pushes, keeps exactly the new period', () => {
-    const r = drive([...healthy, { type: 'resync', reason: 'ctx' }, push(3, 'E1', 1), push(2, 'E1', 2), { type: 'ack', gen: 2, epoch: 'E1', seqBase: 1, tagged: true }, push(3, 'E1', 2)]);
+    const r = drive([
+      ...healthy,
+      { type: 'resync', reason: 'ctx' },
+      push(3, 'E1', 1),
+      push(2, 'E1', 2),
+      { type: 'ack', gen: 2, epoch: 'E1', seqBase: 1, tagged: true },
+      push(3, 'E1', 2),
+    ]);
     expect(applies(r.all).slice(1)).toEqual([2, 3]);
     expect(r.s.lastSeq).toBe(3);
   });
@@ -121,7 +179,12 @@ describe('pushes', () => {
   it('with tagged pushes, resyncs when the server pushes another period once ours is open', () => {
     // The server handled an older handshake after ours and pushes that period only: dropping
     // its pushes for ever would look HEALTHY while showing old state.
-    let r = drive([...healthy, { type: 'resync', reason: 'ctx' }, { type: 'ack', gen: 2, epoch: 'E1', seqBase: 1, tagged: true }, push(2, 'E1', 2)]);
+    let r = drive([
+      ...healthy,
+      { type: 'resync', reason: 'ctx' },
+      { type: 'ack', gen: 2, epoch: 'E1', seqBase: 1, tagged: true },
+      push(2, 'E1', 2),
+    ]);
     expect(r.s.mode).toBe('HEALTHY');
     r = drive([push(3, 'E1', 1)], r.s);
     expect(applies(r.all)).toEqual([]);
@@ -131,7 +194,12 @@ describe('pushes', () => {
   });
 
   it('ignores pushes while DEGRADED', () => {
-    const r = drive([...started, { type: 'nack', gen: 1, code: 'TIMEOUT', message: 'slow' }, push(2), push(3)]);
+    const r = drive([
+      ...started,
+      { type: 'nack', gen: 1, code: 'TIMEOUT', message: 'slow' },
+      push(2),
+      push(3),
+    ]);
     expect(r.s.mode).toBe('DEGRADED');
     expect(applies(r.all)).toEqual([]);
   });
@@ -144,19 +212,28 @@ describe('pushes', () => {
 });
 
 describe('fitting held pushes to a new period', () => {
-  const p = (seq: number, gen: number | null = null): PushIn => ({ epoch: 'E', seq, snapshot: {}, gen });
+  const p = (seq: number, gen: number | null = null): PushIn => ({
+    epoch: 'E',
+    seq,
+    snapshot: {},
+    gen,
+  });
   const seqs = (l: PushIn[]) => l.map((x) => x.seq);
   const ack = { epoch: 'E', seqBase: 1 };
-  it('takes everything on a fresh connection', () => expect(seqs(fitting([p(2), p(3), p(5)], ack, false, null))).toEqual([2, 3]));
-  it('drops an ambiguous run rather than guess', () => expect(seqs(fitting([p(2), p(3)], ack, true, null))).toEqual([]));
+  it('takes everything on a fresh connection', () =>
+    expect(seqs(fitting([p(2), p(3), p(5)], ack, false, null))).toEqual([2, 3]));
+  it('drops an ambiguous run rather than guess', () =>
+    expect(seqs(fitting([p(2), p(3)], ack, true, null))).toEqual([]));
   it('never takes a seq reset as the new period: it may be a stale push of the old one', () => {
     // Untagged, after an earlier period on this connection: [41, 42, 2] is the new period's
     // first push, or the old period's seq 2 sent again with its old snapshot. Both look alike.
     expect(seqs(fitting([p(41), p(42), p(2), p(3)], ack, true, null))).toEqual([]);
     expect(seqs(fitting([p(5), p(2), p(14)], ack, true, null))).toEqual([]);
   });
-  it('uses the tag when the server provides one', () => expect(seqs(fitting([p(2, 1), p(3, 1), p(2, 2)], ack, true, 2))).toEqual([2]));
-  it('ignores other epochs', () => expect(seqs(fitting([{ ...p(2), epoch: 'X' }], ack, false, null))).toEqual([]));
+  it('uses the tag when the server provides one', () =>
+    expect(seqs(fitting([p(2, 1), p(3, 1), p(2, 2)], ack, true, 2))).toEqual([2]));
+  it('ignores other epochs', () =>
+    expect(seqs(fitting([{ ...p(2), epoch: 'X' }], ack, false, null))).toEqual([]));
 });
 
 describe('failures and degraded polling', () => {
@@ -168,11 +245,23 @@ describe('failures and degraded polling', () => {
   });
 
   it('polls, applies answers, and keeps polling at the interval', () => {
-    let r = drive([...started, { type: 'nack', gen: 1, code: 'TIMEOUT', message: '' }, { type: 'timer', name: 'poll' }]);
+    let r = drive([
+      ...started,
+      { type: 'nack', gen: 1, code: 'TIMEOUT', message: '' },
+      { type: 'timer', name: 'poll' },
+    ]);
     const poll = r.last.find((e) => e.type === 'poll');
     expect(poll).toMatchObject({ type: 'poll', full: true });
-    r = drive([{ type: 'polled', id: (poll as { id: number }).id, ok: true, snapshot: { seq: 0 } }], r.s);
-    expect(r.last).toContainEqual({ type: 'apply', snapshot: { seq: 0 }, source: 'poll', fromInitial: true });
+    r = drive(
+      [{ type: 'polled', id: (poll as { id: number }).id, ok: true, snapshot: { seq: 0 } }],
+      r.s,
+    );
+    expect(r.last).toContainEqual({
+      type: 'apply',
+      snapshot: { seq: 0 },
+      source: 'poll',
+      fromInitial: true,
+    });
     expect(has(r.last, 'set', { name: 'poll', ms: 250 })).toBe(true);
   });
 
@@ -181,14 +270,21 @@ describe('failures and degraded polling', () => {
     const delays: number[] = [];
     for (let i = 0; i < 5; i++) {
       r = drive([{ type: 'timer', name: 'poll' }], r.s);
-      r = drive([{ type: 'polled', id: r.s.pollId, ok: false, code: 'POLL_FAILED', message: '500' }], r.s);
+      r = drive(
+        [{ type: 'polled', id: r.s.pollId, ok: false, code: 'POLL_FAILED', message: '500' }],
+        r.s,
+      );
       delays.push((r.last.find((e) => e.type === 'set') as { ms: number }).ms);
     }
     expect(delays).toEqual([375, 750, 1500, 3000, 3750]);
   });
 
   it('recovers: a retry handshake succeeds, the first push makes it HEALTHY and polling stops', () => {
-    let r = drive([...started, { type: 'nack', gen: 1, code: 'TIMEOUT', message: '' }, { type: 'timer', name: 'retry' }]);
+    let r = drive([
+      ...started,
+      { type: 'nack', gen: 1, code: 'TIMEOUT', message: '' },
+      { type: 'timer', name: 'retry' },
+    ]);
     expect(r.s.mode).toBe('DEGRADED'); // stays degraded (and polling) until the new period delivers
     expect(has(r.last, 'handshake')).toBe(true);
     expect(has(r.last, 'clear', { name: 'poll' })).toBe(false);
@@ -197,32 +293,81 @@ describe('failures and degraded polling', () => {
     const staleId = r.s.pollId;
     r = drive([push(2)], r.s);
     expect(r.s.mode).toBe('HEALTHY');
-    r = drive([{ type: 'polled', id: staleId, ok: true, snapshot: { seq: -1 } }, { type: 'timer', name: 'poll' }], r.s);
+    r = drive(
+      [
+        { type: 'polled', id: staleId, ok: true, snapshot: { seq: -1 } },
+        { type: 'timer', name: 'poll' },
+      ],
+      r.s,
+    );
     expect(r.last).toEqual([]);
   });
 
   it('re-handshakes when a poll answer landed between a recovery handshake and its ack', () => {
-    let r = drive([{ type: 'start', cache: { epoch: 'E1' }, connected: false }, { type: 'timer', name: 'grace' }, { type: 'timer', name: 'poll' }, { type: 'connected' }]);
+    let r = drive([
+      { type: 'start', cache: { epoch: 'E1' }, connected: false },
+      { type: 'timer', name: 'grace' },
+      { type: 'timer', name: 'poll' },
+      { type: 'connected' },
+    ]);
     const pollId = r.s.pollId;
     expect(r.last).toContainEqual({ type: 'handshake', gen: 1, full: false });
-    r = drive([{ type: 'polled', id: pollId, ok: true, snapshot: { seq: 0 } }, { type: 'ack', gen: 1, epoch: 'E1', seqBase: 1, tagged: false }], r.s);
+    r = drive(
+      [
+        { type: 'polled', id: pollId, ok: true, snapshot: { seq: 0 } },
+        { type: 'ack', gen: 1, epoch: 'E1', seqBase: 1, tagged: false },
+      ],
+      r.s,
+    );
     // A full one: polls go on meanwhile, and another resume would race them again.
     expect(r.last).toContainEqual({ type: 'handshake', gen: 2, full: true });
     expect(r.s.awaiting).toBe(false);
     // Polls that land while it is in flight no longer matter: its first push replaces the state.
     r = drive([{ type: 'timer', name: 'poll' }], r.s);
     const poll = r.last.find((e) => e.type === 'poll');
-    r = drive([{ type: 'polled', id: poll?.type === 'poll' ? poll.id : -1, ok: true, snapshot: { seq: 1 } }, { type: 'ack', gen: 2, epoch: 'E1', seqBase: 1, tagged: false }, push(2)], r.s);
+    r = drive(
+      [
+        {
+          type: 'polled',
+          id: poll?.type === 'poll' ? poll.id : -1,
+          ok: true,
+          snapshot: { seq: 1 },
+        },
+        { type: 'ack', gen: 2, epoch: 'E1', seqBase: 1, tagged: false },
+        push(2),
+      ],
+      r.s,
+    );
     expect(r.s.mode).toBe('HEALTHY');
-    expect(r.last).toContainEqual({ type: 'apply', snapshot: { seq: 2 }, source: 'push', fromInitial: true });
+    expect(r.last).toContainEqual({
+      type: 'apply',
+      snapshot: { seq: 2 },
+      source: 'push',
+      fromInitial: true,
+    });
   });
 
   it('a deterministic error is terminal: FAILED, no timers, no retries', () => {
-    let r = drive([...started, { type: 'nack', gen: 1, code: 'INVALID_REQUEST', message: 'timezone must be a valid IANA timezone name' }]);
+    let r = drive([
+      ...started,
+      {
+        type: 'nack',
+        gen: 1,
+        code: 'INVALID_REQUEST',
+        message: 'timezone must be a valid IANA timezone name',
+      },
+    ]);
     expect(r.s.mode).toBe('FAILED');
-    expect(r.s.error).toEqual({ code: 'INVALID_REQUEST', message: 'timezone must be a valid IANA timezone name' });
-    for (const name of ['grace', 'first', 'retry', 'poll', 'live']) expect(has(r.last, 'clear', { name })).toBe(true);
-    r = drive([{ type: 'timer', name: 'retry' }, { type: 'disconnected' }, { type: 'connected' }, push(2)], r.s);
+    expect(r.s.error).toEqual({
+      code: 'INVALID_REQUEST',
+      message: 'timezone must be a valid IANA timezone name',
+    });
+    for (const name of ['grace', 'first', 'retry', 'poll', 'live'])
+      expect(has(r.last, 'clear', { name })).toBe(true);
+    r = drive(
+      [{ type: 'timer', name: 'retry' }, { type: 'disconnected' }, { type: 'connected' }, push(2)],
+      r.s,
+    );
     expect(r.all.filter((e) => e.type === 'handshake' || e.type === 'poll')).toEqual([]);
     r = drive([{ type: 'resync', reason: 'user' }], r.s);
     expect(r.s.mode).toBe('HANDSHAKE_PENDING');
@@ -230,15 +375,28 @@ describe('failures and degraded polling', () => {
   });
 
   it('an auth-like code first reconnects with fresh credentials, then fails', () => {
-    let r = drive([...started, { type: 'nack', gen: 1, code: 'NO_HANDLERS', message: 'No handlers activated' }]);
+    let r = drive([
+      ...started,
+      { type: 'nack', gen: 1, code: 'NO_HANDLERS', message: 'No handlers activated' },
+    ]);
     expect(has(r.last, 'reconnect')).toBe(true);
     expect(r.s.mode).not.toBe('FAILED');
-    r = drive([{ type: 'disconnected' }, { type: 'connected' }, { type: 'nack', gen: 2, code: 'NO_HANDLERS', message: 'No handlers activated' }], r.s);
+    r = drive(
+      [
+        { type: 'disconnected' },
+        { type: 'connected' },
+        { type: 'nack', gen: 2, code: 'NO_HANDLERS', message: 'No handlers activated' },
+      ],
+      r.s,
+    );
     expect(r.s.mode).toBe('FAILED');
   });
 
   it('no connection within the grace period degrades to polling', () => {
-    const r = drive([{ type: 'start', cache: null, connected: false }, { type: 'timer', name: 'grace' }]);
+    const r = drive([
+      { type: 'start', cache: null, connected: false },
+      { type: 'timer', name: 'grace' },
+    ]);
     expect(r.s.mode).toBe('DEGRADED');
     expect(has(r.last, 'set', { name: 'poll', ms: 0 })).toBe(true);
   });
@@ -252,11 +410,22 @@ describe('failures and degraded polling', () => {
   });
 
   it('pauses polls while hidden or offline and polls at once when back', () => {
-    let r = drive([{ type: 'start', cache: null, connected: false }, { type: 'timer', name: 'grace' }, { type: 'env', hidden: true, online: true }, { type: 'timer', name: 'poll' }]);
+    let r = drive([
+      { type: 'start', cache: null, connected: false },
+      { type: 'timer', name: 'grace' },
+      { type: 'env', hidden: true, online: true },
+      { type: 'timer', name: 'poll' },
+    ]);
     expect(has(r.last, 'poll')).toBe(false);
     r = drive([{ type: 'env', hidden: false, online: true }], r.s);
     expect(has(r.last, 'set', { name: 'poll', ms: 0 })).toBe(true);
-    r = drive([{ type: 'env', hidden: false, online: false }, { type: 'timer', name: 'poll' }], r.s);
+    r = drive(
+      [
+        { type: 'env', hidden: false, online: false },
+        { type: 'timer', name: 'poll' },
+      ],
+      r.s,
+    );
     expect(has(r.last, 'poll')).toBe(false);
     r = drive([{ type: 'env', hidden: false, online: true }], r.s);
     expect(has(r.last, 'set', { name: 'poll', ms: 0 })).toBe(true);
@@ -296,7 +465,8 @@ describe('stop', () => {
   it('clears every timer and ignores later events', () => {
     let r = drive([...healthy, { type: 'stop' }]);
     expect(r.s.mode).toBe('DISCONNECTED');
-    for (const name of ['grace', 'first', 'retry', 'poll', 'live']) expect(has(r.last, 'clear', { name })).toBe(true);
+    for (const name of ['grace', 'first', 'retry', 'poll', 'live'])
+      expect(has(r.last, 'clear', { name })).toBe(true);
     r = drive([push(3), { type: 'timer', name: 'live' }, { type: 'connected' }], r.s);
     expect(r.all).toEqual([]);
   });
@@ -316,7 +486,13 @@ describe('stop', () => {
 });
 
 describe('the in-order push shortcut', () => {
-  const ack = (tagged: boolean): MachineEvent => ({ type: 'ack', gen: 1, epoch: 'E1', seqBase: 1, tagged });
+  const ack = (tagged: boolean): MachineEvent => ({
+    type: 'ack',
+    gen: 1,
+    epoch: 'E1',
+    seqBase: 1,
+    tagged,
+  });
   // Every kind of state a push can meet.
   const states: Record<string, MachineState> = {
     healthy: drive(healthy).s,
@@ -349,7 +525,10 @@ describe('the in-order push shortcut', () => {
         const fast = inOrderPush(s, (ev as { push: PushIn }).push);
         if (!fast) continue;
         taken.push(`${sName} + ${pName}`);
-        expect([fast, [{ type: 'apply', snapshot: { seq: 3 }, source: 'push', fromInitial: false }]], `${sName} + ${pName}`).toStrictEqual(general);
+        expect(
+          [fast, [{ type: 'apply', snapshot: { seq: 3 }, source: 'push', fromInitial: false }]],
+          `${sName} + ${pName}`,
+        ).toStrictEqual(general);
       }
     }
     expect(taken.sort()).toEqual([

@@ -7,7 +7,12 @@ import { fakeSocketFactory } from '../helpers/fake-socket';
 describe('client registry', () => {
   it('disposing an already disposed client again does not evict the live client that replaced it', () => {
     const reg = createClientRegistry();
-    const opts = { url: 'http://h', auth: { t: 1 }, socketFactory: fakeSocketFactory(), clock: createFakeClock() };
+    const opts = {
+      url: 'http://h',
+      auth: { t: 1 },
+      socketFactory: fakeSocketFactory(),
+      clock: createFakeClock(),
+    };
     const first = reg.get('/a', opts);
     first.dispose();
     const second = reg.get('/a', opts);
@@ -22,7 +27,9 @@ describe('client registry', () => {
   it('asking again with options, after a first get() without options, throws rather than silently ignoring them', () => {
     const reg = createClientRegistry();
     reg.get('/b');
-    expect(() => reg.get('/b', { requestTimeoutMs: 5 })).toThrow(expect.objectContaining({ code: 'VALIDATION_ERROR' }));
+    expect(() => reg.get('/b', { requestTimeoutMs: 5 })).toThrow(
+      expect.objectContaining({ code: 'VALIDATION_ERROR' }),
+    );
     reg.dispose();
   });
 
@@ -38,28 +45,49 @@ describe('client registry', () => {
     const reg = createClientRegistry();
     const clock = createFakeClock();
     const socketFactory = fakeSocketFactory();
-    const make = () => ({ url: 'http://h/', clock, socketFactory, socketOptions: { path: '/socket.io', transports: ['websocket', 'polling'] }, retry: { baseMs: 100 } });
+    const make = () => ({
+      url: 'http://h/',
+      clock,
+      socketFactory,
+      socketOptions: { path: '/socket.io', transports: ['websocket', 'polling'] },
+      retry: { baseMs: 100 },
+    });
     const a = reg.get('/state_sync', make());
     expect(reg.get('state_sync', make())).toBe(a);
     expect(reg.get('/state_sync', { ...make(), url: 'http://h' })).toBe(a); // the same url, without its slash
     reg.dispose();
   });
 
-  it('options that differ are refused, naming the keys that differ in the caller\'s terms', () => {
+  it("options that differ are refused, naming the keys that differ in the caller's terms", () => {
     const reg = createClientRegistry();
     const clock = createFakeClock();
     const socketFactory = fakeSocketFactory();
-    reg.get('/state_sync', { url: 'http://h', clock, socketFactory, socketOptions: { path: '/socket.io' }, requestTimeoutMs: 1000 });
+    reg.get('/state_sync', {
+      url: 'http://h',
+      clock,
+      socketFactory,
+      socketOptions: { path: '/socket.io' },
+      requestTimeoutMs: 1000,
+    });
     let err: unknown;
     try {
-      reg.get('/state_sync', { url: 'http://h', clock: createFakeClock(), socketFactory, socketOptions: { path: '/ws' } });
+      reg.get('/state_sync', {
+        url: 'http://h',
+        clock: createFakeClock(),
+        socketFactory,
+        socketOptions: { path: '/ws' },
+      });
     } catch (e) {
       err = e;
     }
-    expect(err).toMatchObject({ code: 'VALIDATION_ERROR', details: { field: 'options', differ: ['clock', 'socketOptions.path', 'requestTimeoutMs'] } });
-    expect((err as Error).message).toMatch(/^getNamespacedClient\('\/state_sync'\): the shared client for \/state_sync at http:\/\/h was made with other options/);
+    expect(err).toMatchObject({
+      code: 'VALIDATION_ERROR',
+      details: { field: 'options', differ: ['clock', 'socketOptions.path', 'requestTimeoutMs'] },
+    });
+    expect((err as Error).message).toMatch(
+      /^getNamespacedClient\('\/state_sync'\): the shared client for \/state_sync at http:\/\/h was made with other options/,
+    );
     expect((err as Error).message).not.toMatch(/\|/); // no internal key
     reg.dispose();
   });
-
 });

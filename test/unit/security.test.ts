@@ -9,16 +9,28 @@ const SECRET = 'tok-very-secret-0123456789';
 describe('security', () => {
   it('never hands a token to a log sink (so not to the event console either)', async () => {
     const lines: string[] = [];
-    const logger = createLogger({ enabled: true, sink: (c, m, d) => lines.push(JSON.stringify([c, m, d])) });
+    const logger = createLogger({
+      enabled: true,
+      sink: (c, m, d) => lines.push(JSON.stringify([c, m, d])),
+    });
     const factory = fakeSocketFactory();
-    const client = createNamespacedClient('/x', { url: 'http://127.0.0.1:1', auth: { csrf_token: SECRET }, clock: createFakeClock(), socketFactory: factory, logger });
+    const client = createNamespacedClient('/x', {
+      url: 'http://127.0.0.1:1',
+      auth: { csrf_token: SECRET },
+      clock: createFakeClock(),
+      socketFactory: factory,
+      logger,
+    });
     client.on('news', () => {});
     await factory.last().runAuth();
     factory.last().accept();
     factory.last().serverEmit('news', envelope({ csrf_token: SECRET, nested: { apiKey: SECRET } }));
     void client.request('login', { password: SECRET, token: SECRET }).catch(() => {});
     client.reportError(Object.assign(new Error('boom'), { auth: SECRET }));
-    logger.log('request', 'custom', { headers: { 'X-CSRF-Token': SECRET, cookie: `csrf_token_x=${SECRET}` }, list: [{ secret: SECRET }] });
+    logger.log('request', 'custom', {
+      headers: { 'X-CSRF-Token': SECRET, cookie: `csrf_token_x=${SECRET}` },
+      list: [{ secret: SECRET }],
+    });
     await flush();
     client.dispose();
     expect(lines.length).toBeGreaterThan(3);

@@ -28,7 +28,8 @@ describe('error codes of the liveness audit', () => {
   it('a network failure during the liveness audit is not reported as VALIDATION_ERROR', async () => {
     let failing = false;
     const okFetch = storeHarness().fetch;
-    const fetch = (url: string, init?: RequestInit) => (failing ? Promise.reject(new TypeError('Failed to fetch')) : okFetch(url, init));
+    const fetch = (url: string, init?: RequestInit) =>
+      failing ? Promise.reject(new TypeError('Failed to fetch')) : okFetch(url, init);
     const h = storeHarness({ fetch, timing: { livenessMs: 10_000 } });
     await h.healthy({ v: 1 });
     failing = true; // the network is gone; the push channel has not noticed yet
@@ -39,7 +40,11 @@ describe('error codes of the liveness audit', () => {
   it('stop() during a liveness audit reports nothing afterwards', async () => {
     // A fetch that honours its AbortSignal, as the browser's does, and never answers by itself.
     const fetch = (_url: string, init?: RequestInit) =>
-      new Promise<Response>((_resolve, reject) => init?.signal?.addEventListener('abort', () => reject(new DOMException('The operation was aborted.', 'AbortError'))));
+      new Promise<Response>((_resolve, reject) =>
+        init?.signal?.addEventListener('abort', () =>
+          reject(new DOMException('The operation was aborted.', 'AbortError')),
+        ),
+      );
     const h = storeHarness({ fetch, timing: { livenessMs: 10_000 } });
     await h.healthy({ v: 1 });
     await h.clock.advance(10_000); // the audit poll is in flight

@@ -10,8 +10,17 @@ const logReduce = (s: Log, snap: object, _ctx: ReduceContext): Log => {
   const d = snap as { items?: number[]; cursor?: number };
   return { items: [...s.items, ...(d.items ?? [])], cursor: d.cursor ?? s.cursor };
 };
-const logPayload = (s: Log) => ({ context: null, log_from: s.cursor, notifications_from: 0, timezone: 'UTC' });
-const logOpts = { reduce: logReduce, payload: logPayload, initialState: { items: [], cursor: 0 } as Log };
+const logPayload = (s: Log) => ({
+  context: null,
+  log_from: s.cursor,
+  notifications_from: 0,
+  timezone: 'UTC',
+});
+const logOpts = {
+  reduce: logReduce,
+  payload: logPayload,
+  initialState: { items: [], cursor: 0 } as Log,
+};
 
 describe('store lifecycle', () => {
   it('start() called twice sends one state_request per connect, not two', async () => {
@@ -30,7 +39,7 @@ describe('store lifecycle', () => {
     expect(h.requests()).toHaveLength(2);
   });
 
-  it('a restart on a live connection does not take the previous run\'s first push as the new period\'s (untagged server)', async () => {
+  it("a restart on a live connection does not take the previous run's first push as the new period's (untagged server)", async () => {
     const h = storeHarness<Log>(logOpts);
     void h.store.start();
     await flush();

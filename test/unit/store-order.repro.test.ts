@@ -10,11 +10,20 @@ const logReduce = (s: Log, snap: object, _ctx: ReduceContext): Log => {
   if (d.bad) throw new Error('malformed snapshot');
   return { items: [...s.items, ...(d.items ?? [])], cursor: d.cursor ?? s.cursor };
 };
-const logPayload = (s: Log) => ({ context: null, log_from: s.cursor, notifications_from: 0, timezone: 'UTC' });
+const logPayload = (s: Log) => ({
+  context: null,
+  log_from: s.cursor,
+  notifications_from: 0,
+  timezone: 'UTC',
+});
 
 describe('held pushes replayed on the ack', () => {
   it('a held push whose reduce throws is not skipped over by the next held push', async () => {
-    const h = storeHarness<Log>({ reduce: logReduce, payload: logPayload, initialState: { items: [], cursor: 0 } });
+    const h = storeHarness<Log>({
+      reduce: logReduce,
+      payload: logPayload,
+      initialState: { items: [], cursor: 0 },
+    });
     const states: number[][] = [];
     h.store.subscribe((e) => e.type === 'state' && states.push(e.state.items));
     void h.store.start();
@@ -35,18 +44,33 @@ describe('held pushes replayed on the ack', () => {
 });
 
 describe('an epoch change learnt from a resume ack', () => {
-  it('a poll built from the old epoch\'s cursors and answered after the ack is not applied, nor cached under the new epoch', async () => {
+  it("a poll built from the old epoch's cursors and answered after the ack is not applied, nor cached under the new epoch", async () => {
     const { mapStorage } = await import('../helpers/store-harness');
     const { persistence } = await import('../../src/persist');
     const storage = mapStorage();
-    storage.data.set('syncwire:state', { format: 1, version: 1, epoch: 'E1', savedAt: 0, state: { items: [1, 2], cursor: 2 } });
+    storage.data.set('syncwire:state', {
+      format: 1,
+      version: 1,
+      epoch: 'E1',
+      savedAt: 0,
+      state: { items: [1, 2], cursor: 2 },
+    });
     // A /poll whose answers the test releases by hand.
     const polls: { body: { log_from: number }; answer: (b: object) => void }[] = [];
     const fetch = (_url: string, init?: RequestInit) =>
       new Promise<Response>((resolve) =>
-        polls.push({ body: JSON.parse(init?.body as string), answer: (b) => resolve(new Response(JSON.stringify(b), { status: 200 })) }),
+        polls.push({
+          body: JSON.parse(init?.body as string),
+          answer: (b) => resolve(new Response(JSON.stringify(b), { status: 200 })),
+        }),
       );
-    const h = storeHarness<Log>({ reduce: logReduce, payload: logPayload, initialState: { items: [], cursor: 0 }, fetch, persist: persistence({ storage, throttleMs: 10 }) });
+    const h = storeHarness<Log>({
+      reduce: logReduce,
+      payload: logPayload,
+      initialState: { items: [], cursor: 0 },
+      fetch,
+      persist: persistence({ storage, throttleMs: 10 }),
+    });
     void h.store.start();
     await flush();
     expect(h.store.state.items).toEqual([1, 2]); // warm start, epoch E1

@@ -9,9 +9,18 @@ type Log = { items: number[]; cursor: number; guid?: string };
 const logReduce = (s: Log, snap: object, ctx: ReduceContext): Log => {
   const d = snap as { items?: number[]; cursor?: number; guid?: string };
   if (s.guid && d.guid && d.guid !== s.guid) ctx.requestResync('guid changed');
-  return { items: [...s.items, ...(d.items ?? [])], cursor: d.cursor ?? s.cursor, guid: d.guid ?? s.guid };
+  return {
+    items: [...s.items, ...(d.items ?? [])],
+    cursor: d.cursor ?? s.cursor,
+    guid: d.guid ?? s.guid,
+  };
 };
-const logPayload = (s: Log) => ({ context: null, log_from: s.cursor, notifications_from: 0, timezone: 'UTC' });
+const logPayload = (s: Log) => ({
+  context: null,
+  log_from: s.cursor,
+  notifications_from: 0,
+  timezone: 'UTC',
+});
 
 describe('sync store: handshake and pushes', () => {
   it('handshakes with the default payload and becomes HEALTHY on the first snapshot', async () => {
@@ -22,7 +31,12 @@ describe('sync store: handshake and pushes', () => {
     await h.connect();
     expect(h.store.mode).toBe('HANDSHAKE_PENDING');
     const req = h.requests()[0]?.payload as { data: Record<string, unknown> };
-    expect(Object.keys(req.data).sort()).toEqual(['context', 'log_from', 'notifications_from', 'timezone']);
+    expect(Object.keys(req.data).sort()).toEqual([
+      'context',
+      'log_from',
+      'notifications_from',
+      'timezone',
+    ]);
     expect(req.data).toMatchObject({ context: null, log_from: 0, notifications_from: 0 });
     expect(typeof req.data.timezone).toBe('string');
     await h.ack();
@@ -30,15 +44,33 @@ describe('sync store: handshake and pushes', () => {
     await h.push(2, { hello: 'world' });
     expect(h.store.mode).toBe('HEALTHY');
     expect(h.store.state).toEqual({ hello: 'world' });
-    expect(h.store.health).toMatchObject({ mode: 'HEALTHY', epoch: 'E1', lastSeq: 2, source: 'push', staleMs: 0, counters: { pushesApplied: 1 } });
+    expect(h.store.health).toMatchObject({
+      mode: 'HEALTHY',
+      epoch: 'E1',
+      lastSeq: 2,
+      source: 'push',
+      staleMs: 0,
+      counters: { pushesApplied: 1 },
+    });
     expect(h.modes()).toEqual(['HANDSHAKE_PENDING', 'HEALTHY']);
   });
 
   it('reduces a burst in order but notifies subscribers once per macrotask', async () => {
-    const h = storeHarness<Log>({ reduce: logReduce, payload: logPayload, initialState: { items: [], cursor: 0 } });
+    const h = storeHarness<Log>({
+      reduce: logReduce,
+      payload: logPayload,
+      initialState: { items: [], cursor: 0 },
+    });
     await h.healthy({ items: [1], cursor: 1 });
     h.events.length = 0;
-    for (let seq = 3; seq < 53; seq++) h.socket().serverEmit('state_push', { handlerId: 'h', eventId: `e${seq}`, correlationId: 'c', ts: '2026-11-23T00:00:00.000Z', data: { runtime_epoch: 'E1', seq, snapshot: { items: [seq], cursor: seq } } });
+    for (let seq = 3; seq < 53; seq++)
+      h.socket().serverEmit('state_push', {
+        handlerId: 'h',
+        eventId: `e${seq}`,
+        correlationId: 'c',
+        ts: '2026-11-23T00:00:00.000Z',
+        data: { runtime_epoch: 'E1', seq, snapshot: { items: [seq], cursor: seq } },
+      });
     expect(h.store.state.items).toHaveLength(51); // reduced synchronously, in order
     expect(h.events).toEqual([]);
     await h.clock.advance(16); // at most one notification per notifyIntervalMs
@@ -47,7 +79,11 @@ describe('sync store: handshake and pushes', () => {
   });
 
   it('pushes arriving one per macrotask are notified at most once per notifyIntervalMs, none later than that', async () => {
-    const h = storeHarness<Log>({ reduce: logReduce, payload: logPayload, initialState: { items: [], cursor: 0 } });
+    const h = storeHarness<Log>({
+      reduce: logReduce,
+      payload: logPayload,
+      initialState: { items: [], cursor: 0 },
+    });
     await h.healthy({ items: [1], cursor: 1 });
     await h.clock.advance(100);
     h.events.length = 0;
@@ -61,7 +97,9 @@ describe('sync store: handshake and pushes', () => {
     await h.clock.advance(16);
     expect(notifiedAt.length).toBeLessThanOrEqual(100 / 16 + 2);
     expect(notifiedAt.at(-1)).toBeLessThanOrEqual(start + 100 + 16);
-    expect(Math.max(...notifiedAt.map((t, i) => t - (notifiedAt[i - 1] ?? start)))).toBeLessThanOrEqual(17);
+    expect(
+      Math.max(...notifiedAt.map((t, i) => t - (notifiedAt[i - 1] ?? start))),
+    ).toBeLessThanOrEqual(17);
     expect(h.store.state.items.at(-1)).toBe(102);
   });
 
@@ -76,7 +114,11 @@ describe('sync store: handshake and pushes', () => {
   });
 
   it('resyncs in full on a gap, keeping the last good state until the swap', async () => {
-    const h = storeHarness<Log>({ reduce: logReduce, payload: logPayload, initialState: { items: [], cursor: 0 } });
+    const h = storeHarness<Log>({
+      reduce: logReduce,
+      payload: logPayload,
+      initialState: { items: [], cursor: 0 },
+    });
     await h.healthy({ items: [1, 2], cursor: 2 });
     await h.push(5, { items: [9], cursor: 9 });
     expect(h.store.state.items).toEqual([1, 2]); // no empty flash
@@ -89,7 +131,11 @@ describe('sync store: handshake and pushes', () => {
   });
 
   it('resumes with the current cursors after a reconnect to the same epoch', async () => {
-    const h = storeHarness<Log>({ reduce: logReduce, payload: logPayload, initialState: { items: [], cursor: 0 } });
+    const h = storeHarness<Log>({
+      reduce: logReduce,
+      payload: logPayload,
+      initialState: { items: [], cursor: 0 },
+    });
     await h.healthy({ items: [1, 2, 3], cursor: 3 });
     h.socket().drop('transport close');
     expect(h.store.mode).toBe('DISCONNECTED');
@@ -102,7 +148,11 @@ describe('sync store: handshake and pushes', () => {
   });
 
   it('a reducer can ask for a full resync', async () => {
-    const h = storeHarness<Log>({ reduce: logReduce, payload: logPayload, initialState: { items: [], cursor: 0 } });
+    const h = storeHarness<Log>({
+      reduce: logReduce,
+      payload: logPayload,
+      initialState: { items: [], cursor: 0 },
+    });
     await h.healthy({ items: [1], cursor: 1, guid: 'g1' });
     const before = h.requests().length;
     await h.push(3, { items: [], cursor: 0, guid: 'g2' });
@@ -140,8 +190,20 @@ describe('sync store: handshake and pushes', () => {
   it('drops a malformed push, keeps the state and reports INVALID_ENVELOPE', async () => {
     const h = storeHarness();
     await h.healthy({ v: 2 });
-    h.socket().serverEmit('state_push', { handlerId: 'h', eventId: 'e', correlationId: 'c', ts: '2026-11-23T00:00:00.000Z', data: { runtime_epoch: 'E1', seq: '3', snapshot: {} } });
-    h.socket().serverEmit('state_push', { handlerId: 'h', eventId: 'e', correlationId: 'c', ts: '2026-11-23T00:00:00.000Z', data: { runtime_epoch: 'E1', seq: 3, snapshot: [] } });
+    h.socket().serverEmit('state_push', {
+      handlerId: 'h',
+      eventId: 'e',
+      correlationId: 'c',
+      ts: '2026-11-23T00:00:00.000Z',
+      data: { runtime_epoch: 'E1', seq: '3', snapshot: {} },
+    });
+    h.socket().serverEmit('state_push', {
+      handlerId: 'h',
+      eventId: 'e',
+      correlationId: 'c',
+      ts: '2026-11-23T00:00:00.000Z',
+      data: { runtime_epoch: 'E1', seq: 3, snapshot: [] },
+    });
     await flush();
     expect(h.store.state).toEqual({ v: 2 });
     expect(h.errors.map((e) => e.code)).toEqual(['INVALID_ENVELOPE', 'INVALID_ENVELOPE']);
@@ -189,7 +251,10 @@ describe('sync store: failures', () => {
     await h.connect();
     await h.nack('INVALID_REQUEST', 'timezone must be a valid IANA timezone name');
     expect(h.store.mode).toBe('FAILED');
-    expect(h.store.health.lastError).toEqual({ code: 'INVALID_REQUEST', message: 'timezone must be a valid IANA timezone name' });
+    expect(h.store.health.lastError).toEqual({
+      code: 'INVALID_REQUEST',
+      message: 'timezone must be a valid IANA timezone name',
+    });
     await h.clock.advance(120_000);
     h.socket().drop('transport close');
     await h.connect();
@@ -207,7 +272,16 @@ describe('sync store: failures', () => {
     await flush();
     await h.connect();
     const req = h.requests()[0];
-    req?.ack?.({ correlationId: 'x', results: [{ handlerId: 'h', ok: true, data: { code: 'INVALID_REQUEST', message: 'log_from must be an integer >= 0' } }] });
+    req?.ack?.({
+      correlationId: 'x',
+      results: [
+        {
+          handlerId: 'h',
+          ok: true,
+          data: { code: 'INVALID_REQUEST', message: 'log_from must be an integer >= 0' },
+        },
+      ],
+    });
     await flush();
     expect(h.store.mode).toBe('FAILED');
     expect(h.store.health.lastError?.code).toBe('INVALID_REQUEST');
@@ -255,7 +329,9 @@ describe('sync store: failures', () => {
     await h.client.refreshAuth(); // a token is known, as after a first connect
     expect(h.client.csrfToken).toBe('tok-1');
     h.client.refreshAuth = () => Promise.resolve(void refreshed++);
-    h.fetch.respond(() => (h.fetch.calls.length === 1 ? { status: 403 } : { status: 200, body: { ok: 1 } }));
+    h.fetch.respond(() =>
+      h.fetch.calls.length === 1 ? { status: 403 } : { status: 200, body: { ok: 1 } },
+    );
     void h.store.start();
     await h.clock.advance(3000);
     expect(refreshed).toBe(1);
@@ -325,7 +401,13 @@ describe('sync store: lifecycle and warm start', () => {
 
   it('restores cached state before the network answers, then resumes', async () => {
     const storage = mapStorage();
-    const record: PersistedRecord = { format: 1, version: 1, epoch: 'E1', savedAt: 1_699_999_990_000, state: { cached: true } };
+    const record: PersistedRecord = {
+      format: 1,
+      version: 1,
+      epoch: 'E1',
+      savedAt: 1_699_999_990_000,
+      state: { cached: true },
+    };
     storage.data.set('syncwire:state', record);
     const h = storeHarness({ persist: persistence({ storage }) });
     void h.store.start();
@@ -343,7 +425,13 @@ describe('sync store: lifecycle and warm start', () => {
 
   it('a changed epoch after a restart means a full resync, not a resume', async () => {
     const storage = mapStorage();
-    storage.data.set('syncwire:state', { format: 1, version: 1, epoch: 'OLD', savedAt: 0, state: { cached: true } });
+    storage.data.set('syncwire:state', {
+      format: 1,
+      version: 1,
+      epoch: 'OLD',
+      savedAt: 0,
+      state: { cached: true },
+    });
     const h = storeHarness({ persist: persistence({ storage }) });
     void h.store.start();
     await flush();
@@ -357,7 +445,13 @@ describe('sync store: lifecycle and warm start', () => {
 
   it('ignores a record of another version', async () => {
     const storage = mapStorage();
-    storage.data.set('syncwire:state', { format: 1, version: 1, epoch: 'E1', savedAt: 0, state: { old: true } });
+    storage.data.set('syncwire:state', {
+      format: 1,
+      version: 1,
+      epoch: 'E1',
+      savedAt: 0,
+      state: { old: true },
+    });
     const h = storeHarness({ persist: persistence({ storage, version: 2 }) });
     void h.store.start();
     await flush();
@@ -422,14 +516,26 @@ describe('sync store: lifecycle and warm start', () => {
   });
 
   it('validates its options', () => {
-    expect(() => createSyncStore({} as never)).toThrow(expect.objectContaining({ code: 'VALIDATION_ERROR' }));
+    expect(() => createSyncStore({} as never)).toThrow(
+      expect.objectContaining({ code: 'VALIDATION_ERROR' }),
+    );
     const h = storeHarness();
-    expect(() => createSyncStore({ client: h.client, timing: { pollIntervalMs: -1 } })).toThrow(/timing.pollIntervalMs/);
-    expect(() => createSyncStore({ client: h.client, timing: { nope: 1 } as never })).toThrow(/timing.nope/);
+    expect(() => createSyncStore({ client: h.client, timing: { pollIntervalMs: -1 } })).toThrow(
+      /timing.pollIntervalMs/,
+    );
+    expect(() => createSyncStore({ client: h.client, timing: { nope: 1 } as never })).toThrow(
+      /timing.nope/,
+    );
     // Zero would spin (a 0 ms backoff or poll interval); only the notify gap may be 0.
-    expect(() => createSyncStore({ client: h.client, timing: { backoffBaseMs: 0 } })).toThrow(/timing.backoffBaseMs/);
-    expect(() => createSyncStore({ client: h.client, timing: { pollIntervalMs: 0 } })).toThrow(/timing.pollIntervalMs/);
-    expect(() => createSyncStore({ client: h.client, timing: { notifyIntervalMs: 0 } })).not.toThrow();
+    expect(() => createSyncStore({ client: h.client, timing: { backoffBaseMs: 0 } })).toThrow(
+      /timing.backoffBaseMs/,
+    );
+    expect(() => createSyncStore({ client: h.client, timing: { pollIntervalMs: 0 } })).toThrow(
+      /timing.pollIntervalMs/,
+    );
+    expect(() =>
+      createSyncStore({ client: h.client, timing: { notifyIntervalMs: 0 } }),
+    ).not.toThrow();
     // A misspelled option is refused, listing the known ones.
     expect(() => createSyncStore({ client: h.client, pollurl: '/x' } as never)).toThrow(
       /^options\.pollurl: expected one of the known options \(client, pollUrl, payload, reduce, initialState, persist, timing, hasChanged, fetch, environment, random\)/,
@@ -438,11 +544,21 @@ describe('sync store: lifecycle and warm start', () => {
 
   it('persistence() checks its options when it is created', () => {
     const storage = mapStorage();
-    expect(() => persistence({ storage, key: 5 as never })).toThrow(expect.objectContaining({ code: 'VALIDATION_ERROR', details: { field: 'persist.key' } }));
-    expect(() => persistence({ storage, throttleMs: -5 })).toThrow(/^persist\.throttleMs: expected a number >= 0, got number/);
-    expect(() => persistence({ storage, loadTimeoutMs: 0 })).toThrow(/persist\.loadTimeoutMs: expected a number > 0/);
-    expect(() => persistence({ storage, version: 1.5 })).toThrow(/persist\.version: expected an integer/);
-    expect(() => persistence({ storage, throttle: 5 } as never)).toThrow(/persist\.throttle: expected one of the known options \(key, dbName, storeName, version, throttleMs, loadTimeoutMs, storage\)/);
+    expect(() => persistence({ storage, key: 5 as never })).toThrow(
+      expect.objectContaining({ code: 'VALIDATION_ERROR', details: { field: 'persist.key' } }),
+    );
+    expect(() => persistence({ storage, throttleMs: -5 })).toThrow(
+      /^persist\.throttleMs: expected a number >= 0, got number/,
+    );
+    expect(() => persistence({ storage, loadTimeoutMs: 0 })).toThrow(
+      /persist\.loadTimeoutMs: expected a number > 0/,
+    );
+    expect(() => persistence({ storage, version: 1.5 })).toThrow(
+      /persist\.version: expected an integer/,
+    );
+    expect(() => persistence({ storage, throttle: 5 } as never)).toThrow(
+      /persist\.throttle: expected one of the known options \(key, dbName, storeName, version, throttleMs, loadTimeoutMs, storage\)/,
+    );
     expect(() => persistence({ storage, key: 'k', throttleMs: 0 })).not.toThrow();
   });
 });
@@ -477,8 +593,14 @@ describe('sync store: never stuck, never a zombie', () => {
     await flush();
     const req = h.requests().at(-1);
     const cid = (req?.payload as { correlationId: string }).correlationId;
-    req?.ack?.({ correlationId: cid, results: [{ handlerId: 'h', ok: true, data: { runtime_epoch: 'E1', seq_base: 1 } }] });
-    h.socket().serverEmit('state_push', envelope({ runtime_epoch: 'E1', seq: 2, snapshot: { v: 2 } }));
+    req?.ack?.({
+      correlationId: cid,
+      results: [{ handlerId: 'h', ok: true, data: { runtime_epoch: 'E1', seq_base: 1 } }],
+    });
+    h.socket().serverEmit(
+      'state_push',
+      envelope({ runtime_epoch: 'E1', seq: 2, snapshot: { v: 2 } }),
+    );
     await flush();
     expect(h.store.mode).toBe('HEALTHY');
     expect(h.store.state).toEqual({ v: 2 });
@@ -494,7 +616,10 @@ describe('sync store: never stuck, never a zombie', () => {
     await h.clock.advance(1000); // several polls applied meanwhile
     await h.ack();
     expect(h.store.mode).toBe('DEGRADED');
-    const [first, second] = h.requests().slice(-2).map((r) => r.payload as { data: { log_from: number } });
+    const [first, second] = h
+      .requests()
+      .slice(-2)
+      .map((r) => r.payload as { data: { log_from: number } });
     expect(first && second).toBeTruthy();
     await h.clock.advance(1000);
     await h.ack();
@@ -548,7 +673,10 @@ describe('sync store: never stuck, never a zombie', () => {
   });
 
   it('a token refresh that never settles costs the poll one deadline, and the poll still goes out', async () => {
-    const h = storeHarness({ timing: { handshakeTimeoutMs: 1000 } }, { auth: () => new Promise(() => {}) });
+    const h = storeHarness(
+      { timing: { handshakeTimeoutMs: 1000 } },
+      { auth: () => new Promise(() => {}) },
+    );
     await degraded(h);
     expect(h.fetch.calls).toHaveLength(0);
     await h.clock.advance(5000); // the poll deadline: max(5 × handshakeTimeoutMs, 5000)
@@ -581,12 +709,22 @@ describe('sync store: never stuck, never a zombie', () => {
     expect((err as { cause?: { code?: string } }).cause?.code).toBe('VALIDATION_ERROR');
   });
 
-  it('a poll answered by another server runtime is an epoch change: the old cursors\' answer is dropped, the full state applied, health.epoch named after it', async () => {
+  it("a poll answered by another server runtime is an epoch change: the old cursors' answer is dropped, the full state applied, health.epoch named after it", async () => {
     // The runtime id comes with every token answer; after a restart the old token gets 403.
     let runtime = 'R1';
-    const token = () => Promise.resolve(new Response(JSON.stringify({ ok: true, token: `tok-${runtime}`, runtime_id: runtime })));
+    const token = () =>
+      Promise.resolve(
+        new Response(JSON.stringify({ ok: true, token: `tok-${runtime}`, runtime_id: runtime })),
+      );
     const h = storeHarness({ pollUrl: '/poll' }, { auth: undefined, fetch: token });
-    h.fetch.respond((call) => (call.headers['X-CSRF-Token'] !== `tok-${runtime}` ? { status: 403 } : { status: 200, body: { from: runtime, full: (call.body as { log_from: number }).log_from === 0 } }));
+    h.fetch.respond((call) =>
+      call.headers['X-CSRF-Token'] !== `tok-${runtime}`
+        ? { status: 403 }
+        : {
+            status: 200,
+            body: { from: runtime, full: (call.body as { log_from: number }).log_from === 0 },
+          },
+    );
     void h.store.start();
     await h.clock.advance(2300); // no socket: polling, with a token of R1
     expect(h.store.health.epoch).toBe('R1');
@@ -603,7 +741,10 @@ describe('sync store: never stuck, never a zombie', () => {
     let runtime = 'R1';
     const polls: { resolve: (r: Response) => void; token: string }[] = [];
     const fetch = (url: string, init?: RequestInit) => {
-      if (url.endsWith('/csrf_token')) return Promise.resolve(new Response(JSON.stringify({ ok: true, token: `tok-${runtime}`, runtime_id: runtime })));
+      if (url.endsWith('/csrf_token'))
+        return Promise.resolve(
+          new Response(JSON.stringify({ ok: true, token: `tok-${runtime}`, runtime_id: runtime })),
+        );
       const token = (init?.headers as Record<string, string>)['X-CSRF-Token'] ?? '';
       return new Promise<Response>((resolve) => polls.push({ resolve, token }));
     };
@@ -620,7 +761,7 @@ describe('sync store: never stuck, never a zombie', () => {
     expect(h.store.health.epoch).toBe('R1');
   });
 
-  it('health.epoch names the state shown: a new period\'s epoch only once its first snapshot is applied', async () => {
+  it("health.epoch names the state shown: a new period's epoch only once its first snapshot is applied", async () => {
     const h = storeHarness();
     await h.healthy({ v: 1 }); // E1
     h.store.resync('model');
@@ -646,7 +787,11 @@ describe('sync store: never stuck, never a zombie', () => {
   it('health.staleMs never goes below 0 when the wall clock is set back', async () => {
     const fake = createFakeClock();
     let shift = 0;
-    const clock = { now: () => fake.now() + shift, setTimeout: fake.setTimeout, clearTimeout: fake.clearTimeout };
+    const clock = {
+      now: () => fake.now() + shift,
+      setTimeout: fake.setTimeout,
+      clearTimeout: fake.clearTimeout,
+    };
     const h = storeHarness({}, { clock });
     h.fetch.respond(() => ({ status: 200, body: { v: 1 } }));
     void h.store.start();
@@ -686,7 +831,13 @@ describe('sync store: stop, start and disposal from anywhere', () => {
 
   it('a subscriber that stops the store during the warm-start notification leaves it stopped, with nothing scheduled', async () => {
     const storage = mapStorage();
-    storage.data.set('syncwire:state', { format: 1, version: 1, epoch: 'E1', savedAt: 1_699_999_990_000, state: { cached: true } });
+    storage.data.set('syncwire:state', {
+      format: 1,
+      version: 1,
+      epoch: 'E1',
+      savedAt: 1_699_999_990_000,
+      state: { cached: true },
+    });
     const h = storeHarness({ persist: persistence({ storage }) });
     h.store.subscribe((e) => e.type === 'state' && h.store.stop());
     await h.store.start();
@@ -718,10 +869,17 @@ describe('sync store: stop, start and disposal from anywhere', () => {
 
   it('a restarted store knows at once whether its client connected while it was stopped, cache read or not', async () => {
     const storage = mapStorage();
-    storage.data.set('syncwire:state', { format: 1, version: 1, epoch: 'E1', savedAt: 1_699_999_990_000, state: { cached: true } });
+    storage.data.set('syncwire:state', {
+      format: 1,
+      version: 1,
+      epoch: 'E1',
+      savedAt: 1_699_999_990_000,
+      state: { cached: true },
+    });
     const h = storeHarness({ persist: persistence({ storage, loadTimeoutMs: 1000 }) });
     let release = () => {};
-    storage.get = () => new Promise((resolve) => (release = () => resolve(storage.data.get('syncwire:state'))));
+    storage.get = () =>
+      new Promise((resolve) => (release = () => resolve(storage.data.get('syncwire:state'))));
     void h.store.start();
     await flush();
     release();
@@ -734,7 +892,7 @@ describe('sync store: stop, start and disposal from anywhere', () => {
     release();
   });
 
-  it('health.counters count over the store\'s whole life, across stop() and start()', async () => {
+  it("health.counters count over the store's whole life, across stop() and start()", async () => {
     const h = storeHarness();
     await h.healthy({ v: 1 });
     const { handshakes, pushesApplied } = h.store.health.counters;
