@@ -1,6 +1,6 @@
 // `npm run chaos`: the full chaos run against the built library (dist/), through the
 // fault proxy, with a reference server whose world keeps changing. See
-// test/support/chaos-core.mjs for what is injected and exactly what is checked.
+// chaos/core.mjs for what is injected and exactly what is checked.
 //
 //   npm run chaos                                    200 faults, short timing, a random seed (printed)
 //   npm run chaos -- --seed=1234 --faults=300        reproduce a run / make it longer
@@ -24,7 +24,7 @@
 // applies, L lost events, U unhandled errors`; the exit code is 0 only when C = F,
 // S = L = U = 0 and every timer, listener and socket was released.
 import { createReferenceServer } from '../demo/server/reference-server.mjs';
-import { CHAOS_PROFILES, runChaos, printReport } from '../test/support/chaos-core.mjs';
+import { CHAOS_PROFILES, runChaos, printReport } from './core.mjs';
 import * as lib from '../dist/index.js';
 import { createAgentZeroModel } from '../dist/agent-zero.js';
 

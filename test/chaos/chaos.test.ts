@@ -1,5 +1,5 @@
 // The short chaos run inside `npm test`: the same run as `npm run chaos` (see
-// test/support/chaos-core.mjs for the faults and the exact checks) against src/, with 20
+// chaos/core.mjs for the faults and the exact checks) against src/, with 20
 // faults instead of 200, on a fixed seed so CI runs are reproducible, on the short timing
 // profile (the default timing's settle periods would not fit in a unit test run).
 // CHAOS_SEED=<n> replays another fault sequence; CHAOS_TEST_FAULTS=<n> changes the count.
@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createReferenceServer } from '../../demo/server/reference-server.mjs';
 import { createAgentZeroModel } from '../../src/agent-zero';
 import * as lib from '../../src/index';
-import { printReport, runChaos, type ChaosReport } from '../support/chaos-core.mjs';
+import { printReport, runChaos, type ChaosReport } from '../../chaos/core.mjs';
 
 const seed = Number(process.env.CHAOS_SEED ?? 20261123);
 const faults = Number(process.env.CHAOS_TEST_FAULTS ?? 20);

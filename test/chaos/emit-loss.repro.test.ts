@@ -17,7 +17,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createReferenceServer } from '../../demo/server/reference-server.mjs';
 import { createNamespacedClient, type NamespacedClient } from '../../src/index';
-import { createFaultProxy, type FaultProxy } from '../support/fault-proxy.mjs';
+import { createFaultProxy, type FaultProxy } from '../../chaos/fault-proxy.mjs';
 import { waitFor } from '../helpers/wait';
 
 let server: Awaited<ReturnType<typeof createReferenceServer>>;

@@ -1,4 +1,4 @@
-// The chaos run's timing profiles (test/support/chaos-core.mjs): the short one is the timing
+// The chaos run's timing profiles (chaos/core.mjs): the short one is the timing
 // the run always had, and the default one derives its waits from the library's real defaults.
 // The harness keeps a copy of those defaults (the store and clients get no option, but the
 // run must know how long to wait); these checks fail if the library's defaults move.
@@ -10,7 +10,7 @@ import {
   LIBRARY_TIMING,
   STORE_RECONNECTION_ATTEMPTS,
   resolveChaosProfile,
-} from '../support/chaos-core.mjs';
+} from '../../chaos/core.mjs';
 import { clientHarness } from '../helpers/client-harness';
 import { createFakeClock } from '../helpers/fake-clock';
 

@@ -14,7 +14,7 @@ import { describe, expect, it } from 'vitest';
 const ROOT = resolve(import.meta.dirname, '../..');
 const SCRIPT = `
 import { createReferenceServer } from './demo/server/reference-server.mjs';
-import { createFaultProxy } from './test/support/fault-proxy.mjs';
+import { createFaultProxy } from '../../chaos/fault-proxy.mjs';
 import { io } from 'socket.io-client';
 const server = await createReferenceServer();
 server.io.engine.opts.pingInterval = 100;

@@ -11,7 +11,7 @@ import {
   type SyncStoreOptions,
   type SyncwireError,
 } from '../../src/index';
-import { createFaultProxy } from '../support/fault-proxy.mjs';
+import { createFaultProxy } from '../../chaos/fault-proxy.mjs';
 import { countingClock } from '../helpers/counting-clock';
 import { MODES, modeOptions, type RoutesMode } from '../helpers/server-mode';
 import { fakeEnvironment, mapStorage } from '../helpers/store-harness';

@@ -51,7 +51,7 @@
 //     rebuilt on socket.io-client's Manager) that counts the listeners syncwire puts on
 //     the socket. During the run the maxima must stay under fixed bounds; after
 //     store.stop() + client.dispose() all of them must be back to 0 (their baseline).
-import { mulberry32 } from '../../demo/server/world.mjs';
+import { mulberry32 } from '../demo/server/world.mjs';
 import { setTimeout as delay } from 'node:timers/promises';
 import { setInterval, clearInterval, setTimeout, clearTimeout } from 'node:timers';
 import { Manager } from 'socket.io-client';

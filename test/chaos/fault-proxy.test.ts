@@ -6,7 +6,7 @@ import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Server } from 'socket.io';
 import { io, type Socket } from 'socket.io-client';
-import { createFaultProxy, type FaultProxy } from './fault-proxy.mjs';
+import { createFaultProxy, type FaultProxy } from '../../chaos/fault-proxy.mjs';
 import { waitFor } from '../helpers/wait';
 
 const cleanups: (() => unknown)[] = [];
