@@ -2,7 +2,12 @@ import resolve from '@rollup/plugin-node-resolve';
 import typescript from '@rollup/plugin-typescript';
 import terser from '@rollup/plugin-terser';
 import { dts } from 'rollup-plugin-dts';
+import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+
+// Each build starts from an empty dist/, so no file of an older build (a renamed entry, an old
+// declaration) is ever shipped or measured.
+rmSync(fileURLToPath(new URL('dist', import.meta.url)), { recursive: true, force: true });
 
 // Every bare import stays external in the ESM build: the page's bundler dedupes them.
 const external = (id) => !id.startsWith('.') && !id.startsWith('/') && !id.startsWith('\0');
@@ -17,13 +22,14 @@ const ts = (extra) =>
     allowJs: false,
     ...extra,
   });
-const entries = ['index', 'alpine', 'agent-zero', 'stream', 'persist'];
+const entries = ['index', 'alpine', 'agent-zero', 'stream', 'persist', 'machine'];
 // Entries that share nothing at run time with the core (alpine and agent-zero import its types only).
 const standalone = ['index', 'alpine', 'agent-zero'];
 
 // The add-on script-tag builds use the core through `window.Syncwire`, so every page has one
 // copy of it (one SyncwireError class, one registry of shared clients).
 const core = fileURLToPath(new URL('src/index.ts', import.meta.url));
+const coreTypes = fileURLToPath(new URL('dist/types/index.d.ts', import.meta.url));
 const onCore = { external: (id) => id === core, globals: { [core]: 'Syncwire' } };
 const addOn = (input, file, name, plugins = []) => ({
   input,
@@ -52,6 +58,14 @@ export default [
       sourcemap: true,
       paths: { [core]: './index.js' },
     },
+    plugins: [ts({ declaration: true, declarationDir: 'dist/types' })],
+  },
+  {
+    // syncwire/machine: the store's pure state machine on its own (a copy of the machine, not a
+    // chunk shared with the core, so the core entry stays one self-contained file).
+    input: { machine: 'src/machine.ts' },
+    external,
+    output: { dir: 'dist', format: 'es', entryFileNames: '[name].js', sourcemap: true },
     plugins: [ts({ declaration: true, declarationDir: 'dist/types' })],
   },
   {
@@ -88,10 +102,13 @@ export default [
   addOn('src/stream.ts', 'dist/syncwire-stream.iife.min.js', 'SyncwireStream'),
   // The Alpine plugin: registers itself on alpine:init (see src/alpine-cdn.ts).
   addOn('src/alpine-cdn.ts', 'dist/syncwire-alpine.iife.min.js', 'SyncwireAlpine'),
-  {
-    input: Object.fromEntries(entries.map((e) => [e, `dist/types/${e}.d.ts`])),
-    external,
-    output: { dir: 'dist', format: 'es', entryFileNames: '[name].d.ts' },
+  // One declaration file per entry, named for it (`dist/stream.d.ts`, never a hashed shared
+  // chunk), so an editor's go-to-definition lands on a readable file with the TSDoc. An entry
+  // that imports the core entry refers to `./index.js` for its types too.
+  ...entries.map((entry) => ({
+    input: `dist/types/${entry}.d.ts`,
+    external: (id) => external(id) || (entry !== 'index' && id === coreTypes),
+    output: { file: `dist/${entry}.d.ts`, format: 'es', paths: { [coreTypes]: './index.js' } },
     plugins: [dts()],
-  },
+  })),
 ];

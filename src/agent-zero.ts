@@ -7,7 +7,8 @@
  * the cursors the next request resumes from, and asks for a full resync when
  * a stream's identity (`log_guid`, `notifications_guid`) changes.
  */
-import type { ReduceContext } from './store/store';
+// A type only, from the core entry, so agent-zero.d.ts refers to the core's declarations.
+import type { ReduceContext } from './index';
 
 // Kept local (not imported from the core) so this entry bundles on its own.
 function browserTimezone(): string {
@@ -83,7 +84,7 @@ export interface AgentZeroModel {
 }
 
 const list = <T>(v: unknown): T[] =>
-  Array.isArray(v) ? (v.filter((x) => x && typeof x == 'object') as T[]) : [];
+  Array.isArray(v) ? (v.filter((x) => x && typeof x === 'object') as T[]) : [];
 const num = (v: unknown, fallback: number): number =>
   typeof v === 'number' && Number.isFinite(v) ? v : fallback;
 const str = (v: unknown, fallback: string): string => (typeof v === 'string' ? v : fallback);
@@ -210,7 +211,9 @@ export function createAgentZeroModel(options: { timezone?: string } = {}): Agent
   let selected: string | null = null;
   Object.defineProperty(model, 'selected', {
     get: () => selected,
-    set: (value: string | null) => void (selected = value),
+    set(value: string | null) {
+      selected = value;
+    },
     enumerable: false,
   });
   return model;

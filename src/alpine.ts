@@ -2,9 +2,8 @@
  * `syncwire/alpine`: puts a sync store into `Alpine.store(name)` and the
  * client into a magic. The plugin receives Alpine and touches no globals.
  */
-import type { NamespacedClient } from './client/client';
-import type { SyncMode } from './store/machine';
-import type { SyncHealth, SyncStore } from './store/store';
+// Types only, from the core entry, so alpine.d.ts refers to the core's declarations.
+import type { NamespacedClient, SyncHealth, SyncMode, SyncStore } from './index';
 
 /** The slice of Alpine the plugin uses. */
 export interface AlpineLike {

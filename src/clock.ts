@@ -30,9 +30,12 @@ export const systemClock: Clock = {
 /** 2001-09-09 in ms since 1970: wall time is past it, and no monotonic clock counts this high. */
 const WALL_TIME_FLOOR = 1e12;
 
+/** The largest time a JavaScript `Date` can hold (ms since 1970); anything later is not a time. */
+const DATE_MAX_MS = 8.64e15;
+
 /** @internal true when `now` looks like wall time (see {@link Clock.now}). */
 export const isWallTime = (now: unknown): now is number =>
-  typeof now == 'number' && now >= WALL_TIME_FLOOR && now < 8.64e15;
+  typeof now === 'number' && now >= WALL_TIME_FLOOR && now < DATE_MAX_MS;
 
 /**
  * @internal Named one-shot timers, at most one per name, that can all be cancelled

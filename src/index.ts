@@ -3,7 +3,7 @@
  * by name; nothing runs at import time.
  */
 export { SyncwireError, isSyncwireError, type SyncwireErrorCode } from './errors';
-export { systemClock, backoffDelay, type Clock, type TimerHandle } from './clock';
+export { systemClock, type Clock, type TimerHandle } from './clock';
 export {
   createLogger,
   type Logger,
@@ -31,7 +31,7 @@ export {
   type EventCallback,
 } from './client/client';
 export { createClientRegistry, getNamespacedClient, type ClientRegistry } from './client/registry';
-export type { AuthOption, AuthContext } from './client/auth';
+export type { AuthOption, AuthContext, FetchLike } from './client/auth';
 export type { SocketLike, SocketFactory, SocketListener, SocketIoOptions } from './client/socket';
 export {
   createSyncStore,
@@ -46,16 +46,8 @@ export {
   type PersistHost,
   type CachedState,
 } from './store/store';
-export {
-  transition,
-  initialMachineState,
-  type SyncMode,
-  type MachineState,
-  type MachineEvent,
-  type Effect,
-  type Timing,
-  type TimerName,
-  type PushIn,
-} from './store/machine';
+// The store's mode and timing are part of its options and health; the machine itself
+// (`transition`, its state, events and effects) is the `syncwire/machine` entry.
+export type { SyncMode, Timing } from './store/machine';
 
 export type { EnvironmentSource, EnvironmentState } from './store/env';

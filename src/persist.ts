@@ -55,7 +55,7 @@ const KNOWN = ['key', 'dbName', 'storeName', 'version', 'throttleMs', 'loadTimeo
 const invalid = (field: string, what: string, got: unknown) =>
   new SyncwireError(
     'VALIDATION_ERROR',
-    `persist.${field}: expected ${what}, got ${typeof got == 'string' ? JSON.stringify(got) : got === null ? 'null' : typeof got}`,
+    `persist.${field}: expected ${what}, got ${typeof got === 'string' ? JSON.stringify(got) : got === null ? 'null' : typeof got}`,
     {
       details: { field: `persist.${field}` },
     },
@@ -63,23 +63,23 @@ const invalid = (field: string, what: string, got: unknown) =>
 
 /** Bad options fail when persistence() is called, not at the first read or write. */
 function checkOptions(o: PersistOptions): void {
-  if (typeof o != 'object' || Array.isArray(o)) throw invalid('(options)', 'an options object', o);
+  if (typeof o !== 'object' || Array.isArray(o)) throw invalid('(options)', 'an options object', o);
   const given = o as Record<string, unknown>;
   for (const k of Object.keys(given))
     if (!KNOWN.includes(k))
       throw invalid(k, `one of the known options (${KNOWN.join(', ')})`, 'an unknown option');
   for (const k of ['key', 'dbName', 'storeName']) {
     const v = given[k];
-    if (v !== undefined && !(typeof v == 'string' && v)) throw invalid(k, 'a non-empty string', v);
+    if (v !== undefined && !(typeof v === 'string' && v)) throw invalid(k, 'a non-empty string', v);
   }
   const v = given.version;
-  if (v !== undefined && !(typeof v == 'number' && Number.isInteger(v)))
+  if (v !== undefined && !(typeof v === 'number' && Number.isInteger(v)))
     throw invalid('version', 'an integer', v);
   const t = given.throttleMs;
-  if (t !== undefined && !(typeof t == 'number' && t >= 0 && t <= 2 ** 31 - 1))
+  if (t !== undefined && !(typeof t === 'number' && t >= 0 && t <= 2 ** 31 - 1))
     throw invalid('throttleMs', 'a number >= 0', t);
   const l = given.loadTimeoutMs;
-  if (l !== undefined && !(typeof l == 'number' && l > 0 && l <= 2 ** 31 - 1))
+  if (l !== undefined && !(typeof l === 'number' && l > 0 && l <= 2 ** 31 - 1))
     throw invalid('loadTimeoutMs', 'a number > 0', l);
 }
 
@@ -90,7 +90,7 @@ function checkOptions(o: PersistOptions): void {
 function idbStorage(dbName: string, storeName: string): PersistStorage {
   let store: UseStore | undefined;
   const use = () => {
-    if (typeof indexedDB == 'undefined') throw new Error('IndexedDB is not available');
+    if (typeof indexedDB === 'undefined') throw new Error('IndexedDB is not available');
     return (store ??= createStore(dbName, storeName));
   };
   return {
@@ -110,7 +110,10 @@ export function persistence<S = unknown>(options: PersistOptions = {}): PersistP
   const o = options ?? {};
   checkOptions(o);
   const given = o.storage;
-  if (given !== undefined && !(typeof given?.get == 'function' && typeof given.set == 'function')) {
+  if (
+    given !== undefined &&
+    !(typeof given?.get == 'function' && typeof given.set === 'function')
+  ) {
     throw new SyncwireError(
       'VALIDATION_ERROR',
       'persist.storage: expected an object with get() and set()',
@@ -145,7 +148,9 @@ export function persistence<S = unknown>(options: PersistOptions = {}): PersistP
       Promise.resolve(record)
         .then((r) => storage.set(key, r))
         .then(
-          () => void (failing = false),
+          () => {
+            failing = false;
+          },
           (e: unknown) => {
             if (!failing) storageError('saving')(e);
             failing = true;
@@ -166,12 +171,12 @@ export function persistence<S = unknown>(options: PersistOptions = {}): PersistP
         }).then((raw) => {
           const r = raw as Partial<PersistedRecord<S>>;
           return r &&
-            typeof r == 'object' &&
+            typeof r === 'object' &&
             r.format === 1 &&
             r.version === version &&
-            typeof r.savedAt == 'number' &&
+            typeof r.savedAt === 'number' &&
             'state' in r &&
-            (r.epoch === null || typeof r.epoch == 'string')
+            (r.epoch === null || typeof r.epoch === 'string')
             ? (r as PersistedRecord<S>)
             : undefined;
         }, storageError('reading')),

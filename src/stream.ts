@@ -43,7 +43,7 @@ const invalid = (field: string, what: string) =>
 /** The options checked when the stream is made, not when an event fails to match later. */
 function checkOptions(options: unknown): StreamOptions {
   const o = options as Record<string, unknown> | null;
-  if (!o || typeof o != 'object' || Array.isArray(o))
+  if (!o || typeof o !== 'object' || Array.isArray(o))
     throw invalid(
       'replyEvent',
       'an options object with replyEvent (the event the server streams on)',
@@ -51,17 +51,17 @@ function checkOptions(options: unknown): StreamOptions {
   for (const k of Object.keys(o))
     if (!KNOWN.includes(k)) throw invalid(k, `one of the known options (${KNOWN.join(', ')})`);
   const reply = o.replyEvent;
-  const names = typeof reply == 'string' ? [reply] : Array.isArray(reply) ? reply : [];
-  if (!names.length || !names.every((n) => typeof n == 'string' && /^[a-z][a-z0-9_]*$/.test(n)))
+  const names = typeof reply === 'string' ? [reply] : Array.isArray(reply) ? reply : [];
+  if (!names.length || !names.every((n) => typeof n === 'string' && /^[a-z][a-z0-9_]*$/.test(n)))
     throw invalid('replyEvent', 'a snake_case event name, or a non-empty list of them');
   for (const k of ['timeoutMs', 'idleTimeoutMs', 'maxBuffered']) {
     const v = o[k];
-    if (v !== undefined && !(typeof v == 'number' && v > 0 && v <= 2 ** 31 - 1))
+    if (v !== undefined && !(typeof v === 'number' && v > 0 && v <= 2 ** 31 - 1))
       throw invalid(k, 'a number > 0');
   }
   if (
     o.correlationId !== undefined &&
-    !(typeof o.correlationId == 'string' && o.correlationId.trim())
+    !(typeof o.correlationId === 'string' && o.correlationId.trim())
   )
     throw invalid('correlationId', 'a non-empty string');
   return o as unknown as StreamOptions;
@@ -138,8 +138,8 @@ export function requestStream<T extends object = Record<string, unknown>>(
   const onEvent = (env: ServerEnvelope<T>) => {
     if (env.correlationId !== correlationId || ended) return; // late or foreign
     const d = env.data as Record<string, unknown>;
-    const state = typeof d.state == 'string' ? d.state : 'delta';
-    const seq = typeof d.seq == 'number' && Number.isFinite(d.seq) ? d.seq : undefined;
+    const state = typeof d.state === 'string' ? d.state : 'delta';
+    const seq = typeof d.seq === 'number' && Number.isFinite(d.seq) ? d.seq : undefined;
     const terminal = TERMINAL.includes(state);
     if (seq !== undefined) {
       if (!terminal && seq <= lastSeq) return;

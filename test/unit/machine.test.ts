@@ -7,7 +7,7 @@ import {
   type MachineState,
   type PushIn,
   type Timing,
-} from '../../src/index';
+} from '../../src/machine';
 import { fitting, generalTransition, inOrderPush } from '../../src/store/machine';
 
 const T: Timing = {

@@ -1,0 +1,47 @@
+// What the package ships: each entry in package.json `exports` has its module and its own
+// declaration file, named for it; the core entry exports the documented surface only.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+
+const root = new URL('../../', import.meta.url);
+const pkg = JSON.parse(readFileSync(new URL('package.json', root), 'utf8'));
+const entries = Object.entries(pkg.exports as Record<string, string | Record<string, string>>)
+  .filter(([, target]) => typeof target === 'object')
+  .map(([name, target]) => [name, target as Record<string, string>] as const);
+
+describe('package entries', () => {
+  it.each(entries)('%s has its module and its declaration file in dist/', (_name, target) => {
+    expect(existsSync(new URL(target.default, root)), target.default).toBe(true);
+    expect(existsSync(new URL(target.types, root)), target.types).toBe(true);
+  });
+
+  it('ships one declaration file per entry, each named for it (no hashed shared chunks)', () => {
+    const declared = readdirSync(new URL('dist/', root)).filter((f) => f.endsWith('.d.ts'));
+    const expected = entries.map(([, target]) => target.types.replace('./dist/', ''));
+    expect(declared.sort()).toEqual(expected.sort());
+  });
+
+  it('add-on declarations refer to the core entry for shared types, never to another file', () => {
+    for (const [name, target] of entries) {
+      if (name === '.') continue;
+      const text = readFileSync(new URL(target.types, root), 'utf8');
+      const relative = [...text.matchAll(/from '(\.[^']*)'/g)].map((match) => match[1]);
+      expect(new Set(relative), name).toEqual(new Set(relative.length ? ['./index.js'] : []));
+    }
+  });
+
+  it('the core entry leaves the state machine to syncwire/machine', async () => {
+    const core = await import(new URL('dist/index.js', root).href);
+    const machine = await import(new URL('dist/machine.js', root).href);
+    expect(core.createSyncStore).toBeTypeOf('function');
+    expect(core.transition).toBeUndefined();
+    expect(core.initialMachineState).toBeUndefined();
+    expect(core.backoffDelay).toBeUndefined();
+    expect(Object.keys(machine).sort()).toEqual(
+      ['backoffDelay', 'initialMachineState', 'transition'].sort(),
+    );
+    const state = machine.initialMachineState();
+    expect(state.mode).toBe('DISCONNECTED');
+    expect(state.running).toBe(false);
+  });
+});
