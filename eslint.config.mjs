@@ -7,6 +7,7 @@ export default defineConfig(
   {
     ignores: [
       'dist/**',
+      'docs/api/**',
       'node_modules/**',
       'test-results/**',
       'artifacts/**',
