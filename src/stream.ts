@@ -4,6 +4,7 @@
  * script-tag build works on `window.Syncwire`.
  */
 import {
+  EVENT_NAME,
   SyncwireError,
   createCorrelationId,
   type NamespacedClient,
@@ -26,11 +27,28 @@ export interface StreamOptions {
   correlationId?: string;
   /** Timeout of the initial request's ack. @default the client's requestTimeoutMs */
   timeoutMs?: number;
-  /** Longest silence between two stream events before the stream fails with `TIMEOUT`. @default 30000 */
+  /**
+   * Longest silence between two stream events before the stream fails with `TIMEOUT`.
+   * @default 30000
+   */
   idleTimeoutMs?: number;
-  /** Most events kept for a reader that does not keep up; one more ends the stream with `OVERFLOW`. @default 1000 */
+  /**
+   * Most events kept for a reader that does not keep up; one more ends the stream with
+   * `OVERFLOW`. @default 1000
+   */
   maxBuffered?: number;
 }
+
+// The defaults of StreamOptions (the TSDoc above repeats them for readers of the types).
+const STREAM_DEFAULTS = {
+  /** Agent Zero streams a token at least every few seconds; 30 s of silence means it is gone. */
+  idleTimeoutMs: 30000,
+  /** Enough for a burst while the page is busy; past it the reader is not keeping up. */
+  maxBuffered: 1000,
+} as const;
+
+// The largest delay a browser timer honours (a 32-bit signed int of ms); longer ones fire at once.
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 const TERMINAL = ['final', 'error', 'aborted'];
 const KNOWN = ['replyEvent', 'correlationId', 'timeoutMs', 'idleTimeoutMs', 'maxBuffered'];
@@ -43,28 +61,37 @@ const invalid = (field: string, what: string) =>
 /** The options checked when the stream is made, not when an event fails to match later. */
 function checkOptions(options: unknown): StreamOptions {
   const o = options as Record<string, unknown> | null;
-  if (!o || typeof o !== 'object' || Array.isArray(o))
+  if (!o || typeof o !== 'object' || Array.isArray(o)) {
     throw invalid(
       'replyEvent',
       'an options object with replyEvent (the event the server streams on)',
     );
-  for (const k of Object.keys(o))
-    if (!KNOWN.includes(k)) throw invalid(k, `one of the known options (${KNOWN.join(', ')})`);
-  const reply = o.replyEvent;
-  const names = typeof reply === 'string' ? [reply] : Array.isArray(reply) ? reply : [];
-  if (!names.length || !names.every((n) => typeof n === 'string' && /^[a-z][a-z0-9_]*$/.test(n)))
-    throw invalid('replyEvent', 'a snake_case event name, or a non-empty list of them');
-  for (const k of ['timeoutMs', 'idleTimeoutMs', 'maxBuffered']) {
-    const v = o[k];
-    if (v !== undefined && !(typeof v === 'number' && v > 0 && v <= 2 ** 31 - 1))
-      throw invalid(k, 'a number > 0');
   }
-  if (
-    o.correlationId !== undefined &&
-    !(typeof o.correlationId === 'string' && o.correlationId.trim())
-  )
+  for (const key of Object.keys(o)) {
+    if (!KNOWN.includes(key)) {
+      throw invalid(key, `one of the known options (${KNOWN.join(', ')})`);
+    }
+  }
+  if (replyEvents(o.replyEvent).length === 0) {
+    throw invalid('replyEvent', 'a snake_case event name, or a non-empty list of them');
+  }
+  for (const key of ['timeoutMs', 'idleTimeoutMs', 'maxBuffered']) {
+    const value = o[key];
+    const isValid = typeof value === 'number' && value > 0 && value <= MAX_TIMER_MS;
+    if (value !== undefined && !isValid) throw invalid(key, 'a number > 0');
+  }
+  const id = o.correlationId;
+  if (id !== undefined && !(typeof id === 'string' && id.trim() !== '')) {
     throw invalid('correlationId', 'a non-empty string');
+  }
   return o as unknown as StreamOptions;
+}
+
+/** The reply event names of a `replyEvent` option; none when it is not valid. */
+function replyEvents(replyEvent: unknown): string[] {
+  const names = Array.isArray(replyEvent) ? replyEvent : [replyEvent];
+  const valid = names.every((name) => typeof name === 'string' && EVENT_NAME.test(name));
+  return valid ? (names as string[]) : [];
 }
 
 /**
@@ -89,13 +116,16 @@ export function requestStream<T extends object = Record<string, unknown>>(
 ): AsyncIterableIterator<StreamEvent<T>> {
   const opts = checkOptions(options);
   const correlationId = opts.correlationId ?? createCorrelationId('stream');
-  const idleMs = opts.idleTimeoutMs ?? 30000;
-  const maxBuffered = opts.maxBuffered ?? 1000;
+  const idleMs = opts.idleTimeoutMs ?? STREAM_DEFAULTS.idleTimeoutMs;
+  const maxBuffered = opts.maxBuffered ?? STREAM_DEFAULTS.maxBuffered;
   const { clock } = client;
   const queue: StreamEvent<T>[] = [];
   const cleanups: (() => void)[] = [];
   // next() calls not yet answered, oldest first: a caller may ask again before the first answer.
-  const waiting: [(r: IteratorResult<StreamEvent<T>>) => void, (e: unknown) => void][] = [];
+  const waiting: {
+    resolve: (result: IteratorResult<StreamEvent<T>>) => void;
+    reject: (error: unknown) => void;
+  }[] = [];
   let error: SyncwireError | undefined;
   let ended = false; // a terminal event was queued, or the stream failed
   let closed = false; // nothing more will be yielded
@@ -106,15 +136,19 @@ export function requestStream<T extends object = Record<string, unknown>>(
     if (closed) return;
     closed = true;
     clock.clearTimeout(idle);
-    cleanups.forEach((fn) => fn());
+    for (const cleanup of cleanups) cleanup();
   };
   // Hands the next items (events, then the error or the end) to the waiting next() calls.
   const pump = () => {
-    while (waiting.length && (queue.length || error || closed)) {
-      const w = waiting.shift() as (typeof waiting)[0];
-      if (queue.length) w[0]({ value: queue.shift() as StreamEvent<T>, done: false });
-      else if (error) w[1](error);
-      else w[0]({ value: undefined, done: true });
+    while (waiting.length > 0 && (queue.length > 0 || error || closed)) {
+      const next = waiting.shift()!;
+      if (queue.length > 0) {
+        next.resolve({ value: queue.shift()!, done: false });
+      } else if (error) {
+        next.reject(error);
+      } else {
+        next.resolve({ value: undefined, done: true });
+      }
     }
   };
   const end = (e?: SyncwireError) => {
@@ -146,8 +180,10 @@ export function requestStream<T extends object = Record<string, unknown>>(
       if (seq > lastSeq) lastSeq = seq;
     }
     // A reader that does not keep up ends the stream loudly rather than buffer without bound.
-    if (queue.length >= maxBuffered)
-      return failWith('OVERFLOW', `buffered ${maxBuffered} unread events`, { maxBuffered });
+    if (queue.length >= maxBuffered) {
+      failWith('OVERFLOW', `buffered ${maxBuffered} unread events`, { maxBuffered });
+      return;
+    }
     queue.push({ state, seq, data: env.data, envelope: env });
     if (terminal) end();
     else armIdle();
@@ -156,18 +192,15 @@ export function requestStream<T extends object = Record<string, unknown>>(
 
   try {
     // Subscribed before the request goes out, so a fast first event is not missed.
-    for (const name of ([] as unknown[]).concat(opts.replyEvent))
-      cleanups.push(client.on<T>(name as string, onEvent));
+    for (const name of replyEvents(opts.replyEvent)) cleanups.push(client.on<T>(name, onEvent));
     cleanups.push(client.onDisconnect((reason) => failWith('DISCONNECTED', `lost: ${reason}`)));
     armIdle();
     client.request(event, data, { correlationId, timeoutMs: opts.timeoutMs }).then((res) => {
       const first = res.results[0];
-      if (first && !first.ok)
-        end(
-          new SyncwireError('STREAM_ERROR', first.error?.error ?? 'stream request failed', {
-            details: first,
-          }),
-        );
+      if (first && !first.ok) {
+        const message = first.error?.error ?? 'stream request failed';
+        end(new SyncwireError('STREAM_ERROR', message, { details: first }));
+      }
     }, end);
   } catch (e) {
     // A bad event name or a disposed client: the iterator reports it on first next().
@@ -177,7 +210,7 @@ export function requestStream<T extends object = Record<string, unknown>>(
   const it: AsyncIterableIterator<StreamEvent<T>> = {
     next: () =>
       new Promise((resolve, reject) => {
-        waiting.push([resolve, reject]);
+        waiting.push({ resolve, reject });
         pump();
       }),
     return() {

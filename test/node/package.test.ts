@@ -7,7 +7,7 @@ const root = new URL('../../', import.meta.url);
 const pkg = JSON.parse(readFileSync(new URL('package.json', root), 'utf8'));
 const entries = Object.entries(pkg.exports as Record<string, string | Record<string, string>>)
   .filter(([, target]) => typeof target === 'object')
-  .map(([name, target]) => [name, target as Record<string, string>] as const);
+  .map(([name, target]) => [name, target as { types: string; default: string }] as const);
 
 describe('package entries', () => {
   it.each(entries)('%s has its module and its declaration file in dist/', (_name, target) => {
