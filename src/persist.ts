@@ -52,35 +52,71 @@ const text = (e: unknown): string => {
 
 const KNOWN = ['key', 'dbName', 'storeName', 'version', 'throttleMs', 'loadTimeoutMs', 'storage'];
 
+// The largest delay a browser timer honours (a 32-bit signed int of ms); longer ones fire at once.
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** How a wrong option value is named in a message: a string quoted, anything else by its kind. */
+function describe(got: unknown): string {
+  if (typeof got === 'string') return JSON.stringify(got);
+  if (got === null) return 'null';
+  return typeof got;
+}
+
 const invalid = (field: string, what: string, got: unknown) =>
   new SyncwireError(
     'VALIDATION_ERROR',
-    `persist.${field}: expected ${what}, got ${typeof got === 'string' ? JSON.stringify(got) : got === null ? 'null' : typeof got}`,
+    `persist.${field}: expected ${what}, got ${describe(got)}`,
     {
       details: { field: `persist.${field}` },
     },
   );
 
+/** True for a number of milliseconds in `[min, MAX_TIMER_MS]` (`min` itself excluded if `strict`). */
+function isDelay(value: unknown, strict: boolean): boolean {
+  if (typeof value !== 'number' || value > MAX_TIMER_MS) return false;
+  return strict ? value > 0 : value >= 0;
+}
+
 /** Bad options fail when persistence() is called, not at the first read or write. */
 function checkOptions(o: PersistOptions): void {
-  if (typeof o !== 'object' || Array.isArray(o)) throw invalid('(options)', 'an options object', o);
-  const given = o as Record<string, unknown>;
-  for (const k of Object.keys(given))
-    if (!KNOWN.includes(k))
-      throw invalid(k, `one of the known options (${KNOWN.join(', ')})`, 'an unknown option');
-  for (const k of ['key', 'dbName', 'storeName']) {
-    const v = given[k];
-    if (v !== undefined && !(typeof v === 'string' && v)) throw invalid(k, 'a non-empty string', v);
+  if (typeof o !== 'object' || Array.isArray(o)) {
+    throw invalid('(options)', 'an options object', o);
   }
-  const v = given.version;
-  if (v !== undefined && !(typeof v === 'number' && Number.isInteger(v)))
-    throw invalid('version', 'an integer', v);
-  const t = given.throttleMs;
-  if (t !== undefined && !(typeof t === 'number' && t >= 0 && t <= 2 ** 31 - 1))
-    throw invalid('throttleMs', 'a number >= 0', t);
-  const l = given.loadTimeoutMs;
-  if (l !== undefined && !(typeof l === 'number' && l > 0 && l <= 2 ** 31 - 1))
-    throw invalid('loadTimeoutMs', 'a number > 0', l);
+  const given = o as Record<string, unknown>;
+  for (const key of Object.keys(given)) {
+    if (!KNOWN.includes(key)) {
+      throw invalid(key, `one of the known options (${KNOWN.join(', ')})`, 'an unknown option');
+    }
+  }
+  for (const key of ['key', 'dbName', 'storeName']) {
+    const value = given[key];
+    if (value !== undefined && !(typeof value === 'string' && value !== '')) {
+      throw invalid(key, 'a non-empty string', value);
+    }
+  }
+  const { version, throttleMs, loadTimeoutMs } = given;
+  if (version !== undefined && !Number.isInteger(version)) {
+    throw invalid('version', 'an integer', version);
+  }
+  if (throttleMs !== undefined && !isDelay(throttleMs, false)) {
+    throw invalid('throttleMs', 'a number >= 0', throttleMs);
+  }
+  if (loadTimeoutMs !== undefined && !isDelay(loadTimeoutMs, true)) {
+    throw invalid('loadTimeoutMs', 'a number > 0', loadTimeoutMs);
+  }
+}
+
+/** A record read back from storage, if it is one this version of the page wrote. */
+function isRecord<S>(raw: unknown, version: number): raw is PersistedRecord<S> {
+  if (raw === null || typeof raw !== 'object') return false;
+  const record = raw as Partial<PersistedRecord<S>>;
+  return (
+    record.format === 1 &&
+    record.version === version &&
+    typeof record.savedAt === 'number' &&
+    'state' in record &&
+    (record.epoch === null || typeof record.epoch === 'string')
+  );
 }
 
 /**
@@ -110,10 +146,8 @@ export function persistence<S = unknown>(options: PersistOptions = {}): PersistP
   const o = options ?? {};
   checkOptions(o);
   const given = o.storage;
-  if (
-    given !== undefined &&
-    !(typeof given?.get == 'function' && typeof given.set === 'function')
-  ) {
+  const isStorage = typeof given?.get === 'function' && typeof given.set === 'function';
+  if (given !== undefined && !isStorage) {
     throw new SyncwireError(
       'VALIDATION_ERROR',
       'persist.storage: expected an object with get() and set()',
@@ -132,19 +166,20 @@ export function persistence<S = unknown>(options: PersistOptions = {}): PersistP
     let latest: CachedState<S> | undefined;
     let timer: unknown;
     let failing = false;
+    // Ends a load still waiting (the store stopped): it resolves with no cache.
     let endLoad = () => {};
     const storageError =
       (what: string) =>
-      (e: unknown): undefined =>
-        void report(
-          new SyncwireError('STORAGE_ERROR', `${what} the cached state failed: ${text(e)}`, {
-            cause: e,
-          }),
-        );
+      (e: unknown): undefined => {
+        const message = `${what} the cached state failed: ${text(e)}`;
+        report(new SyncwireError('STORAGE_ERROR', message, { cause: e }));
+        return undefined;
+      };
     const write = () => {
       timer = undefined;
       const record: PersistedRecord<S> = { format: 1, version, ...(latest as CachedState<S>) };
-      // Inside the chain, a storage that throws synchronously (quota, a clone error) is reported like a rejection.
+      // Inside the chain, a storage that throws synchronously (quota, a clone error) is
+      // reported like a rejection.
       Promise.resolve(record)
         .then((r) => storage.set(key, r))
         .then(
@@ -160,26 +195,18 @@ export function persistence<S = unknown>(options: PersistOptions = {}): PersistP
     return {
       load: () =>
         new Promise<unknown>((resolve, reject) => {
-          const t = clock.setTimeout(
+          const deadline = clock.setTimeout(
             () => reject(new Error(`no answer within ${loadTimeoutMs} ms`)),
             loadTimeoutMs,
           );
-          endLoad = () => (clock.clearTimeout(t), resolve(undefined));
+          endLoad = () => {
+            clock.clearTimeout(deadline);
+            resolve(undefined);
+          };
           const pending = early ?? read();
           early = undefined;
-          pending.then(resolve, reject).finally(() => clock.clearTimeout(t));
-        }).then((raw) => {
-          const r = raw as Partial<PersistedRecord<S>>;
-          return r &&
-            typeof r === 'object' &&
-            r.format === 1 &&
-            r.version === version &&
-            typeof r.savedAt === 'number' &&
-            'state' in r &&
-            (r.epoch === null || typeof r.epoch === 'string')
-            ? (r as PersistedRecord<S>)
-            : undefined;
-        }, storageError('reading')),
+          pending.then(resolve, reject).finally(() => clock.clearTimeout(deadline));
+        }).then((raw) => (isRecord<S>(raw, version) ? raw : undefined), storageError('reading')),
       save(record) {
         latest = record;
         timer ??= clock.setTimeout(write, throttleMs);
