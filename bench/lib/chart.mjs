@@ -64,10 +64,10 @@ export function costsSvg(entries, subtitle) {
   const by = new Map(entries.map((e) => [e.name, e]));
   const fan = [100, 300, 1000]
     .map((n) => [n, by.get(`fanout_p99_ms_${n}`)])
-    .filter(([, e]) => e?.value != null);
+    .filter(([, e]) => e?.value !== undefined && e.value !== null);
   const apply = [1, 10, 100]
     .map((kb) => [kb, by.get(`apply_cost_us_${kb}kb`)])
-    .filter(([, e]) => e?.value != null);
+    .filter(([, e]) => e?.value !== undefined && e.value !== null);
   const W = 980;
   const H = 380;
   const left = panel({
