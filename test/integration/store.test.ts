@@ -48,6 +48,7 @@ interface RefServer {
     connections: number;
     stateRequests: number;
     polls: number;
+    received: Map<string, number>;
     rejections: { reason: string }[];
   };
   faults: Faults;
@@ -442,3 +443,32 @@ for (const routes of MODES)
       });
     });
   });
+
+describe('start() twice, against the reference server', () => {
+  beforeEach(async () => {
+    mode = 'classic';
+    server = await createReferenceServer();
+  });
+  afterEach(async () => {
+    store?.stop();
+    client?.dispose();
+    await server.close();
+  });
+
+  it('one state_request per connection, however many times start() was called', async () => {
+    setup();
+    void store.start();
+    await store.start(); // the Alpine plugin's start plus the page's own
+    await waitFor(() => store.mode === 'HEALTHY');
+    // A marker on the same connection, after the handshake: once the server has answered it,
+    // everything the client sent before it (a second state_request included) has been counted.
+    const marker = await client.request('marker', {}, { correlationId: 'marker-1' }).then(
+      () => 'answered',
+      (e: SyncwireError) => e.code,
+    );
+    expect(marker).not.toBe('TIMEOUT');
+    expect(server.stats.received.get('marker-1')).toBe(1);
+    expect(server.stats.stateRequests).toBe(1); // not 2 (one handshake per connect listener)
+    expect(store.health.counters.handshakes).toBe(1);
+  });
+});
