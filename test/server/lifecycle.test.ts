@@ -1,5 +1,5 @@
 // close() must leave nothing behind: sockets, timers, the ticker, the HTTP server.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -44,6 +44,18 @@ describe('close()', () => {
     clearTimeout(killer);
     expect(out).toContain('closed: poll 503');
     expect(code).toBe(0);
+  });
+
+  // The child takes about a second; a loaded machine (two suites at once) has taken over 15 s.
+  it('leaves no timer behind after a long-polling client timed out', { timeout: 60_000 }, () => {
+    const r = spawnSync(
+      process.execPath,
+      [join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'close-after-poll-timeout.mjs')],
+      { encoding: 'utf8', timeout: 55_000 },
+    );
+    const line = r.stdout.trim().split('\n').at(-1) ?? '';
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(line)).toEqual({ timersAfterClose: 0 });
   });
 
   it('stops the ticker, which otherwise keeps changing the world', async () => {
