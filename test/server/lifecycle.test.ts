@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createReferenceServer } from '../../demo/server/reference-server.mjs';
 import { World } from '../../demo/server/world.mjs';
+import { waitFor } from '../helpers/wait';
 import { Harness, STATE_REQUEST, http, syncedSocket } from './helpers';
 
 const h = new Harness();
@@ -63,9 +64,12 @@ describe('close()', () => {
     const { pushes } = await syncedSocket(h, server, STATE_REQUEST);
     await pushes.next(); // a tick changed the world and was pushed
     expect(server.world.tickCount).toBeGreaterThan(0);
+    const witness = await h.start({ tickerMs: 5 });
     await server.close();
     const ticks = server.world.tickCount;
-    await new Promise((r) => setTimeout(r, 20));
+    // A live ticker of the same period ticks three times meanwhile.
+    const from = witness.world.tickCount;
+    await waitFor(() => witness.world.tickCount >= from + 3);
     expect(server.world.tickCount).toBe(ticks);
   });
 });
