@@ -7,14 +7,9 @@
 // storage that fails, payload() throwing outside the handshake, random() out of range.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  createNamespacedClient,
-  createSyncStore,
-  SyncwireError,
-  type Clock,
-} from '../../src/index';
+import { createNamespacedClient, createSyncStore, SyncwireError } from '../../src/index';
 import { persistence } from '../../src/persist';
-import { createFakeClock, flush } from '../helpers/fake-clock';
+import { createFakeClock, flush, recordingClock } from '../helpers/fake-clock';
 import { envelope, fakeSocketFactory } from '../helpers/fake-socket';
 import { fakeEnvironment, fakeFetch, mapStorage, storeHarness } from '../helpers/store-harness';
 import {
@@ -389,14 +384,9 @@ describe('random() out of range', () => {
   ])(
     'random: () => %s never makes a backoff NaN or negative, i.e. a 1 ms hot retry loop',
     async (_name, random) => {
-      const fake = createFakeClock();
-      const delays: number[] = [];
       // Records every delay the store and client ask for; a NaN or negative delay is a 1 ms timer in a browser.
-      const clock: Clock = {
-        now: () => fake.now(),
-        setTimeout: (fn, ms) => (delays.push(ms), fake.setTimeout(fn, ms)),
-        clearTimeout: (h) => fake.clearTimeout(h),
-      };
+      const clock = recordingClock(createFakeClock());
+      const delays = clock.delays;
       const factory = fakeSocketFactory();
       const client = createNamespacedClient('/state_sync', {
         url: 'http://127.0.0.1:9',
