@@ -91,7 +91,7 @@ describe('dispose() while a disconnect listener reacts', () => {
 });
 
 describe('disconnect() while a request waits for the connection', () => {
-  it('disconnect(): a request still waiting for the connection rejects with DISCONNECTED (api.ts: "pending requests reject with DISCONNECTED")', async () => {
+  it('disconnect(): a request still waiting for the connection rejects with DISCONNECTED, as every pending request does', async () => {
     const { client } = setup();
     const p = codeOf(client.request('echo', {}));
     await flush();

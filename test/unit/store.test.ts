@@ -257,7 +257,7 @@ describe('sync store: failures', () => {
     expect(h.requests()).toHaveLength(2);
   });
 
-  it('treats an ok:true item carrying { code, message } as the error it is (anchor §4.2-B)', async () => {
+  it('treats an ok:true item carrying { code, message } as the error it is (PROTOCOL.md, anchor bug B)', async () => {
     const h = storeHarness();
     void h.store.start();
     await flush();
@@ -378,7 +378,7 @@ describe('sync store: held pushes replayed on the ack', () => {
     void h.store.start();
     await flush();
     await h.connect();
-    // The period's pushes arrive before its ack (anchor §4.2-J); the second cannot be reduced.
+    // The period's pushes arrive before its ack (PROTOCOL.md, anchor bug J); the second cannot be reduced.
     await h.push(2, { items: [1], cursor: 1 });
     await h.push(3, { items: [2], cursor: 2, bad: true });
     await h.push(4, { items: [3], cursor: 3 });
