@@ -53,6 +53,7 @@ interface RefServer {
   };
   faults: Faults;
   world: World;
+  stateSync: { projections: Map<string, { seq: number }> };
   close(): Promise<void>;
 }
 
@@ -184,7 +185,8 @@ for (const routes of MODES)
         server.faults.dropPushes(1);
         const seq = store.health.lastSeq;
         server.world.notify('lost in transit');
-        await new Promise((r) => setTimeout(r, 100)); // past the 25 ms push throttle: the lost push was sent
+        // The server has built the push (its seq moved on) and lost it: it was never sent.
+        await waitFor(() => [...server.stateSync.projections.values()].some((p) => p.seq > seq));
         expect(store.health.lastSeq).toBe(seq);
         server.world.notify('after the loss');
         await waitFor(
