@@ -101,11 +101,14 @@ export const bigValue: fc.Arbitrary<unknown> = fc.constantFrom(...Object.values(
 class Thing {
   x = 1;
 }
-const cyclic = () => {
+/** An object that holds itself: JSON.stringify throws on it. */
+export const cyclic = () => {
   const o: Record<string, unknown> = { a: 1 };
   o.self = o;
   return o;
 };
+/** {"toString":{}} as JSON.parse makes it (from the wire): String() throws on it. */
+export const unprintable = () => JSON.parse('{"toString":{}}') as object;
 /** Values no JSON parser produces, but an in-process caller (or a fake socket) can pass. */
 export const nonJson: fc.Arbitrary<unknown> = fc.oneof(
   fc.constant(undefined),

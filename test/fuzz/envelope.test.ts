@@ -20,6 +20,7 @@ import {
   isPlain,
   offlineClient,
   runs,
+  unprintable,
 } from './arbitraries';
 
 // Anything can be thrown, including values String() throws on ({"toString":{}}, null
@@ -248,7 +249,6 @@ describe('client.on through a fake socket', () => {
 // must not throw in turn: the subscribers after it must run, and a server request must still
 // be answered.
 describe('subscribers throwing values String() cannot print', () => {
-  const hostile = () => JSON.parse('{"toString":{}}') as object; // as it arrives from the wire
   const nullProto = () => Object.create(null) as object;
   async function connected() {
     const factory = fakeSocketFactory();
@@ -260,7 +260,7 @@ describe('subscribers throwing values String() cannot print', () => {
   }
 
   it.each([
-    ['{"toString":{}}', hostile],
+    ['{"toString":{}}', unprintable],
     ['Object.create(null)', nullProto],
   ])(
     'a subscriber throwing %s does not stop the others and reaches onError as HANDLER_ERROR',
@@ -292,7 +292,7 @@ describe('subscribers throwing values String() cannot print', () => {
     const { client, socket } = await connected();
     trap.seen.length = 0;
     // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- rejecting with non-Errors is what is fuzzed
-    client.on('ask', () => Promise.reject(hostile()));
+    client.on('ask', () => Promise.reject(unprintable()));
     const acks: unknown[] = [];
     socket.serverEmit('ask', envelope({}), (a: unknown) => acks.push(a));
     for (let i = 0; i < 5; i++) await flush();

@@ -9,6 +9,7 @@ import { fakeSocketFactory, type FakeSocket } from '../helpers/fake-socket';
 import {
   anyString,
   anyValue,
+  cyclic,
   expectTyped,
   guardEachRun,
   isPlain,
@@ -319,12 +320,6 @@ describe('request() and emit() inputs', () => {
 // A VALIDATION_ERROR names the bad event name; printing it must not throw for names
 // JSON.stringify cannot print.
 describe('event names JSON.stringify cannot print', () => {
-  const cyclic = () => {
-    const o: Record<string, unknown> = {};
-    o.self = o;
-    return o;
-  };
-
   it.each([
     ['a BigInt', () => 10n],
     ['a cyclic object', cyclic],

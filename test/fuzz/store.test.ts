@@ -21,6 +21,7 @@ import {
   NASTY_KEYS,
   runs,
   smallValue,
+  unprintable,
   wireJson,
   wireObject,
 } from './arbitraries';
@@ -461,7 +462,7 @@ describe('non-string error fields in a handshake ack', () => {
   });
 
   it('error: {"toString":{}} (as JSON.parse makes it) is reported, not an unhandled rejection', async () => {
-    const r = await ackWith({ code: 'BUSY', error: JSON.parse('{"toString":{}}') as object });
+    const r = await ackWith({ code: 'BUSY', error: unprintable() });
     expect(r.unhandled).toEqual([]);
     expect(r.mode).toBe('DEGRADED'); // a failed, non-deterministic handshake degrades and retries
   });
@@ -537,14 +538,12 @@ describe('the liveness audit when hasChanged throws', () => {
 // String(e) throws for {"toString":{}} (as JSON.parse makes it): the store's error paths must
 // not throw in turn when a subscriber or fetch throws or rejects with such a value.
 describe('values String() cannot print, thrown at the store', () => {
-  const hostile = () => JSON.parse('{"toString":{}}') as object;
-
   it('a store subscriber throwing {"toString":{}} does not escape the notify timer', async () => {
     const h = storeHarness();
     await h.healthy({ v: 1 });
     h.store.subscribe(() => {
       // eslint-disable-next-line @typescript-eslint/only-throw-error -- throwing a non-Error is the point
-      throw hostile();
+      throw unprintable();
     });
     await h.push(3, { v: 2 });
     let escaped: unknown;
@@ -566,7 +565,7 @@ describe('values String() cannot print, thrown at the store', () => {
         calls++;
         if (calls === 1) {
           // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- rejecting with non-Errors is what is fuzzed
-          return Promise.reject(hostile());
+          return Promise.reject(unprintable());
         }
         return Promise.resolve(new Response('{"v":2}', { status: 200 }));
       },
