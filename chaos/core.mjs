@@ -53,9 +53,12 @@
 //     store.stop() + client.dispose() all of them must be back to 0 (their baseline).
 import { mulberry32 } from '../demo/server/world.mjs';
 import { setTimeout as delay } from 'node:timers/promises';
-import { setInterval, clearInterval, setTimeout, clearTimeout } from 'node:timers';
+import { setInterval, clearInterval } from 'node:timers';
 import { Manager } from 'socket.io-client';
+import { countingClock } from './counting-clock.mjs';
 import { createFaultProxy } from './fault-proxy.mjs';
+
+export { countingClock };
 
 /**
  * @typedef {object} ChaosLib the syncwire exports the run needs (from src/ or dist/)
@@ -320,32 +323,6 @@ export function deepEqual(a, b) {
       Object.prototype.hasOwnProperty.call(b, k) &&
       deepEqual(/** @type {any} */ (a)[k], /** @type {any} */ (b)[k]),
   );
-}
-
-/** The real clock, counting live timers. */
-export function countingClock() {
-  const live = new Set();
-  let max = 0;
-  return {
-    now: () => Date.now(),
-    /** @param {() => void} fn @param {number} ms */
-    setTimeout(fn, ms) {
-      const h = setTimeout(() => {
-        live.delete(h);
-        fn();
-      }, ms);
-      live.add(h);
-      max = Math.max(max, live.size);
-      return h;
-    },
-    /** @param {unknown} h */
-    clearTimeout(h) {
-      live.delete(h);
-      clearTimeout(/** @type {any} */ (h));
-    },
-    pending: () => live.size,
-    max: () => max,
-  };
 }
 
 /** A page environment flipped by the run, counting its listeners. */

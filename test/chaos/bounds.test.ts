@@ -5,13 +5,13 @@
 // back to a generous bound if that ever fails. The main assertions are structural anyway:
 // the held-push cap (256, seen through health.counters.pushesDropped), coalesced
 // notifications, one timer per kind.
-// The caps added after the first version of this file (maxPending for emits/requests,
-// maxBuffered for streams, both overflowing with OVERFLOW) are checked here too;
-// test/chaos/caps.repro.test.ts is the policy-level check written before they existed.
+// The caps on pending work (maxPending for emits/requests, maxBuffered for streams, both
+// overflowing with OVERFLOW) are checked twice: at their configured values ('caps observable
+// through the public API') and as a policy, whatever the values ('work that piles up is capped').
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { describe, expect, it } from 'vitest';
-import { createNamespacedClient } from '../../src/index';
+import { createNamespacedClient, SyncwireError } from '../../src/index';
 import { requestStream } from '../../src/stream';
 import { createFakeClock, flush } from '../helpers/fake-clock';
 import { envelope, fakeSocketFactory } from '../helpers/fake-socket';
@@ -311,5 +311,96 @@ describe('caps observable through the public API', () => {
     await flush();
     expect(codes).toEqual([]);
     client.dispose();
+  });
+});
+
+// Without caps, 20,000 of each cost ~1 KB of heap per pending emit, ~1.4 KB and one timer per
+// pending request, and every stream event was kept for a reader that never comes. The policy:
+// the call over the cap fails at once with OVERFLOW. ASSUMED_CAP is an upper bound for whatever
+// cap the library chooses.
+const ASSUMED_CAP = 1_000;
+const N = 10 * ASSUMED_CAP;
+
+function cappedSetup() {
+  const clock = createFakeClock();
+  const factory = fakeSocketFactory();
+  const client = createNamespacedClient('/caps', {
+    url: 'http://127.0.0.1:9',
+    auth: {},
+    clock,
+    socketFactory: factory,
+    connectTimeoutMs: 60_000,
+  });
+  return { clock, factory, client };
+}
+
+describe('work that piles up is capped', () => {
+  it(`emits while disconnected: at most ${ASSUMED_CAP} wait for the connection, the rest reject with OVERFLOW`, async () => {
+    const { client } = cappedSetup();
+    const codes: string[] = [];
+    for (let i = 0; i < N; i++)
+      client
+        .emit('note', { i })
+        .catch((e: unknown) => codes.push(e instanceof SyncwireError ? e.code : 'untyped'));
+    await flush();
+    const pending = N - codes.length;
+    client.dispose();
+    expect(pending).toBeLessThanOrEqual(ASSUMED_CAP);
+    expect(new Set(codes)).toEqual(new Set(['OVERFLOW']));
+  });
+
+  it(`requests without an answer: at most ${ASSUMED_CAP} in flight, the rest reject with OVERFLOW`, async () => {
+    const { client, factory, clock } = cappedSetup();
+    void client.connect();
+    await factory.last().runAuth();
+    factory.last().accept();
+    const codes: string[] = [];
+    for (let i = 0; i < N; i++)
+      client
+        .request('slow', { i }, { timeoutMs: 60_000 })
+        .catch((e: unknown) => codes.push(e instanceof SyncwireError ? e.code : 'untyped'));
+    await flush();
+    const inFlight = N - codes.length;
+    const timers = clock.pending();
+    client.dispose();
+    expect({ inFlight: inFlight <= ASSUMED_CAP, timers: timers <= ASSUMED_CAP + 4 }).toEqual({
+      inFlight: true,
+      timers: true,
+    });
+    expect(new Set(codes)).toEqual(new Set(['OVERFLOW']));
+  });
+
+  it(`a stream nobody reads buffers at most ${ASSUMED_CAP} events, then ends with OVERFLOW`, async () => {
+    const { client, factory } = cappedSetup();
+    void client.connect();
+    await factory.last().runAuth();
+    factory.last().accept();
+    const it = requestStream(
+      client,
+      'stream_start',
+      {},
+      { replyEvent: 'stream_event', correlationId: 's-1', idleTimeoutMs: 600_000 },
+    );
+    for (let seq = 1; seq <= N; seq++)
+      factory
+        .last()
+        .serverEmit('stream_event', envelope({ state: 'delta', seq }, { correlationId: 's-1' }));
+    let delivered = 0;
+    let error: unknown;
+    try {
+      for (;;) {
+        const r = await Promise.race([
+          it.next(),
+          new Promise<'wait'>((res) => setImmediate(() => res('wait'))),
+        ]);
+        if (r === 'wait' || r.done) break;
+        delivered++;
+      }
+    } catch (e) {
+      error = e;
+    }
+    client.dispose();
+    expect(delivered).toBeLessThanOrEqual(ASSUMED_CAP);
+    expect((error as SyncwireError | undefined)?.code).toBe('OVERFLOW');
   });
 });

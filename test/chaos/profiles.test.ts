@@ -12,7 +12,7 @@ import {
   resolveChaosProfile,
 } from '../../chaos/core.mjs';
 import { clientHarness } from '../helpers/client-harness';
-import { createFakeClock } from '../helpers/fake-clock';
+import { createFakeClock, recordingClock } from '../helpers/fake-clock';
 
 describe('chaos timing profiles', () => {
   it("the default profile's store timing is the library's default timing", () => {
@@ -20,17 +20,12 @@ describe('chaos timing profiles', () => {
   });
 
   it("the default profile's client timeouts are the library's defaults", async () => {
-    const clock = createFakeClock();
-    const delays = new Set<number>();
-    const recording = {
-      ...clock,
-      setTimeout: (fn: () => void, ms: number) => (delays.add(ms), clock.setTimeout(fn, ms)),
-    };
+    const recording = recordingClock(createFakeClock());
     const { client, factory } = clientHarness({ clock: recording });
     void client.request('x', {}).catch(() => {}); // a connect deadline, then the request's own
     await factory.last().runAuth(); // the auth deadline
     const { client: c } = resolveChaosProfile('default');
-    expect([...delays]).toEqual(
+    expect(recording.delays).toEqual(
       expect.arrayContaining([c.connectTimeoutMs, c.requestTimeoutMs, c.authTimeoutMs]),
     );
     client.dispose();

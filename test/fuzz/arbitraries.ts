@@ -4,7 +4,9 @@
 // hand the library (functions, symbols, BigInt, NaN, Map, class instances, cycles).
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
-import { SyncwireError, type SyncwireErrorCode } from '../../src/index';
+import { createNamespacedClient, SyncwireError, type SyncwireErrorCode } from '../../src/index';
+import { createFakeClock } from '../helpers/fake-clock';
+import { fakeSocketFactory } from '../helpers/fake-socket';
 
 /** Every code the README documents (plus OVERFLOW, declared in errors.ts). */
 export const DOCUMENTED_CODES: readonly SyncwireErrorCode[] = [
@@ -99,11 +101,14 @@ export const bigValue: fc.Arbitrary<unknown> = fc.constantFrom(...Object.values(
 class Thing {
   x = 1;
 }
-const cyclic = () => {
+/** An object that holds itself: JSON.stringify throws on it. */
+export const cyclic = () => {
   const o: Record<string, unknown> = { a: 1 };
   o.self = o;
   return o;
 };
+/** {"toString":{}} as JSON.parse makes it (from the wire): String() throws on it. */
+export const unprintable = () => JSON.parse('{"toString":{}}') as object;
 /** Values no JSON parser produces, but an in-process caller (or a fake socket) can pass. */
 export const nonJson: fc.Arbitrary<unknown> = fc.oneof(
   fc.constant(undefined),
@@ -270,7 +275,7 @@ export const isPlain = (v: unknown): v is Record<string, unknown> =>
  * Registers the guards every fuzz suite runs under: no unhandled rejection or uncaught
  * exception, and no prototype pollution, after each test.
  */
-export function guardEachRun(): void {
+export function guardEachRun(): ReturnType<typeof trapUnhandled> {
   const trap = trapUnhandled();
   beforeAll(() => trap.install());
   afterAll(() => trap.uninstall());
@@ -278,4 +283,44 @@ export function guardEachRun(): void {
     expect(trap.seen).toEqual([]);
     expectNoPollution();
   });
+  return trap;
 }
+
+/** The option rules shared by the client's and the store's options. */
+export const fnOrAbsent = (v: unknown) => v === undefined || typeof v === 'function';
+export const objOrAbsent = (v: unknown) => v === undefined || v === null || isPlain(v);
+/** Usually a valid value, sometimes anything: so that most generated option objects are accepted. */
+export const mostly = <T, U>(valid: fc.Arbitrary<T>, other: fc.Arbitrary<U>) =>
+  fc.oneof({ weight: 6, arbitrary: valid }, { weight: 1, arbitrary: other });
+/** Settles a promise without ever leaving it unhandled; resolves to the rejection reason, or undefined. */
+export const reason = (p: Promise<unknown>) =>
+  p.then(
+    () => undefined,
+    (e: unknown) => e ?? new Error('rejected with nothing'),
+  );
+
+/** A SyncwireError's code, or 'untyped …' for anything else thrown or rejected. */
+export const classify = (e: unknown) =>
+  e instanceof SyncwireError
+    ? e.code
+    : `untyped ${e instanceof Error ? `${e.constructor.name}: ${e.message}` : String(e)}`;
+/** 'ok', a SyncwireError code, or 'untyped …' for anything else thrown or rejected. */
+export async function outcome(fn: () => unknown): Promise<string> {
+  try {
+    const r = fn();
+    if (r && typeof (r as Promise<unknown>).then === 'function')
+      return await (r as Promise<unknown>).then(() => 'ok', classify);
+    return 'ok';
+  } catch (e) {
+    return classify(e);
+  }
+}
+/** A client on a fake socket and a fake clock, not connected. */
+export const offlineClient = (extra: Record<string, unknown> = {}) =>
+  createNamespacedClient('/fuzz', {
+    url: 'http://127.0.0.1:9',
+    auth: {},
+    clock: createFakeClock(),
+    socketFactory: fakeSocketFactory(),
+    ...extra,
+  });

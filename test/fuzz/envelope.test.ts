@@ -10,7 +10,7 @@ import {
   type ServerEnvelope,
 } from '../../src/index';
 import { createFakeClock, flush } from '../helpers/fake-clock';
-import { fakeSocketFactory, type FakeSocket } from '../helpers/fake-socket';
+import { envelope, fakeSocketFactory, type FakeSocket } from '../helpers/fake-socket';
 import {
   anyValue,
   envelopeLike,
@@ -18,14 +18,16 @@ import {
   expectTyped,
   guardEachRun,
   isPlain,
+  offlineClient,
   runs,
+  unprintable,
 } from './arbitraries';
 
 // Anything can be thrown, including values String() throws on ({"toString":{}}, null
-// prototypes): those used to crash messageOf() (message-of.repro.test.ts).
+// prototypes); single cases of those are pinned at the end of this file.
 const throwable = anyValue;
 
-guardEachRun();
+const trap = guardEachRun();
 
 const nonEmpty = (v: unknown) => typeof v === 'string' && v.length > 0;
 /** An oracle written from PROTOCOL.md, independent of the implementation. */
@@ -239,5 +241,70 @@ describe('client.on through a fake socket', () => {
       }),
       runs(200),
     );
+  });
+});
+
+// String(e) throws a TypeError for an object whose toString/valueOf are not functions (JSON's
+// {"toString":{}}) or that has no prototype. Turning such a thrown value into an error message
+// must not throw in turn: the subscribers after it must run, and a server request must still
+// be answered.
+describe('subscribers throwing values String() cannot print', () => {
+  const nullProto = () => Object.create(null) as object;
+  async function connected() {
+    const factory = fakeSocketFactory();
+    const client = offlineClient({ socketFactory: factory });
+    void client.connect();
+    await factory.last().runAuth();
+    factory.last().accept();
+    return { client, socket: factory.last() };
+  }
+
+  it.each([
+    ['{"toString":{}}', unprintable],
+    ['Object.create(null)', nullProto],
+  ])(
+    'a subscriber throwing %s does not stop the others and reaches onError as HANDLER_ERROR',
+    async (_name, make) => {
+      const { client, socket } = await connected();
+      const errors: unknown[] = [];
+      client.onError((e) => void errors.push(e));
+      const later: number[] = [];
+      client.on('news', () => {
+        // eslint-disable-next-line @typescript-eslint/only-throw-error -- throwing a non-Error is the point
+        throw make();
+      });
+      client.on('news', () => void later.push(1));
+      let escaped: unknown;
+      try {
+        socket.serverEmit('news', envelope({}));
+      } catch (e) {
+        escaped = e;
+      }
+      client.dispose();
+      expect(escaped).toBeUndefined();
+      expect(later).toEqual([1]);
+      expect(errors).toHaveLength(1);
+      expect(errors[0]).toBeInstanceOf(SyncwireError);
+    },
+  );
+
+  it('a server request whose subscriber rejects with {"toString":{}} is still answered (HANDLER_ERROR), with no unhandled rejection', async () => {
+    const { client, socket } = await connected();
+    trap.seen.length = 0;
+    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- rejecting with non-Errors is what is fuzzed
+    client.on('ask', () => Promise.reject(unprintable()));
+    const acks: unknown[] = [];
+    socket.serverEmit('ask', envelope({}), (a: unknown) => acks.push(a));
+    for (let i = 0; i < 5; i++) await flush();
+    client.dispose();
+    expect(trap.seen).toEqual([]);
+    expect(acks).toEqual([
+      {
+        correlationId: expect.any(String) as string,
+        results: [
+          { ok: false, error: { code: 'HANDLER_ERROR', error: expect.any(String) as string } },
+        ],
+      },
+    ]);
   });
 });

@@ -9,10 +9,13 @@ import { fakeSocketFactory, type FakeSocket } from '../helpers/fake-socket';
 import {
   anyString,
   anyValue,
+  cyclic,
   expectTyped,
   guardEachRun,
   isPlain,
   merge,
+  offlineClient,
+  outcome,
   runs,
   smallValue,
   wireObject,
@@ -169,7 +172,7 @@ describe('request acks', () => {
 });
 
 describe('request() and emit() inputs', () => {
-  // Including names JSON.stringify throws on (BigInt, cycles): event-name.repro.test.ts.
+  // Including names JSON.stringify throws on (BigInt, cycles): see also the single cases below.
   const eventArb = fc.oneof(
     fc.constantFrom('echo', 'a', 'state_request', 'x9_y'),
     fc.constantFrom(...RESERVED),
@@ -183,7 +186,7 @@ describe('request() and emit() inputs', () => {
     anyValue,
     fc.constant({ big: 'x'.repeat(300_000) }),
   );
-  // 'bogus': something that is not an AbortSignal (options.repro.test.ts).
+  // 'bogus': something that is not an AbortSignal (single cases: client-options.test.ts).
   const signalArb = fc.constantFrom('none', 'live', 'aborted', 'abort-later', 'bogus');
   const optsArb = fc.record(
     {
@@ -311,5 +314,23 @@ describe('request() and emit() inputs', () => {
       ),
       runs(400),
     );
+  });
+});
+
+// A VALIDATION_ERROR names the bad event name; printing it must not throw for names
+// JSON.stringify cannot print.
+describe('event names JSON.stringify cannot print', () => {
+  it.each([
+    ['a BigInt', () => 10n],
+    ['a cyclic object', cyclic],
+  ])('%s: emit(), request() and on() fail with VALIDATION_ERROR', async (_name, make) => {
+    const c = offlineClient();
+    const codes = await Promise.all([
+      outcome(() => c.emit(make() as never, {})),
+      outcome(() => c.request(make() as never, {})),
+      outcome(() => c.on(make() as never, () => {})),
+    ]);
+    c.dispose();
+    expect(codes).toEqual(['VALIDATION_ERROR', 'VALIDATION_ERROR', 'VALIDATION_ERROR']);
   });
 });

@@ -13,6 +13,7 @@ import {
   anyString,
   anyValue,
   bigValue,
+  deepText,
   expectTyped,
   guardEachRun,
   isPlain,
@@ -20,13 +21,14 @@ import {
   NASTY_KEYS,
   runs,
   smallValue,
+  unprintable,
   wireJson,
   wireObject,
 } from './arbitraries';
 
-guardEachRun();
+const trap = guardEachRun();
 
-/** Every error the store or client reported is a SyncwireError. (Codes: see handshake-code.repro.test.ts.) */
+/** Every error the store or client reported is a SyncwireError. (Their codes: see 'non-string error fields in a handshake ack' below.) */
 const expectAllTyped = (errors: unknown[]) =>
   errors.forEach((e) => expect(e).toBeInstanceOf(SyncwireError));
 
@@ -167,7 +169,7 @@ describe('handshake acks', () => {
                           ),
                           anyValue,
                         ),
-                        // Any code and message, strings or not (non-strings: handshake-code.repro.test.ts).
+                        // Any code and message, strings or not (non-strings: see 'non-string error fields in a handshake ack' below).
                         error: fc.oneof(
                           fc.record(
                             {
@@ -263,7 +265,7 @@ describe('poll responses', () => {
   );
   const outcome = fc.oneof(
     { weight: 5, arbitrary: fc.record({ status: statuses, text: body }) },
-    // fetch itself rejecting, with anything (values String() throws on: message-of.repro.test.ts)
+    // fetch itself rejecting, with anything (values String() throws on: see 'values String() cannot print' below)
     { weight: 1, arbitrary: anyValue.map((reason) => ({ reason })) },
   );
 
@@ -392,7 +394,7 @@ describe('Agent Zero snapshots', () => {
             ).not.toThrow();
           else {
             // The liveness audit reduces a polled snapshot without applying it (a reducer that
-            // throws there used to be an unhandled rejection: audit-throws.repro.test.ts).
+            // throws there must not be an unhandled rejection: see 'the liveness audit when hasChanged throws' below).
             h.fetch.respond(() => ({ status: 200, body: snapshot }));
             await h.clock.advance(30_000);
           }
@@ -417,4 +419,164 @@ describe('Agent Zero snapshots', () => {
       runs(250),
     );
   }, 60_000); // hostile snapshots are big: several seconds, and more than 15 s on a loaded machine
+});
+
+// A state_request ack's error item is the server's data, unchecked: its `code` and `error`
+// may be anything. Reported errors must still be SyncwireErrors with string codes and
+// messages, and the handshake must settle.
+describe('non-string error fields in a handshake ack', () => {
+  async function ackWith(error: unknown) {
+    trap.seen.length = 0;
+    const h = storeHarness();
+    void h.store.start();
+    await h.connect();
+    const req = h.requests().at(-1)!;
+    const cid = (req.payload as { correlationId: string }).correlationId;
+    req.ack!({ correlationId: cid, results: [{ handlerId: 'h', ok: false, error }] });
+    await h.clock.advance(0);
+    const out = {
+      errors: [...h.errors],
+      lastError: h.store.health.lastError,
+      mode: h.store.mode,
+      unhandled: [...trap.seen],
+    };
+    h.store.stop();
+    h.client.dispose();
+    return out;
+  }
+
+  it.each([
+    ['a number code', { code: 503, error: 'busy' }],
+    ['an object code', { code: { nested: true }, error: 'odd' }],
+    ['an array error message', { code: 'BUSY', error: ['a', 'b'] }],
+  ])('%s: every reported error has a string code and message', async (_name, error) => {
+    const r = await ackWith(error);
+    expect(r.unhandled).toEqual([]);
+    expect(r.errors.length).toBeGreaterThan(0);
+    for (const e of r.errors) {
+      expect(typeof e.code).toBe('string');
+      expect(typeof e.message).toBe('string');
+    }
+    expect(typeof r.lastError?.code).toBe('string');
+    expect(typeof r.lastError?.message).toBe('string');
+  });
+
+  it('error: {"toString":{}} (as JSON.parse makes it) is reported, not an unhandled rejection', async () => {
+    const r = await ackWith({ code: 'BUSY', error: unprintable() });
+    expect(r.unhandled).toEqual([]);
+    expect(r.mode).toBe('DEGRADED'); // a failed, non-deterministic handshake degrades and retries
+  });
+});
+
+// The liveness audit compares the polled snapshot with the state through hasChanged(). If that
+// throws (the user's hasChanged, the reducer inside the default one, or deepEqual overflowing
+// the stack on server data nested a few thousand levels deep: valid JSON), the audit must end
+// all the same: no unhandled rejection, and the store audits again at the next silent window.
+describe('the liveness audit when hasChanged throws', () => {
+  type Opts = Parameters<typeof storeHarness>[0];
+  /** A HEALTHY store whose push channel then goes silent; the audits get `polled` (JSON text) from /poll. */
+  async function silentChannel(opts: Opts, pushed: object, polled: string) {
+    trap.seen.length = 0;
+    let polls = 0;
+    const fetch = () => {
+      polls++;
+      return Promise.resolve(
+        new Response(polled, { status: 200, headers: { 'content-type': 'application/json' } }),
+      );
+    };
+    const h = storeHarness({ fetch, ...opts });
+    await h.healthy(pushed);
+    await h.clock.advance(30_000); // livenessMs: the first audit
+    const afterFirst = polls;
+    await h.clock.advance(120_000); // four more liveness windows
+    const modes = h.modes();
+    h.store.stop();
+    h.client.dispose();
+    return { polls, afterFirst, modes, unhandled: [...trap.seen] };
+  }
+
+  it('a hasChanged that throws: no unhandled rejection, and the store keeps auditing', async () => {
+    const r = await silentChannel(
+      {
+        hasChanged: () => {
+          throw new Error('hasChanged failed');
+        },
+      },
+      { v: 1 },
+      '{"v":2}',
+    );
+    expect(r.afterFirst).toBe(1);
+    // A stuck audit would leave polls at 1, after one unhandled rejection.
+    expect({ unhandled: r.unhandled, auditsAgain: r.polls > 1 }).toEqual({
+      unhandled: [],
+      auditsAgain: true,
+    });
+  });
+
+  it('the default hasChanged with a reducer that throws on the polled snapshot', async () => {
+    const reduce = (_s: unknown, snap: object) => {
+      if ((snap as { bad?: boolean }).bad) throw new Error('cannot reduce this');
+      return snap;
+    };
+    const r = await silentChannel({ reduce }, { v: 1 }, '{"bad":true}');
+    expect({ unhandled: r.unhandled, auditsAgain: r.polls > 1 }).toEqual({
+      unhandled: [],
+      auditsAgain: true,
+    });
+  });
+
+  it('deeply nested server data (wire-valid JSON) overflows deepEqual in the default hasChanged', async () => {
+    const text = deepText(20_000, 'object');
+    const r = await silentChannel({}, { deep: JSON.parse(text) as object }, `{"deep":${text}}`);
+    expect({ unhandled: r.unhandled, auditsAgain: r.polls > 1 }).toEqual({
+      unhandled: [],
+      auditsAgain: true,
+    });
+  });
+});
+
+// String(e) throws for {"toString":{}} (as JSON.parse makes it): the store's error paths must
+// not throw in turn when a subscriber or fetch throws or rejects with such a value.
+describe('values String() cannot print, thrown at the store', () => {
+  it('a store subscriber throwing {"toString":{}} does not escape the notify timer', async () => {
+    const h = storeHarness();
+    await h.healthy({ v: 1 });
+    h.store.subscribe(() => {
+      // eslint-disable-next-line @typescript-eslint/only-throw-error -- throwing a non-Error is the point
+      throw unprintable();
+    });
+    await h.push(3, { v: 2 });
+    let escaped: unknown;
+    try {
+      await h.clock.advance(100); // the coalesced notify (at most every notifyIntervalMs)
+    } catch (e) {
+      escaped = e;
+    }
+    h.store.stop();
+    h.client.dispose();
+    expect(escaped).toBeUndefined();
+  });
+
+  it('fetch rejecting with {"toString":{}} during a poll is a POLL_FAILED, not an unhandled rejection; polling goes on', async () => {
+    trap.seen.length = 0;
+    let calls = 0;
+    const h = storeHarness({
+      fetch: () => {
+        calls++;
+        if (calls === 1) {
+          // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- rejecting with non-Errors is what is fuzzed
+          return Promise.reject(unprintable());
+        }
+        return Promise.resolve(new Response('{"v":2}', { status: 200 }));
+      },
+    });
+    void h.store.start();
+    await h.clock.advance(3000); // no connection: DEGRADED, first poll
+    await h.clock.advance(5000); // the next polls
+    h.store.stop();
+    h.client.dispose();
+    expect(trap.seen).toEqual([]);
+    expect(calls).toBeGreaterThan(1);
+    expect(h.store.state).toEqual({ v: 2 });
+  });
 });

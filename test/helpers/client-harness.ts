@@ -1,4 +1,4 @@
-import { createNamespacedClient, type ClientOptions, type SyncwireError } from '../../src/index';
+import { createNamespacedClient, type ClientOptions, SyncwireError } from '../../src/index';
 import { createFakeClock, flush } from './fake-clock';
 import { fakeSocketFactory } from './fake-socket';
 
@@ -32,3 +32,10 @@ export async function connectedClient(extra: ClientOptions = {}) {
   await Promise.all([h.client.connect(), h.open()]);
   return h;
 }
+
+/** How a call settled: 'resolved', its SyncwireError code, or 'untyped …' for anything else. */
+export const codeOf = (p: Promise<unknown>) =>
+  p.then(
+    () => 'resolved',
+    (e: unknown) => (e instanceof SyncwireError ? e.code : `untyped ${String(e)}`),
+  );

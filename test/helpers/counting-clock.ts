@@ -1,22 +1,5 @@
-import { systemClock, type Clock } from '../../src/index';
+import type { Clock } from '../../src/index';
+import { countingClock as counting } from '../../chaos/counting-clock.mjs';
 
 /** The real clock, counting live timers, so a test can prove nothing is left scheduled. */
-export function countingClock(): Clock & { pending(): number } {
-  const live = new Set<unknown>();
-  return {
-    now: () => systemClock.now(),
-    setTimeout(fn, ms) {
-      const h = systemClock.setTimeout(() => {
-        live.delete(h);
-        fn();
-      }, ms);
-      live.add(h);
-      return h;
-    },
-    clearTimeout(h) {
-      live.delete(h);
-      systemClock.clearTimeout(h);
-    },
-    pending: () => live.size,
-  };
-}
+export const countingClock: () => Clock & { pending(): number; max(): number } = counting;

@@ -54,3 +54,13 @@ export function createFakeClock(start = 1_700_000_000_000): FakeClock {
   };
   return clock;
 }
+
+/** `base`, recording every delay asked of its setTimeout (in order, repeats kept). */
+export function recordingClock(base: FakeClock): FakeClock & { delays: number[] } {
+  const delays: number[] = [];
+  return {
+    ...base,
+    delays,
+    setTimeout: (fn, ms) => (delays.push(ms), base.setTimeout(fn, ms)),
+  };
+}

@@ -4,6 +4,7 @@ import {
   createSyncStore,
   type EnvironmentSource,
   type EnvironmentState,
+  type ReduceContext,
   type SyncStoreEvent,
   type SyncStoreOptions,
   type SyncwireError,
@@ -183,3 +184,33 @@ export function storeHarness<S = Record<string, unknown>>(
   };
   return h;
 }
+
+/**
+ * A delta model like Agent Zero's log: a full resync starts from initialState, later snapshots
+ * append their items and move the cursor. A changed guid asks for a resync; a snapshot marked
+ * `bad` cannot be reduced (the reducer throws).
+ */
+export type Log = { items: number[]; cursor: number; guid?: string };
+export const logReduce = (s: Log, snap: object, ctx: ReduceContext): Log => {
+  const d = snap as { items?: number[]; cursor?: number; guid?: string; bad?: boolean };
+  if (d.bad) throw new Error('malformed snapshot');
+  if (s.guid && d.guid && d.guid !== s.guid) ctx.requestResync('guid changed');
+  return {
+    items: [...s.items, ...(d.items ?? [])],
+    cursor: d.cursor ?? s.cursor,
+    guid: d.guid ?? s.guid,
+  };
+};
+/** The handshake and /poll payload of the {@link Log} model: resume after its cursor. */
+export const logPayload = (s: Log) => ({
+  context: null,
+  log_from: s.cursor,
+  notifications_from: 0,
+  timezone: 'UTC',
+});
+/** storeHarness options for the {@link Log} model, starting empty. */
+export const logModel = () => ({
+  reduce: logReduce,
+  payload: logPayload,
+  initialState: { items: [], cursor: 0 } as Log,
+});

@@ -48,10 +48,12 @@ interface RefServer {
     connections: number;
     stateRequests: number;
     polls: number;
+    received: Map<string, number>;
     rejections: { reason: string }[];
   };
   faults: Faults;
   world: World;
+  stateSync: { projections: Map<string, { seq: number }> };
   close(): Promise<void>;
 }
 
@@ -183,7 +185,8 @@ for (const routes of MODES)
         server.faults.dropPushes(1);
         const seq = store.health.lastSeq;
         server.world.notify('lost in transit');
-        await new Promise((r) => setTimeout(r, 100)); // past the 25 ms push throttle: the lost push was sent
+        // The server has built the push (its seq moved on) and lost it: it was never sent.
+        await waitFor(() => [...server.stateSync.projections.values()].some((p) => p.seq > seq));
         expect(store.health.lastSeq).toBe(seq);
         server.world.notify('after the loss');
         await waitFor(
@@ -442,3 +445,32 @@ for (const routes of MODES)
       });
     });
   });
+
+describe('start() twice, against the reference server', () => {
+  beforeEach(async () => {
+    mode = 'classic';
+    server = await createReferenceServer();
+  });
+  afterEach(async () => {
+    store?.stop();
+    client?.dispose();
+    await server.close();
+  });
+
+  it('one state_request per connection, however many times start() was called', async () => {
+    setup();
+    void store.start();
+    await store.start(); // the Alpine plugin's start plus the page's own
+    await waitFor(() => store.mode === 'HEALTHY');
+    // A marker on the same connection, after the handshake: once the server has answered it,
+    // everything the client sent before it (a second state_request included) has been counted.
+    const marker = await client.request('marker', {}, { correlationId: 'marker-1' }).then(
+      () => 'answered',
+      (e: SyncwireError) => e.code,
+    );
+    expect(marker).not.toBe('TIMEOUT');
+    expect(server.stats.received.get('marker-1')).toBe(1);
+    expect(server.stats.stateRequests).toBe(1); // not 2 (one handshake per connect listener)
+    expect(store.health.counters.handshakes).toBe(1);
+  });
+});

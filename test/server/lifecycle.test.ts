@@ -1,10 +1,11 @@
 // close() must leave nothing behind: sockets, timers, the ticker, the HTTP server.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createReferenceServer } from '../../demo/server/reference-server.mjs';
 import { World } from '../../demo/server/world.mjs';
+import { waitFor } from '../helpers/wait';
 import { Harness, STATE_REQUEST, http, syncedSocket } from './helpers';
 
 const h = new Harness();
@@ -46,14 +47,29 @@ describe('close()', () => {
     expect(code).toBe(0);
   });
 
+  // The child takes about a second; a loaded machine (two suites at once) has taken over 15 s.
+  it('leaves no timer behind after a long-polling client timed out', { timeout: 60_000 }, () => {
+    const r = spawnSync(
+      process.execPath,
+      [join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'close-after-poll-timeout.mjs')],
+      { encoding: 'utf8', timeout: 55_000 },
+    );
+    const line = r.stdout.trim().split('\n').at(-1) ?? '';
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(line)).toEqual({ timersAfterClose: 0 });
+  });
+
   it('stops the ticker, which otherwise keeps changing the world', async () => {
     const server = await h.start({ tickerMs: 5 });
     const { pushes } = await syncedSocket(h, server, STATE_REQUEST);
     await pushes.next(); // a tick changed the world and was pushed
     expect(server.world.tickCount).toBeGreaterThan(0);
+    const witness = await h.start({ tickerMs: 5 });
     await server.close();
     const ticks = server.world.tickCount;
-    await new Promise((r) => setTimeout(r, 20));
+    // A live ticker of the same period ticks three times meanwhile.
+    const from = witness.world.tickCount;
+    await waitFor(() => witness.world.tickCount >= from + 3);
     expect(server.world.tickCount).toBe(ticks);
   });
 });

@@ -1,15 +1,16 @@
 // state_request / state_push on /state_sync: validation, handshake, gating, seq,
 // the 25 ms throttle and cursor advance.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SNAPSHOT_KEYS } from '../../demo/server/world.mjs';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { StateSync } from '../../demo/server/state-sync.mjs';
+import { SNAPSHOT_KEYS, World } from '../../demo/server/world.mjs';
 import {
   Harness,
   PushLog,
   STATE_REQUEST,
-  delay,
   expectEnvelope,
   request,
   syncedSocket,
+  type PushData,
   type ReferenceServer,
 } from './helpers';
 
@@ -83,13 +84,21 @@ describe('handshake and pushes', () => {
   });
 
   it('pushes nothing before a successful state_request (gating)', async () => {
+    // A witness, synced: it is pushed every change, so it shows when a push would have gone out.
+    const witness = await syncedSocket(h, server, STATE_REQUEST);
+    const witnessSees = async (message: string) => {
+      while (!witness.pushes.pushes.some((p) => JSON.stringify(p.data.snapshot).includes(message)))
+        await witness.pushes.next();
+    };
     const socket = await h.connect(server, '/state_sync');
     const pushes = new PushLog(socket);
     server.world.notify('nobody is listening yet');
+    await witnessSees('nobody is listening yet');
     await request(socket, 'state_request', { ...STATE_REQUEST, log_from: -1 }); // invalid: still gated
     server.world.notify('still nobody');
-    // The same burst after a good handshake yields a push well within this window.
-    await delay(80);
+    await witnessSees('still nobody');
+    // A round trip on the gated socket: whatever the server sent it before the ack has arrived.
+    await request(socket, 'state_request', { ...STATE_REQUEST, log_from: -1 });
     expect(pushes.pushes).toHaveLength(0);
   });
 
@@ -128,32 +137,6 @@ describe('handshake and pushes', () => {
     const after = await pushes.next();
     expect(after.data.seq).toBe(burst.data.seq + 1);
     expect(after.data.snapshot.logs.map((l) => l.no)).toEqual([no]);
-  });
-
-  it('throttles without postponing: a burst over 100 ms yields several pushes, the first ~25 ms in', async () => {
-    const ctx = chatId();
-    const { pushes } = await syncedSocket(h, server, { ...STATE_REQUEST, context: ctx });
-    const already = pushes.pushes.length;
-    const t0 = performance.now();
-    for (let i = 0; i < 10; i += 1) {
-      server.world.appendLog(ctx, { content: `spread ${i}` });
-      await delay(10);
-    }
-    const lastNo = server.world.appendLog(ctx, { content: 'last' });
-    // Wait until the push carrying the last change has arrived.
-    while (!pushes.pushes.some((p) => p.data.snapshot.logs.some((l) => l.no === lastNo)))
-      await pushes.next();
-    const burst = pushes.pushes.slice(already);
-    const firstDelay = (pushes.times[already] as number) - t0;
-    const elapsed = (pushes.times[pushes.times.length - 1] as number) - t0;
-    expect(firstDelay).toBeGreaterThanOrEqual(20);
-    expect(firstDelay).toBeLessThan(95); // a debounce would wait for the burst to end (>= 125 ms)
-    expect(burst.length).toBeGreaterThanOrEqual(3); // several pushes during the burst, not one at the end
-    expect(burst.length).toBeLessThanOrEqual(Math.floor(elapsed / 25) + 1); // but never more than one per 25 ms
-    expect(burst.map((p) => p.data.seq)).toEqual(
-      burst.map((_, i) => (burst[0] as (typeof burst)[0]).data.seq + i),
-    );
-    expect(burst.flatMap((p) => p.data.snapshot.logs).length).toBe(11); // every change exactly once
   });
 
   it('a new state_request resets seq to 1 and replaces the request', async () => {
@@ -229,5 +212,56 @@ describe('handshake and pushes', () => {
       running: true,
       paused: true,
     });
+  });
+});
+
+// The throttle on fake timers (the reference server uses the global setTimeout, so the state
+// sync runs in-process here, on a World of its own): no real time in the assertions.
+describe('the push throttle', () => {
+  afterEach(() => vi.useRealTimers());
+
+  it('throttles without postponing: a burst over 100 ms yields several pushes, the first ~25 ms in', () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    const world = new World();
+    const pushes: { at: number; data: PushData }[] = [];
+    const manager = {
+      register: () => {},
+      socket: () => ({
+        emit: (_event: string, env: { data: PushData }) =>
+          void pushes.push({ at: Date.now(), data: env.data }),
+      }),
+    };
+    const sync = new StateSync({
+      manager: manager as never,
+      world,
+      runtime: { id: 'E1' },
+      stats: { stateRequests: 0 } as never,
+      pushThrottleMs: 25,
+    });
+    const ctx = [...world.chats.keys()][0]!;
+    void sync.handshake('sid-1', 'c-1', { ...STATE_REQUEST, context: ctx });
+    vi.advanceTimersByTime(25); // the initial snapshot
+    const already = pushes.length;
+    expect(already).toBe(1);
+    const t0 = Date.now();
+    for (let i = 0; i < 10; i += 1) {
+      world.appendLog(ctx, { content: `spread ${i}` });
+      vi.advanceTimersByTime(10);
+    }
+    const lastNo = world.appendLog(ctx, { content: 'last' });
+    // Until the push carrying the last change has gone out.
+    while (!pushes.some((p) => p.data.snapshot.logs.some((l) => l.no === lastNo)))
+      vi.advanceTimersByTime(1);
+    sync.unsubscribe();
+    sync.dropAllProjections();
+    const burst = pushes.slice(already).map((p) => p.data);
+    const firstDelay = (pushes[already] as (typeof pushes)[0]).at - t0;
+    const elapsed = (pushes.at(-1) as (typeof pushes)[0]).at - t0;
+    expect(firstDelay).toBeGreaterThanOrEqual(20);
+    expect(firstDelay).toBeLessThan(95); // a debounce would wait for the burst to end (>= 125 ms)
+    expect(burst.length).toBeGreaterThanOrEqual(3); // several pushes during the burst, not one at the end
+    expect(burst.length).toBeLessThanOrEqual(Math.floor(elapsed / 25) + 1); // but never more than one per 25 ms
+    expect(burst.map((p) => p.seq)).toEqual(burst.map((_, i) => (burst[0] as PushData).seq + i));
+    expect(burst.flatMap((p) => p.snapshot.logs).length).toBe(11); // every change exactly once
   });
 });

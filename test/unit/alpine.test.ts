@@ -1,7 +1,12 @@
 import Alpine from 'alpinejs';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { persistence } from '../../src/persist';
-import { syncwirePlugin, type AlpineLike, type AlpineSyncStore } from '../../src/alpine';
+import {
+  syncwirePlugin,
+  type AlpineLike,
+  type AlpineSyncStore,
+  type SyncwirePlugin,
+} from '../../src/alpine';
 import { flush } from '../helpers/fake-clock';
 import { mapStorage, storeHarness } from '../helpers/store-harness';
 
@@ -11,48 +16,96 @@ const alpine = Alpine as unknown as AlpineLike & {
   nextTick(): Promise<void>;
 };
 
+const TEMPLATE = `
+  <div x-data>
+    <span id="mode" x-text="$store.sync.mode"></span>
+    <span id="v" x-text="String($store.sync.state.v)" x-effect="$store.sync.state; window.__renders.push('r')"></span>
+    <span id="ns" x-text="$syncwire.namespace"></span>
+  </div>`;
+const text = (id: string) => document.getElementById(id)?.textContent;
+
+// Alpine is one per page: it is started once; later templates are picked up by its mutation
+// observer, and each test's plugin replaces the previous one's $store.sync.
+let alpineStarted = false;
+let mounted: SyncwirePlugin | undefined;
+afterEach(() => {
+  mounted?.dispose();
+  mounted = undefined;
+  document.body.innerHTML = '';
+});
+
+/** A store with a cache, given to Alpine by the plugin, and the template rendered from it. */
+async function mount() {
+  const storage = mapStorage();
+  const h = storeHarness<{ v?: number }>({ persist: persistence({ storage, throttleMs: 10 }) });
+  const renders: string[] = [];
+  (window as unknown as { __renders: string[] }).__renders = renders;
+  document.body.innerHTML = TEMPLATE;
+  const plugin = syncwirePlugin({ store: h.store, client: h.client });
+  mounted = plugin;
+  alpine.plugin(plugin);
+  if (!alpineStarted) alpine.start();
+  alpineStarted = true;
+  await flush();
+  await alpine.nextTick();
+  return { h, storage, renders, plugin };
+}
+
+/** {@link mount}, then connected as the server would and HEALTHY after ten pushes (v: 11). */
+async function healthy() {
+  const m = await mount();
+  await m.h.connect();
+  await m.h.ack();
+  const before = m.renders.length;
+  for (let seq = 2; seq < 12; seq++) await m.h.push(seq, { v: seq });
+  await m.h.clock.advance(0);
+  await alpine.nextTick();
+  return { ...m, rendersDuringPushes: m.renders.length - before };
+}
+
 describe('Alpine plugin', () => {
-  it('exposes mode, state and health reactively, started by the plugin, and renders them', async () => {
-    const storage = mapStorage();
-    const h = storeHarness<{ v?: number }>({ persist: persistence({ storage, throttleMs: 10 }) });
-    const renders: string[] = [];
-    document.body.innerHTML = `
-      <div x-data>
-        <span id="mode" x-text="$store.sync.mode"></span>
-        <span id="v" x-text="String($store.sync.state.v)" x-effect="$store.sync.state; window.__renders.push('r')"></span>
-        <span id="ns" x-text="$syncwire.namespace"></span>
-      </div>`;
-    (window as unknown as { __renders: string[] }).__renders = renders;
-    const plugin = syncwirePlugin({ store: h.store, client: h.client });
-    alpine.plugin(plugin);
-    alpine.start();
-    await flush();
-    expect(document.getElementById('mode')?.textContent).toBe('DISCONNECTED');
-    expect(document.getElementById('ns')?.textContent).toBe('/state_sync');
-    // The plugin started the store: connect and answer as the server would.
-    await h.connect();
-    await h.ack();
-    const before = renders.length;
-    for (let seq = 2; seq < 12; seq++) await h.push(seq, { v: seq });
-    await h.clock.advance(0);
-    await alpine.nextTick();
-    expect(document.getElementById('mode')?.textContent).toBe('HEALTHY');
-    expect(document.getElementById('v')?.textContent).toBe('11');
-    expect(renders.length - before).toBeLessThanOrEqual(2); // once per coalesced apply, not per push
+  it('starts the store, and the page renders its mode as it changes and the client namespace', async () => {
+    await mount();
+    expect(text('mode')).toBe('DISCONNECTED');
+    expect(text('ns')).toBe('/state_sync');
+    await healthy(); // the plugin started the store: it handshakes on connect
+    expect(text('mode')).toBe('HEALTHY');
+  });
+
+  it('renders the state reactively, once per coalesced apply rather than once per push', async () => {
+    const { rendersDuringPushes } = await healthy();
+    expect(text('v')).toBe('11');
+    expect(rendersDuringPushes).toBeLessThanOrEqual(2);
+  });
+
+  it('exposes health on $store.sync', async () => {
+    await healthy();
     const s = alpine.store('sync') as AlpineSyncStore<{ v: number }>;
     expect(s.health.mode).toBe('HEALTHY');
-    // What gets persisted is the raw state, never Alpine's proxy (a proxy cannot be cloned).
+  });
+
+  it("persists the raw state, never Alpine's proxy (a proxy cannot be cloned)", async () => {
+    const { h, storage } = await healthy();
     await h.clock.advance(20);
     expect(storage.data.get('syncwire:state')).toMatchObject({ state: { v: 11 } });
     expect(h.errors.filter((e) => e.code === 'STORAGE_ERROR')).toEqual([]);
+  });
+
+  it('$store.sync.resync() asks the server again', async () => {
+    const { h } = await healthy();
+    const s = alpine.store('sync') as AlpineSyncStore<{ v: number }>;
     s.resync('from a button');
     await flush();
     expect(h.requests()).toHaveLength(2);
+  });
+
+  it('dispose() stops the store, and later pushes no longer reach the page', async () => {
+    const { h, plugin } = await healthy();
     plugin.dispose();
     expect(h.store.mode).toBe('DISCONNECTED');
     await h.push(12, { v: 12 });
     await h.clock.advance(0);
-    expect(document.getElementById('v')?.textContent).toBe('11');
+    expect(text('v')).toBe('11');
   });
 });
 

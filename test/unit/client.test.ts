@@ -1,16 +1,18 @@
-import { describe, expect, it, vi } from 'vitest';
-import { SyncwireError, createNamespacedClient, type ServerEnvelope } from '../../src/index';
+// The namespaced client on a fake socket and a fake clock: lazy connection, the default
+// /csrf_token auth, connect errors and retries, emit and request, subscriptions. Its disconnect()
+// and dispose() are in client-dispose.test.ts, its options in client-options.test.ts.
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import {
+  SyncwireError,
+  createCorrelationId,
+  createNamespacedClient,
+  type ServerEnvelope,
+} from '../../src/index';
 import { createFakeClock, flush } from '../helpers/fake-clock';
 import { envelope, fakeSocketFactory } from '../helpers/fake-socket';
-import { clientHarness } from '../helpers/client-harness';
+import { clientHarness, codeOf } from '../helpers/client-harness';
 
 const setup = clientHarness;
-
-const codeOf = (p: Promise<unknown>) =>
-  p.then(
-    () => 'resolved',
-    (e: SyncwireError) => e.code,
-  );
 
 describe('lazy connection', () => {
   it('creates no socket until first use', () => {
@@ -565,178 +567,49 @@ describe('subscriptions', () => {
   });
 });
 
-describe('disconnect and dispose', () => {
-  it('disconnect() rejects pending work; the next request reconnects lazily', async () => {
+describe('emit({ confirm: false }) and its signal', () => {
+  it('an emit aborted before it could be sent is not sent, and rejects with ABORTED', async () => {
     const { factory, client, open } = setup();
-    await Promise.all([client.connect(), open()]);
-    const p = codeOf(client.request('echo', {}));
-    await flush();
-    client.disconnect();
-    expect(await p).toBe('DISCONNECTED');
-    expect(client.isConnected()).toBe(false);
-    void client.request('echo', {}).catch(() => {});
-    expect(factory.last().connectCalls).toBe(2);
-  });
-
-  it('dispose() leaves no listener, timer or pending request behind', async () => {
-    const { factory, client, clock, open } = setup();
-    client.on('news', () => {});
-    client.onConnect(() => {});
+    const ac = new AbortController();
+    ac.abort();
+    const p = codeOf(client.emit('note', { n: 1 }, { confirm: false, signal: ac.signal }));
+    expect(await p).toBe('ABORTED');
+    client.connect().catch(() => {});
     await open();
-    const pending = codeOf(client.request('echo', {}, { timeoutMs: 5000 }));
-    await flush();
-    expect(clock.pending()).toBeGreaterThan(0);
-    client.dispose();
-    expect(await pending).toBe('DISCONNECTED');
-    expect(factory.last().listenerCount()).toBe(0);
-    expect(clock.pending()).toBe(0);
-    expect(client.disposed).toBe(true);
-    expect(await codeOf(client.connect())).toBe('DISPOSED');
-    expect(() => client.on('news', () => {})).toThrow(/disposed/);
+    expect(factory.last().sent.filter((s) => s.event === 'note')).toHaveLength(0);
   });
 
-  it('onDispose listeners hear dispose() once, before the client lets go of its listeners', async () => {
-    const { client, open } = setup();
-    await Promise.all([client.connect(), open()]);
-    let heard = 0;
-    client.onDispose(() => {
-      heard++;
-      expect(client.disposed).toBe(true);
-    });
-    client.dispose();
-    client.dispose();
-    expect(heard).toBe(1);
+  it('aborting a fire-and-forget emit that waits for the connection rejects it with ABORTED', async () => {
+    const { factory, client, clock, open } = setup();
+    const ac = new AbortController();
+    const p = codeOf(client.emit('note', { n: 1 }, { confirm: false, signal: ac.signal }));
+    await clock.advance(10);
+    ac.abort();
+    await open();
+    expect(factory.last().sent.filter((s) => s.event === 'note')).toHaveLength(0);
+    expect(await p).toBe('ABORTED');
   });
 });
 
-describe('options', () => {
-  it.each([
-    ['namespace', () => createNamespacedClient('  ')],
-    ['url outside a page', () => createNamespacedClient('/x', { url: '' })],
-    [
-      'requestTimeoutMs',
-      () => createNamespacedClient('/x', { url: 'http://h', requestTimeoutMs: -5 }),
-    ],
-    ['options', () => createNamespacedClient('/x', 'nope' as never)],
-  ])('rejects a bad %s with VALIDATION_ERROR', (_, make) => {
-    expect(make).toThrow(expect.objectContaining({ code: 'VALIDATION_ERROR' }));
-  });
+// Where crypto.randomUUID is missing (an http page on a LAN address is not a secure context),
+// createCorrelationId fills the v4 template from getRandomValues.
+describe('createCorrelationId without randomUUID', () => {
+  const V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+  afterEach(() => vi.unstubAllGlobals());
 
-  it.each([['not a url'], ['ftp://x'], ['/relative'], ['']])(
-    'refuses url %j: an absolute http(s) URL, checked when created',
-    (url) => {
-      expect(() => createNamespacedClient('/x', { url })).toThrow(
-        expect.objectContaining({
-          code: 'VALIDATION_ERROR',
-          details: { field: 'url' },
-          message: expect.stringContaining('url: expected an absolute http(s) URL') as string,
-        }),
-      );
-    },
-  );
-
-  it('refuses a misspelled option, listing the ones it knows', () => {
-    let err: SyncwireError | undefined;
-    try {
-      createNamespacedClient('/x', { url: 'http://h', reqTimeout: 5 } as never);
-    } catch (e) {
-      err = e as SyncwireError;
-    }
-    expect(err).toMatchObject({
-      code: 'VALIDATION_ERROR',
-      details: { field: 'options.reqTimeout' },
+  it('still gives prefixed, distinct v4 UUIDs', () => {
+    const real = globalThis.crypto;
+    let draws = 0;
+    vi.stubGlobal('crypto', {
+      getRandomValues: <T extends ArrayBufferView>(a: T) => (draws++, real.getRandomValues(a)),
     });
-    expect(err?.message).toMatch(
-      /^options\.reqTimeout: expected one of the known options \(url, auth, csrfTokenUrl, requestTimeoutMs, .*\), got an unknown option$/,
-    );
-    expect(() =>
-      createNamespacedClient('/x', { url: 'http://h', retry: { base: 5 } as never }),
-    ).toThrow(/retry\.base: expected one of the known options \(baseMs, maxMs\)/);
-    expect(() =>
-      createNamespacedClient('/x', { url: 'http://h', logger: { enable: true } as never }),
-    ).toThrow(/logger\.enable: expected one of the known options/);
-  });
-
-  it('takes csrfTokenUrl as a path on the server, never another origin', async () => {
-    const fetched: string[] = [];
-    const fetch = (url: string) => (
-      fetched.push(url),
-      Promise.resolve(new Response(JSON.stringify({ ok: true, token: 't' })))
-    );
-    const client = createNamespacedClient('/x', {
-      url: 'http://h:1',
-      csrfTokenUrl: '/api/csrf_token',
-      fetch,
-      clock: createFakeClock(),
-      socketFactory: fakeSocketFactory(),
-    });
-    void client.connect().catch(() => {});
-    await flush();
-    expect(fetched).toEqual(['http://h:1/api/csrf_token']);
-    client.dispose();
-    expect(() =>
-      createNamespacedClient('/x', {
-        url: 'http://h:1',
-        csrfTokenUrl: 'https://elsewhere.example/csrf_token',
-      }),
-    ).toThrow(
-      expect.objectContaining({ code: 'VALIDATION_ERROR', details: { field: 'csrfTokenUrl' } }),
-    );
-  });
-
-  it('a token route that answers 404 says which setting an /api/ build needs', async () => {
-    const fetch = () => Promise.resolve(new Response('not found', { status: 404 }));
-    const { client, errors, factory } = setup({ auth: undefined, fetch });
-    void client.connect().catch(() => {});
-    await flush(); // the token is fetched before the socket opens; the attempt's auth callback tries again and reports
-    await factory.last().runAuth();
-    expect(errors[0]?.message).toMatch(
-      /^GET http:\/\/127\.0\.0\.1:1\/csrf_token answered HTTP 404 \(an Agent Zero build with its API under \/api\/ needs csrfTokenUrl: '\/api\/csrf_token'\)/,
-    );
-  });
-
-  it('prints an error nobody listens for with console.warn, once per code; logger: { warn: false } silences it', () => {
-    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
-    try {
-      const quiet = createNamespacedClient('/x', { url: 'http://h', logger: { warn: false } });
-      quiet.reportError(new SyncwireError('TIMEOUT', 'one'));
-      expect(warn).not.toHaveBeenCalled();
-      const loud = createNamespacedClient('/x', { url: 'http://h' });
-      loud.reportError(new SyncwireError('TIMEOUT', 'one'));
-      loud.reportError(new SyncwireError('TIMEOUT', 'two'));
-      loud.reportError(new SyncwireError('DISCONNECTED', 'three'));
-      expect(warn.mock.calls.map((c) => String(c[0]).split(':')[0])).toEqual([
-        '[syncwire /x] TIMEOUT',
-        '[syncwire /x] DISCONNECTED',
-      ]);
-      expect(String(warn.mock.calls[0]?.[0])).toContain('no onError listener');
-      // A listener of the application's own: nothing printed.
-      const heard = createNamespacedClient('/x', { url: 'http://h' });
-      heard.onError(() => {});
-      heard.reportError(new SyncwireError('TIMEOUT', 'four'));
-      expect(warn).toHaveBeenCalledTimes(2);
-      [quiet, loud, heard].forEach((c) => c.dispose());
-    } finally {
-      warn.mockRestore();
+    const ids = Array.from({ length: 200 }, () => createCorrelationId('request'));
+    for (const id of ids) {
+      expect(id.startsWith('request-')).toBe(true);
+      expect(id.slice('request-'.length)).toMatch(V4);
     }
-  });
-
-  it('normalises the namespace', () => {
-    expect(createNamespacedClient(' state_sync ', { url: 'http://h' }).namespace).toBe(
-      '/state_sync',
-    );
-  });
-
-  it('refuses a clock that is not wall time: ts and savedAt are read by others', () => {
-    const fake = createFakeClock();
-    const monotonic = {
-      now: () => 5_000.25,
-      setTimeout: fake.setTimeout,
-      clearTimeout: fake.clearTimeout,
-    };
-    expect(() => createNamespacedClient('/x', { url: 'http://h', clock: monotonic })).toThrow(
-      expect.objectContaining({ code: 'VALIDATION_ERROR', details: { field: 'clock.now()' } }),
-    );
-    expect(() => createNamespacedClient('/x', { url: 'http://h', clock: fake })).not.toThrow();
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(draws).toBeGreaterThan(0); // the fallback ran, not randomUUID
+    expect(createCorrelationId()).toMatch(V4);
   });
 });

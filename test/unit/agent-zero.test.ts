@@ -1,4 +1,5 @@
-// Found by a review of syncwire/agent-zero: the model's reducer against malformed (hostile or buggy) server data. Each test failed before its fix (kept as regression tests).
+// The Agent Zero model (syncwire/agent-zero) in a sync store on fakes: its reducer against
+// malformed (hostile or buggy) server data.
 import { describe, expect, it } from 'vitest';
 import { createAgentZeroModel, type AgentZeroState } from '../../src/agent-zero';
 import { flush } from '../helpers/fake-clock';
@@ -36,7 +37,7 @@ describe('Agent Zero model and a malformed list item', () => {
       snapshot({ notifications: [{ id: 'a', no: 1 }, null], notifications_version: 2 }),
     );
     await flush();
-    expect(h.store.mode).toBe('HEALTHY'); // before the fix: FAILED, live updates stop until resync()
-    expect(h.errors.map((e) => e.code)).not.toContain('REDUCE_ERROR'); // before the fix: TypeError reading 'id' of null
+    expect(h.store.mode).toBe('HEALTHY'); // not FAILED, which would stop live updates until resync()
+    expect(h.errors.map((e) => e.code)).not.toContain('REDUCE_ERROR'); // no TypeError reading 'id' of null
   });
 });
