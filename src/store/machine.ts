@@ -18,7 +18,7 @@ import {
   onTimer,
 } from './link';
 import { onAck, onNack, onPush, onReduced } from './periods';
-import { createRules } from './rules';
+import { createRules, type Rules } from './rules';
 import { copyState } from './state';
 import {
   HEALTHY,
@@ -52,6 +52,30 @@ const HEARD_WHEN_STOPPED: ReadonlySet<MachineEvent['type']> = new Set<MachineEve
   'error',
   'clientError',
 ]);
+
+type Of<T extends MachineEvent['type']> = Extract<MachineEvent, { type: T }>;
+
+/** Which rule each event goes to. */
+const RULES: { [T in MachineEvent['type']]: (r: Rules, ev: Of<T>) => void } = {
+  start: onStart,
+  stop: onEnd,
+  disposed: onEnd,
+  connected: onLink,
+  disconnected: onLink,
+  ack: onAck,
+  nack: onNack,
+  push: (r, ev) => onPush(r, ev.push),
+  reduced: onReduced,
+  resync: onResync,
+  timer: onTimer,
+  polled: onPolled,
+  audited: onAudited,
+  fatal: (r, ev) => r.fatal(ev.code, ev.message, ev.cause),
+  env: onEnv,
+  pushInvalid: onOutsideError,
+  error: onOutsideError,
+  clientError: onOutsideError,
+};
 
 /**
  * The pure transition function. Never mutates `prev`; the new state holds exactly
@@ -126,52 +150,6 @@ export function generalTransition(
   const fx: Effect[] = [];
   if (!s.running && !HEARD_WHEN_STOPPED.has(ev.type)) return [s, fx];
   const r = createRules(s, fx, t, rand);
-  switch (ev.type) {
-    case 'start':
-      onStart(r, ev);
-      break;
-    case 'stop':
-    case 'disposed':
-      onEnd(r, ev);
-      break;
-    case 'connected':
-    case 'disconnected':
-      onLink(r, ev);
-      break;
-    case 'ack':
-      onAck(r, ev);
-      break;
-    case 'nack':
-      onNack(r, ev);
-      break;
-    case 'push':
-      onPush(r, ev.push);
-      break;
-    case 'reduced':
-      onReduced(r, ev);
-      break;
-    case 'resync':
-      onResync(r, ev);
-      break;
-    case 'timer':
-      onTimer(r, ev);
-      break;
-    case 'polled':
-      onPolled(r, ev);
-      break;
-    case 'audited':
-      onAudited(r, ev);
-      break;
-    case 'fatal':
-      r.fatal(ev.code, ev.message, ev.cause);
-      break;
-    case 'env':
-      onEnv(r, ev);
-      break;
-    case 'pushInvalid':
-    case 'error':
-    case 'clientError':
-      onOutsideError(r, ev);
-  }
+  (RULES[ev.type] as (r: Rules, ev: MachineEvent) => void)(r, ev);
   return [s, fx];
 }
