@@ -61,9 +61,17 @@ export class SyncwireError extends Error {
 export const isSyncwireError = (value: unknown, code?: SyncwireErrorCode): value is SyncwireError =>
   value instanceof SyncwireError && (code === undefined || value.code === code);
 
-/** @internal shorthand used across modules to keep call sites short: `fail(code, message, details?, cause?)`. */
-export const fail = (code: string, message: string, details?: unknown, cause?: unknown) =>
-  new SyncwireError(code as SyncwireErrorCode, message, { details, cause });
+/**
+ * @internal shorthand used across modules to keep call sites short: `fail(code, message, details?, cause?)`.
+ * Only syncwire's own codes: a server's code travels in `details` (e.g. `details.serverCode`
+ * of a `HANDSHAKE_FAILED`), so every failure keeps a code of the documented list.
+ */
+export const fail = (
+  code: SyncwireErrorCode,
+  message: string,
+  details?: unknown,
+  cause?: unknown,
+) => new SyncwireError(code, message, { details, cause });
 
 /** @internal a VALIDATION_ERROR naming the bad field in `details.field`: "field: expected what, got got". */
 export const invalid = (field: string, what: string, got?: string | number) =>
@@ -72,7 +80,7 @@ export const invalid = (field: string, what: string, got?: string | number) =>
   });
 
 /** @internal `e` when it is a SyncwireError, otherwise one with `code` and the thrown value's message. */
-export const asError = (e: unknown, code: string, prefix = ''): SyncwireError =>
+export const asError = (e: unknown, code: SyncwireErrorCode, prefix = ''): SyncwireError =>
   e instanceof SyncwireError ? e : fail(code, prefix + messageOf(e), undefined, e);
 
 /**
@@ -88,5 +96,5 @@ export const messageOf = (e: unknown): string => {
 };
 
 /** @internal the code of a SyncwireError, else `fallback`. */
-export const codeOf = (e: unknown, fallback: string): string =>
+export const codeOf = (e: unknown, fallback: SyncwireErrorCode): SyncwireErrorCode =>
   e instanceof SyncwireError ? e.code : fallback;

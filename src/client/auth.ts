@@ -30,7 +30,11 @@ export type AuthProvider = ((context: AuthContext) => Promise<AuthResult>) & {
 export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
 
 /** @internal The given fetch, else the global one, else a typed rejection with `code`. */
-export const fetchOf = (given: FetchLike | undefined, code: string, what: string): FetchLike =>
+export const fetchOf = (
+  given: FetchLike | undefined,
+  code: Parameters<typeof fail>[0],
+  what: string,
+): FetchLike =>
   given ??
   (typeof fetch == 'function'
     ? fetch

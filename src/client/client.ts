@@ -66,7 +66,7 @@ interface LiveCall {
   sent?: boolean;
   /** The deadline: a clock timer of its own (a per-request path, kept out of the timer map). */
   timer?: unknown;
-  end(code: string, what: string, details?: object): void;
+  end(code: Parameters<typeof fail>[0], what: string, details?: object): void;
 }
 
 /**

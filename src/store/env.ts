@@ -20,12 +20,12 @@ const g = globalThis as Partial<Window & typeof globalThis>;
 /** @internal the browser's signals; in a non-browser host it reports "visible and online". */
 export const browserEnvironment: EnvironmentSource = {
   read: () => ({
-    hidden: g.document?.visibilityState == 'hidden',
+    hidden: g.document?.visibilityState === 'hidden',
     online: g.navigator?.onLine !== false,
   }),
   subscribe(listener) {
     // A worker or a test host may have a global addEventListener; Node has none.
-    const win = (typeof g.addEventListener == 'function' ? g : undefined) as
+    const win = (typeof g.addEventListener === 'function' ? g : undefined) as
       EventTarget | undefined;
     const changed = () => listener(browserEnvironment.read());
     const leaving = () => listener({ ...browserEnvironment.read(), leaving: true });

@@ -6,14 +6,14 @@ export function deepEqual(a: unknown, b: unknown): boolean {
   if (
     !a ||
     !b ||
-    typeof a != 'object' ||
-    typeof b != 'object' ||
-    Array.isArray(a) != Array.isArray(b)
+    typeof a !== 'object' ||
+    typeof b !== 'object' ||
+    Array.isArray(a) !== Array.isArray(b)
   )
     return false;
   const ka = Object.keys(a);
   return (
-    ka.length == Object.keys(b).length &&
+    ka.length === Object.keys(b).length &&
     ka.every(
       (k) =>
         hasOwn(b, k) &&

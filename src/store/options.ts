@@ -7,10 +7,18 @@ import { hasOwn } from '../protocol';
 import { num, opt } from '../validate';
 import type { Timing } from './types';
 
+/** The longest `connectGraceMs` taken: a page with no push channel polls within 3 s at the latest. */
+const MAX_CONNECT_GRACE_MS = 3000;
+
+/** The shortest poll deadline, however short the handshake timeout. */
+const MIN_POLL_TIMEOUT_MS = 5000;
+/** A poll (an HTTP round trip carrying a whole snapshot) gets this many handshake timeouts. */
+const POLL_TIMEOUT_HANDSHAKES = 5;
+
 const DEFAULT_TIMING: Timing = {
   handshakeTimeoutMs: 2000,
   pollIntervalMs: 250,
-  // Under the 3000 ms ceiling with room to spare: a page with no push channel polls within 2 s.
+  // Under MAX_CONNECT_GRACE_MS with room to spare: a page with no push channel polls within 2 s.
   connectGraceMs: 2000,
   livenessMs: 30000,
   backoffBaseMs: 500,
@@ -43,8 +51,17 @@ export function resolveTiming(given: Partial<Timing> | undefined): Timing {
     if (!hasOwn(DEFAULT_TIMING, k)) throw invalid(`timing.${k}`, 'a known timing key');
     // At least 1 ms: a zero backoff, poll interval or timeout would spin. A zero notify
     // interval only means "once per macrotask".
-    timing[k as keyof Timing] = num(t, k, undefined, 'timing.', +(k != 'notifyIntervalMs'), false);
+    const min = k === 'notifyIntervalMs' ? 0 : 1;
+    timing[k as keyof Timing] = num(t, k, undefined, 'timing.', min, false);
   }
-  timing.connectGraceMs = Math.min(timing.connectGraceMs, 3000);
+  // Clamped, not refused (documented in Timing): a longer grace only delays the first poll.
+  timing.connectGraceMs = Math.min(timing.connectGraceMs, MAX_CONNECT_GRACE_MS);
   return timing;
 }
+
+/**
+ * @internal The deadline of each step of a poll (a token refresh, the POST): `max(5 ×
+ * handshakeTimeoutMs, 5000)`, as README's bounds name it.
+ */
+export const pollTimeoutMs = (timing: Timing): number =>
+  Math.max(timing.handshakeTimeoutMs * POLL_TIMEOUT_HANDSHAKES, MIN_POLL_TIMEOUT_MS);

@@ -8,6 +8,9 @@ import { fail, isSyncwireError, messageOf } from '../errors';
 import { noop } from '../listeners';
 import { isPlainObject, kindOf } from '../protocol';
 
+/** HTTP Forbidden: the CSRF token was refused (a restart rotated it). */
+const HTTP_FORBIDDEN = 403;
+
 /** @internal A poll's answer, and the server runtime that gave it (when the client knows it). */
 export interface PollAnswer {
   snapshot: object;
@@ -94,7 +97,7 @@ export function createPoll(
       // No socket ever connected (WebSockets blocked): get a token before the first poll.
       if (!client.csrfToken && !authAnswered) await refresh().catch(noop);
       let res = await post();
-      if (res.status == 403) {
+      if (res.status === HTTP_FORBIDDEN) {
         // A restart rotated the token; fetch a fresh one and try once more.
         await refresh();
         res = await post();

@@ -2,14 +2,33 @@
  * The sync store machine's vocabulary: its state, inputs and outputs. Kept apart
  * from the transition function so both the machine and the store runtime read them.
  */
+import type { SyncwireErrorCode } from '../errors';
 
 /** Where the store stands. */
 export type SyncMode = 'DISCONNECTED' | 'HANDSHAKE_PENDING' | 'HEALTHY' | 'DEGRADED' | 'FAILED';
 
-/** Named timers of the machine; at most one of each is pending. */
-export type TimerName = 'grace' | 'first' | 'retry' | 'poll' | 'live';
+/** @internal The modes, named once so no rule spells one out by hand. */
+export const DISCONNECTED = 'DISCONNECTED';
+/** @internal */
+export const HANDSHAKE_PENDING = 'HANDSHAKE_PENDING';
+/** @internal */
+export const HEALTHY = 'HEALTHY';
+/** @internal */
+export const DEGRADED = 'DEGRADED';
+/** @internal */
+export const FAILED = 'FAILED';
 
-/** Timing knobs (all milliseconds). */
+/** @internal Every timer of the machine: the one list {@link TimerName} is read from. */
+export const TIMER_NAMES = ['grace', 'first', 'retry', 'poll', 'live'] as const;
+
+/** Named timers of the machine; at most one of each is pending. */
+export type TimerName = (typeof TIMER_NAMES)[number];
+
+/**
+ * Timing knobs (all milliseconds). Each is at least 1 ms (`notifyIntervalMs` may be 0), and
+ * `connectGraceMs` is clamped to 3000 at most: a page with no push channel must not wait
+ * longer than that for its first poll.
+ */
 export interface Timing {
   handshakeTimeoutMs: number;
   pollIntervalMs: number;
@@ -38,8 +57,21 @@ export type MachineEvent =
   | { type: 'connected' }
   | { type: 'disconnected' }
   | { type: 'ack'; gen: number; epoch: string; seqBase: number; tagged: boolean }
-  | { type: 'nack'; gen: number; code: string; message: string; cause?: unknown }
+  /**
+   * Handshake `gen` failed. A server's own error code (`INVALID_REQUEST`, `NO_HANDLERS`, ...)
+   * arrives as `code: 'HANDSHAKE_FAILED'` with `serverCode`, which the retry rules read.
+   */
+  | {
+      type: 'nack';
+      gen: number;
+      code: SyncwireErrorCode;
+      message: string;
+      serverCode?: string;
+      cause?: unknown;
+    }
   | { type: 'push'; push: PushIn }
+  /** A `state_push` whose data is malformed (`message` says which field): dropped and reported. */
+  | { type: 'pushInvalid'; message: string }
   | { type: 'resync'; reason: string }
   | { type: 'timer'; name: TimerName }
   /** A poll's answer; `epoch` is the server runtime it came from, when the client knows it. */
@@ -49,11 +81,19 @@ export type MachineEvent =
       ok: boolean;
       snapshot?: object;
       epoch?: string;
-      code?: string;
+      code?: SyncwireErrorCode;
       message?: string;
       cause?: unknown;
     }
-  | { type: 'fatal'; code: string; message: string; cause?: unknown }
+  /** An apply's reduce returned: reported for a snapshot from the initial state, or when it asked for a resync. */
+  | { type: 'reduced'; ok: true; fromInitial: boolean; resync?: string }
+  /** An apply's reduce threw (`message`, `cause`): the state was left as it was. */
+  | { type: 'reduced'; ok: false; fromInitial: boolean; message: string; cause?: unknown }
+  | { type: 'fatal'; code: SyncwireErrorCode; message: string; cause?: unknown }
+  /** A failure of the runtime's own to report (a cache, a liveness audit): heard even when stopped. */
+  | { type: 'error'; code: SyncwireErrorCode; message: string; cause?: unknown }
+  /** An error the client already reported to `onError` (a refused connect): why the store is not HEALTHY. */
+  | { type: 'clientError'; code: SyncwireErrorCode; message: string }
   | { type: 'audited'; id: number; changed: boolean | null }
   | { type: 'env'; hidden: boolean; online: boolean };
 
@@ -61,6 +101,11 @@ export type MachineEvent =
 export type Effect =
   | { type: 'mode'; from: SyncMode; to: SyncMode; reason: string }
   | { type: 'handshake'; gen: number; full: boolean }
+  /**
+   * Reduce `snapshot` onto the state (onto the initial state when `fromInitial`). Its outcome
+   * goes back as a `reduced` event before any other event; once one apply of an effect list
+   * failed, the list's later applies are skipped: they were decided before the failure was known.
+   */
   | { type: 'apply'; snapshot: object; source: 'push' | 'poll'; fromInitial: boolean }
   | { type: 'poll'; id: number; full: boolean }
   | { type: 'audit'; id: number }
@@ -68,14 +113,21 @@ export type Effect =
   | { type: 'clear'; name: TimerName }
   | { type: 'reconnect' }
   | { type: 'connect' }
-  | { type: 'error'; code: string; message: string; cause?: unknown };
+  /** The state shown was known current until now: the push channel stops vouching for it. */
+  | { type: 'confirmed' }
+  | { type: 'error'; code: SyncwireErrorCode; message: string; details?: unknown; cause?: unknown };
 
 /** Everything the machine remembers. */
 export interface MachineState {
+  /** Where the store stands; changed only through a `mode` effect. */
   mode: SyncMode;
+  /** Between `start` and `stop`/`disposed`; a stopped machine hears only a few events. */
   running: boolean;
+  /** Whether the client's socket is connected (as far as the machine heard). */
   connected: boolean;
+  /** The page is hidden: polling pauses. */
   hidden: boolean;
+  /** The browser says it is online; offline pauses polling. */
   online: boolean;
   /** Runtime epoch of the applied state; null until one is known. */
   epoch: string | null;
@@ -83,6 +135,7 @@ export interface MachineState {
   lastSeq: number;
   /** Handshake generation counter; `hs` is the one in flight. */
   gen: number;
+  /** The handshake in flight: its gen, whether it asked for full state, and `pollApplies` when it was built. */
   hs: { gen: number; full: boolean; polls: number } | null;
   /** The first handshake sent on the current connection (-1: none yet). Pushes held for a later one may be older. */
   connFirstGen: number;
@@ -94,20 +147,37 @@ export interface MachineState {
   fullPeriod: boolean;
   /** The handshake whose correlationId the server tags this period's pushes with (`push_correlation`); null: untagged. */
   period: number | null;
+  /** The next handshake or poll must ask for full state (a gap, an epoch change, a resync). */
   needFull: boolean;
+  /** Some state was applied (or restored from a cache): there are cursors to resume from. */
   hasState: boolean;
+  /** Failed handshakes in a row: the exponent of the retry backoff. */
   retries: number;
+  /** The one reconnect with fresh credentials an auth-like refusal gets was spent. */
   authRetried: boolean;
+  /** The id of the latest poll or audit; an answer with another id is stale and ignored. */
   pollId: number;
+  /** The poll in flight asked for full state. */
   pollFull: boolean;
+  /** Failed polls in a row: the exponent of the poll backoff. */
   pollFailures: number;
   /** Poll answers applied so far; a handshake remembers the count it was built on. */
   pollApplies: number;
+  /** The liveness audit in flight: its poll id, and `pushes` when it was sent. */
   audit: { id: number; pushes: number } | null;
-  /** Pushes applied in this run, and that count when the liveness timer last looked (a dropped push proves nothing). */
+  /** Pushes applied in this run. */
   pushes: number;
+  /** `pushes` when the liveness timer last looked (a dropped push proves nothing). */
   livePushes: number;
-  error: { code: string; message: string } | null;
+  /**
+   * Reduce failures since the last clean apply from the initial state. While above 0 only a
+   * snapshot from the initial state applies: a delta on top of the state that missed the
+   * failed one would show a state the server never had. Two in a row from scratch is FAILED.
+   */
+  reduceFailures: number;
+  /** The last error reported (health.lastError): kept until another replaces it, over restarts too. */
+  error: { code: SyncwireErrorCode; message: string } | null;
+  /** The store's counters (health.counters), over its whole life. */
   stats: {
     pushesApplied: number;
     pushesDropped: number;

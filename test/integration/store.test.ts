@@ -323,7 +323,8 @@ for (const routes of MODES)
         });
         await store.start();
         await waitFor(() => store.mode === 'FAILED');
-        expect(store.health.lastError?.code).toBe('INVALID_REQUEST');
+        expect(store.health.lastError?.code).toBe('HANDSHAKE_FAILED');
+        expect(store.health.lastError?.message).toContain('(INVALID_REQUEST)');
         const requests = server.stats.stateRequests;
         await new Promise((r) => setTimeout(r, 1000));
         expect(server.stats.stateRequests).toBe(requests);

@@ -353,15 +353,19 @@ describe('failures and degraded polling', () => {
       {
         type: 'nack',
         gen: 1,
-        code: 'INVALID_REQUEST',
+        code: 'HANDSHAKE_FAILED',
+        serverCode: 'INVALID_REQUEST',
         message: 'timezone must be a valid IANA timezone name',
       },
     ]);
     expect(r.s.mode).toBe('FAILED');
     expect(r.s.error).toEqual({
-      code: 'INVALID_REQUEST',
+      code: 'HANDSHAKE_FAILED',
       message: 'timezone must be a valid IANA timezone name',
     });
+    expect(r.last).toContainEqual(
+      expect.objectContaining({ type: 'error', details: { serverCode: 'INVALID_REQUEST' } }),
+    );
     for (const name of ['grace', 'first', 'retry', 'poll', 'live'])
       expect(has(r.last, 'clear', { name })).toBe(true);
     r = drive(
@@ -377,7 +381,13 @@ describe('failures and degraded polling', () => {
   it('an auth-like code first reconnects with fresh credentials, then fails', () => {
     let r = drive([
       ...started,
-      { type: 'nack', gen: 1, code: 'NO_HANDLERS', message: 'No handlers activated' },
+      {
+        type: 'nack',
+        gen: 1,
+        code: 'HANDSHAKE_FAILED',
+        serverCode: 'NO_HANDLERS',
+        message: 'No handlers activated',
+      },
     ]);
     expect(has(r.last, 'reconnect')).toBe(true);
     expect(r.s.mode).not.toBe('FAILED');
@@ -385,7 +395,13 @@ describe('failures and degraded polling', () => {
       [
         { type: 'disconnected' },
         { type: 'connected' },
-        { type: 'nack', gen: 2, code: 'NO_HANDLERS', message: 'No handlers activated' },
+        {
+          type: 'nack',
+          gen: 2,
+          code: 'HANDSHAKE_FAILED',
+          serverCode: 'NO_HANDLERS',
+          message: 'No handlers activated',
+        },
       ],
       r.s,
     );
@@ -501,7 +517,10 @@ describe('the in-order push shortcut', () => {
     'handshake in flight': drive(started).s,
     'resync in flight': drive([...healthy, { type: 'resync', reason: 'x' }]).s,
     degraded: drive([...started, ack(false), { type: 'timer', name: 'first' }]).s,
-    failed: drive([...started, { type: 'nack', gen: 1, code: 'FORBIDDEN', message: 'no' }]).s,
+    failed: drive([
+      ...started,
+      { type: 'nack', gen: 1, code: 'HANDSHAKE_FAILED', serverCode: 'FORBIDDEN', message: 'no' },
+    ]).s,
     disconnected: drive([...healthy, { type: 'disconnected' }]).s,
     stopped: drive([...healthy, { type: 'stop' }]).s,
     'not started': initialMachineState(),

@@ -242,9 +242,15 @@ describe('sync store: failures', () => {
     await h.connect();
     await h.nack('INVALID_REQUEST', 'timezone must be a valid IANA timezone name');
     expect(h.store.mode).toBe('FAILED');
+    // The server's own code is no code of ours: HANDSHAKE_FAILED, with details.serverCode.
     expect(h.store.health.lastError).toEqual({
-      code: 'INVALID_REQUEST',
-      message: 'timezone must be a valid IANA timezone name',
+      code: 'HANDSHAKE_FAILED',
+      message:
+        'the server refused state_request (INVALID_REQUEST): timezone must be a valid IANA timezone name',
+    });
+    expect(h.errors.at(-1)).toMatchObject({
+      code: 'HANDSHAKE_FAILED',
+      details: { serverCode: 'INVALID_REQUEST' },
     });
     await h.clock.advance(120_000);
     h.socket().drop('transport close');
@@ -275,7 +281,8 @@ describe('sync store: failures', () => {
     });
     await flush();
     expect(h.store.mode).toBe('FAILED');
-    expect(h.store.health.lastError?.code).toBe('INVALID_REQUEST');
+    expect(h.store.health.lastError?.code).toBe('HANDSHAKE_FAILED');
+    expect(h.errors.at(-1)?.details).toEqual({ serverCode: 'INVALID_REQUEST' });
   });
 
   it('with no connection at all, state arrives by polling within the grace period', async () => {

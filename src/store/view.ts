@@ -1,0 +1,87 @@
+/**
+ * What the page sees of a store: the state shown and where it came from, the coalesced
+ * notifications its subscribers hear, and its health.
+ */
+import type { Clock, Timers } from '../clock';
+import { fire } from '../listeners';
+import type { SyncHealth, SyncStoreEvent } from './api';
+import { HEALTHY, type MachineState } from './types';
+
+/** @internal The shown state and its subscribers (see {@link createView}). */
+export type View<S> = ReturnType<typeof createView<S>>;
+
+/**
+ * @internal The view of one store. `timers` is the store's; the view uses its 'notify'
+ * timer. `reportError` hears a subscriber that throws.
+ */
+export function createView<S>(
+  clock: Clock,
+  timers: Timers,
+  notifyIntervalMs: number,
+  initialState: S,
+  reportError: (e: unknown) => void,
+) {
+  const listeners = new Set<(e: SyncStoreEvent<S>) => void>();
+  let lastNotifyAt = -Infinity;
+  const view = {
+    listeners,
+    /** The state shown. */
+    state: initialState,
+    /** The epoch of the state shown (health.epoch): the machine's moves to a new period's at
+     * its ack, while the page still shows the old state until that period's first snapshot. */
+    epoch: null as string | null,
+    source: null as SyncHealth['source'],
+    appliedAt: null as number | null,
+    /** When the state shown was last known current: applied, confirmed by a poll answer, or
+     * the last moment the push channel vouched for it (the machine's `confirmed` effect). */
+    confirmedAt: null as number | null,
+
+    emit: (e: SyncStoreEvent<S>) => {
+      fire(listeners, e, reportError);
+    },
+    confirmed: () => {
+      view.confirmedAt = clock.now();
+    },
+    /** Shows `state`, current as of `at`; subscribers hear of it with the next notification. */
+    show: (state: S, epoch: string | null, source: SyncHealth['source'], at: number) => {
+      view.state = state;
+      view.epoch = epoch;
+      view.source = source;
+      view.appliedAt = at;
+      view.confirmedAt = at;
+    },
+    // Timer-based, not requestAnimationFrame (rAF stops in hidden tabs). A burst within one
+    // macrotask is one notification; pushes that each arrive in their own macrotask (1,000/s)
+    // are held to one notification per notifyIntervalMs, so a UI never renders per push.
+    scheduleNotify: () => {
+      if (timers.has('notify')) return;
+      const wait = Math.max(0, lastNotifyAt + notifyIntervalMs - clock.now());
+      timers.set('notify', wait, view.notify);
+    },
+    notify: () => {
+      lastNotifyAt = clock.now();
+      view.emit({ type: 'state', state: view.state });
+    },
+    /** The store's health, read from the machine state `m` and what is shown. */
+    health: (m: MachineState): SyncHealth => {
+      const { mode, stats } = m;
+      let staleMs: number | null = 0;
+      // Never below 0, even when the wall clock was set back.
+      if (mode !== HEALTHY)
+        staleMs = view.confirmedAt === null ? null : Math.max(0, clock.now() - view.confirmedAt);
+      return {
+        mode,
+        connected: m.connected,
+        epoch: view.epoch,
+        lastSeq: m.lastSeq,
+        lastAppliedAt: view.appliedAt,
+        source: view.source,
+        staleMs,
+        // A copy: the machine's states are never mutated, not even by a caller.
+        lastError: m.error === null ? null : { ...m.error },
+        counters: { ...stats },
+      };
+    },
+  };
+  return view;
+}
