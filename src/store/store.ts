@@ -197,18 +197,26 @@ export function createSyncStore<
       // The cache read is issued first: a warm start must not queue behind connection setup.
       // A cache breaking its contract (load() threw or rejected) is reported; the network has
       // the state anyway. The executor runs now, so the read still starts first.
-      const cacheRead =
-        cache &&
-        new Promise<CachedState<S> | undefined>((r) => r(cache.load())).catch(client.reportError);
+      // The cache read starts before the listeners, so it overlaps their set-up; a load() that
+      // throws synchronously is reported like a rejection (through the promise).
+      let cacheRead: Promise<CachedState<S> | undefined> | undefined;
+      if (cache) {
+        const load = new Promise<CachedState<S> | undefined>((resolve) => resolve(cache.load()));
+        cacheRead = load.catch((error: unknown) => {
+          client.reportError(error);
+          return undefined;
+        });
+      }
       onEnv(env.read());
-      [
+      const listeners = [
         client.on('state_push', onPush),
         client.onConnect(() => dispatch({ type: 'connected' })),
         client.onDisconnect(() => dispatch({ type: 'disconnected' })),
         client.onDispose(() => rt.release({ type: 'disposed' })),
         client.onError(onClientError),
         env.subscribe(onEnv),
-      ].forEach(track);
+      ];
+      for (const dispose of listeners) track(dispose);
       // From now on it hears the connection come and go; what it missed while stopped, it asks.
       dispatch({ type: client.isConnected() ? 'connected' : 'disconnected' });
       if (!client.isConnected()) connectClient();
