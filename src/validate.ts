@@ -1,5 +1,5 @@
 import { invalid } from './errors';
-import { isPlainObject, kindOf } from './protocol';
+import { isNullish, isPlainObject, kindOf } from './util';
 
 /**
  * @internal Option checks shared by the client and the store. A bad option is
@@ -7,34 +7,38 @@ import { isPlainObject, kindOf } from './protocol';
  * socket listener, where nobody could catch it.
  */
 
+/** What an option must be: a function, a plain object, or an object with these methods. */
+export type OptionKind = 'function' | 'object' | readonly string[];
+
 /**
- * `value`, checked: absent (undefined or null, which comes back as undefined) unless
- * `required`, or of `kind`: 'function', 'object' (a plain object), or the list of methods
- * an object must have.
+ * `value`, checked: absent (undefined or null, which comes back as undefined), or of `kind`.
+ * The fourth argument is the older spelling of {@link required}, kept while the store still
+ * passes it; new code calls `required()`.
  */
-export function opt<T>(
-  value: T,
-  field: string,
-  kind: 'function' | 'object' | string[],
-  required?: 1,
-): T | undefined {
-  if (value == null && !required) return undefined;
-  const ok =
-    kind == 'object'
-      ? isPlainObject(value)
-      : kind == 'function'
-        ? typeof value == 'function'
-        : value != null &&
-          kind.every((m) => typeof (value as Record<string, unknown>)[m] == 'function');
-  if (!ok)
-    throw invalid(
-      field,
-      typeof kind == 'string'
-        ? 'a ' + (kind == 'object' ? 'plain object' : kind)
-        : `an object with ${kind.join('(), ')}()`,
-      kindOf(value),
-    );
+export function opt<T>(value: T, field: string, kind: OptionKind, mustBeGiven?: 1): T | undefined {
+  if (isNullish(value) && mustBeGiven === undefined) return undefined;
+  return required(value, field, kind);
+}
+
+/** `value`, checked to be of `kind` (see {@link opt}); absent is a VALIDATION_ERROR too. */
+export function required<T>(value: T, field: string, kind: OptionKind): T {
+  if (!isKind(value, kind)) {
+    const expected =
+      typeof kind !== 'string'
+        ? `an object with ${kind.join('(), ')}()`
+        : kind === 'object'
+          ? 'a plain object'
+          : 'a ' + kind;
+    throw invalid(field, expected, kindOf(value));
+  }
   return value;
+}
+
+function isKind(value: unknown, kind: OptionKind): boolean {
+  if (kind === 'object') return isPlainObject(value);
+  if (kind === 'function') return typeof value === 'function';
+  if (isNullish(value)) return false;
+  return kind.every((m) => typeof (value as Record<string, unknown>)[m] === 'function');
 }
 
 /**
@@ -52,11 +56,11 @@ export function num(
 ): number {
   const v = (from as Record<string, unknown>)[key];
   if (v === undefined && fallback !== undefined) return fallback;
-  if (typeof v != 'number' || !(strict ? v > min : v >= min) || v > 2 ** 31 - 1) {
+  if (typeof v !== 'number' || !(strict ? v > min : v >= min) || v > 2 ** 31 - 1) {
     throw invalid(
       prefix + key,
       `a number ${strict ? '>' : '>='} ${min}`,
-      typeof v == 'number' ? v : kindOf(v),
+      typeof v === 'number' ? v : kindOf(v),
     );
   }
   return v;
@@ -84,15 +88,15 @@ export function knownKeys(options: object, known: readonly string[], prefix = 'o
 export function httpUrl(value: unknown, field: string): string {
   let parsed: URL | undefined;
   try {
-    parsed = typeof value == 'string' ? new URL(value) : undefined;
+    parsed = typeof value === 'string' ? new URL(value) : undefined;
   } catch {
     parsed = undefined;
   }
-  if (!parsed || (parsed.protocol != 'http:' && parsed.protocol != 'https:')) {
+  if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')) {
     throw invalid(
       field,
       'an absolute http(s) URL',
-      typeof value == 'string' ? JSON.stringify(value) : kindOf(value),
+      typeof value === 'string' ? JSON.stringify(value) : kindOf(value),
     );
   }
   return value as string;

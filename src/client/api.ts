@@ -5,7 +5,8 @@ import type { Clock } from '../clock';
 import type { SyncwireError } from '../errors';
 import type { Logger, LoggerOptions } from '../logger';
 import type { ServerEnvelope, RequestResponse } from '../protocol';
-import type { AuthOption, FetchLike } from './auth';
+import type { FetchLike } from '../util';
+import type { AuthOption } from './auth';
 import type { SocketFactory, SocketIoOptions } from './socket';
 
 /** Options of {@link createNamespacedClient}. */

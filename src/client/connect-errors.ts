@@ -4,7 +4,7 @@
  * or a server that cannot be reached).
  */
 import { fail, type SyncwireError } from '../errors';
-import { isPlainObject } from '../protocol';
+import { isPlainObject } from '../util';
 
 /** The fields socket.io-client and engine.io-client put on a connect_error. */
 interface ConnectErrorLike extends Error {

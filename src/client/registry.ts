@@ -1,5 +1,5 @@
 import { fail } from '../errors';
-import { isPlainObject } from '../protocol';
+import { isPlainObject } from '../util';
 import { createNamespacedClient, type ClientOptions, type NamespacedClient } from './client';
 
 /** An isolated set of shared clients: one per (url, namespace). */

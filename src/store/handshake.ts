@@ -2,7 +2,8 @@
  * Reading the server's answer to a `state_request` handshake: the machine's `ack`
  * (a new period: epoch, seq base, tagging) or `nack` (why not).
  */
-import { isPlainObject, type RequestResponse } from '../protocol';
+import type { RequestResponse } from '../protocol';
+import { isPlainObject } from '../util';
 import type { MachineEvent } from './types';
 
 const str = (v: unknown) => typeof v == 'string' && v;

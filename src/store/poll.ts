@@ -3,10 +3,8 @@
  * whole snapshot. Used while the push channel is down (DEGRADED) and by the liveness audit.
  */
 import type { NamespacedClient } from '../client/client';
-import { fetchOf, type FetchLike } from '../client/auth';
 import { fail, isSyncwireError, messageOf } from '../errors';
-import { noop } from '../listeners';
-import { isPlainObject, kindOf } from '../protocol';
+import { fetchOf, isPlainObject, kindOf, noop, type FetchLike } from '../util';
 
 /** @internal A poll's answer, and the server runtime that gave it (when the client knows it). */
 export interface PollAnswer {

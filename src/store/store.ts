@@ -8,8 +8,9 @@ import {
   isSyncwireError,
   messageOf,
 } from '../errors';
-import { fire, listen, markInternal, noop } from '../listeners';
-import { createCorrelationId, isPlainObject, kindOf, type ServerEnvelope } from '../protocol';
+import { fire, listen, markInternal } from '../listeners';
+import { createCorrelationId, type ServerEnvelope } from '../protocol';
+import { isPlainObject, kindOf, noop } from '../util';
 import { knownKeys, opt } from '../validate';
 import type {
   CachedState,

@@ -1,0 +1,142 @@
+/**
+ * The client's outbound calls, `request()` and `emit()`: each holds a slot (`maxPending` of
+ * them) and a deadline from the moment it is made, and settles exactly once: with its ack,
+ * or with a typed error (`TIMEOUT`, `ABORTED`, `DISCONNECTED`, `OVERFLOW`, a validation error).
+ */
+import { fail } from '../errors';
+import { buildPayload, assertEventName, createCorrelationId } from '../protocol';
+import { callOptions, type ResolvedOptions } from './options';
+import type { SocketLike } from './socket';
+
+/** A call waiting for its ack: `sent` once handed to the socket (a disconnect then loses its ack). */
+interface LiveCall {
+  sent: boolean;
+  end(code: string, what: string, details?: object): void;
+}
+
+/** @internal The pending calls of one client. */
+export interface Calls {
+  /**
+   * Checks the call, then sends `{ ts, data, correlationId }` once connected. With an ack
+   * expected, `onAck` turns the ack into the result (or throws); an emit with
+   * `confirm: false` resolves once handed to a connected socket. Never throws: bad input rejects.
+   */
+  start<R>(
+    kind: 'emit' | 'request',
+    event: string,
+    data: unknown,
+    options: unknown,
+    onAck: (res: unknown, correlationId: string) => R,
+  ): Promise<R>;
+  /** Ends every call already sent: the connection closed, so its ack will never come. */
+  loseSent(why: string): void;
+  /** Ends every call (the client is disposed). */
+  endAll(): void;
+}
+
+/** @internal What the calls need from their client. */
+export interface CallsHost {
+  options: ResolvedOptions;
+  /** The socket, once there is one. */
+  socket(): SocketLike | undefined;
+  /** Resolves once connected; rejects saying why there is no connection. */
+  whenConnected(): Promise<unknown>;
+}
+
+/** @internal Creates the pending-call table of one client. */
+export function createCalls({ options, socket, whenConnected }: CallsHost): Calls {
+  const { clock, logger, maxPending, maxPayloadBytes, requestTimeoutMs } = options;
+  // Calls holding a slot (maxPending counts them), and those waiting for an ack.
+  const calls = new Set<LiveCall>();
+
+  const start = <R>(
+    kind: 'emit' | 'request',
+    event: string,
+    data: unknown,
+    rawOptions: unknown,
+    onAck: (res: unknown, correlationId: string) => R,
+  ) =>
+    new Promise<R>((resolve, reject) => {
+      const {
+        signal,
+        timeoutMs,
+        confirm,
+        correlationId: givenId,
+      } = callOptions(rawOptions, requestTimeoutMs);
+      assertEventName(event);
+      const payload = buildPayload(
+        data,
+        givenId ?? createCorrelationId(kind),
+        maxPayloadBytes,
+        clock.now(),
+      );
+      const { correlationId } = payload;
+      // A slot, or OVERFLOW at once: the caller learns, nothing piles up.
+      if (calls.size >= maxPending)
+        throw fail('OVERFLOW', `'${event}': ${maxPending} calls already pending`, { maxPending });
+      const logCall = (what: string) => {
+        if (logger.isEnabled('request')) logger.log('request', what, { event, correlationId });
+      };
+      // A clock timer of its own, not a named one: a per-call path, kept out of the timer map.
+      let deadline: unknown;
+      // Settles once, giving back the slot, the deadline and the abort listener.
+      const finish = (err?: Error, value?: R) => {
+        if (!calls.delete(self)) return;
+        clock.clearTimeout(deadline);
+        signal?.removeEventListener('abort', onAbort);
+        if (err) reject(err);
+        else resolve(value as R);
+      };
+      const self: LiveCall = {
+        sent: false,
+        end: (code, what, details) =>
+          finish(fail(code, `${kind} '${event}' ${what}`, { correlationId, ...details })),
+      };
+      const onAbort = () => self.end('ABORTED', 'was aborted');
+      calls.add(self);
+      deadline = clock.setTimeout(
+        () => self.end('TIMEOUT', `got no answer within ${timeoutMs} ms`, { timeoutMs }),
+        timeoutMs,
+      );
+      if (signal?.aborted) return onAbort();
+      signal?.addEventListener('abort', onAbort, { once: true });
+      const send = () => {
+        if (!calls.has(self)) return;
+        const s = socket() as SocketLike;
+        self.sent = true;
+        logCall(kind);
+        if (!confirm) {
+          // At most once: handed to a connected socket, with no way to know it arrived.
+          s.emit(event, payload);
+          finish();
+          return;
+        }
+        s.emit(event, payload, (res: unknown) => {
+          if (!calls.has(self)) return; // a late ack, after a timeout or an abort
+          try {
+            const value = onAck(res, correlationId);
+            logCall('ack');
+            finish(undefined, value);
+          } catch (e) {
+            finish(e as Error);
+          }
+        });
+      };
+      // Connected: send now, without a promise hop (it shows in round-trip times).
+      if (socket()?.connected) send();
+      else whenConnected().then(send, finish);
+    });
+
+  return {
+    start,
+    loseSent(why) {
+      // Deleting from a Set while iterating it is safe; settling runs no user code synchronously.
+      for (const c of calls) {
+        if (c.sent) c.end('DISCONNECTED', `lost: connection closed (${why})`);
+      }
+    },
+    endAll() {
+      for (const c of calls) c.end('DISCONNECTED', 'lost: client was disposed');
+    },
+  };
+}
