@@ -21,15 +21,15 @@ export {
   type ResultError,
   type ClientPayload,
 } from './protocol';
-export {
-  createNamespacedClient,
-  type NamespacedClient,
-  type ClientOptions,
-  type ConnectInfo,
-  type EmitOptions,
-  type RequestOptions,
-  type EventCallback,
-} from './client/client';
+export { createNamespacedClient } from './client/client';
+export type {
+  NamespacedClient,
+  ClientOptions,
+  ConnectInfo,
+  EmitOptions,
+  RequestOptions,
+  EventCallback,
+} from './client/api';
 export { createClientRegistry, getNamespacedClient, type ClientRegistry } from './client/registry';
 export type { AuthOption, AuthContext } from './client/auth';
 export type { SocketLike, SocketFactory, SocketListener, SocketIoOptions } from './client/socket';

@@ -22,23 +22,22 @@ export function opt<T>(value: T, field: string, kind: OptionKind, mustBeGiven?: 
 
 /** `value`, checked to be of `kind` (see {@link opt}); absent is a VALIDATION_ERROR too. */
 export function required<T>(value: T, field: string, kind: OptionKind): T {
-  if (!isKind(value, kind)) {
-    const expected =
-      typeof kind !== 'string'
-        ? `an object with ${kind.join('(), ')}()`
-        : kind === 'object'
-          ? 'a plain object'
-          : 'a ' + kind;
-    throw invalid(field, expected, kindOf(value));
-  }
+  const ok =
+    kind === 'object'
+      ? isPlainObject(value)
+      : kind === 'function'
+        ? typeof value === 'function'
+        : !isNullish(value) &&
+          kind.every((m) => typeof (value as Record<string, unknown>)[m] === 'function');
+  if (!ok)
+    throw invalid(
+      field,
+      typeof kind === 'string'
+        ? 'a ' + (kind === 'object' ? 'plain object' : kind)
+        : `an object with ${kind.join('(), ')}()`,
+      kindOf(value),
+    );
   return value;
-}
-
-function isKind(value: unknown, kind: OptionKind): boolean {
-  if (kind === 'object') return isPlainObject(value);
-  if (kind === 'function') return typeof value === 'function';
-  if (isNullish(value)) return false;
-  return kind.every((m) => typeof (value as Record<string, unknown>)[m] === 'function');
 }
 
 /**

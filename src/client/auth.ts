@@ -1,6 +1,7 @@
 import type { Timers } from '../clock';
 import { asError, fail, invalid } from '../errors';
-import { fetchOf, isPlainObject, kindOf, noop, type FetchLike } from '../util';
+import { fetchOf, isNullish, isPlainObject, kindOf, noop, type FetchLike } from '../util';
+import type { ResolvedOptions } from './options';
 
 /** Passed to an `auth` function on every connect attempt. */
 export interface AuthContext {
@@ -143,21 +144,21 @@ export interface Credentials {
   cancel(): void;
 }
 
-/** @internal What {@link createCredentials} needs from its client. */
-export interface CredentialsHost {
-  provider: AuthProvider;
-  namespace: string;
-  timers: Timers;
-  timeoutMs: number;
-  reportError(e: unknown): void;
-  /** Every answer's runtime id, when it has one. */
-  learnRuntimeId(id: string): void;
-  isDisposed(): boolean;
-}
-
-/** @internal Creates the credentials of one client. */
-export function createCredentials(host: CredentialsHost): Credentials {
-  const { provider, namespace, timers, timeoutMs, reportError } = host;
+/**
+ * @internal Creates the credentials of one client: the default auth (GET the CSRF token) or
+ * the user's. `learnRuntimeId` hears every answer's runtime id.
+ */
+export function createCredentials(
+  o: ResolvedOptions,
+  timers: Timers,
+  reportError: (e: unknown) => void,
+  learnRuntimeId: (id: string) => void,
+  isDisposed: () => boolean,
+): Credentials {
+  const { ns: namespace, authTimeoutMs: timeoutMs } = o;
+  const provider = isNullish(o.auth)
+    ? csrfTokenAuth(o.tokenUrl, o.url, o.fetch, timers, timeoutMs)
+    : userAuth(o.auth);
   let refreshNext = false;
   let csrfToken: string | undefined;
   // Credentials fetched before the socket opened, for that attempt's auth callback.
@@ -167,7 +168,7 @@ export function createCredentials(host: CredentialsHost): Credentials {
   const load = (refresh = refreshNext) => {
     refreshNext = false;
     return provider({ namespace, refresh }).then((r) => {
-      if (r.runtimeId) host.learnRuntimeId(r.runtimeId);
+      if (r.runtimeId) learnRuntimeId(r.runtimeId);
       if (typeof r.payload.csrf_token === 'string') csrfToken = r.payload.csrf_token;
       return r.payload;
     });
@@ -186,7 +187,7 @@ export function createCredentials(host: CredentialsHost): Credentials {
     // does reject us, which schedules a retry with fresh credentials.
     callback(cb) {
       const finish = (payload: object, err?: unknown) => {
-        if (!timers.clear(cb) || host.isDisposed()) return;
+        if (!timers.clear(cb) || isDisposed()) return;
         if (err) reportError(asError(err, 'CONNECT_ERROR', 'auth failed: '));
         cb(payload);
       };

@@ -3,52 +3,71 @@
  * them) and a deadline from the moment it is made, and settles exactly once: with its ack,
  * or with a typed error (`TIMEOUT`, `ABORTED`, `DISCONNECTED`, `OVERFLOW`, a validation error).
  */
-import { fail } from '../errors';
-import { buildPayload, assertEventName, createCorrelationId } from '../protocol';
+import { fail, type SyncwireError } from '../errors';
+import {
+  assertEventName,
+  buildPayload,
+  createCorrelationId,
+  validateAck,
+  type RequestResponse,
+} from '../protocol';
+import { noop } from '../util';
+import type { NamespacedClient, RequestOptions } from './api';
 import { callOptions, type ResolvedOptions } from './options';
 import type { SocketLike } from './socket';
 
 /** A call waiting for its ack: `sent` once handed to the socket (a disconnect then loses its ack). */
 interface LiveCall {
   sent: boolean;
+  /** The deadline: a clock timer of its own (a per-call path, kept out of the timer map). */
+  timer?: unknown;
   end(code: string, what: string, details?: object): void;
 }
 
 /** @internal The pending calls of one client. */
 export interface Calls {
-  /**
-   * Checks the call, then sends `{ ts, data, correlationId }` once connected. With an ack
-   * expected, `onAck` turns the ack into the result (or throws); an emit with
-   * `confirm: false` resolves once handed to a connected socket. Never throws: bad input rejects.
-   */
-  start<R>(
-    kind: 'emit' | 'request',
-    event: string,
-    data: unknown,
-    options: unknown,
-    onAck: (res: unknown, correlationId: string) => R,
-  ): Promise<R>;
+  /** `client.emit()`: resolves once the server acknowledged it (see `EmitOptions`). */
+  emit: NamespacedClient['emit'];
+  /** `client.request()`: resolves with the validated ack. */
+  request: NamespacedClient['request'];
   /** Ends every call already sent: the connection closed, so its ack will never come. */
   loseSent(why: string): void;
   /** Ends every call (the client is disposed). */
   endAll(): void;
 }
 
-/** @internal What the calls need from their client. */
-export interface CallsHost {
-  options: ResolvedOptions;
-  /** The socket, once there is one. */
-  socket(): SocketLike | undefined;
-  /** Resolves once connected; rejects saying why there is no connection. */
-  whenConnected(): Promise<unknown>;
-}
-
-/** @internal Creates the pending-call table of one client. */
-export function createCalls({ options, socket, whenConnected }: CallsHost): Calls {
+/**
+ * @internal Creates the pending-call table of one client. `socket` is the client's socket
+ * once there is one; `connect` is the client's connect().
+ */
+export function createCalls(
+  options: ResolvedOptions,
+  socket: () => SocketLike | undefined,
+  connect: () => Promise<void>,
+  reportError: (e: unknown) => void,
+): Calls {
   const { clock, logger, maxPending, maxPayloadBytes, requestTimeoutMs } = options;
   // Calls holding a slot (maxPending counts them), and those waiting for an ack.
   const calls = new Set<LiveCall>();
 
+  // A connected socket, or a rejection saying why there is none.
+  const whenConnected = () =>
+    connect().then(
+      () => {
+        if (!socket()?.connected) throw fail('NOT_CONNECTED', `not connected to ${options.ns}`);
+      },
+      (e: SyncwireError) => {
+        if (e.code !== 'CONNECT_ERROR') throw e;
+        const message = `not connected to ${options.ns}: ${e.message}`;
+        throw fail('NOT_CONNECTED', message, { code: e.code }, e);
+      },
+    );
+
+  /**
+   * Checks the call, then sends `{ ts, data, correlationId }` once connected. With an ack
+   * expected, `onAck` turns the ack into the result (or throws); an emit with
+   * `confirm: false` resolves once handed to a connected socket. Never throws: bad input rejects.
+   */
   const start = <R>(
     kind: 'emit' | 'request',
     event: string,
@@ -77,12 +96,10 @@ export function createCalls({ options, socket, whenConnected }: CallsHost): Call
       const logCall = (what: string) => {
         if (logger.isEnabled('request')) logger.log('request', what, { event, correlationId });
       };
-      // A clock timer of its own, not a named one: a per-call path, kept out of the timer map.
-      let deadline: unknown;
       // Settles once, giving back the slot, the deadline and the abort listener.
       const finish = (err?: Error, value?: R) => {
         if (!calls.delete(self)) return;
-        clock.clearTimeout(deadline);
+        clock.clearTimeout(self.timer);
         signal?.removeEventListener('abort', onAbort);
         if (err) reject(err);
         else resolve(value as R);
@@ -94,7 +111,7 @@ export function createCalls({ options, socket, whenConnected }: CallsHost): Call
       };
       const onAbort = () => self.end('ABORTED', 'was aborted');
       calls.add(self);
-      deadline = clock.setTimeout(
+      self.timer = clock.setTimeout(
         () => self.end('TIMEOUT', `got no answer within ${timeoutMs} ms`, { timeoutMs }),
         timeoutMs,
       );
@@ -128,7 +145,21 @@ export function createCalls({ options, socket, whenConnected }: CallsHost): Call
     });
 
   return {
-    start,
+    emit: (event, data, opts) => start('emit', event, data, opts, noop),
+    request: <T>(event: string, data: unknown, opts?: RequestOptions) =>
+      start('request', event, data, opts, (res, correlationId) => {
+        const response = validateAck(res, correlationId);
+        // In wire order: before the promise settles, and before events the server sent after the ack.
+        const observe = opts?.onAck;
+        if (observe) {
+          try {
+            observe(response);
+          } catch (e) {
+            reportError(e);
+          }
+        }
+        return response;
+      }) as Promise<RequestResponse<T>>,
     loseSent(why) {
       // Deleting from a Set while iterating it is safe; settling runs no user code synchronously.
       for (const c of calls) {

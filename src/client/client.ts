@@ -1,58 +1,26 @@
 import { backoffDelay, createTimers } from '../clock';
-import { asError, fail, invalid, type SyncwireError } from '../errors';
-import { fire, isInternal, listen } from '../listeners';
-import { assertEventName, validateAck, type RequestResponse } from '../protocol';
+import { fail, invalid, type SyncwireError } from '../errors';
+import { fire, listen } from '../listeners';
+import { assertEventName } from '../protocol';
 import { isNullish, isPlainObject, noop } from '../util';
-import { createCredentials, csrfTokenAuth, userAuth } from './auth';
+import { createCredentials } from './auth';
 import { createCalls } from './calls';
-import { describeConnectError } from './connect-errors';
+import { connectTimeoutError, describeConnectError, gaveUpError } from './connect-errors';
 import { createInbound } from './inbound';
+import { createErrorReport } from './report';
 import { resolveOptions } from './options';
 import type { SocketLike, SocketListener } from './socket';
+import type { Status } from './status';
+import type { ClientOptions, ConnectInfo, EventCallback, NamespacedClient } from './api';
 
-import type {
-  ClientOptions,
-  ConnectInfo,
-  EventCallback,
-  NamespacedClient,
-  RequestOptions,
-} from './api';
-
-export type {
-  ClientOptions,
-  ConnectInfo,
-  EmitOptions,
-  EventCallback,
-  NamespacedClient,
-  RequestOptions,
-} from './api';
-
-/**
- * Where the client stands. The connection itself (connected, or Socket.IO's Manager trying)
- * is the socket's own state, read from `socket.connected` and `socket.active`; this is what
- * the client decided on top of it:
- *
- * - `ready`: connecting on demand; Socket.IO (and rejection retries) keep it connected.
- * - `gave-up`: the Manager stopped reconnecting (`reconnectionAttempts`); the socket still
- *   counts as active, so only an explicit connect(), emit() or request() opens it again.
- * - `stopped`: `disconnect()` was called; no retry runs until the next connect().
- * - `failed`: the server does not know the namespace; connect() rejects with that error.
- * - `disposed`: final.
- *
- * Transitions: ready → gave-up (`reconnect_failed`); gave-up → ready (the client opens the
- * socket again); ready | gave-up → stopped (`disconnect()`); stopped → ready (`connect()`);
- * ready | gave-up | stopped → failed (`UNKNOWN_NAMESPACE`); any → disposed (`dispose()`).
- */
-type Status = 'ready' | 'gave-up' | 'stopped' | 'failed' | 'disposed';
+// The layers built on the client (the store) name its types from here.
+export type { ClientOptions, NamespacedClient } from './api';
 
 /** The name of the timer of the next retry after a rejection. */
 const RETRY_TIMER = 'retry';
 /** The name of the timer of connect()'s deadline. */
 const CONNECT_TIMER = 'connect';
-/**
- * The shortest wait before a retry after a rejection: full jitter can draw 0, and a server
- * that rejects at once would then see a tight loop of connects.
- */
+// The shortest retry delay: full jitter can draw 0, and instant rejections would loop tightly.
 const RETRY_FLOOR_MS = 50;
 /** HTTP answers to the Engine.IO handshake that mean "your cookies are stale". */
 const AUTH_REFUSED = [401, 403];
@@ -73,12 +41,10 @@ export function createNamespacedClient(
   options: ClientOptions = {},
 ): NamespacedClient {
   const o = resolveOptions(namespace, options);
-  const { ns, url, logger, clock, authTimeoutMs } = o;
-  const warned = new Set<string>();
+  const { ns, url, logger, clock } = o;
   const timers = createTimers(clock);
   const connectHooks = new Set<(i: ConnectInfo) => void>();
   const disconnectHooks = new Set<(r: string) => void>();
-  const errorHooks = new Set<(e: SyncwireError) => void>();
   const disposeHooks = new Set<() => void>();
 
   let status: Status = 'ready';
@@ -96,37 +62,16 @@ export function createNamespacedClient(
   let connectedRuntimeId: string | undefined;
 
   const isDisposed = () => status === 'disposed';
+  // Neither stopped by disconnect(), failed nor disposed: retries and reconnects may run.
+  const running = () => status === 'ready' || status === 'gave-up';
   const disposedError = () => fail('DISPOSED', 'client was disposed');
 
-  const reportError = (e: unknown) => {
-    const err = asError(e, 'HANDLER_ERROR');
-    logger.log('connect', 'error', { code: err.code, message: err.message });
-    // A library that is otherwise silent says what goes wrong when nobody listens: once per
-    // code, since a server that stays down repeats the same error every few seconds.
-    const heard = [...errorHooks].some((fn) => !isInternal(fn));
-    if (o.warnUnheard && !warned.has(err.code) && !heard) {
-      warned.add(err.code);
-      console.warn(
-        `[syncwire ${ns}] ${err.code}: ${err.message} (no onError listener on this client; later ${err.code} errors are not printed; logger: { warn: false } silences these)`,
-      );
-    }
-    // Listeners that throw here are swallowed: reporting an error must never loop.
-    fire(errorHooks, err, noop);
-  };
+  const { hooks: errorHooks, report: reportError } = createErrorReport(o);
 
-  const credentials = createCredentials({
-    provider: isNullish(o.auth)
-      ? csrfTokenAuth(o.tokenUrl, url, o.fetch, timers, authTimeoutMs)
-      : userAuth(o.auth),
-    namespace: ns,
-    timers,
-    timeoutMs: authTimeoutMs,
-    reportError,
-    learnRuntimeId: (id) => {
-      knownRuntimeId = id;
-    },
-    isDisposed,
-  });
+  const learnRuntimeId = (id: string) => {
+    knownRuntimeId = id;
+  };
+  const credentials = createCredentials(o, timers, reportError, learnRuntimeId, isDisposed);
   const inbound = createInbound(logger, reportError);
 
   // After a namespace-level rejection (e.g. a CSRF token from before a restart) or a server
@@ -134,8 +79,7 @@ export function createNamespacedClient(
   // Transport failures are left to Socket.IO's own Manager, so two loops never drive one socket.
   const retryFresh = () => {
     credentials.refreshNext();
-    if (timers.has(RETRY_TIMER) || status === 'stopped' || status === 'failed') return;
-    if (status === 'disposed') return;
+    if (timers.has(RETRY_TIMER) || !running()) return;
     const delay = backoffDelay(retryAttempt, o.retryBaseMs, o.retryMaxMs, o.random, RETRY_FLOOR_MS);
     retryAttempt++;
     logger.log('connect', 'retry', { delay });
@@ -171,11 +115,7 @@ export function createNamespacedClient(
   // connect(), emit() or request() starts afresh.
   const onGiveUp = () => {
     if (status === 'ready') status = 'gave-up';
-    const err = fail(
-      'CONNECT_ERROR',
-      `gave up reconnecting to ${ns} at ${url} (socketOptions.reconnectionAttempts reached); the next connect(), emit() or request() tries again`,
-      { url, namespace: ns, reason: 'reconnect_failed' },
-    );
+    const err = gaveUpError(ns, url);
     settleWaiting(err);
     reportError(err);
   };
@@ -256,19 +196,13 @@ export function createNamespacedClient(
 
   const connect = (): Promise<void> => {
     if (status === 'disposed') return Promise.reject(disposedError());
-    if (status === 'failed') return Promise.reject(terminal);
+    if (status === 'failed' && terminal) return Promise.reject(terminal);
     if (status === 'stopped') status = 'ready';
     const s = socket ?? createSocket();
     if (s.connected) return Promise.resolve();
     waiting ??= new Promise<void>((resolve, reject) => {
       timers.set(CONNECT_TIMER, o.connectTimeoutMs, () =>
-        settleWaiting(
-          fail(
-            'CONNECT_ERROR',
-            `no answer from ${ns} at ${url} within ${o.connectTimeoutMs} ms (connectTimeoutMs)`,
-            { url, namespace: ns, reason: 'timeout' },
-          ),
-        ),
+        settleWaiting(connectTimeoutError(ns, url, o.connectTimeoutMs)),
       );
       settleWaiting = (err) => {
         waiting = undefined;
@@ -283,20 +217,7 @@ export function createNamespacedClient(
     return waiting;
   };
 
-  // A connected socket, or a rejection saying why there is none.
-  const whenConnected = () =>
-    connect().then(
-      () => {
-        if (!(socket as SocketLike).connected)
-          throw fail('NOT_CONNECTED', `not connected to ${ns}`);
-      },
-      (e: SyncwireError) => {
-        if (e.code !== 'CONNECT_ERROR') throw e;
-        throw fail('NOT_CONNECTED', `not connected to ${ns}: ${e.message}`, { code: e.code }, e);
-      },
-    );
-
-  const calls = createCalls({ options: o, socket: () => socket, whenConnected });
+  const calls = createCalls(o, () => socket, connect, reportError);
 
   const client: NamespacedClient = {
     namespace: ns,
@@ -313,21 +234,8 @@ export function createNamespacedClient(
       return status === 'disposed';
     },
     connect,
-    emit: (event, data, opts) => calls.start('emit', event, data, opts, noop),
-    request: <T>(event: string, data?: object | null, opts?: RequestOptions) =>
-      calls.start('request', event, data, opts, (res, correlationId) => {
-        const response = validateAck(res, correlationId);
-        // In wire order: before the promise settles, and before events the server sent after the ack.
-        const observe = opts?.onAck;
-        if (observe) {
-          try {
-            observe(response);
-          } catch (e) {
-            reportError(e);
-          }
-        }
-        return response;
-      }) as Promise<RequestResponse<T>>,
+    emit: calls.emit,
+    request: calls.request,
 
     on<T extends object>(event: string, callback: EventCallback<T>) {
       assertEventName(event);
@@ -360,7 +268,7 @@ export function createNamespacedClient(
     },
 
     disconnect() {
-      if (status === 'ready' || status === 'gave-up') status = 'stopped';
+      if (running()) status = 'stopped';
       timers.clear(RETRY_TIMER);
       settleWaiting(fail('DISCONNECTED', 'disconnect() was called'));
       socket?.disconnect();

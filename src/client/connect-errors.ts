@@ -20,7 +20,7 @@ interface ConnectErrorLike extends Error {
 function systemCode(description: unknown): string | undefined {
   const d = description as { code?: unknown; error?: { code?: unknown } } | undefined;
   const code = d?.error?.code ?? d?.code;
-  return typeof code == 'string' ? code : undefined;
+  return typeof code === 'string' ? code : undefined;
 }
 
 /**
@@ -38,8 +38,8 @@ export function describeConnectError(
   const data = e.data;
   const where = `${ns} at ${url}`;
   if (
-    e.message == 'UNKNOWN_NAMESPACE' ||
-    (isPlainObject(data) && data.code == 'UNKNOWN_NAMESPACE')
+    e.message === 'UNKNOWN_NAMESPACE' ||
+    (isPlainObject(data) && data.code === 'UNKNOWN_NAMESPACE')
   ) {
     return fail(
       'UNKNOWN_NAMESPACE',
@@ -57,22 +57,22 @@ export function describeConnectError(
     data,
   };
   let why: string;
-  if (e.type == 'TransportError') {
+  if (e.type === 'TransportError') {
     const status =
-      typeof e.description == 'number' && e.description >= 100 ? e.description : undefined;
+      typeof e.description === 'number' && e.description >= 100 ? e.description : undefined;
     const code = systemCode(e.description);
     if (status) {
       details.status = status;
       why = `the Socket.IO handshake (${endpoint}) answered HTTP ${status} (${e.message})`;
     } else why = `server unreachable at ${endpoint} (${e.message}${code ? `: ${code}` : ''})`;
-  } else if (e.message == 'timeout') {
+  } else if (e.message === 'timeout') {
     why = `no answer from ${endpoint} within socketOptions.timeout`;
   } else {
     const said = data === undefined ? '' : ` (${safeJson(data)})`;
     // Agent Zero rejects a stale CSRF token, a missing cookie or a foreign Origin with this
     // text and no data; the reason is only in the server's log.
     const hint =
-      data === undefined && e.message == 'Connection rejected by server'
+      data === undefined && e.message === 'Connection rejected by server'
         ? '; the server gives no reason (Agent Zero: a stale CSRF token, a cookie it did not get, or the Origin)'
         : '';
     why = `the server rejected it: ${e.message}${said}${hint}`;
@@ -89,3 +89,22 @@ function safeJson(v: unknown): string {
     return Object.prototype.toString.call(v);
   }
 }
+
+/**
+ * @internal socket.io-client's Manager reached `reconnectionAttempts` and stopped: the error
+ * for whoever waits, saying how to start again.
+ */
+export const gaveUpError = (ns: string, url: string): SyncwireError =>
+  fail(
+    'CONNECT_ERROR',
+    `gave up reconnecting to ${ns} at ${url} (socketOptions.reconnectionAttempts reached); the next connect(), emit() or request() tries again`,
+    { url, namespace: ns, reason: 'reconnect_failed' },
+  );
+
+/** @internal `connect()` got no answer within `ms` (its `connectTimeoutMs`); retries go on. */
+export const connectTimeoutError = (ns: string, url: string, ms: number): SyncwireError =>
+  fail('CONNECT_ERROR', `no answer from ${ns} at ${url} within ${ms} ms (connectTimeoutMs)`, {
+    url,
+    namespace: ns,
+    reason: 'timeout',
+  });

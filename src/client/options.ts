@@ -57,6 +57,16 @@ const CLIENT_OPTIONS = [
   'fetch',
   'socketFactory',
 ];
+/** The numeric options, in the order they are checked (the first bad one is reported). */
+const LIMITS = [
+  'connectTimeoutMs',
+  'authTimeoutMs',
+  'requestTimeoutMs',
+  'maxPayloadBytes',
+  'maxPending',
+] as const;
+type Limit = (typeof LIMITS)[number];
+
 const CALL_OPTIONS = ['correlationId', 'confirm', 'timeoutMs', 'signal', 'onAck'];
 
 /** @internal A client's options, checked, with every default filled in. */
@@ -73,6 +83,7 @@ export interface ResolvedOptions {
   fetch: FetchLike | undefined;
   retryBaseMs: number;
   retryMaxMs: number;
+  /** See {@link DEFAULTS}. */
   connectTimeoutMs: number;
   authTimeoutMs: number;
   requestTimeoutMs: number;
@@ -134,11 +145,8 @@ export function resolveOptions(namespace: string, options: ClientOptions): Resol
   knownKeys(retry, ['baseMs', 'maxMs'], 'retry.');
   const retryBaseMs = num(retry, 'baseMs', DEFAULTS.retry.baseMs, 'retry.');
   const retryMaxMs = num(retry, 'maxMs', DEFAULTS.retry.maxMs, 'retry.');
-  const connectTimeoutMs = num(o, 'connectTimeoutMs', DEFAULTS.connectTimeoutMs);
-  const authTimeoutMs = num(o, 'authTimeoutMs', DEFAULTS.authTimeoutMs);
-  const requestTimeoutMs = num(o, 'requestTimeoutMs', DEFAULTS.requestTimeoutMs);
-  const maxPayloadBytes = num(o, 'maxPayloadBytes', DEFAULTS.maxPayloadBytes);
-  const maxPending = num(o, 'maxPending', DEFAULTS.maxPending);
+  const limits = {} as Record<Limit, number>;
+  for (const key of LIMITS) limits[key] = num(o, key, DEFAULTS[key]);
   const clock = opt(o.clock, 'clock', ['now', 'setTimeout', 'clearTimeout']) ?? systemClock;
   const now = clock.now();
   if (!isWallTime(now))
@@ -162,11 +170,7 @@ export function resolveOptions(namespace: string, options: ClientOptions): Resol
     fetch,
     retryBaseMs,
     retryMaxMs,
-    connectTimeoutMs,
-    authTimeoutMs,
-    requestTimeoutMs,
-    maxPayloadBytes,
-    maxPending,
+    ...limits,
     clock,
     random,
     socketFactory,
