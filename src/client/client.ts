@@ -153,7 +153,7 @@ export function createNamespacedClient(
 
     connect_error(raw) {
       const rejected = !socket?.active;
-      const err = describeConnectError(raw, ns, url, o.socketPath, rejected);
+      const err = describeConnectError(raw, ns, url, o.socketOptions.path, rejected);
       if (err.code === 'UNKNOWN_NAMESPACE' && status !== 'disposed') {
         status = 'failed';
         terminal = err;

@@ -23,15 +23,19 @@ function systemCode(description: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
+/** Socket.IO's own default path, for a client whose `socketOptions.path` does not say. */
+const SOCKET_IO_PATH = '/socket.io';
+
 /**
  * @internal The SyncwireError for one connect_error of namespace `ns` on the server at `url`
- * (Socket.IO's endpoint: `url` + `path`). `rejected`: Socket.IO will not retry by itself.
+ * (Socket.IO's endpoint: `url` + `path`, the client's `socketOptions.path`, by default
+ * /socket.io). `rejected`: Socket.IO will not retry by itself.
  */
 export function describeConnectError(
   raw: unknown,
   ns: string,
   url: string,
-  path: string,
+  path: unknown,
   rejected: boolean,
 ): SyncwireError {
   const e: ConnectErrorLike = raw instanceof Error ? raw : new Error(String(raw));
@@ -48,7 +52,7 @@ export function describeConnectError(
       e,
     );
   }
-  const endpoint = url + path.replace(/\/?$/, '/');
+  const endpoint = url + (typeof path === 'string' ? path : SOCKET_IO_PATH).replace(/\/?$/, '/');
   const details: Record<string, unknown> = {
     url,
     namespace: ns,

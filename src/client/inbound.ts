@@ -42,25 +42,40 @@ export function createInbound(logger: Logger, reportError: (e: unknown) => void)
     }
   };
 
-  // An event: each subscriber is called; a throw or a rejection is reported, not answered.
-  const deliver = (callbacks: EventCallback<object>[], env: ServerEnvelope) => {
-    for (const cb of callbacks) {
-      try {
-        const r = cb(env) as Promise<unknown> | undefined;
-        if (typeof r?.then === 'function') r.then(noop, reportError);
-      } catch (e) {
-        reportError(e);
-      }
+  // One inbound event: validated once, then handed to each subscriber.
+  const dispatch = (event: string, raw: unknown, ack: unknown) => {
+    const answer = typeof ack === 'function' ? (ack as (v: unknown) => void) : undefined;
+    let env: ServerEnvelope;
+    try {
+      env = validateServerEnvelope(raw);
+    } catch (e) {
+      const error = messageOf(e);
+      reportError(
+        fail('INVALID_ENVELOPE', `'${event}': ${error}`, (e as SyncwireError).details, e),
+      );
+      answer?.({
+        correlationId: null,
+        results: [{ ok: false, error: { code: 'INVALID_ENVELOPE', error } }],
+      });
+      return;
     }
-  };
-
-  // A server request: one result per callback, awaited, errors turned into items.
-  const answerRequest = (
-    event: string,
-    callbacks: EventCallback<object>[],
-    env: ServerEnvelope,
-    answer: (v: unknown) => void,
-  ) => {
+    if (logger.isEnabled('push'))
+      logger.log('push', event, { correlationId: env.correlationId, handlerId: env.handlerId });
+    // The set as it is now: a callback that (un)subscribes changes the next event, not this one.
+    const callbacks = [...(subs.get(event) ?? [])];
+    if (!answer) {
+      // An event: each subscriber is called; a throw or a rejection is reported, not answered.
+      for (const cb of callbacks) {
+        try {
+          const r = cb(env) as Promise<unknown> | undefined;
+          if (typeof r?.then === 'function') r.then(noop, reportError);
+        } catch (e) {
+          reportError(e);
+        }
+      }
+      return;
+    }
+    // A server request: one result per callback, awaited, errors turned into items.
     void Promise.all(
       callbacks.map((cb) =>
         Promise.resolve(env)
@@ -95,31 +110,6 @@ export function createInbound(logger: Logger, reportError: (e: unknown) => void)
         );
       }
     });
-  };
-
-  // One inbound event: validated once, then handed to each subscriber.
-  const dispatch = (event: string, raw: unknown, ack: unknown) => {
-    const answer = typeof ack === 'function' ? (ack as (v: unknown) => void) : undefined;
-    let env: ServerEnvelope;
-    try {
-      env = validateServerEnvelope(raw);
-    } catch (e) {
-      const error = messageOf(e);
-      reportError(
-        fail('INVALID_ENVELOPE', `'${event}': ${error}`, (e as SyncwireError).details, e),
-      );
-      answer?.({
-        correlationId: null,
-        results: [{ ok: false, error: { code: 'INVALID_ENVELOPE', error } }],
-      });
-      return;
-    }
-    if (logger.isEnabled('push'))
-      logger.log('push', event, { correlationId: env.correlationId, handlerId: env.handlerId });
-    // The set as it is now: a callback that (un)subscribes changes the next event, not this one.
-    const callbacks = [...(subs.get(event) ?? [])];
-    if (answer) answerRequest(event, callbacks, env, answer);
-    else deliver(callbacks, env);
   };
 
   const attach = (event: string) => {

@@ -33,12 +33,6 @@ export const DEFAULTS = {
   retry: { baseMs: 250, maxMs: 10000 },
 } as const;
 
-/**
- * Socket.IO's own default path, named in connect errors when `socketOptions.path` is not
- * given (a wrong path is the usual cause of a 404 on the handshake).
- */
-export const SOCKET_IO_PATH = '/socket.io';
-
 /** The options createNamespacedClient knows; any other name is a misspelling. */
 const CLIENT_OPTIONS = [
   'url',
@@ -93,8 +87,6 @@ export interface ResolvedOptions {
   random: () => number;
   socketFactory: SocketFactory;
   socketOptions: SocketIoOptions;
-  /** The path Socket.IO connects to, for connect errors. */
-  socketPath: string;
   logger: Logger;
   /** Print errors nobody listens to (off with `logger: { warn: false }`). */
   warnUnheard: boolean;
@@ -166,7 +158,7 @@ export function resolveOptions(namespace: string, options: ClientOptions): Resol
     ns,
     url,
     tokenUrl,
-    auth: isNullish(o.auth) ? undefined : o.auth,
+    auth: o.auth ?? undefined,
     fetch,
     retryBaseMs,
     retryMaxMs,
@@ -175,7 +167,6 @@ export function resolveOptions(namespace: string, options: ClientOptions): Resol
     random,
     socketFactory,
     socketOptions,
-    socketPath: typeof socketOptions.path === 'string' ? socketOptions.path : SOCKET_IO_PATH,
     logger,
     warnUnheard: !(isPlainObject(o.logger) && o.logger.warn === false),
   };

@@ -24,8 +24,7 @@ export function createErrorReport({ ns, warnUnheard, logger }: ResolvedOptions):
     // A library that is otherwise silent says what goes wrong when nobody listens: once per
     // code, since a server that stays down repeats the same error every few seconds.
     // syncwire's own listeners (a store's) do not count as somebody listening.
-    const heard = () => [...hooks].some((fn) => !isInternal(fn));
-    if (warnUnheard && !warned.has(err.code) && !heard()) {
+    if (warnUnheard && !warned.has(err.code) && ![...hooks].some((fn) => !isInternal(fn))) {
       warned.add(err.code);
       console.warn(
         `[syncwire ${ns}] ${err.code}: ${err.message} (no onError listener on this client; later ${err.code} errors are not printed; logger: { warn: false } silences these)`,
