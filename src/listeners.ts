@@ -26,5 +26,5 @@ const INTERNAL = Symbol('syncwire internal listener');
  */
 export const markInternal = <F extends object>(fn: F): F => Object.assign(fn, { [INTERNAL]: true });
 
-/** @internal */
+/** @internal True for a listener marked by {@link markInternal}. */
 export const isInternal = (fn: object): boolean => INTERNAL in fn;

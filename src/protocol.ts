@@ -82,15 +82,23 @@ export function createCorrelationId(prefix?: string): string {
     (c.randomUUID
       ? c.randomUUID()
       : '10000000-1000-4000-8000-100000000000'.replace(/[018]/g, (d) =>
-          (+d ^ ((c.getRandomValues(new Uint8Array(1))[0] as number) & (15 >> (+d / 4)))).toString(
-            16,
-          ),
+          (
+            Number(d) ^
+            ((c.getRandomValues(new Uint8Array(1))[0] as number) & (15 >> (Number(d) / 4)))
+          ).toString(16),
         ))
   );
 }
 
 let isoAt = NaN;
 let iso = '';
+
+/** `\uXXXX`: the most UTF-8 bytes JSON writes for one UTF-16 unit. */
+const ESCAPED_UNIT_BYTES = 6;
+/** More than the longest number (`-1.7976931348623157e+308`), boolean or null in JSON. */
+const SCALAR_BYTES = 25;
+/** Deeper nesting is left to JSON.stringify, which also tells a cycle. */
+const MAX_BOUND_DEPTH = 20;
 
 /**
  * An upper bound of `v`'s JSON size in UTF-8 bytes (`\uXXXX` is the worst case per
@@ -101,16 +109,23 @@ let iso = '';
  * serialisation showed in round trips.
  */
 function jsonBound(v: unknown, depth: number): number {
-  if (typeof v === 'string') return v.length * 6 + 2;
-  if (isNullish(v) || typeof v === 'number' || typeof v === 'boolean') return 25;
-  if (typeof v !== 'object' || depth > 20) return Infinity;
-  let n = 2;
+  // A string: every unit escaped, and its two quotes.
+  if (typeof v === 'string') return v.length * ESCAPED_UNIT_BYTES + 2;
+  if (isNullish(v) || typeof v === 'number' || typeof v === 'boolean') return SCALAR_BYTES;
+  if (typeof v !== 'object' || depth > MAX_BOUND_DEPTH) return Infinity;
+  let n = 2; // the brackets
   if (Array.isArray(v)) {
     // By index: JSON writes holes as null and leaves other properties out, but not a toJSON (own, or a subclass's).
     if ('toJSON' in v) return Infinity;
+    // Each item: its comma, with room to spare.
     for (let i = 0; i < v.length; i++) n += 5 + jsonBound(v[i], depth + 1);
   } else if (!isPlainObject(v)) return Infinity;
-  else for (const k in v) if (hasOwn(v, k)) n += k.length * 6 + 4 + jsonBound(v[k], depth + 1);
+  else {
+    // Each entry: its key (escaped), the key's quotes, the colon and the comma.
+    for (const k in v) {
+      if (hasOwn(v, k)) n += k.length * ESCAPED_UNIT_BYTES + 4 + jsonBound(v[k], depth + 1);
+    }
+  }
   return n;
 }
 

@@ -41,6 +41,12 @@ export function required<T>(value: T, field: string, kind: OptionKind): T {
 }
 
 /**
+ * 2^31 - 1: setTimeout fires at once for a longer delay (it overflows a 32-bit int), so no
+ * numeric option (most are timeouts) may be larger.
+ */
+const MAX_NUMBER_OPTION = 2 ** 31 - 1;
+
+/**
  * `from[key]`, or `fallback` when undefined (no fallback: required); anything but a number
  * above `min` (at least `min` when not `strict`) and at most 2^31 - 1 is a VALIDATION_ERROR
  * naming `prefix + key`.
@@ -55,7 +61,7 @@ export function num(
 ): number {
   const v = (from as Record<string, unknown>)[key];
   if (v === undefined && fallback !== undefined) return fallback;
-  if (typeof v !== 'number' || !(strict ? v > min : v >= min) || v > 2 ** 31 - 1) {
+  if (typeof v !== 'number' || !(strict ? v > min : v >= min) || v > MAX_NUMBER_OPTION) {
     throw invalid(
       prefix + key,
       `a number ${strict ? '>' : '>='} ${min}`,

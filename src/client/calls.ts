@@ -12,13 +12,13 @@ import {
   type RequestResponse,
 } from '../protocol';
 import { noop } from '../util';
-import type { NamespacedClient, RequestOptions } from './api';
-import { callOptions, type ResolvedOptions } from './options';
+import type { EmitOptions, NamespacedClient, RequestOptions } from './api';
+import { checkCallOptions, type ResolvedOptions } from './options';
 import type { SocketLike } from './socket';
 
 /** A call waiting for its ack: `sent` once handed to the socket (a disconnect then loses its ack). */
 interface LiveCall {
-  sent: boolean;
+  sent?: boolean;
   /** The deadline: a clock timer of its own (a per-call path, kept out of the timer map). */
   timer?: unknown;
   end(code: string, what: string, details?: object): void;
@@ -76,16 +76,14 @@ export function createCalls(
     onAck: (res: unknown, correlationId: string) => R,
   ) =>
     new Promise<R>((resolve, reject) => {
-      const {
-        signal,
-        timeoutMs,
-        confirm,
-        correlationId: givenId,
-      } = callOptions(rawOptions, requestTimeoutMs);
+      const timeoutMs = checkCallOptions(rawOptions, requestTimeoutMs);
+      // Checked: absent, or a plain object.
+      const opts = (rawOptions ?? {}) as EmitOptions;
+      const { signal } = opts;
       assertEventName(event);
       const payload = buildPayload(
         data,
-        givenId ?? createCorrelationId(kind),
+        opts.correlationId ?? createCorrelationId(kind),
         maxPayloadBytes,
         clock.now(),
       );
@@ -105,7 +103,6 @@ export function createCalls(
         else resolve(value as R);
       };
       const self: LiveCall = {
-        sent: false,
         end: (code, what, details) =>
           finish(fail(code, `${kind} '${event}' ${what}`, { correlationId, ...details })),
       };
@@ -122,7 +119,7 @@ export function createCalls(
         const s = socket() as SocketLike;
         self.sent = true;
         logCall(kind);
-        if (!confirm) {
+        if (opts.confirm === false) {
           // At most once: handed to a connected socket, with no way to know it arrived.
           s.emit(event, payload);
           finish();

@@ -23,6 +23,11 @@ function systemCode(description: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
+/** HTTP statuses start at 100; below that a description is no answer at all (0). */
+const LOWEST_HTTP_STATUS = 100;
+/** The server's data in a message is cut here: enough to see what it said, not a dump. */
+const MAX_DATA_CHARS = 200;
+
 /** Socket.IO's own default path, for a client whose `socketOptions.path` does not say. */
 const SOCKET_IO_PATH = '/socket.io';
 
@@ -63,7 +68,9 @@ export function describeConnectError(
   let why: string;
   if (e.type === 'TransportError') {
     const status =
-      typeof e.description === 'number' && e.description >= 100 ? e.description : undefined;
+      typeof e.description === 'number' && e.description >= LOWEST_HTTP_STATUS
+        ? e.description
+        : undefined;
     const code = systemCode(e.description);
     if (status) {
       details.status = status;
@@ -88,7 +95,7 @@ export function describeConnectError(
 function safeJson(v: unknown): string {
   try {
     const text = JSON.stringify(v) ?? String(v);
-    return text.length > 200 ? text.slice(0, 200) + '…' : text;
+    return text.length > MAX_DATA_CHARS ? text.slice(0, MAX_DATA_CHARS) + '…' : text;
   } catch {
     return Object.prototype.toString.call(v);
   }

@@ -172,32 +172,20 @@ export function resolveOptions(namespace: string, options: ClientOptions): Resol
   };
 }
 
-/** @internal One call's options, checked, with the client's defaults filled in. */
-export interface CallOptions {
-  correlationId: unknown;
-  confirm: boolean;
-  timeoutMs: number;
-  signal: AbortSignal | undefined;
-}
-
 /**
- * @internal Checks the options of one `emit()` or `request()`. Absent is no options; `null`,
- * like any other non-object, is a VALIDATION_ERROR.
+ * @internal Checks the options of one `emit()` or `request()` and returns its deadline
+ * (`timeoutMs`, else the client's `requestTimeoutMs`). Absent is no options; `null`, like
+ * any other non-object, is a VALIDATION_ERROR.
  */
-export function callOptions(options: unknown, requestTimeoutMs: number): CallOptions {
+export function checkCallOptions(options: unknown, requestTimeoutMs: number): number {
   const opts = required(
     (options === undefined ? {} : options) as EmitOptions & RequestOptions,
     'options',
     'object',
   );
   knownKeys(opts, CALL_OPTIONS);
-  const signal = opt(opts.signal, 'signal', ['addEventListener', 'removeEventListener']);
+  opt(opts.signal, 'signal', ['addEventListener', 'removeEventListener']);
   const timeoutMs = num(opts, 'timeoutMs', requestTimeoutMs);
   opt(opts.onAck, 'onAck', 'function');
-  return {
-    correlationId: opts.correlationId,
-    confirm: opts.confirm !== false,
-    timeoutMs,
-    signal,
-  };
+  return timeoutMs;
 }
