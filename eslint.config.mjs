@@ -27,6 +27,11 @@ export default defineConfig(
       'no-eval': 'error',
       'no-implied-eval': 'error',
       'no-new-func': 'error',
+      // One comparison style: strict everywhere (an absent value is checked as such, by name).
+      eqeqeq: ['error', 'always'],
+      // Plain code: no side effects hidden in a comma or a && / || expression.
+      'no-sequences': 'error',
+      '@typescript-eslint/no-unused-expressions': 'error',
       '@typescript-eslint/no-unused-vars': [
         'error',
         { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },

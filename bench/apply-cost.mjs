@@ -44,7 +44,14 @@ async function fakeStore(model) {
     });
   push(2, {});
   await waitFor(() => store.mode === 'HEALTHY', { what: 'HEALTHY' });
-  return { store, push, close: () => (store.stop(), client.dispose()) };
+  return {
+    store,
+    push,
+    close: () => {
+      store.stop();
+      client.dispose();
+    },
+  };
 }
 
 /** µs per push (median over rounds) for `batch` pushes fired back to back into `deliver`. */

@@ -56,7 +56,10 @@ async function session({ n, pairs, storeFirst }) {
   // The default reducer (the snapshot replaces the state), counted as it returns.
   const store = createSyncStore({
     client,
-    reduce: (_state, snapshot) => (rounds.store?.ingested(), snapshot),
+    reduce: (_state, snapshot) => {
+      rounds.store?.ingested();
+      return snapshot;
+    },
   });
   store.subscribe((e) => void (e.type === 'state' && notifications++));
   let bare;

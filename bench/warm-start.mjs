@@ -55,8 +55,14 @@ const cacheWritten = (page) =>
         const db = req.result;
         try {
           const get = db.transaction('state').objectStore('state').get('bench-warm-start');
-          get.onsuccess = () => (db.close(), resolve(Boolean(get.result)));
-          get.onerror = () => (db.close(), resolve(false));
+          get.onsuccess = () => {
+            db.close();
+            resolve(Boolean(get.result));
+          };
+          get.onerror = () => {
+            db.close();
+            resolve(false);
+          };
         } catch {
           db.close();
           resolve(false);

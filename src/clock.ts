@@ -59,7 +59,10 @@ export function createTimers(clock: Clock): Timers {
       t.clear(name);
       live.set(
         name,
-        clock.setTimeout(() => (live.delete(name), fn()), ms),
+        clock.setTimeout(() => {
+          live.delete(name);
+          fn();
+        }, ms),
       );
     },
     clear: (name) => live.has(name) && (clock.clearTimeout(live.get(name)), live.delete(name)),

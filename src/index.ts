@@ -21,17 +21,18 @@ export {
   type ResultError,
   type ClientPayload,
 } from './protocol';
-export {
-  createNamespacedClient,
-  type NamespacedClient,
-  type ClientOptions,
-  type ConnectInfo,
-  type EmitOptions,
-  type RequestOptions,
-  type EventCallback,
-} from './client/client';
+export { createNamespacedClient } from './client/client';
+export type {
+  NamespacedClient,
+  ClientOptions,
+  ConnectInfo,
+  EmitOptions,
+  RequestOptions,
+  EventCallback,
+} from './client/api';
 export { createClientRegistry, getNamespacedClient, type ClientRegistry } from './client/registry';
-export type { AuthOption, AuthContext, FetchLike } from './client/auth';
+export type { AuthOption, AuthContext } from './client/auth';
+export type { FetchLike } from './util';
 export type { SocketLike, SocketFactory, SocketListener, SocketIoOptions } from './client/socket';
 export {
   createSyncStore,

@@ -13,10 +13,10 @@ export function fire<A>(set: Set<(a: A) => void>, arg: A, report: (e: unknown) =
 /** @internal `listen(set)(fn)` adds `fn` to `set` and returns its remover. */
 export const listen =
   <F>(set: Set<F>) =>
-  (fn: F) => (set.add(fn), () => void set.delete(fn));
-
-/** @internal */
-export const noop = () => {};
+  (fn: F): (() => void) => {
+    set.add(fn);
+    return () => void set.delete(fn);
+  };
 
 const INTERNAL = Symbol('syncwire internal listener');
 
@@ -26,5 +26,5 @@ const INTERNAL = Symbol('syncwire internal listener');
  */
 export const markInternal = <F extends object>(fn: F): F => Object.assign(fn, { [INTERNAL]: true });
 
-/** @internal */
+/** @internal True for a listener marked by {@link markInternal}. */
 export const isInternal = (fn: object): boolean => INTERNAL in fn;

@@ -1,5 +1,5 @@
 import { invalid } from './errors';
-import { kindOf } from './protocol';
+import { kindOf } from './util';
 import { knownKeys, opt } from './validate';
 
 /** What a log line is about. */

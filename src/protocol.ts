@@ -1,4 +1,5 @@
 import { fail, invalid, messageOf } from './errors';
+import { hasOwn, isNullish, isPlainObject, kindOf } from './util';
 
 /**
  * The wire contract, as Agent Zero ships it (see PROTOCOL.md):
@@ -54,28 +55,14 @@ export const EVENT_NAME = /^[a-z][a-z0-9_]*$/;
 // Socket.IO's own events (those EVENT_NAME lets through): a subscription to them would never fire.
 const RESERVED = /^(connect(_error)?|disconnect(ing)?)$/;
 
-/** @internal */
-export const isPlainObject = (v: unknown): v is Record<string, unknown> => {
-  if (v === null || typeof v !== 'object') return false;
-  const proto = Object.getPrototypeOf(v) as unknown;
-  return proto === Object.prototype || proto === null;
-};
-
-/** @internal */
-export const hasOwn = (o: object, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k);
-
-/** @internal describes a value for error messages: 'null', 'array', or typeof. */
-export const kindOf = (v: unknown): string =>
-  v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v;
-
 /** @internal throws VALIDATION_ERROR unless `event` is a usable event name. */
 export function assertEventName(event: unknown): asserts event is string {
-  if (typeof event != 'string' || !EVENT_NAME.test(event) || RESERVED.test(event)) {
+  if (typeof event !== 'string' || !EVENT_NAME.test(event) || RESERVED.test(event)) {
     // JSON.stringify only for strings: it throws on BigInt and cyclic values.
     throw invalid(
       'event',
       'a snake_case event name, not reserved',
-      typeof event == 'string' ? JSON.stringify(event) : kindOf(event),
+      typeof event === 'string' ? JSON.stringify(event) : kindOf(event),
     );
   }
 }
@@ -95,15 +82,23 @@ export function createCorrelationId(prefix?: string): string {
     (c.randomUUID
       ? c.randomUUID()
       : '10000000-1000-4000-8000-100000000000'.replace(/[018]/g, (d) =>
-          (+d ^ ((c.getRandomValues(new Uint8Array(1))[0] as number) & (15 >> (+d / 4)))).toString(
-            16,
-          ),
+          (
+            Number(d) ^
+            ((c.getRandomValues(new Uint8Array(1))[0] as number) & (15 >> (Number(d) / 4)))
+          ).toString(16),
         ))
   );
 }
 
 let isoAt = NaN;
 let iso = '';
+
+/** `\uXXXX`: the most UTF-8 bytes JSON writes for one UTF-16 unit. */
+const ESCAPED_UNIT_BYTES = 6;
+/** More than the longest number (`-1.7976931348623157e+308`), boolean or null in JSON. */
+const SCALAR_BYTES = 25;
+/** Deeper nesting is left to JSON.stringify, which also tells a cycle. */
+const MAX_BOUND_DEPTH = 20;
 
 /**
  * An upper bound of `v`'s JSON size in UTF-8 bytes (`\uXXXX` is the worst case per
@@ -114,16 +109,23 @@ let iso = '';
  * serialisation showed in round trips.
  */
 function jsonBound(v: unknown, depth: number): number {
-  if (typeof v == 'string') return v.length * 6 + 2;
-  if (v == null || typeof v == 'number' || typeof v == 'boolean') return 25;
-  if (typeof v != 'object' || depth > 20) return Infinity;
-  let n = 2;
+  // A string: every unit escaped, and its two quotes.
+  if (typeof v === 'string') return v.length * ESCAPED_UNIT_BYTES + 2;
+  if (isNullish(v) || typeof v === 'number' || typeof v === 'boolean') return SCALAR_BYTES;
+  if (typeof v !== 'object' || depth > MAX_BOUND_DEPTH) return Infinity;
+  let n = 2; // the brackets
   if (Array.isArray(v)) {
     // By index: JSON writes holes as null and leaves other properties out, but not a toJSON (own, or a subclass's).
     if ('toJSON' in v) return Infinity;
+    // Each item: its comma, with room to spare.
     for (let i = 0; i < v.length; i++) n += 5 + jsonBound(v[i], depth + 1);
   } else if (!isPlainObject(v)) return Infinity;
-  else for (const k in v) if (hasOwn(v, k)) n += k.length * 6 + 4 + jsonBound(v[k], depth + 1);
+  else {
+    // Each entry: its key (escaped), the key's quotes, the colon and the comma.
+    for (const k in v) {
+      if (hasOwn(v, k)) n += k.length * ESCAPED_UNIT_BYTES + 4 + jsonBound(v[k], depth + 1);
+    }
+  }
   return n;
 }
 
@@ -139,10 +141,13 @@ export function buildPayload(
 ): ClientPayload {
   data ??= {};
   if (!isPlainObject(data)) throw invalid('data', 'a plain object', kindOf(data));
-  const id = typeof correlationId == 'string' && correlationId.trim();
+  const id = typeof correlationId === 'string' && correlationId.trim();
   if (!id) throw invalid('correlationId', 'a non-empty string');
   // Calls in the same millisecond share one ISO string.
-  if (now !== isoAt) iso = new Date((isoAt = now)).toISOString();
+  if (now !== isoAt) {
+    isoAt = now;
+    iso = new Date(now).toISOString();
+  }
   const payload: ClientPayload = { ts: iso, data, correlationId: id };
   let bytes = 0;
   try {
@@ -153,11 +158,11 @@ export function buildPayload(
       // Socket.IO sends binary (ArrayBuffer, typed arrays, Blob) as attachments of its own
       // size, not as JSON, which writes `{}` for an ArrayBuffer and a key per byte for a view.
       let binary = 0;
-      const json = JSON.stringify(payload, (_, v: unknown) =>
-        v instanceof ArrayBuffer || ArrayBuffer.isView(v) || v instanceof Blob
-          ? ((binary += (v as ArrayBuffer).byteLength ?? (v as Blob).size), 0)
-          : v,
-      );
+      const json = JSON.stringify(payload, (_, v: unknown) => {
+        if (!(v instanceof ArrayBuffer || ArrayBuffer.isView(v) || v instanceof Blob)) return v;
+        binary += (v as ArrayBuffer).byteLength ?? (v as Blob).size;
+        return 0;
+      });
       if (json.length * 3 + binary > maxBytes)
         bytes = new TextEncoder().encode(json).length + binary;
     }
@@ -186,7 +191,7 @@ const badField = (field: string, expected: string, got: string) =>
     field,
   });
 const text = (v: unknown, field: string): string => {
-  if (typeof v != 'string' || !v) throw badField(field, 'a non-empty string', kindOf(v));
+  if (typeof v !== 'string' || !v) throw badField(field, 'a non-empty string', kindOf(v));
   return v;
 };
 
@@ -231,9 +236,9 @@ export function validateServerEnvelope<T extends object = Record<string, unknown
 export function validateAck(value: unknown, sentCorrelationId: string): RequestResponse {
   const results = isPlainObject(value) && value.results;
   const bad = Array.isArray(results)
-    ? results.findIndex((r: unknown) => !isPlainObject(r) || typeof r.ok != 'boolean')
+    ? results.findIndex((r: unknown) => !isPlainObject(r) || typeof r.ok !== 'boolean')
     : -2;
-  if (bad != -1)
+  if (bad !== -1)
     throw fail(
       'INVALID_ENVELOPE',
       `request ack: expected { results: [{ ok }] }, got ${bad < 0 ? kindOf(value) : `results[${bad}] = ${kindOf((results as unknown[])[bad])}`}`,
@@ -241,7 +246,7 @@ export function validateAck(value: unknown, sentCorrelationId: string): RequestR
     );
   const cid = (value as Record<string, unknown>).correlationId;
   return {
-    correlationId: typeof cid == 'string' && cid ? cid : sentCorrelationId,
+    correlationId: typeof cid === 'string' && cid ? cid : sentCorrelationId,
     results: results as RequestResult[],
   };
 }

@@ -1,5 +1,5 @@
 import { invalid } from './errors';
-import { isPlainObject, kindOf } from './protocol';
+import { isNullish, isPlainObject, kindOf } from './util';
 
 /**
  * @internal Option checks shared by the client and the store. A bad option is
@@ -7,35 +7,44 @@ import { isPlainObject, kindOf } from './protocol';
  * socket listener, where nobody could catch it.
  */
 
+/** What an option must be: a function, a plain object, or an object with these methods. */
+export type OptionKind = 'function' | 'object' | readonly string[];
+
 /**
- * `value`, checked: absent (undefined or null, which comes back as undefined) unless
- * `required`, or of `kind`: 'function', 'object' (a plain object), or the list of methods
- * an object must have.
+ * `value`, checked: absent (undefined or null, which comes back as undefined), or of `kind`.
+ * An option that must be given is checked with {@link required}.
  */
-export function opt<T>(
-  value: T,
-  field: string,
-  kind: 'function' | 'object' | string[],
-  required?: 1,
-): T | undefined {
-  if (value == null && !required) return undefined;
-  const ok =
-    kind == 'object'
-      ? isPlainObject(value)
-      : kind == 'function'
-        ? typeof value == 'function'
-        : value != null &&
-          kind.every((m) => typeof (value as Record<string, unknown>)[m] == 'function');
-  if (!ok)
-    throw invalid(
-      field,
-      typeof kind == 'string'
-        ? 'a ' + (kind == 'object' ? 'plain object' : kind)
-        : `an object with ${kind.join('(), ')}()`,
-      kindOf(value),
-    );
+export function opt<T>(value: T, field: string, kind: OptionKind): T | undefined {
+  if (isNullish(value)) return undefined;
+  return required(value, field, kind);
+}
+
+/** `value`, checked to be of `kind` (see {@link opt}); absent is a VALIDATION_ERROR too. */
+export function required<T>(value: T, field: string, kind: OptionKind): T {
+  if (!isOfKind(value, kind)) throw invalid(field, describeKind(kind), kindOf(value));
   return value;
 }
+
+function isOfKind(value: unknown, kind: OptionKind): boolean {
+  if (kind === 'object') return isPlainObject(value);
+  if (kind === 'function') return typeof value === 'function';
+  if (isNullish(value)) return false;
+  const methods = value as Record<string, unknown>;
+  return kind.every((method) => typeof methods[method] === 'function');
+}
+
+/** What a VALIDATION_ERROR says was expected: "a plain object", "an object with get(), set()". */
+function describeKind(kind: OptionKind): string {
+  if (kind === 'object') return 'a plain object';
+  if (kind === 'function') return 'a function';
+  return `an object with ${kind.join('(), ')}()`;
+}
+
+/**
+ * 2^31 - 1: setTimeout fires at once for a longer delay (it overflows a 32-bit int), so no
+ * numeric option (most are timeouts) may be larger.
+ */
+const MAX_NUMBER_OPTION = 2 ** 31 - 1;
 
 /**
  * `from[key]`, or `fallback` when undefined (no fallback: required); anything but a number
@@ -52,11 +61,11 @@ export function num(
 ): number {
   const v = (from as Record<string, unknown>)[key];
   if (v === undefined && fallback !== undefined) return fallback;
-  if (typeof v != 'number' || !(strict ? v > min : v >= min) || v > 2 ** 31 - 1) {
+  if (typeof v !== 'number' || !(strict ? v > min : v >= min) || v > MAX_NUMBER_OPTION) {
     throw invalid(
       prefix + key,
       `a number ${strict ? '>' : '>='} ${min}`,
-      typeof v == 'number' ? v : kindOf(v),
+      typeof v === 'number' ? v : kindOf(v),
     );
   }
   return v;
@@ -84,15 +93,15 @@ export function knownKeys(options: object, known: readonly string[], prefix = 'o
 export function httpUrl(value: unknown, field: string): string {
   let parsed: URL | undefined;
   try {
-    parsed = typeof value == 'string' ? new URL(value) : undefined;
+    parsed = typeof value === 'string' ? new URL(value) : undefined;
   } catch {
     parsed = undefined;
   }
-  if (!parsed || (parsed.protocol != 'http:' && parsed.protocol != 'https:')) {
+  if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')) {
     throw invalid(
       field,
       'an absolute http(s) URL',
-      typeof value == 'string' ? JSON.stringify(value) : kindOf(value),
+      typeof value === 'string' ? JSON.stringify(value) : kindOf(value),
     );
   }
   return value as string;

@@ -119,15 +119,15 @@ export function modeWatch(store) {
       return new Promise((resolve, reject) => {
         const w = { match: (c) => c.to === to && where(c), resolve };
         waiters.add(w);
-        const t = setTimeout(
-          () => (
-            waiters.delete(w),
-            reject(new Error(`no mode ${to} within ${timeoutMs} ms (mode ${store.mode})`))
-          ),
-          timeoutMs,
-        );
+        const t = setTimeout(() => {
+          waiters.delete(w);
+          reject(new Error(`no mode ${to} within ${timeoutMs} ms (mode ${store.mode})`));
+        }, timeoutMs);
         const done = w.resolve;
-        w.resolve = (c) => (clearTimeout(t), done(c));
+        w.resolve = (c) => {
+          clearTimeout(t);
+          done(c);
+        };
       });
     },
   };

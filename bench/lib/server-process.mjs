@@ -23,10 +23,11 @@ export async function startServerProcess(options = {}) {
   child.once('exit', () => pending.forEach((p) => p.reject(new Error('server child exited'))));
   const url = await new Promise((resolve, reject) => {
     const t = setTimeout(() => reject(new Error('server child did not start within 10 s')), 10000);
-    child.once(
-      'message',
-      (msg) => (clearTimeout(t), msg?.ready ? resolve(msg.url) : reject(new Error('bad hello'))),
-    );
+    child.once('message', (msg) => {
+      clearTimeout(t);
+      if (msg?.ready) resolve(msg.url);
+      else reject(new Error('bad hello'));
+    });
     child.once('error', reject);
   });
 

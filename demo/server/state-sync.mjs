@@ -164,7 +164,10 @@ export class StateSync {
     });
     if (!this.ackDelayMs) return result;
     return new Promise((resolve) => {
-      const t = setTimeout(() => (this.ackTimers.delete(t), resolve(result)), this.ackDelayMs);
+      const t = setTimeout(() => {
+        this.ackTimers.delete(t);
+        resolve(result);
+      }, this.ackDelayMs);
       this.ackTimers.add(t);
     });
   }

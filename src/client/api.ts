@@ -5,10 +5,14 @@ import type { Clock } from '../clock';
 import type { SyncwireError } from '../errors';
 import type { Logger, LoggerOptions } from '../logger';
 import type { ServerEnvelope, RequestResponse } from '../protocol';
-import type { AuthOption, FetchLike } from './auth';
+import type { FetchLike } from '../util';
+import type { AuthOption } from './auth';
 import type { SocketFactory, SocketIoOptions } from './socket';
 
-/** Options of {@link createNamespacedClient}. */
+/**
+ * Options of {@link createNamespacedClient}. Each default is an entry of `DEFAULTS` in
+ * src/client/options.ts (named after the option), where the client reads it.
+ */
 export interface ClientOptions {
   /** The server: an absolute http(s) URL (a trailing slash is dropped). @default the page's origin (`location.origin`) */
   url?: string;
@@ -21,23 +25,33 @@ export interface ClientOptions {
   /**
    * Where the default auth gets its CSRF token: a path resolved against `url`, or a URL on
    * its origin. Agent Zero builds with their API under `/api/` need `'/api/csrf_token'`.
-   * @default '/csrf_token'
+   * @default '/csrf_token' (`DEFAULTS.csrfTokenUrl`)
    */
   csrfTokenUrl?: string;
-  /** Default request timeout; always finite. @default 30000 */
+  /** Default request timeout; always finite. @default 30000 (`DEFAULTS.requestTimeoutMs`) */
   requestTimeoutMs?: number;
-  /** How long `connect()` waits for the first answer before rejecting (retries go on). @default 20000 */
+  /**
+   * How long `connect()` waits for the first answer before rejecting (retries go on).
+   * @default 20000 (`DEFAULTS.connectTimeoutMs`)
+   */
   connectTimeoutMs?: number;
-  /** How long an auth call may take before the attempt goes on without credentials. @default 5000 */
+  /**
+   * How long an auth call may take before the attempt goes on without credentials.
+   * @default 5000 (`DEFAULTS.authTimeoutMs`)
+   */
   authTimeoutMs?: number;
-  /** Largest outgoing payload, checked before sending. @default 52428800 (50 MiB) */
+  /** Largest outgoing payload, checked before sending. @default 52428800, 50 MiB (`DEFAULTS.maxPayloadBytes`) */
   maxPayloadBytes?: number;
   /**
    * Most emits and requests under way at once (waiting for the connection, or for their
-   * ack). One more rejects at once with `OVERFLOW`: the caller learns, nothing piles up. @default 1000
+   * ack). One more rejects at once with `OVERFLOW`: the caller learns, nothing piles up.
+   * @default 1000 (`DEFAULTS.maxPending`)
    */
   maxPending?: number;
-  /** Backoff for retries after the server rejects a connect. @default { baseMs: 250, maxMs: 10000 } */
+  /**
+   * Backoff for retries after the server rejects a connect.
+   * @default { baseMs: 250, maxMs: 10000 } (`DEFAULTS.retry`)
+   */
   retry?: { baseMs?: number; maxMs?: number };
   /** Passed to socket.io-client's Manager and Socket. */
   socketOptions?: SocketIoOptions;
@@ -73,7 +87,10 @@ export interface EmitOptions {
    * `false` is plain fire-and-forget (at most once), for servers that never acknowledge. @default true
    */
   confirm?: boolean;
-  /** Deadline of the ack (with `confirm: false`, of reaching a connected socket), counted from the call. @default the client's requestTimeoutMs */
+  /**
+   * Deadline of the ack (with `confirm: false`, of reaching a connected socket), counted from
+   * the call. @default the client's requestTimeoutMs (`DEFAULTS.requestTimeoutMs`, 30000)
+   */
   timeoutMs?: number;
   /** Aborting rejects a pending emit with `ABORTED`. */
   signal?: AbortSignal;
@@ -82,7 +99,10 @@ export interface EmitOptions {
 /** Options of `request()`. */
 export interface RequestOptions {
   correlationId?: string;
-  /** Milliseconds from the call until the request rejects with `TIMEOUT`. @default the client's requestTimeoutMs */
+  /**
+   * Milliseconds from the call until the request rejects with `TIMEOUT`.
+   * @default the client's requestTimeoutMs (`DEFAULTS.requestTimeoutMs`, 30000)
+   */
   timeoutMs?: number;
   /** Aborting rejects the request with `ABORTED` at once; a late ack is ignored. */
   signal?: AbortSignal;

@@ -1,6 +1,7 @@
 import type { Timers } from '../clock';
 import { asError, fail, invalid } from '../errors';
-import { isPlainObject, kindOf } from '../protocol';
+import { fetchOf, isNullish, isPlainObject, kindOf, noop, type FetchLike } from '../util';
+import type { ResolvedOptions } from './options';
 
 /** Passed to an `auth` function on every connect attempt. */
 export interface AuthContext {
@@ -25,20 +26,6 @@ export interface AuthResult {
 export type AuthProvider = ((context: AuthContext) => Promise<AuthResult>) & {
   cancel?: () => void;
 };
-
-/** @internal */
-export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
-
-/** @internal The given fetch, else the global one, else a typed rejection with `code`. */
-export const fetchOf = (
-  given: FetchLike | undefined,
-  code: Parameters<typeof fail>[0],
-  what: string,
-): FetchLike =>
-  given ??
-  (typeof fetch == 'function'
-    ? fetch
-    : () => Promise.reject(fail(code, `no fetch available ${what}`)));
 
 /**
  * @internal The seed runtime's default: `GET <tokenUrl>` (`/csrf_token`, or `/api/csrf_token`
@@ -69,18 +56,18 @@ export function csrfTokenAuth(
       if (!res.ok)
         throw fail(
           'CONNECT_ERROR',
-          `GET ${tokenUrl} answered HTTP ${res.status}${res.status == 404 ? " (an Agent Zero build with its API under /api/ needs csrfTokenUrl: '/api/csrf_token')" : ''}`,
+          `GET ${tokenUrl} answered HTTP ${res.status}${res.status === 404 ? " (an Agent Zero build with its API under /api/ needs csrfTokenUrl: '/api/csrf_token')" : ''}`,
           { status: res.status },
         );
       const body = (await res.json()) as unknown;
-      if (!isPlainObject(body) || body.ok === false || typeof body.token != 'string') {
+      if (!isPlainObject(body) || body.ok === false || typeof body.token !== 'string') {
         throw fail(
           'CONNECT_ERROR',
           `GET ${tokenUrl} did not return { ok: true, token }`,
           isPlainObject(body) ? { error: body.error } : undefined,
         );
       }
-      const runtimeId = typeof body.runtime_id == 'string' ? body.runtime_id : undefined;
+      const runtimeId = typeof body.runtime_id === 'string' ? body.runtime_id : undefined;
       setCsrfCookie(baseUrl, body.token, runtimeId);
       return { payload: { csrf_token: body.token }, runtimeId };
     } catch (e) {
@@ -99,8 +86,13 @@ export function csrfTokenAuth(
   const provider: AuthProvider = ({ refresh }) => {
     if (!loading && (refresh || !token)) {
       loading = true;
-      const p = (token = load().finally(() => (loading = false)));
-      p.catch(() => token === p && (token = undefined));
+      const p = load().finally(() => {
+        loading = false;
+      });
+      token = p;
+      p.catch(() => {
+        if (token === p) token = undefined;
+      });
     }
     return token as Promise<AuthResult>;
   };
@@ -114,16 +106,122 @@ export function csrfTokenAuth(
  * own origin: a token never goes to a cookie another site can read.
  */
 function setCsrfCookie(baseUrl: string, token: string, runtimeId: string | undefined): void {
-  if (!runtimeId || typeof document == 'undefined' || typeof location == 'undefined') return;
+  if (!runtimeId || typeof document === 'undefined' || typeof location === 'undefined') return;
   if (baseUrl && new URL(baseUrl, location.href).origin !== location.origin) return;
-  document.cookie = `csrf_token_${runtimeId}=${encodeURIComponent(token)}; Path=/; SameSite=Lax${location.protocol == 'https:' ? '; Secure' : ''}`;
+  document.cookie = `csrf_token_${runtimeId}=${encodeURIComponent(token)}; Path=/; SameSite=Lax${location.protocol === 'https:' ? '; Secure' : ''}`;
 }
 
 /** @internal wraps the user's `auth` option into a provider. */
 export const userAuth =
   (option: AuthOption): AuthProvider =>
   async (context) => {
-    const payload = typeof option == 'function' ? await option(context) : option;
+    const payload = typeof option === 'function' ? await option(context) : option;
     if (!isPlainObject(payload)) throw invalid('auth', 'to give a plain object', kindOf(payload));
     return { payload };
   };
+
+/** The name of the timer that bounds an auth call made before the socket opens. */
+const PREFETCH_TIMER = 'auth prefetch';
+
+/** @internal A client's credentials: its auth provider, and what its answers taught it. */
+export interface Credentials {
+  /** The CSRF token of the latest answer, when it had one (for HTTP fallbacks). */
+  readonly csrfToken: string | undefined;
+  /** Asks the provider; `refresh` drops cached credentials (default: see {@link refreshNext}). */
+  load(refresh?: boolean): Promise<Record<string, unknown>>;
+  /** The next load() asks with `refresh: true`: the server rejected the last credentials. */
+  refreshNext(): void;
+  /** Socket.IO's `auth` option: called on every connect attempt, reconnects included. */
+  callback(cb: (data: object) => void): void;
+  /**
+   * Asks the provider before the socket opens; `then` runs once, when the answer came (kept
+   * for the attempt's {@link callback}) or the auth deadline passed.
+   */
+  prefetch(then: () => void): void;
+  /** True while a {@link prefetch} waits for its answer. */
+  prefetching(): boolean;
+  /** Ends work in flight (the client is disposed). */
+  cancel(): void;
+}
+
+/**
+ * @internal Creates the credentials of one client: the default auth (GET the CSRF token) or
+ * the user's. `learnRuntimeId` hears every answer's runtime id.
+ */
+export function createCredentials(
+  o: ResolvedOptions,
+  timers: Timers,
+  reportError: (e: unknown) => void,
+  learnRuntimeId: (id: string) => void,
+  isDisposed: () => boolean,
+): Credentials {
+  const { ns: namespace, authTimeoutMs: timeoutMs } = o;
+  const provider = isNullish(o.auth)
+    ? csrfTokenAuth(o.tokenUrl, o.url, o.fetch, timers, timeoutMs)
+    : userAuth(o.auth);
+  let refreshNext = false;
+  let csrfToken: string | undefined;
+  // Credentials fetched before the socket opened, for that attempt's auth callback.
+  let prefetched: Record<string, unknown> | undefined;
+
+  // The next call drops cached credentials when the server rejected the last attempt.
+  const load = (refresh = refreshNext) => {
+    refreshNext = false;
+    return provider({ namespace, refresh }).then((r) => {
+      if (r.runtimeId) learnRuntimeId(r.runtimeId);
+      if (typeof r.payload.csrf_token === 'string') csrfToken = r.payload.csrf_token;
+      return r.payload;
+    });
+  };
+
+  return {
+    get csrfToken() {
+      return csrfToken;
+    },
+    load,
+    refreshNext() {
+      refreshNext = true;
+    },
+
+    // Going on without credentials lets a server that needs none accept us, and one that
+    // does reject us, which schedules a retry with fresh credentials.
+    callback(cb) {
+      const finish = (payload: object, err?: unknown) => {
+        if (!timers.clear(cb) || isDisposed()) return;
+        if (err) reportError(asError(err, 'CONNECT_ERROR', 'auth failed: '));
+        cb(payload);
+      };
+      // The attempt's own deadline, named by its callback.
+      timers.set(cb, timeoutMs, () => {
+        reportError(fail('CONNECT_ERROR', `auth took longer than ${timeoutMs} ms`));
+        cb({});
+      });
+      const ready = prefetched;
+      prefetched = undefined;
+      (ready ? Promise.resolve(ready) : load()).then(finish, (e: unknown) => finish({}, e));
+    },
+
+    prefetch(then) {
+      prefetched = undefined;
+      let done = false;
+      const go = () => {
+        if (done) return;
+        done = true;
+        timers.clear(PREFETCH_TIMER);
+        then();
+      };
+      // An auth that does not answer in time holds no attempt back: the attempt's auth
+      // callback asks again (with the same deadline), and reports.
+      timers.set(PREFETCH_TIMER, timeoutMs, go);
+      void load()
+        .then((payload) => {
+          if (!done) prefetched = payload;
+        }, noop) // on failure the auth callback tries again and reports
+        .then(go);
+    },
+    prefetching: () => timers.has(PREFETCH_TIMER),
+    cancel() {
+      provider.cancel?.();
+    },
+  };
+}

@@ -1,5 +1,5 @@
 import { fail } from '../errors';
-import { isPlainObject } from '../protocol';
+import { isPlainObject } from '../util';
 import { createNamespacedClient, type ClientOptions, type NamespacedClient } from './client';
 
 /** An isolated set of shared clients: one per (url, namespace). */
@@ -26,7 +26,8 @@ function differences(a: unknown, b: unknown, path: string, out: string[]): strin
   if (Object.is(a, b)) return out;
   // An object holding functions (a clock, a logger) is a thing with behaviour, not data.
   const data = (v: unknown): v is Record<string, unknown> =>
-    (isPlainObject(v) || Array.isArray(v)) && !Object.values(v).some((x) => typeof x == 'function');
+    (isPlainObject(v) || Array.isArray(v)) &&
+    !Object.values(v).some((x) => typeof x === 'function');
   if (data(a) && data(b) && Array.isArray(a) === Array.isArray(b)) {
     for (const k of new Set([...Object.keys(a), ...Object.keys(b)]))
       differences(a[k], b[k], path ? `${path}.${k}` : k, out);
@@ -49,10 +50,12 @@ export function createClientRegistry(): ClientRegistry {
       const hit = clients.get(key);
       if (!hit) {
         const client = createNamespacedClient(namespace, options);
-        // A disposed client leaves the registry, so the next get() makes a fresh one.
-        const dispose = client.dispose.bind(client);
-        // Only while it is still the registry's: disposing it again must not evict its successor.
-        client.dispose = () => (clients.get(key)?.[0] == client && clients.delete(key), dispose());
+        // A disposed client leaves the registry, so the next get() makes a fresh one. Its own
+        // onDispose hook tells us (registered first, so before any other dispose listener);
+        // only while it is still the registry's, so a stale client never evicts its successor.
+        client.onDispose(() => {
+          if (clients.get(key)?.[0] === client) clients.delete(key);
+        });
         clients.set(key, [client, options]);
         return client;
       }

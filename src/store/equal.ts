@@ -1,4 +1,4 @@
-import { hasOwn } from '../protocol';
+import { hasOwn } from '../util';
 
 /** @internal Structural equality for JSON-like values (key order ignored). */
 export function deepEqual(a: unknown, b: unknown): boolean {

@@ -3,7 +3,7 @@
  * the caller gives no `payload`.
  */
 import { invalid } from '../errors';
-import { hasOwn } from '../protocol';
+import { hasOwn } from '../util';
 import { num, opt } from '../validate';
 import type { Timing } from './types';
 

@@ -3,10 +3,8 @@
  * whole snapshot. Used while the push channel is down (DEGRADED) and by the liveness audit.
  */
 import type { NamespacedClient } from '../client/client';
-import { fetchOf, type FetchLike } from '../client/auth';
 import { fail, isSyncwireError, messageOf } from '../errors';
-import { noop } from '../listeners';
-import { isPlainObject, kindOf } from '../protocol';
+import { fetchOf, isPlainObject, kindOf, noop, type FetchLike } from '../util';
 
 /** HTTP Forbidden: the CSRF token was refused (a restart rotated it). */
 const HTTP_FORBIDDEN = 403;

@@ -6,7 +6,7 @@
 import type { NamespacedClient } from '../client/client';
 import { unitRandom, type Timers } from '../clock';
 import { SyncwireError, codeOf, fail, messageOf } from '../errors';
-import { noop } from '../listeners';
+import { noop } from '../util';
 import type { PersistSession } from './api';
 import { step as machineStep } from './machine';
 import { initialMachineState } from './state';

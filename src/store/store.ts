@@ -1,8 +1,9 @@
 import { createTimers } from '../clock';
 import { asError, invalid, isSyncwireError, type SyncwireError } from '../errors';
-import { listen, markInternal, noop } from '../listeners';
+import { listen, markInternal } from '../listeners';
 import { createCorrelationId, type ServerEnvelope } from '../protocol';
-import { knownKeys, opt } from '../validate';
+import { noop } from '../util';
+import { knownKeys, opt, required } from '../validate';
 import type { CachedState, PersistSession, SyncStore, SyncStoreOptions } from './api';
 import { browserEnvironment, type EnvironmentState } from './env';
 import { deepEqual } from './equal';
@@ -68,9 +69,9 @@ export function createSyncStore<
   S = Record<string, unknown>,
   P extends object = Record<string, unknown>,
 >(options: SyncStoreOptions<S, P>): SyncStore<S> {
-  const o = opt(options, 'options', 'object', 1)!;
+  const o = required(options, 'options', 'object');
   knownKeys(o, STORE_OPTIONS);
-  const client = opt(o.client, 'client', CLIENT_METHODS, 1)!;
+  const client = required(o.client, 'client', CLIENT_METHODS);
   const { clock } = client;
   const timing = resolveTiming(o.timing);
   const initialState = (o.initialState ?? {}) as S;
@@ -103,7 +104,7 @@ export function createSyncStore<
   } catch (e) {
     throw asError(e, 'VALIDATION_ERROR', 'persist: ');
   }
-  if (plugin) opt(cache, 'persist()', ['load', 'save', 'flush'], 1);
+  if (plugin) required(cache, 'persist()', ['load', 'save', 'flush']);
   // One prefix per store: handshake correlationIds are `<prefix><gen>`, so a tagged push names its handshake.
   const tagPrefix = createCorrelationId('state') + '-';
 

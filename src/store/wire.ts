@@ -2,7 +2,8 @@
  * The state-sync wire format, read: a `state_request` handshake's answer (the machine's
  * `ack` or `nack`), a `state_push` envelope, and the handshake tag a push carries.
  */
-import { isPlainObject, kindOf, type RequestResponse, type ServerEnvelope } from '../protocol';
+import type { RequestResponse, ServerEnvelope } from '../protocol';
+import { isPlainObject, kindOf } from '../util';
 import type { MachineEvent, PushIn } from './types';
 
 const str = (v: unknown) => (typeof v === 'string' ? v : '');

@@ -176,7 +176,10 @@ describe('fault proxy', () => {
     await connected(s);
     proxy.halfOpen(true);
     let acked = false;
-    const ack = echo(s, 'held').then((v) => ((acked = true), v));
+    const ack = echo(s, 'held').then((v) => {
+      acked = true;
+      return v;
+    });
     await sleep(150);
     expect(acked).toBe(false);
     proxy.halfOpen(false);
@@ -282,10 +285,10 @@ describe('fault proxy', () => {
       const server = await ioServer();
       const seen = new Map<number, number>();
       server.io.on('connection', (socket) =>
-        socket.on(
-          'count',
-          (n: number, ack?: () => void) => (seen.set(n, (seen.get(n) ?? 0) + 1), ack?.()),
-        ),
+        socket.on('count', (n: number, ack?: () => void) => {
+          seen.set(n, (seen.get(n) ?? 0) + 1);
+          ack?.();
+        }),
       );
       const proxy = await proxyTo(server.url, { reorderHoldMs: 15 });
       const s = client(proxy.url, { transports: [transport] });

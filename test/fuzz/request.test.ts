@@ -264,8 +264,8 @@ describe('request() and emit() inputs', () => {
           };
           expect(Object.keys(payload).sort()).toEqual(['correlationId', 'data', 'ts']);
           expect(payload.data).toBe(data ?? payload.data);
-          if (data == null) expect(payload.data).toEqual({});
-          if (opts.correlationId != null)
+          if (data === null || data === undefined) expect(payload.data).toEqual({});
+          if (opts.correlationId !== undefined && opts.correlationId !== null)
             expect(payload.correlationId).toBe((opts.correlationId as string).trim());
           else expect(payload.correlationId).toMatch(/^request-[0-9a-f-]{36}$/);
           packets[0]!.ack!({ correlationId: payload.correlationId, results: [] });

@@ -61,6 +61,9 @@ export function recordingClock(base: FakeClock): FakeClock & { delays: number[] 
   return {
     ...base,
     delays,
-    setTimeout: (fn, ms) => (delays.push(ms), base.setTimeout(fn, ms)),
+    setTimeout: (fn, ms) => {
+      delays.push(ms);
+      return base.setTimeout(fn, ms);
+    },
   };
 }

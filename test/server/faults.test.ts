@@ -269,7 +269,10 @@ describe('poll faults and reset', () => {
     const token = await csrfToken(server);
     server.faults.slowPolls(300);
     let answered = false;
-    const slow = poll(token).then((res) => ((answered = true), res));
+    const slow = poll(token).then((res) => {
+      answered = true;
+      return res;
+    });
     // A request sent after the poll is answered before it (an undelayed poll takes a few ms).
     await csrfToken(server);
     expect(answered).toBe(false);

@@ -58,10 +58,10 @@ describe('options', () => {
 
   it('takes csrfTokenUrl as a path on the server, never another origin', async () => {
     const fetched: string[] = [];
-    const fetch = (url: string) => (
-      fetched.push(url),
-      Promise.resolve(new Response(JSON.stringify({ ok: true, token: 't' })))
-    );
+    const fetch = (url: string) => {
+      fetched.push(url);
+      return Promise.resolve(new Response(JSON.stringify({ ok: true, token: 't' })));
+    };
     const client = createNamespacedClient('/x', {
       url: 'http://h:1',
       csrfTokenUrl: '/api/csrf_token',

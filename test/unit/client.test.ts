@@ -601,7 +601,10 @@ describe('createCorrelationId without randomUUID', () => {
     const real = globalThis.crypto;
     let draws = 0;
     vi.stubGlobal('crypto', {
-      getRandomValues: <T extends ArrayBufferView>(a: T) => (draws++, real.getRandomValues(a)),
+      getRandomValues: <T extends ArrayBufferView>(a: T) => {
+        draws++;
+        return real.getRandomValues(a);
+      },
     });
     const ids = Array.from({ length: 200 }, () => createCorrelationId('request'));
     for (const id of ids) {

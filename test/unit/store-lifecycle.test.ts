@@ -398,10 +398,10 @@ describe('sync store: stop() from a mode listener', () => {
 
   it('stopping on the first HEALTHY drops the events still queued: a resync the reducer asked for sends nothing', async () => {
     const h = storeHarness({
-      reduce: (_s, snap, ctx) => (
-        ctx.requestResync('reducer wants a full view'),
-        snap as Record<string, unknown>
-      ),
+      reduce: (_s, snap, ctx) => {
+        ctx.requestResync('reducer wants a full view');
+        return snap as Record<string, unknown>;
+      },
     });
     h.store.subscribe((e) => e.type === 'mode' && e.to === 'HEALTHY' && h.store.stop());
     void h.store.start();

@@ -127,7 +127,15 @@ describe('sync store: never stuck, never a zombie', () => {
 
   it('an auth that answers without a csrf_token is asked once, not before every poll', async () => {
     let asked = 0;
-    const h = storeHarness({}, { auth: () => (asked++, {}) });
+    const h = storeHarness(
+      {},
+      {
+        auth: () => {
+          asked++;
+          return {};
+        },
+      },
+    );
     await degraded(h);
     await h.clock.advance(300); // the first poll has refreshed auth once
     const before = asked;

@@ -1,0 +1,150 @@
+/**
+ * What the server sends the client: events, validated once and handed to every subscriber
+ * (`on()`/`off()`), and server requests (events with an ack), answered with one result per
+ * subscriber, a throw or rejection becoming a `HANDLER_ERROR` item.
+ */
+import { fail, messageOf, type SyncwireError } from '../errors';
+import type { Logger } from '../logger';
+import { validateServerEnvelope, type ServerEnvelope } from '../protocol';
+import { noop } from '../util';
+import type { EventCallback } from './api';
+import type { SocketLike, SocketListener } from './socket';
+
+/** @internal The subscribers of one client, and the socket listeners that feed them. */
+export interface Inbound {
+  /** Adds `callback` for `event`; with a socket bound, it listens for `event` from now on. */
+  subscribe(event: string, callback: EventCallback<object>): void;
+  /** Removes `callback`; the last one of `event` also removes the socket listener. */
+  unsubscribe(event: string, callback: EventCallback<object>): void;
+  /** Binds the client's socket (once, when it is made): every event subscribed so far listens. */
+  bind(socket: SocketLike): void;
+  /** Removes every socket listener and every subscriber (the client is disposed). */
+  clear(): void;
+}
+
+/** @internal Creates the inbound side of one client. */
+export function createInbound(logger: Logger, reportError: (e: unknown) => void): Inbound {
+  const subs = new Map<string, Set<EventCallback<object>>>();
+  const dispatchers = new Map<string, SocketListener>();
+  let socket: SocketLike | undefined;
+
+  // Socket.IO serialises an answer as it sends it, and one it cannot serialise (a cycle, a
+  // BigInt) throws inside its encoder after the ack was used up: the server would wait until
+  // its own timeout. So each item is checked first, and one that cannot go becomes an error item.
+  const sendable = (event: string, item: object): object => {
+    try {
+      JSON.stringify(item);
+      return item;
+    } catch (e) {
+      const error = `the answer to '${event}' cannot be serialised: ${messageOf(e)}`;
+      reportError(fail('HANDLER_ERROR', error, undefined, e));
+      return { ok: false, error: { code: 'HANDLER_ERROR', error } };
+    }
+  };
+
+  // One inbound event: validated once, then handed to each subscriber.
+  const dispatch = (event: string, raw: unknown, ack: unknown) => {
+    const answer = typeof ack === 'function' ? (ack as (v: unknown) => void) : undefined;
+    let env: ServerEnvelope;
+    try {
+      env = validateServerEnvelope(raw);
+    } catch (e) {
+      const error = messageOf(e);
+      reportError(
+        fail('INVALID_ENVELOPE', `'${event}': ${error}`, (e as SyncwireError).details, e),
+      );
+      answer?.({
+        correlationId: null,
+        results: [{ ok: false, error: { code: 'INVALID_ENVELOPE', error } }],
+      });
+      return;
+    }
+    if (logger.isEnabled('push'))
+      logger.log('push', event, { correlationId: env.correlationId, handlerId: env.handlerId });
+    // The set as it is now: a callback that (un)subscribes changes the next event, not this one.
+    const callbacks = [...(subs.get(event) ?? [])];
+    if (!answer) {
+      // An event: each subscriber is called; a throw or a rejection is reported, not answered.
+      for (const cb of callbacks) {
+        try {
+          const r = cb(env) as Promise<unknown> | undefined;
+          if (typeof r?.then === 'function') r.then(noop, reportError);
+        } catch (e) {
+          reportError(e);
+        }
+      }
+      return;
+    }
+    // A server request: one result per callback, awaited, errors turned into items.
+    void Promise.all(
+      callbacks.map((cb) =>
+        Promise.resolve(env)
+          .then(cb)
+          .then(
+            (data) => ({ ok: true, data: data === undefined ? {} : data }),
+            (e: unknown) => ({ ok: false, error: { code: 'HANDLER_ERROR', error: messageOf(e) } }),
+          ),
+      ),
+    ).then((results) => {
+      const items = results.length
+        ? results
+        : [
+            {
+              ok: false,
+              error: { code: 'NO_HANDLERS', error: `No client handler for '${event}'` },
+            },
+          ];
+      try {
+        answer({
+          correlationId: env.correlationId,
+          results: items.map((item) => sendable(event, item)),
+        });
+      } catch (e) {
+        reportError(
+          fail(
+            'HANDLER_ERROR',
+            `answer to '${event}' could not be sent: ${messageOf(e)}`,
+            undefined,
+            e,
+          ),
+        );
+      }
+    });
+  };
+
+  const attach = (event: string) => {
+    if (!socket || dispatchers.has(event)) return;
+    // Not `(...args) =>`: Socket.IO calls listeners through apply(), and reading
+    // `arguments` by index builds no array per inbound event.
+    const d: SocketListener = function (raw: unknown) {
+      // eslint-disable-next-line prefer-rest-params
+      dispatch(event, raw, arguments[arguments.length - 1]);
+    };
+    dispatchers.set(event, d);
+    socket.on(event, d);
+  };
+
+  return {
+    subscribe(event, callback) {
+      subs.set(event, (subs.get(event) ?? new Set()).add(callback));
+      attach(event);
+    },
+    unsubscribe(event, callback) {
+      const set = subs.get(event);
+      if (!set?.delete(callback) || set.size) return;
+      subs.delete(event);
+      const d = dispatchers.get(event);
+      dispatchers.delete(event);
+      if (d) socket?.off(event, d);
+    },
+    bind(s) {
+      socket = s;
+      subs.forEach((_, event) => attach(event));
+    },
+    clear() {
+      dispatchers.forEach((fn, event) => socket?.off(event, fn));
+      dispatchers.clear();
+      subs.clear();
+    },
+  };
+}
