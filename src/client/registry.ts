@@ -47,7 +47,13 @@ export function createClientRegistry(): ClientRegistry {
       ).replace(/\/+$/, '');
       const ns = String(namespace).trim().replace(/^\/?/, '/');
       const key = `${url}|${ns}`;
-      const hit = clients.get(key);
+      let hit = clients.get(key);
+      // A client being disposed (its disconnect listeners run before its dispose hooks) is
+      // already gone for the registry: a listener that asks again gets a fresh client.
+      if (hit?.[0].disposed) {
+        clients.delete(key);
+        hit = undefined;
+      }
       if (!hit) {
         const client = createNamespacedClient(namespace, options);
         // A disposed client leaves the registry, so the next get() makes a fresh one. Its own

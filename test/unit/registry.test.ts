@@ -24,6 +24,32 @@ describe('client registry', () => {
     reg.dispose();
   });
 
+  it('a client being disposed is gone for the registry: a disconnect listener that asks again gets a fresh one', async () => {
+    const reg = createClientRegistry();
+    const factory = fakeSocketFactory();
+    const opts = {
+      url: 'http://h',
+      auth: { t: 1 },
+      socketFactory: factory,
+      clock: createFakeClock(),
+    };
+    const first = reg.get('/d', opts);
+    const connected = first.connect();
+    factory.last().accept();
+    await connected;
+    let askedDuringDispose: unknown;
+    first.onDisconnect(() => {
+      askedDuringDispose = reg.get('/d', opts);
+    });
+    first.dispose();
+    expect(askedDuringDispose).toBeDefined();
+    expect(askedDuringDispose).not.toBe(first);
+    expect((askedDuringDispose as typeof first).disposed).toBe(false);
+    // The one it made is the registry's client from now on (the old one's hook evicts nothing).
+    expect(reg.get('/d', opts)).toBe(askedDuringDispose);
+    reg.dispose();
+  });
+
   it('asking again with options, after a first get() without options, throws rather than silently ignoring them', () => {
     const reg = createClientRegistry();
     reg.get('/b');
