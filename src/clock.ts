@@ -65,7 +65,12 @@ export function createTimers(clock: Clock): Timers {
         }, ms),
       );
     },
-    clear: (name) => live.has(name) && (clock.clearTimeout(live.get(name)), live.delete(name)),
+    clear(name) {
+      if (!live.has(name)) return false;
+      clock.clearTimeout(live.get(name));
+      live.delete(name);
+      return true;
+    },
     has: (name) => live.has(name),
     clearAll() {
       live.forEach((h) => clock.clearTimeout(h));
@@ -73,6 +78,15 @@ export function createTimers(clock: Clock): Timers {
     },
   };
   return t;
+}
+
+// 2^30 times a base of at least 1 ms reaches the longest timer delay (2^31 - 1 ms) anyway;
+// the bound keeps `2 ** attempt` finite however many attempts were made.
+const MAX_BACKOFF_EXPONENT = 30;
+
+/** @internal `baseMs * 2^attempt`, at most `maxMs`: the delay both jitter styles start from. */
+export function cappedExponential(attempt: number, baseMs: number, maxMs: number): number {
+  return Math.min(maxMs, baseMs * 2 ** Math.min(attempt, MAX_BACKOFF_EXPONENT));
 }
 
 /**
@@ -89,7 +103,7 @@ export function backoffDelay(
 ): number {
   return Math.max(
     minMs,
-    Math.round(Math.min(maxMs, baseMs * 2 ** Math.min(attempt, 30)) * unitRandom(random)),
+    Math.round(cappedExponential(attempt, baseMs, maxMs) * unitRandom(random)),
   );
 }
 

@@ -4,6 +4,7 @@
 import type { NamespacedClient } from '../client/client';
 import type { Clock } from '../clock';
 import type { SyncwireError } from '../errors';
+import type { FetchLike } from '../util';
 import type { EnvironmentSource } from './env';
 import type { SyncMode, Timing } from './types';
 
@@ -34,7 +35,7 @@ export interface SyncStoreOptions<S, P extends object = Record<string, unknown>>
   /** Decides whether an audit poll shows the server moved on. @default reduce it and compare */
   hasChanged?: (state: S, snapshot: object) => boolean;
   /** fetch for polls. @default globalThis.fetch */
-  fetch?: (input: string, init?: RequestInit) => Promise<Response>;
+  fetch?: FetchLike;
   /** Page visibility and network signals. @default the browser's */
   environment?: EnvironmentSource;
   /** Randomness for jitter. @default Math.random */

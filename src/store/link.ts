@@ -5,19 +5,10 @@
  */
 import { initialMachineState } from './state';
 import type { Rules } from './rules';
-import {
-  DEGRADED,
-  DISCONNECTED,
-  FAILED,
-  HANDSHAKE_PENDING,
-  HEALTHY,
-  type MachineEvent,
-} from './types';
-
-type Of<T extends MachineEvent['type']> = Extract<MachineEvent, { type: T }>;
+import { DEGRADED, DISCONNECTED, FAILED, HANDSHAKE_PENDING, HEALTHY, type EventOf } from './types';
 
 /** @internal A run starts: everything but the counters, the last error and page signals starts afresh. */
-export function onStart(r: Rules, ev: Of<'start'>): void {
+export function onStart(r: Rules, ev: EventOf<'start'>): void {
   const { s, t } = r;
   if (s.running) return;
   const { hidden, online, gen, pollId, stats, error } = s;
@@ -46,7 +37,7 @@ export function onStart(r: Rules, ev: Of<'start'>): void {
 }
 
 /** @internal The run ends: `stop`, or the client's disposal (FAILED for good). */
-export function onEnd(r: Rules, ev: Of<'stop' | 'disposed'>): void {
+export function onEnd(r: Rules, ev: EventOf<'stop' | 'disposed'>): void {
   const { s } = r;
   // An answer still on its way belongs to this run (start() resets the rest).
   s.running = false;
@@ -58,7 +49,7 @@ export function onEnd(r: Rules, ev: Of<'stop' | 'disposed'>): void {
 }
 
 /** @internal The client's socket connected or disconnected. */
-export function onLink(r: Rules, ev: Of<'connected' | 'disconnected'>): void {
+export function onLink(r: Rules, ev: EventOf<'connected' | 'disconnected'>): void {
   const { s, t } = r;
   s.connected = ev.type === 'connected';
   s.connFirstGen = -1;
@@ -82,7 +73,7 @@ export function onLink(r: Rules, ev: Of<'connected' | 'disconnected'>): void {
 }
 
 /** @internal `resync()`: a full resync; after FAILED it is the way out. */
-export function onResync(r: Rules, ev: Of<'resync'>): void {
+export function onResync(r: Rules, ev: EventOf<'resync'>): void {
   const { s, t } = r;
   if (s.mode === FAILED) {
     s.authRetried = false;
@@ -93,7 +84,7 @@ export function onResync(r: Rules, ev: Of<'resync'>): void {
 }
 
 /** @internal A timer fired. */
-export function onTimer(r: Rules, ev: Of<'timer'>): void {
+export function onTimer(r: Rules, ev: EventOf<'timer'>): void {
   const { s, t } = r;
   switch (ev.name) {
     case 'grace':
@@ -128,7 +119,7 @@ export function onTimer(r: Rules, ev: Of<'timer'>): void {
 }
 
 /** @internal A poll's answer while DEGRADED: applied, or the poll backs off. */
-export function onPolled(r: Rules, ev: Of<'polled'>): void {
+export function onPolled(r: Rules, ev: EventOf<'polled'>): void {
   const { s, t } = r;
   if (s.mode !== DEGRADED || ev.id !== s.pollId) return;
   if (!ev.ok || !ev.snapshot) {
@@ -159,7 +150,7 @@ export function onPolled(r: Rules, ev: Of<'polled'>): void {
 }
 
 /** @internal A liveness audit's answer: a silent channel while the state moved on handshakes again. */
-export function onAudited(r: Rules, ev: Of<'audited'>): void {
+export function onAudited(r: Rules, ev: EventOf<'audited'>): void {
   const { s, t } = r;
   if (s.audit?.id !== ev.id) return;
   const quiet = s.pushes === s.audit.pushes;
@@ -173,13 +164,12 @@ export function onAudited(r: Rules, ev: Of<'audited'>): void {
 }
 
 /** @internal Page visibility or network changed: polling pauses, or resumes at once. */
-export function onEnv(r: Rules, ev: Of<'env'>): void {
+export function onEnv(r: Rules, ev: EventOf<'env'>): void {
   const { s } = r;
   const wasPaused = s.hidden || !s.online;
-  const cameOnline = ev.online && !s.online;
   s.hidden = ev.hidden;
   s.online = ev.online;
-  if (s.running && r.degraded() && !s.hidden && s.online && (wasPaused || cameOnline)) {
+  if (s.running && r.degraded() && !s.hidden && s.online && wasPaused) {
     s.pollFailures = 0;
     r.pollNow(); // visible again or back online: poll at once
   }
@@ -190,7 +180,10 @@ export function onEnv(r: Rules, ev: Of<'env'>): void {
  * push (dropped), a failure of the runtime's own, or one the client already reported
  * (remembered only as why the store is not HEALTHY; a refused connect while HEALTHY is not).
  */
-export function onOutsideError(r: Rules, ev: Of<'pushInvalid' | 'error' | 'clientError'>): void {
+export function onOutsideError(
+  r: Rules,
+  ev: EventOf<'pushInvalid' | 'error' | 'clientError'>,
+): void {
   const { s } = r;
   if (ev.type === 'pushInvalid') {
     r.drop();

@@ -1,6 +1,6 @@
 /**
  * The sync store's brain: a pure `transition(state, event) → [state, effects]`.
- * No sockets, timers or clocks in here; the runtime (store.ts) turns effects
+ * No sockets, timers or clocks in here; the runtime (runtime.ts) turns effects
  * into requests, timers and applies, and feeds results back as events.
  *
  * The rules live in periods.ts (handshake answers, pushes, reduce outcomes) and link.ts
@@ -23,6 +23,7 @@ import { copyState } from './state';
 import {
   HEALTHY,
   type Effect,
+  type EventOf,
   type MachineEvent,
   type MachineState,
   type PushIn,
@@ -39,7 +40,7 @@ export type {
   Timing,
 } from './types';
 export { initialMachineState } from './state';
-export { DETERMINISTIC, HELD_MAX, fitting } from './periods';
+export { HELD_MAX, fitting } from './periods';
 
 /** Events a stopped machine still hears; any other is ignored until `start`. */
 const HEARD_WHEN_STOPPED: ReadonlySet<MachineEvent['type']> = new Set<MachineEvent['type']>([
@@ -53,10 +54,8 @@ const HEARD_WHEN_STOPPED: ReadonlySet<MachineEvent['type']> = new Set<MachineEve
   'clientError',
 ]);
 
-type Of<T extends MachineEvent['type']> = Extract<MachineEvent, { type: T }>;
-
 /** Which rule each event goes to. */
-const RULES: { [T in MachineEvent['type']]: (r: Rules, ev: Of<T>) => void } = {
+const RULES: { [T in MachineEvent['type']]: (r: Rules, ev: EventOf<T>) => void } = {
   start: onStart,
   stop: onEnd,
   disposed: onEnd,

@@ -3,7 +3,7 @@
  * a period, and what an apply's reduce reported.
  */
 import type { Rules } from './rules';
-import { FAILED, HEALTHY, type MachineEvent, type PushIn } from './types';
+import { FAILED, HEALTHY, type EventOf, type PushIn } from './types';
 
 // After a server restart these can mean "stale credentials": one reconnect with fresh ones first.
 const AUTH_LIKE = [
@@ -16,7 +16,7 @@ const AUTH_LIKE = [
 ];
 
 /** Codes (a server's own, or ours) that the same request will get again: never retried in a loop. */
-export const DETERMINISTIC = [
+const DETERMINISTIC = [
   ...AUTH_LIKE,
   'INVALID_REQUEST',
   'INVALID_EVENT',
@@ -32,10 +32,8 @@ export const DETERMINISTIC = [
 /** How many pushes may wait for a handshake ack before the oldest are dropped. */
 export const HELD_MAX = 256;
 
-type Of<T extends MachineEvent['type']> = Extract<MachineEvent, { type: T }>;
-
 /** @internal The server opened a period: its epoch and seq base, and held pushes that fit it. */
-export function onAck(r: Rules, ev: Of<'ack'>): void {
+export function onAck(r: Rules, ev: EventOf<'ack'>): void {
   const { s, t } = r;
   const hs = s.hs;
   if (hs?.gen !== ev.gen) return; // an answer to a superseded handshake
@@ -74,7 +72,7 @@ export function onAck(r: Rules, ev: Of<'ack'>): void {
 }
 
 /** @internal The handshake failed: retried with backoff, unless the same request would fail again. */
-export function onNack(r: Rules, ev: Of<'nack'>): void {
+export function onNack(r: Rules, ev: EventOf<'nack'>): void {
   const { s } = r;
   if (s.hs?.gen !== ev.gen) return;
   // The server's own code decides, when it gave one; it reaches onError as details.serverCode.
@@ -112,7 +110,7 @@ export function onPush(r: Rules, p: PushIn): void {
 }
 
 /** @internal What an apply's reduce did: a failure resyncs from scratch, or ends in FAILED. */
-export function onReduced(r: Rules, ev: Of<'reduced'>): void {
+export function onReduced(r: Rules, ev: EventOf<'reduced'>): void {
   const { s } = r;
   if (ev.ok) {
     // A clean apply from the initial state that asks for nothing more ends the failure streak.

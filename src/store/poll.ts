@@ -47,7 +47,8 @@ export function createPoll(
     // up the time of the POST that follows it, which would then never reach the server.
     const step = async <T>(what: string, work: (signal: AbortSignal) => Promise<T>): Promise<T> => {
       if (cancelled) throw fail('POLL_FAILED', 'the poll was cancelled');
-      const abort = (ctl = new AbortController());
+      ctl = new AbortController();
+      const abort = ctl;
       timer = clock.setTimeout(() => abort.abort(), timeoutMs);
       try {
         return await new Promise<T>((resolve, reject) => {
@@ -68,7 +69,10 @@ export function createPoll(
       }
     };
     const refresh = () =>
-      step('auth refresh', () => client.refreshAuth().then(() => void (authAnswered = true)));
+      step('auth refresh', async () => {
+        await client.refreshAuth();
+        authAnswered = true;
+      });
     const post = () =>
       step(`POST ${pollUrl}`, async (signal) => {
         const token = client.csrfToken;

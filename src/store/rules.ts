@@ -3,6 +3,7 @@
  * resyncs, degrading, applying a push. One set is built per general transition, over the
  * copy of the state that transition returns and the effects it collects.
  */
+import { cappedExponential } from '../clock';
 import type { SyncwireErrorCode } from '../errors';
 import {
   DEGRADED,
@@ -17,9 +18,6 @@ import {
   type TimerName,
   type Timing,
 } from './types';
-
-/** Exponent cap of the backoff: 2 ** 20 times the base is beyond any maximum already. */
-const MAX_BACKOFF_EXPONENT = 20;
 
 /** @internal The shared rules of one general transition (see {@link createRules}). */
 export type Rules = ReturnType<typeof createRules>;
@@ -91,7 +89,7 @@ export function createRules(s: MachineState, fx: Effect[], t: Timing, rand: numb
   // Equal jitter: half the capped exponential delay is fixed, half random, so a
   // crowd spreads out without anyone retrying at once.
   const jitter = (attempt: number, base: number, max: number) => {
-    const half = Math.min(max, base * 2 ** Math.min(attempt, MAX_BACKOFF_EXPONENT)) / 2;
+    const half = cappedExponential(attempt, base, max) / 2;
     return Math.round(half + half * rand);
   };
   // `reason`: what the mode change names (the server's own code, when it gave one).

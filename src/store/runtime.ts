@@ -44,7 +44,6 @@ export interface RuntimeParts<S, P> {
 }
 
 /** @internal The store's runtime (see {@link createRuntime}). */
-export type Runtime = ReturnType<typeof createRuntime>;
 
 /** @internal The runtime over `parts`: the machine's state, and the way events reach it. */
 export function createRuntime<S, P extends object>(parts: RuntimeParts<S, P>) {

@@ -195,11 +195,9 @@ export function createSyncStore<
         if (e.leaving) cache?.flush();
         dispatch({ type: 'env', hidden: e.hidden, online: e.online });
       };
-      // The cache read is issued first: a warm start must not queue behind connection setup.
-      // A cache breaking its contract (load() threw or rejected) is reported; the network has
-      // the state anyway. The executor runs now, so the read still starts first.
-      // The cache read starts before the listeners, so it overlaps their set-up; a load() that
-      // throws synchronously is reported like a rejection (through the promise).
+      // The cache read starts first: a warm start must not queue behind connection set-up.
+      // A cache breaking its contract (load() threw, synchronously or not) is reported; the
+      // network has the state anyway.
       let cacheRead: Promise<CachedState<S> | undefined> | undefined;
       if (cache) {
         const load = new Promise<CachedState<S> | undefined>((resolve) => resolve(cache.load()));

@@ -97,6 +97,9 @@ export type MachineEvent =
   | { type: 'audited'; id: number; changed: boolean | null }
   | { type: 'env'; hidden: boolean; online: boolean };
 
+/** @internal The machine event of one `type`, for the rule that handles it. */
+export type EventOf<T extends MachineEvent['type']> = Extract<MachineEvent, { type: T }>;
+
 /** What the runtime must do, in order. */
 export type Effect =
   | { type: 'mode'; from: SyncMode; to: SyncMode; reason: string }

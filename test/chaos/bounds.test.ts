@@ -12,13 +12,13 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { createNamespacedClient, SyncwireError } from '../../src/index';
+import { HELD_MAX } from '../../src/store/machine';
 import { requestStream } from '../../src/stream';
 import { createFakeClock, flush } from '../helpers/fake-clock';
 import { envelope, fakeSocketFactory } from '../helpers/fake-socket';
 import { storeHarness } from '../helpers/store-harness';
 
 const STORM = 100_000;
-const HELD_MAX = 256;
 const gc = ((): (() => void) | undefined => {
   try {
     v8.setFlagsFromString('--expose-gc');
