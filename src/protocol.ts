@@ -72,22 +72,27 @@ export function assertEventName(event: unknown): asserts event is string {
  * their dashes everywhere, unlike the anchor server's fallback ids.
  */
 export function createCorrelationId(prefix?: string): string {
-  const c = globalThis.crypto;
-  const p = typeof prefix === 'string' ? prefix.trim() : '';
-  // randomUUID exists only in secure contexts (an http page on a LAN address has none);
-  // getRandomValues exists in every context, so it fills the v4 template there (the
-  // version digit stays 4, the variant digit becomes 8-b).
-  return (
-    (p && (p.endsWith('-') ? p : p + '-')) +
-    (c.randomUUID
-      ? c.randomUUID()
-      : '10000000-1000-4000-8000-100000000000'.replace(/[018]/g, (d) =>
-          (
-            Number(d) ^
-            ((c.getRandomValues(new Uint8Array(1))[0] as number) & (15 >> (Number(d) / 4)))
-          ).toString(16),
-        ))
-  );
+  const trimmed = typeof prefix === 'string' ? prefix.trim() : '';
+  let head = '';
+  if (trimmed !== '') head = trimmed.endsWith('-') ? trimmed : `${trimmed}-`;
+  // randomUUID exists only in secure contexts (an http page on a LAN address has none).
+  const uuid = globalThis.crypto.randomUUID ? globalThis.crypto.randomUUID() : uuidV4Fallback();
+  return head + uuid;
+}
+
+/**
+ * A v4 UUID from getRandomValues, which exists in every context: each template digit is
+ * XORed with random bits (all four for `0` and `1`, the low two for `8`), so the version
+ * digit stays 4 and the variant digit becomes 8-b, as RFC 4122 wants.
+ */
+function uuidV4Fallback(): string {
+  const template = '10000000-1000-4000-8000-100000000000';
+  return template.replace(/[018]/g, (digit) => {
+    const value = Number(digit);
+    const randomByte = globalThis.crypto.getRandomValues(new Uint8Array(1))[0] as number;
+    const randomBits = randomByte & (15 >> (value / 4));
+    return (value ^ randomBits).toString(16);
+  });
 }
 
 let isoAt = NaN;
@@ -234,16 +239,23 @@ export function validateServerEnvelope<T extends object = Record<string, unknown
  * returns it; a malformed ack is a protocol error, not an empty success.
  */
 export function validateAck(value: unknown, sentCorrelationId: string): RequestResponse {
-  const results = isPlainObject(value) && value.results;
-  const bad = Array.isArray(results)
-    ? results.findIndex((r: unknown) => !isPlainObject(r) || typeof r.ok !== 'boolean')
-    : -2;
-  if (bad !== -1)
+  const results = isPlainObject(value) ? value.results : undefined;
+  if (!Array.isArray(results)) {
     throw fail(
       'INVALID_ENVELOPE',
-      `request ack: expected { results: [{ ok }] }, got ${bad < 0 ? kindOf(value) : `results[${bad}] = ${kindOf((results as unknown[])[bad])}`}`,
-      { ack: value },
+      `request ack: expected { results: [{ ok }] }, got ${kindOf(value)}`,
+      {
+        ack: value,
+      },
     );
+  }
+  const bad = results.findIndex((r: unknown) => !isPlainObject(r) || typeof r.ok !== 'boolean');
+  if (bad !== -1) {
+    const got = `results[${bad}] = ${kindOf(results[bad])}`;
+    throw fail('INVALID_ENVELOPE', `request ack: expected { results: [{ ok }] }, got ${got}`, {
+      ack: value,
+    });
+  }
   const cid = (value as Record<string, unknown>).correlationId;
   return {
     correlationId: typeof cid === 'string' && cid ? cid : sentCorrelationId,

@@ -62,6 +62,8 @@ export function createNamespacedClient(
   let connectedRuntimeId: string | undefined;
 
   const isDisposed = () => status === 'disposed';
+  // Not stopped by disconnect() and not disposed: a timer's or auth's late answer may open.
+  const mayOpen = () => status !== 'stopped' && status !== 'disposed';
   // Neither stopped by disconnect(), failed nor disposed: retries and reconnects may run.
   const running = () => status === 'ready' || status === 'gave-up';
   const disposedError = () => fail('DISPOSED', 'client was disposed');
@@ -84,7 +86,7 @@ export function createNamespacedClient(
     retryAttempt++;
     logger.log('connect', 'retry', { delay });
     timers.set(RETRY_TIMER, delay, () => {
-      if (status !== 'stopped' && status !== 'disposed') open();
+      if (mayOpen()) open();
     });
   };
 
@@ -107,7 +109,7 @@ export function createNamespacedClient(
       return;
     }
     credentials.prefetch(() => {
-      if (status !== 'stopped' && status !== 'disposed' && idle()) start();
+      if (mayOpen() && idle()) start();
     });
   };
 
@@ -139,7 +141,7 @@ export function createNamespacedClient(
       restartRuntimeId = undefined;
       const info: ConnectInfo = {
         firstConnect: !everConnected,
-        runtimeChanged: !!(id && connectedRuntimeId && id !== connectedRuntimeId),
+        runtimeChanged: Boolean(id && connectedRuntimeId && id !== connectedRuntimeId),
       };
       if (id) {
         connectedRuntimeId = id;
@@ -195,7 +197,7 @@ export function createNamespacedClient(
   };
 
   const connect = (): Promise<void> => {
-    if (status === 'disposed') return Promise.reject(disposedError());
+    if (isDisposed()) return Promise.reject(disposedError());
     if (status === 'failed' && terminal) return Promise.reject(terminal);
     if (status === 'stopped') status = 'ready';
     const s = socket ?? createSocket();
@@ -231,7 +233,7 @@ export function createNamespacedClient(
       return knownRuntimeId;
     },
     get disposed() {
-      return status === 'disposed';
+      return isDisposed();
     },
     connect,
     emit: calls.emit,
@@ -240,7 +242,7 @@ export function createNamespacedClient(
     on<T extends object>(event: string, callback: EventCallback<T>) {
       assertEventName(event);
       if (typeof callback !== 'function') throw invalid('callback', 'a function');
-      if (status === 'disposed') throw disposedError();
+      if (isDisposed()) throw disposedError();
       inbound.subscribe(event, callback as EventCallback<object>);
       if (!socket) connect().catch(noop); // the failure reaches onError listeners
       return () => client.off(event, callback);
@@ -258,7 +260,7 @@ export function createNamespacedClient(
     onDispose: listen(disposeHooks),
     reportError,
     refreshAuth: () => credentials.load(true).then(noop),
-    isConnected: () => !!socket?.connected,
+    isConnected: () => socket?.connected === true,
 
     reconnect(opts = {}) {
       if (opts.refreshAuth) credentials.refreshNext();
@@ -275,7 +277,7 @@ export function createNamespacedClient(
     },
 
     dispose() {
-      if (status === 'disposed') return;
+      if (isDisposed()) return;
       // Disposed first: a disconnect listener that connects or calls again now gets DISPOSED.
       status = 'disposed';
       client.disconnect();
