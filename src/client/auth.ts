@@ -149,16 +149,16 @@ export interface Credentials {
  * the user's. `learnRuntimeId` hears every answer's runtime id.
  */
 export function createCredentials(
-  o: ResolvedOptions,
+  opts: ResolvedOptions,
   timers: Timers,
   reportError: (e: unknown) => void,
   learnRuntimeId: (id: string) => void,
   isDisposed: () => boolean,
 ): Credentials {
-  const { ns: namespace, authTimeoutMs: timeoutMs } = o;
-  const provider = isNullish(o.auth)
-    ? csrfTokenAuth(o.tokenUrl, o.url, o.fetch, timers, timeoutMs)
-    : userAuth(o.auth);
+  const { ns: namespace, authTimeoutMs: timeoutMs } = opts;
+  const provider = isNullish(opts.auth)
+    ? csrfTokenAuth(opts.tokenUrl, opts.url, opts.fetch, timers, timeoutMs)
+    : userAuth(opts.auth);
   let refreshNext = false;
   let csrfToken: string | undefined;
   // Credentials fetched before the socket opened, for that attempt's auth callback.

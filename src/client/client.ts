@@ -40,8 +40,8 @@ export function createNamespacedClient(
   namespace: string,
   options: ClientOptions = {},
 ): NamespacedClient {
-  const o = resolveOptions(namespace, options);
-  const { ns, url, logger, clock } = o;
+  const opts = resolveOptions(namespace, options);
+  const { ns, url, logger, clock } = opts;
   const timers = createTimers(clock);
   const connectHooks = new Set<(i: ConnectInfo) => void>();
   const disconnectHooks = new Set<(r: string) => void>();
@@ -68,12 +68,12 @@ export function createNamespacedClient(
   const running = () => status === 'ready' || status === 'gave-up';
   const disposedError = () => fail('DISPOSED', 'client was disposed');
 
-  const { hooks: errorHooks, report: reportError } = createErrorReport(o);
+  const { hooks: errorHooks, report: reportError } = createErrorReport(opts);
 
   const learnRuntimeId = (id: string) => {
     knownRuntimeId = id;
   };
-  const credentials = createCredentials(o, timers, reportError, learnRuntimeId, isDisposed);
+  const credentials = createCredentials(opts, timers, reportError, learnRuntimeId, isDisposed);
   const inbound = createInbound(logger, reportError);
 
   // After a namespace-level rejection (e.g. a CSRF token from before a restart) or a server
@@ -82,7 +82,13 @@ export function createNamespacedClient(
   const retryFresh = () => {
     credentials.refreshNext();
     if (timers.has(RETRY_TIMER) || !running()) return;
-    const delay = backoffDelay(retryAttempt, o.retryBaseMs, o.retryMaxMs, o.random, RETRY_FLOOR_MS);
+    const delay = backoffDelay(
+      retryAttempt,
+      opts.retryBaseMs,
+      opts.retryMaxMs,
+      opts.random,
+      RETRY_FLOOR_MS,
+    );
     retryAttempt++;
     logger.log('connect', 'retry', { delay });
     timers.set(RETRY_TIMER, delay, () => {
@@ -104,7 +110,7 @@ export function createNamespacedClient(
       s.connect();
     };
     if (credentials.prefetching() || !idle()) return;
-    if (!isNullish(o.auth) && typeof o.auth !== 'function') {
+    if (!isNullish(opts.auth) && typeof opts.auth !== 'function') {
       start();
       return;
     }
@@ -155,7 +161,7 @@ export function createNamespacedClient(
 
     connect_error(raw) {
       const rejected = !socket?.active;
-      const err = describeConnectError(raw, ns, url, o.socketOptions.path, rejected);
+      const err = describeConnectError(raw, ns, url, opts.socketOptions.path, rejected);
       if (err.code === 'UNKNOWN_NAMESPACE' && status !== 'disposed') {
         status = 'failed';
         terminal = err;
@@ -183,11 +189,11 @@ export function createNamespacedClient(
   };
 
   const createSocket = (): SocketLike => {
-    const s = o.socketFactory({
+    const s = opts.socketFactory({
       url,
       namespace: ns,
       auth: (cb) => credentials.callback(cb),
-      options: o.socketOptions,
+      options: opts.socketOptions,
     });
     socket = s;
     for (const event in socketHandlers) s.on(event, socketHandlers[event] as SocketListener);
@@ -203,8 +209,8 @@ export function createNamespacedClient(
     const s = socket ?? createSocket();
     if (s.connected) return Promise.resolve();
     waiting ??= new Promise<void>((resolve, reject) => {
-      timers.set(CONNECT_TIMER, o.connectTimeoutMs, () =>
-        settleWaiting(connectTimeoutError(ns, url, o.connectTimeoutMs)),
+      timers.set(CONNECT_TIMER, opts.connectTimeoutMs, () =>
+        settleWaiting(connectTimeoutError(ns, url, opts.connectTimeoutMs)),
       );
       settleWaiting = (err) => {
         waiting = undefined;
@@ -219,7 +225,7 @@ export function createNamespacedClient(
     return waiting;
   };
 
-  const calls = createCalls(o, () => socket, connect, reportError);
+  const calls = createCalls(opts, () => socket, connect, reportError);
 
   const client: NamespacedClient = {
     namespace: ns,

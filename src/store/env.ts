@@ -15,22 +15,22 @@ export interface EnvironmentSource {
 }
 
 // Read through globalThis: a host without a DOM has no `document` or `navigator` at all.
-const g = globalThis as Partial<Window & typeof globalThis>;
+const host = globalThis as Partial<Window & typeof globalThis>;
 
 /** @internal the browser's signals; in a non-browser host it reports "visible and online". */
 export const browserEnvironment: EnvironmentSource = {
   read: () => ({
-    hidden: g.document?.visibilityState === 'hidden',
-    online: g.navigator?.onLine !== false,
+    hidden: host.document?.visibilityState === 'hidden',
+    online: host.navigator?.onLine !== false,
   }),
   subscribe(listener) {
     // A worker or a test host may have a global addEventListener; Node has none.
-    const win = (typeof g.addEventListener === 'function' ? g : undefined) as
+    const win = (typeof host.addEventListener === 'function' ? host : undefined) as
       EventTarget | undefined;
     const changed = () => listener(browserEnvironment.read());
     const leaving = () => listener({ ...browserEnvironment.read(), leaving: true });
     const pairs: [EventTarget | undefined, string, () => void][] = [
-      [g.document, 'visibilitychange', changed],
+      [host.document, 'visibilitychange', changed],
       [win, 'online', changed],
       [win, 'offline', changed],
       [win, 'pagehide', leaving],

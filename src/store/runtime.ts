@@ -60,7 +60,8 @@ export function createRuntime<S, P extends object>(parts: RuntimeParts<S, P>) {
   let busy = false;
 
   const rt = {
-    m: initialMachineState(),
+    /** The machine's current state: the one source of every sync fact the store shows. */
+    machine: initialMachineState(),
     /** Counts runs; effects of a run that ended (a listener called stop()) are not carried out. */
     runId: 0,
     dispatch: (ev: MachineEvent) => {
@@ -95,8 +96,8 @@ export function createRuntime<S, P extends object>(parts: RuntimeParts<S, P>) {
   };
 
   const step = (ev: MachineEvent) => {
-    const [m, fx] = machineStep(rt.m, ev, timing, draw);
-    rt.m = m;
+    const [next, fx] = machineStep(rt.machine, ev, timing, draw);
+    rt.machine = next;
     // A listener that calls stop() ends this transition's remaining effects.
     const id = rt.runId;
     applyFailed = false;
@@ -274,7 +275,7 @@ export function createRuntime<S, P extends object>(parts: RuntimeParts<S, P>) {
       reducing = false;
     }
     const at = client.clock.now();
-    view.show(next, rt.m.epoch, from, at);
+    view.show(next, rt.machine.epoch, from, at);
     view.scheduleNotify();
     cache?.save({ epoch: view.epoch, savedAt: at, state: next });
     // An empty reason asks for nothing, as before.

@@ -69,32 +69,32 @@ export function createSyncStore<
   S = Record<string, unknown>,
   P extends object = Record<string, unknown>,
 >(options: SyncStoreOptions<S, P>): SyncStore<S> {
-  const o = required(options, 'options', 'object');
-  knownKeys(o, STORE_OPTIONS);
-  const client = required(o.client, 'client', CLIENT_METHODS);
+  const opts = required(options, 'options', 'object');
+  knownKeys(opts, STORE_OPTIONS);
+  const client = required(opts.client, 'client', CLIENT_METHODS);
   const { clock } = client;
-  const timing = resolveTiming(o.timing);
-  const initialState = (o.initialState ?? {}) as S;
+  const timing = resolveTiming(opts.timing);
+  const initialState = (opts.initialState ?? {}) as S;
   const payload =
-    opt(o.payload, 'payload', 'function') ?? (defaultPayload as unknown as (s: S) => P);
+    opt(opts.payload, 'payload', 'function') ?? (defaultPayload as unknown as (s: S) => P);
   const reduce =
-    opt(o.reduce, 'reduce', 'function') ?? ((_s: S, snapshot: object) => snapshot as S);
+    opt(opts.reduce, 'reduce', 'function') ?? ((_s: S, snapshot: object) => snapshot as S);
   const hasChanged =
-    opt(o.hasChanged, 'hasChanged', 'function') ??
+    opt(opts.hasChanged, 'hasChanged', 'function') ??
     ((s: S, snap: object) =>
       !deepEqual(reduce(s, snap, { source: 'poll', requestResync: noop }), s));
-  const env = opt(o.environment, 'environment', ['read', 'subscribe']) ?? browserEnvironment;
-  const random = opt(o.random, 'random', 'function') ?? Math.random;
+  const env = opt(opts.environment, 'environment', ['read', 'subscribe']) ?? browserEnvironment;
+  const random = opt(opts.random, 'random', 'function') ?? Math.random;
   let pollUrl: string;
   try {
-    pollUrl = new URL(o.pollUrl ?? '/poll', client.url).href;
+    pollUrl = new URL(opts.pollUrl ?? '/poll', client.url).href;
   } catch {
     throw invalid('pollUrl', `a URL relative to ${client.url}`);
   }
   // The plugin opens this store's cache now; what it gives back is checked like any option,
   // so a function that is no cache fails here, not later from a timer. Its failures are
   // reported through the machine, which keeps the last one as health.lastError.
-  const plugin = opt(o.persist || undefined, 'persist', 'function');
+  const plugin = opt(opts.persist || undefined, 'persist', 'function');
   let cache: PersistSession<S> | undefined;
   try {
     cache = plugin?.({
@@ -117,7 +117,7 @@ export function createSyncStore<
   const poll = createPoll(
     client,
     pollUrl,
-    opt(o.fetch, 'fetch', 'function'),
+    opt(opts.fetch, 'fetch', 'function'),
     pollTimeoutMs(timing),
     track,
     view.confirmed,
@@ -159,9 +159,9 @@ export function createSyncStore<
     const { code, message } = e;
     if (code === 'UNKNOWN_NAMESPACE') {
       terminalError = e;
-      if (rt.m.running && rt.m.mode !== FAILED)
+      if (rt.machine.running && rt.machine.mode !== FAILED)
         dispatch({ type: 'fatal', code, message, cause: e });
-    } else if (code === 'CONNECT_ERROR' && rt.m.mode !== HEALTHY)
+    } else if (code === 'CONNECT_ERROR' && rt.machine.mode !== HEALTHY)
       dispatch({ type: 'clientError', code, message });
   });
   // Failures reach onError (and so onClientError), except a terminal one the client already
@@ -174,19 +174,19 @@ export function createSyncStore<
 
   const store: SyncStore<S> = {
     get mode() {
-      return rt.m.mode;
+      return rt.machine.mode;
     },
     get state() {
       return view.state;
     },
     get health() {
-      return view.health(rt.m);
+      return view.health(rt.machine);
     },
 
     async start() {
       if (client.disposed) return rt.release({ type: 'disposed' });
-      if (rt.m.running || cleanups.size) {
-        if (rt.m.mode === FAILED) store.resync('restarted');
+      if (rt.machine.running || cleanups.size) {
+        if (rt.machine.mode === FAILED) store.resync('restarted');
         return;
       }
       rt.runId++;
