@@ -13,7 +13,9 @@ export interface Clock {
    * not wall time; durations computed from it never go below 0 when it is set back.
    */
   now(): number;
+  /** Calls `callback` once after `ms` milliseconds; the handle cancels it. */
   setTimeout(callback: () => void, ms: number): TimerHandle;
+  /** Cancels a pending timer (a handle of a timer that fired or was cancelled is ignored). */
   clearTimeout(handle: TimerHandle): void;
 }
 
@@ -46,12 +48,13 @@ export interface Timers {
   set(name: unknown, ms: number, fn: () => void): void;
   /** Cancels `name`'s timer; true if one was pending. */
   clear(name: unknown): boolean;
+  /** True while `name`'s timer is pending. */
   has(name: unknown): boolean;
   /** Cancels everything still pending. */
   clearAll(): void;
 }
 
-/** @internal */
+/** @internal Named timers on `clock` (see {@link Timers}). */
 export function createTimers(clock: Clock): Timers {
   const live = new Map<unknown, TimerHandle>();
   const t: Timers = {

@@ -8,6 +8,7 @@ export { backoffDelay } from './clock';
 export {
   transition,
   initialMachineState,
+  TIMER_NAMES,
   type SyncMode,
   type MachineState,
   type MachineEvent,

@@ -1,3 +1,9 @@
+/**
+ * `createNamespacedClient`: the connection lifecycle of one Socket.IO namespace (lazy connect,
+ * credentials first, retries after rejections, the Manager's give-up, dispose) and the public
+ * client object. Calls, inbound events and option checks live in calls.ts, inbound.ts and
+ * options.ts.
+ */
 import { backoffDelay, createTimers } from '../clock';
 import { fail, invalid, type SyncwireError } from '../errors';
 import { fire, listen } from '../listeners';

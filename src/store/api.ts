@@ -48,17 +48,23 @@ export type SyncStoreEvent<S> =
 
 /** A snapshot of how the store is doing. */
 export interface SyncHealth {
+  /** The store's mode (see {@link SyncMode}). */
   mode: SyncMode;
+  /** Whether the client's socket is connected. */
   connected: boolean;
   /** Runtime epoch of the applied state. */
   epoch: string | null;
+  /** The seq of the last push applied in that epoch (-1: none). */
   lastSeq: number;
   /** When state was last applied, and from where. */
   lastAppliedAt: number | null;
+  /** Where the state shown came from (null: nothing applied yet). */
   source: 'push' | 'poll' | 'cache' | null;
   /** 0 while the push channel is live; otherwise ms since the state was last known current (null: never). */
   staleMs: number | null;
+  /** The last error the store met, kept after recovery (null: none yet). */
   lastError: { code: string; message: string } | null;
+  /** Counts over the store's whole life (restarts included). */
   counters: {
     pushesApplied: number;
     pushesDropped: number;
@@ -70,8 +76,11 @@ export interface SyncHealth {
 
 /** The store. */
 export interface SyncStore<S> {
+  /** The current mode. */
   readonly mode: SyncMode;
+  /** The state shown: the store's own object (read it, never write it). */
   readonly state: S;
+  /** How the store is doing, as a new snapshot object on each read. */
   readonly health: SyncHealth;
   /** Starts syncing (restores the cache first when `persist` is on). Restarting after FAILED retries. */
   start(): Promise<void>;

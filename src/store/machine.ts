@@ -40,6 +40,7 @@ export type {
   Timing,
 } from './types';
 export { initialMachineState } from './state';
+export { TIMER_NAMES } from './types';
 export { HELD_MAX, fitting } from './periods';
 
 /** Events a stopped machine still hears; any other is ignored until `start`. */
@@ -102,10 +103,19 @@ export function step(
   draw: () => number,
 ): [MachineState, Effect[]] {
   // The steady state, once per push: skips the general path's closures.
-  const next = ev.type === 'push' ? inOrderPush(prev, ev.push) : undefined;
-  if (next === undefined) return generalTransition(prev, ev, t, draw());
-  const push = (ev as { push: PushIn }).push;
-  return [next, [{ type: 'apply', snapshot: push.snapshot, source: 'push', fromInitial: false }]];
+  if (ev.type === 'push') {
+    const next = inOrderPush(prev, ev.push);
+    if (next !== undefined) {
+      const apply: Effect = {
+        type: 'apply',
+        snapshot: ev.push.snapshot,
+        source: 'push',
+        fromInitial: false,
+      };
+      return [next, [apply]];
+    }
+  }
+  return generalTransition(prev, ev, t, draw());
 }
 
 /**

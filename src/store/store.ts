@@ -1,3 +1,8 @@
+/**
+ * `createSyncStore`: checks the options and wires the parts together: the client's events in,
+ * the pure machine (machine.ts) deciding, the runtime (runtime.ts) carrying out its effects,
+ * the view (view.ts) showing state and notifying subscribers, polls (poll.ts) when degraded.
+ */
 import { createTimers } from '../clock';
 import { asError, invalid, isSyncwireError, type SyncwireError } from '../errors';
 import { listen, markInternal } from '../listeners';

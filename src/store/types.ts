@@ -7,18 +7,19 @@ import type { SyncwireErrorCode } from '../errors';
 /** Where the store stands. */
 export type SyncMode = 'DISCONNECTED' | 'HANDSHAKE_PENDING' | 'HEALTHY' | 'DEGRADED' | 'FAILED';
 
-/** @internal The modes, named once so no rule spells one out by hand. */
+// The modes, named once so no rule spells one out by hand.
+/** @internal No connection yet (or it was lost) and the grace time is running. */
 export const DISCONNECTED = 'DISCONNECTED';
-/** @internal */
+/** @internal Connected; a handshake asks for the state and the push cursor. */
 export const HANDSHAKE_PENDING = 'HANDSHAKE_PENDING';
-/** @internal */
+/** @internal Pushes arrive in order and are applied. */
 export const HEALTHY = 'HEALTHY';
-/** @internal */
+/** @internal The push channel is not trusted: polling keeps the state fresh. */
 export const DEGRADED = 'DEGRADED';
-/** @internal */
+/** @internal Nothing can sync any more (a terminal error); `resync()` is the way out. */
 export const FAILED = 'FAILED';
 
-/** @internal Every timer of the machine: the one list {@link TimerName} is read from. */
+/** Every timer of the machine, in one list: {@link TimerName} is read from it. */
 export const TIMER_NAMES = ['grace', 'first', 'retry', 'poll', 'live'] as const;
 
 /** Named timers of the machine; at most one of each is pending. */
@@ -30,12 +31,19 @@ export type TimerName = (typeof TIMER_NAMES)[number];
  * longer than that for its first poll.
  */
 export interface Timing {
+  /** How long a handshake (`state_request`) may wait for its ack, then for its first push. @default 2000 */
   handshakeTimeoutMs: number;
+  /** Time between two polls while DEGRADED. @default 250 */
   pollIntervalMs: number;
+  /** How long a store without a connection waits before it polls (at most 3000). @default 2000 */
   connectGraceMs: number;
+  /** A window without a push while HEALTHY asks the server (one poll) whether state moved on. @default 30000 */
   livenessMs: number;
+  /** The first delay of the handshake retry backoff (equal jitter). @default 500 */
   backoffBaseMs: number;
+  /** The longest delay of the handshake retry backoff. @default 5000 */
   backoffMaxMs: number;
+  /** The longest delay between polls after failed polls. @default 5000 */
   pollBackoffMaxMs: number;
   /** Minimum gap between two state notifications (store runtime only; the machine ignores it). */
   notifyIntervalMs: number;
@@ -43,9 +51,13 @@ export interface Timing {
 
 /** A `state_push` as the machine sees it: `gen` is the handshake its envelope was tagged with, if any. */
 export interface PushIn {
+  /** The runtime epoch the push belongs to (`runtime_epoch`). */
   epoch: string;
+  /** Its sequence number within the epoch. */
   seq: number;
+  /** The state (or delta) it carries, for `reduce`. */
   snapshot: object;
+  /** The handshake it answers, when the server tags pushes (`push_correlation`); else null. */
   gen: number | null;
 }
 

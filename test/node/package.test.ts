@@ -38,7 +38,7 @@ describe('package entries', () => {
     expect(core.initialMachineState).toBeUndefined();
     expect(core.backoffDelay).toBeUndefined();
     expect(Object.keys(machine).sort()).toEqual(
-      ['backoffDelay', 'initialMachineState', 'transition'].sort(),
+      ['TIMER_NAMES', 'backoffDelay', 'initialMachineState', 'transition'].sort(),
     );
     const state = machine.initialMachineState();
     expect(state.mode).toBe('DISCONNECTED');
