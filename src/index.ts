@@ -41,6 +41,7 @@ export {
   type SyncStoreOptions,
   type SyncStoreEvent,
   type SyncHealth,
+  type SyncCounters,
   type ReduceContext,
   type PersistPlugin,
   type PersistSession,

@@ -46,6 +46,20 @@ export interface SyncStoreOptions<S, P extends object = Record<string, unknown>>
 export type SyncStoreEvent<S> =
   { type: 'state'; state: S } | { type: 'mode'; from: SyncMode; to: SyncMode; reason: string };
 
+/** What a store has done, counted over its whole life (restarts included). */
+export interface SyncCounters {
+  /** Pushes applied in order. */
+  pushesApplied: number;
+  /** Pushes not applied: malformed, stale, duplicate, of another period, or while degraded. */
+  pushesDropped: number;
+  /** Full resyncs (a gap, an epoch change, a reduce failure, `resync()`). */
+  resyncs: number;
+  /** Polls sent while degraded. */
+  polls: number;
+  /** Handshakes (`state_request`) sent. */
+  handshakes: number;
+}
+
 /** A snapshot of how the store is doing. */
 export interface SyncHealth {
   /** The store's mode (see {@link SyncMode}). */
@@ -65,13 +79,7 @@ export interface SyncHealth {
   /** The last error the store met, kept after recovery (null: none yet). */
   lastError: { code: string; message: string } | null;
   /** Counts over the store's whole life (restarts included). */
-  counters: {
-    pushesApplied: number;
-    pushesDropped: number;
-    resyncs: number;
-    polls: number;
-    handshakes: number;
-  };
+  counters: SyncCounters;
 }
 
 /** The store. */

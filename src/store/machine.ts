@@ -21,6 +21,7 @@ import { onAck, onNack, onPush, onReduced } from './periods';
 import { createRules, type Rules } from './rules';
 import { copyState } from './state';
 import {
+  FAILED,
   HEALTHY,
   type Effect,
   type EventOf,
@@ -70,7 +71,10 @@ const RULES: { [T in MachineEvent['type']]: (r: Rules, ev: EventOf<T>) => void }
   timer: onTimer,
   polled: onPolled,
   audited: onAudited,
-  fatal: (r, ev) => r.fatal(ev.code, ev.message, ev.cause),
+  // Already FAILED: the first terminal error stands, and is not reported twice.
+  fatal: (r, ev) => {
+    if (r.s.mode !== FAILED) r.fatal(ev.code, ev.message, ev.cause);
+  },
   env: onEnv,
   pushInvalid: onOutsideError,
   error: onOutsideError,

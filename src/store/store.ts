@@ -15,7 +15,7 @@ import { deepEqual } from './equal';
 import { defaultPayload, pollTimeoutMs, resolveTiming } from './options';
 import { createPoll } from './poll';
 import { createRuntime } from './runtime';
-import { FAILED, HEALTHY } from './types';
+import { FAILED } from './types';
 import { createView } from './view';
 import { createTagReader, readPush } from './wire';
 
@@ -26,6 +26,7 @@ export type {
   PersistSession,
   ReduceContext,
   SyncHealth,
+  SyncCounters,
   SyncStore,
   SyncStoreEvent,
   SyncStoreOptions,
@@ -164,10 +165,10 @@ export function createSyncStore<
     const { code, message } = e;
     if (code === 'UNKNOWN_NAMESPACE') {
       terminalError = e;
-      if (rt.machine.running && rt.machine.mode !== FAILED)
-        dispatch({ type: 'fatal', code, message, cause: e });
-    } else if (code === 'CONNECT_ERROR' && rt.machine.mode !== HEALTHY)
+      dispatch({ type: 'fatal', code, message, cause: e });
+    } else if (code === 'CONNECT_ERROR') {
       dispatch({ type: 'clientError', code, message });
+    }
   });
   // Failures reach onError (and so onClientError), except a terminal one the client already
   // knew, which connect() only rejects with: handled the same way. The grace timer degrades.

@@ -3,6 +3,7 @@
  * from the transition function so both the machine and the store runtime read them.
  */
 import type { SyncwireErrorCode } from '../errors';
+import type { SyncCounters } from './api';
 
 /** Where the store stands. */
 export type SyncMode = 'DISCONNECTED' | 'HANDSHAKE_PENDING' | 'HEALTHY' | 'DEGRADED' | 'FAILED';
@@ -193,11 +194,5 @@ export interface MachineState {
   /** The last error reported (health.lastError): kept until another replaces it, over restarts too. */
   error: { code: SyncwireErrorCode; message: string } | null;
   /** The store's counters (health.counters), over its whole life. */
-  stats: {
-    pushesApplied: number;
-    pushesDropped: number;
-    resyncs: number;
-    polls: number;
-    handshakes: number;
-  };
+  stats: SyncCounters;
 }
