@@ -56,6 +56,7 @@ export function onLink(r: Rules, ev: EventOf<'connected' | 'disconnected'>): voi
   if (!s.running) return;
   if (s.connected) {
     s.retries = 0;
+    s.pushWoke = false;
     // Every connect is a new server-side connection with no projection: handshake again.
     if (s.mode !== FAILED) r.handshake('connected');
     return;

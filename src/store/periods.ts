@@ -3,7 +3,7 @@
  * a period, and what an apply's reduce reported.
  */
 import type { Rules } from './rules';
-import { FAILED, HEALTHY, type EventOf, type PushIn } from './types';
+import { DEGRADED, FAILED, HEALTHY, type EventOf, type PushIn } from './types';
 
 // After a server restart these can mean "stale credentials": one reconnect with fresh ones first.
 const AUTH_LIKE = [
@@ -98,9 +98,16 @@ export function onPush(r: Rules, p: PushIn): void {
     kept.push(p);
     s.held = kept;
     if (full) r.drop();
-  } else if (!s.awaiting && s.mode !== HEALTHY)
+  } else if (!s.awaiting && s.mode !== HEALTHY) {
     r.drop(); // degraded: polling owns the state
-  else if (s.period !== null && p.gen !== s.period) {
+    // But pushes flow again on this connection: the channel is back, so handshake now rather
+    // than at the scheduled retry (once per degraded spell, see MachineState.pushWoke).
+    if (s.mode === DEGRADED && s.connected && !s.pushWoke) {
+      s.pushWoke = true;
+      r.clear('retry');
+      r.handshake('pushes are flowing again');
+    }
+  } else if (s.period !== null && p.gen !== s.period) {
     // Our period is open, yet the server pushes another one's: it handled an older
     // handshake after ours and pushes only that period now. Dropping them all would look
     // HEALTHY while showing old state for ever.

@@ -159,6 +159,7 @@ export function createRules(s: MachineState, fx: Effect[], t: Timing, rand: numb
     s.awaiting = false;
     s.authRetried = false;
     s.retries = 0;
+    s.pushWoke = false;
     s.pollId++; // a poll answer still on its way must not overwrite pushed state
     s.livePushes = s.pushes;
     clear('first', 'poll', 'grace');

@@ -169,6 +169,12 @@ export interface MachineState {
   hasState: boolean;
   /** Failed handshakes in a row: the exponent of the retry backoff. */
   retries: number;
+  /**
+   * A push already woke this degraded spell (an immediate handshake instead of the scheduled
+   * retry): later pushes wait for the backoff, so a push channel that works while handshakes
+   * fail costs one extra handshake, not one per push. Cleared on HEALTHY and on each connect.
+   */
+  pushWoke: boolean;
   /** The one reconnect with fresh credentials an auth-like refusal gets was spent. */
   authRetried: boolean;
   /** The id of the latest poll or audit; an answer with another id is stale and ignored. */

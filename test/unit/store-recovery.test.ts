@@ -48,6 +48,49 @@ describe('sync store: never stuck, never a zombie', () => {
     expect(h.store.state).toEqual({ v: 2 });
   });
 
+  it('pushes flowing again on a DEGRADED connection start a handshake at once, once per degraded spell', async () => {
+    // A long backoff: the handshake must not wait for the retry timer.
+    const h = storeHarness({ timing: { backoffBaseMs: 4000, backoffMaxMs: 5000 } });
+    await h.healthy({ v: 1 });
+    h.store.resync('push channel silent');
+    await flush();
+    await h.ack(); // the period opens, but its first push never comes
+    await h.clock.advance(2000); // handshakeTimeoutMs: the period failed
+    expect(h.store.mode).toBe('DEGRADED');
+    const sent = h.requests().length;
+    const dropped = h.store.health.counters.pushesDropped;
+    await h.push(3, { v: 3 }); // the channel is back
+    expect(h.requests().length).toBe(sent + 1);
+    // Still not applied while DEGRADED (polling owns the state until the handshake's period).
+    expect(h.store.state).not.toEqual({ v: 3 });
+    expect(h.store.health.counters.pushesDropped).toBe(dropped + 1);
+    await h.push(4, { v: 4 }); // a handshake is in flight: no second one
+    expect(h.requests().length).toBe(sent + 1);
+    await h.ack('E1', { seq_base: 4 });
+    await h.push(5, { v: 5 });
+    expect(h.store.mode).toBe('HEALTHY');
+    expect(h.store.state).toEqual({ v: 5 });
+  });
+
+  it('a push wakes a degraded spell only once: while handshakes keep failing, the backoff paces them', async () => {
+    const h = storeHarness({ timing: { backoffBaseMs: 4000, backoffMaxMs: 5000 } });
+    await h.healthy({ v: 1 });
+    h.store.resync('push channel silent');
+    await flush();
+    await h.ack();
+    await h.clock.advance(2000); // the period's first push never came: DEGRADED
+    const sent = h.requests().length;
+    await h.push(3, { v: 3 }); // wakes it: one handshake now
+    expect(h.requests().length).toBe(sent + 1);
+    await h.nack('BUSY', 'busy'); // that one fails too
+    await h.push(4, { v: 4 });
+    await h.push(5, { v: 5 });
+    expect(h.requests().length).toBe(sent + 1); // no handshake per push
+    expect(h.store.mode).toBe('DEGRADED');
+    await h.clock.advance(5000); // the retry timer (backoff) sends the next one
+    expect(h.requests().length).toBe(sent + 2);
+  });
+
   it('recovers from DEGRADED when its handshakes take longer than a poll cycle', async () => {
     // Polls land while the handshake is in flight; resuming again would meet the same race
     // every time, so the second handshake asks for a full snapshot, which polls cannot outdate.
