@@ -8,11 +8,12 @@ import { backoffDelay, createTimers } from '../clock';
 import { fail, invalid, type SyncwireError } from '../errors';
 import { fire, listen } from '../listeners';
 import { assertEventName } from '../protocol';
-import { isNullish, isPlainObject, noop } from '../util';
+import { isNullish, noop } from '../util';
 import { createCredentials } from './auth';
 import { createCalls } from './calls';
 import { connectTimeoutError, describeConnectError, gaveUpError } from './connect-errors';
 import { createInbound } from './inbound';
+import { createRuntimeIds } from './runtime-ids';
 import { createErrorReport } from './report';
 import { resolveOptions } from './options';
 import type { SocketLike, SocketListener } from './socket';
@@ -60,12 +61,6 @@ export function createNamespacedClient(
   let waiting: Promise<void> | undefined;
   let settleWaiting: (err?: SyncwireError) => void = noop;
   let retryAttempt = 0;
-  let everConnected = false;
-  // The server's runtime id: the latest known (a token answer, server_restart, a connect),
-  // and the one of the last connect (to tell a restart from a reconnect).
-  let knownRuntimeId: string | undefined;
-  let restartRuntimeId: string | undefined;
-  let connectedRuntimeId: string | undefined;
 
   const isDisposed = () => status === 'disposed';
   // Not stopped by disconnect() and not disposed: a timer's or auth's late answer may open.
@@ -76,10 +71,14 @@ export function createNamespacedClient(
 
   const { hooks: errorHooks, report: reportError } = createErrorReport(opts);
 
-  const learnRuntimeId = (id: string) => {
-    knownRuntimeId = id;
-  };
-  const credentials = createCredentials(opts, timers, reportError, learnRuntimeId, isDisposed);
+  const runtimeIds = createRuntimeIds();
+  const credentials = createCredentials(
+    opts,
+    timers,
+    reportError,
+    (id) => runtimeIds.learn(id),
+    isDisposed,
+  );
   const inbound = createInbound(logger, reportError);
 
   // After a namespace-level rejection (e.g. a CSRF token from before a restart) or a server
@@ -137,29 +136,12 @@ export function createNamespacedClient(
   // Attached before the socket opens, so an event the server sends inside its
   // connect handler (server_restart) is never lost.
   const socketHandlers: Record<string, SocketListener> = {
-    server_restart(raw) {
-      const id = isPlainObject(raw) && isPlainObject(raw.data) && raw.data.runtimeId;
-      if (typeof id === 'string') {
-        restartRuntimeId = id;
-        knownRuntimeId = id;
-      }
-    },
+    server_restart: (raw) => runtimeIds.onRestart(raw),
 
     connect() {
       timers.clear(RETRY_TIMER);
       retryAttempt = 0;
-      // server_restart arrives before `connect`, so its runtime id is the freshest we have.
-      const id = restartRuntimeId ?? knownRuntimeId;
-      restartRuntimeId = undefined;
-      const info: ConnectInfo = {
-        firstConnect: !everConnected,
-        runtimeChanged: Boolean(id && connectedRuntimeId && id !== connectedRuntimeId),
-      };
-      if (id) {
-        connectedRuntimeId = id;
-        info.runtimeId = id;
-      }
-      everConnected = true;
+      const info = runtimeIds.onConnect();
       logger.log('connect', 'connected', { namespace: ns, ...info });
       settleWaiting();
       fire(connectHooks, info, reportError);
@@ -168,7 +150,7 @@ export function createNamespacedClient(
     connect_error(raw) {
       const rejected = !socket?.active;
       const err = describeConnectError(raw, ns, url, opts.socketOptions.path, rejected);
-      if (err.code === 'UNKNOWN_NAMESPACE' && status !== 'disposed') {
+      if (err.code === 'UNKNOWN_NAMESPACE' && !isDisposed()) {
         status = 'failed';
         terminal = err;
       }
@@ -242,7 +224,7 @@ export function createNamespacedClient(
       return credentials.csrfToken;
     },
     get runtimeId() {
-      return knownRuntimeId;
+      return runtimeIds.latest;
     },
     get disposed() {
       return isDisposed();
