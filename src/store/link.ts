@@ -106,13 +106,15 @@ export function onTimer(r: Rules, ev: EventOf<'timer'>): void {
       r.fx.push({ type: 'poll', id: s.pollId, full: s.pollFull });
       return;
     case 'live':
-      if (s.mode !== HEALTHY) return;
-      // A window without a push asks the server (one cheap poll) whether state moved on.
-      if (s.pushes !== s.livePushes || s.audit) {
-        s.livePushes = s.pushes;
-        r.set('live', t.livenessMs);
+      // An audit in flight re-arms the timer when it is answered.
+      if (s.mode !== HEALTHY || s.audit) return;
+      // Pushes proved the channel meanwhile: the audit is due livenessMs after the last one.
+      // One timer that re-arms itself when it fires costs nothing per push.
+      if (s.lastProofAt + t.livenessMs > ev.at) {
+        r.armLive(ev.at);
         return;
       }
+      // livenessMs without a proof: one cheap poll asks the server whether state moved on.
       s.pollId++;
       s.audit = { id: s.pollId, pushes: s.pushes };
       r.fx.push({ type: 'audit', id: s.pollId });
@@ -156,12 +158,21 @@ export function onAudited(r: Rules, ev: EventOf<'audited'>): void {
   if (s.audit?.id !== ev.id) return;
   const quiet = s.pushes === s.audit.pushes;
   s.audit = null;
-  s.livePushes = s.pushes;
   if (s.mode !== HEALTHY) return;
   if (ev.changed && quiet) {
     r.report('TIMEOUT', `no push for ${t.livenessMs} ms while the server state moved on`);
     r.handshake('push channel silent');
-  } else r.set('live', t.livenessMs);
+    return;
+  }
+  if (ev.changed === null) {
+    // A failed audit proves nothing, and asking again at once would hammer a failing server:
+    // the next audit comes a whole window later.
+    r.set('live', t.livenessMs);
+    return;
+  }
+  // The server's state is the one shown (or pushes arrived meanwhile): the channel is proved.
+  if (!ev.changed) s.lastProofAt = ev.at;
+  r.armLive(ev.at);
 }
 
 /** @internal Page visibility or network changed: polling pauses, or resumes at once. */

@@ -144,6 +144,7 @@ export function inOrderPush(prev: MachineState, p: PushIn): MachineState | undef
   const s = copyState(prev);
   s.pushes++;
   s.lastSeq = p.seq;
+  s.lastProofAt = p.at;
   s.hasState = true;
   s.stats.pushesApplied++;
   return s;

@@ -69,6 +69,10 @@ export function createRules(s: MachineState, fx: Effect[], t: Timing, rand: numb
     fx.push({ type: 'handshake', gen: s.gen, full });
     if (s.connFirstGen < 0) s.connFirstGen = s.gen;
   };
+  // The liveness audit is due livenessMs after the last proof; `now` is the event's time.
+  const armLive = (now: number) => {
+    set('live', Math.max(0, s.lastProofAt + t.livenessMs - now));
+  };
   const pollNow = () => {
     s.pollId++;
     set('poll', 0);
@@ -150,6 +154,7 @@ export function createRules(s: MachineState, fx: Effect[], t: Timing, rand: numb
     }
     s.lastSeq = p.seq;
     s.pushes++;
+    s.lastProofAt = p.at;
     s.stats.pushesApplied++;
     apply(p.snapshot, 'push', s.awaiting && s.fullPeriod);
     s.hasState = true;
@@ -161,9 +166,8 @@ export function createRules(s: MachineState, fx: Effect[], t: Timing, rand: numb
     s.retries = 0;
     s.pushWoke = false;
     s.pollId++; // a poll answer still on its way must not overwrite pushed state
-    s.livePushes = s.pushes;
     clear('first', 'poll', 'grace');
-    set('live', t.livenessMs);
+    armLive(p.at);
     setMode(HEALTHY, 'first snapshot of the period applied');
   };
 
@@ -178,6 +182,7 @@ export function createRules(s: MachineState, fx: Effect[], t: Timing, rand: numb
     degraded,
     closePeriod,
     wantFull,
+    armLive,
     handshake,
     pollNow,
     resync,

@@ -126,7 +126,9 @@ export function createRuntime<S, P extends object>(parts: RuntimeParts<S, P>) {
         view.emit(e);
         break;
       case 'set':
-        timers.set(e.name, e.ms, () => rt.dispatch({ type: 'timer', name: e.name }));
+        timers.set(e.name, e.ms, () =>
+          rt.dispatch({ type: 'timer', name: e.name, at: client.clock.now() }),
+        );
         break;
       case 'clear':
         timers.clear(e.name);
@@ -186,14 +188,15 @@ export function createRuntime<S, P extends object>(parts: RuntimeParts<S, P>) {
     pollFrom(before)
       .then((answer) => parts.hasChanged(before, answer.snapshot))
       .then(
-        (changed) => rt.dispatch({ type: 'audited', id, changed: changed === true }),
+        (changed) =>
+          rt.dispatch({ type: 'audited', id, changed: changed === true, at: client.clock.now() }),
         // A failed audit (network, or payload/hasChanged threw) proves nothing: look again next window.
         (err: unknown) => {
           if (!(err instanceof SyncwireError)) {
             const message = `liveness audit failed: ${messageOf(err)}`;
             rt.dispatch({ type: 'error', code: 'VALIDATION_ERROR', message, cause: err });
           }
-          rt.dispatch({ type: 'audited', id, changed: null });
+          rt.dispatch({ type: 'audited', id, changed: null, at: client.clock.now() });
         },
       );
   };

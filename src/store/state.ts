@@ -31,7 +31,7 @@ export function initialMachineState(): MachineState {
     pollApplies: 0,
     audit: null,
     pushes: 0,
-    livePushes: 0,
+    lastProofAt: 0,
     reduceFailures: 0,
     error: null,
     stats: { pushesApplied: 0, pushesDropped: 0, resyncs: 0, polls: 0, handshakes: 0 },
@@ -69,7 +69,7 @@ export const copyState = (p: MachineState): MachineState => ({
   pollApplies: p.pollApplies,
   audit: p.audit,
   pushes: p.pushes,
-  livePushes: p.livePushes,
+  lastProofAt: p.lastProofAt,
   reduceFailures: p.reduceFailures,
   error: p.error,
   stats: {

@@ -152,7 +152,7 @@ export function createSyncStore<
 
   const tagOf = createTagReader(tagPrefix);
   const onPush = (envelope: ServerEnvelope) => {
-    const push = readPush(envelope, tagOf);
+    const push = readPush(envelope, tagOf, clock.now());
     if (typeof push === 'string') dispatch({ type: 'pushInvalid', message: push });
     else dispatch({ type: 'push', push });
   };

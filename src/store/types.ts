@@ -38,7 +38,11 @@ export interface Timing {
   pollIntervalMs: number;
   /** How long a store without a connection waits before it polls (at most 3000). @default 2000 */
   connectGraceMs: number;
-  /** A window without a push while HEALTHY asks the server (one poll) whether state moved on. @default 30000 */
+  /**
+   * While HEALTHY, this long after the last push (or audit) that proved the channel, one poll
+   * asks the server whether its state moved on: a silent channel is noticed within
+   * `livenessMs` plus that poll's round trip. @default 30000
+   */
   livenessMs: number;
   /** The first delay of the handshake retry backoff (equal jitter). @default 500 */
   backoffBaseMs: number;
@@ -60,6 +64,8 @@ export interface PushIn {
   snapshot: object;
   /** The handshake it answers, when the server tags pushes (`push_correlation`); else null. */
   gen: number | null;
+  /** When it arrived (the client's clock): an applied push proves the channel as of then. */
+  at: number;
 }
 
 /** Machine input. */
@@ -86,7 +92,8 @@ export type MachineEvent =
   /** A `state_push` whose data is malformed (`message` says which field): dropped and reported. */
   | { type: 'pushInvalid'; message: string }
   | { type: 'resync'; reason: string }
-  | { type: 'timer'; name: TimerName }
+  /** A timer fired; `at` is the clock's time then (the liveness timer measures from it). */
+  | { type: 'timer'; name: TimerName; at: number }
   /** A poll's answer; `epoch` is the server runtime it came from, when the client knows it. */
   | {
       type: 'polled';
@@ -107,7 +114,11 @@ export type MachineEvent =
   | { type: 'error'; code: SyncwireErrorCode; message: string; cause?: unknown }
   /** An error the client already reported to `onError` (a refused connect): why the store is not HEALTHY. */
   | { type: 'clientError'; code: SyncwireErrorCode; message: string }
-  | { type: 'audited'; id: number; changed: boolean | null }
+  /**
+   * A liveness audit's answer, received `at`: `changed` says whether the server's state moved
+   * on from the one shown (null: the audit failed and proves nothing).
+   */
+  | { type: 'audited'; id: number; changed: boolean | null; at: number }
   | { type: 'env'; hidden: boolean; online: boolean };
 
 /** @internal The machine event of one `type`, for the rule that handles it. */
@@ -189,8 +200,12 @@ export interface MachineState {
   audit: { id: number; pushes: number } | null;
   /** Pushes applied in this run. */
   pushes: number;
-  /** `pushes` when the liveness timer last looked (a dropped push proves nothing). */
-  livePushes: number;
+  /**
+   * When the push channel was last proved working while HEALTHY (the clock's time): an applied
+   * push arrived, or an audit found the server's state unchanged. A dropped push proves nothing.
+   * The liveness audit is due `livenessMs` after it.
+   */
+  lastProofAt: number;
   /**
    * Reduce failures since the last clean apply from the initial state. While above 0 only a
    * snapshot from the initial state applies: a delta on top of the state that missed the

@@ -64,11 +64,13 @@ export function handshakeAnswer(gen: number, res: RequestResponse): MachineEvent
 
 /**
  * @internal A `state_push` as the machine takes it, or the message saying which field is
- * malformed. `tagOf` reads the envelope's correlationId (see {@link createTagReader}).
+ * malformed. `tagOf` reads the envelope's correlationId (see {@link createTagReader}); `at` is
+ * when it arrived.
  */
 export function readPush(
   envelope: ServerEnvelope,
   tagOf: (correlationId: string) => number | null,
+  at: number,
 ): PushIn | string {
   const d = envelope.data;
   const seq = d.seq as number;
@@ -82,6 +84,7 @@ export function readPush(
     seq,
     snapshot: d.snapshot as object,
     gen: tagOf(envelope.correlationId),
+    at,
   };
 }
 

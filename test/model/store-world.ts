@@ -116,6 +116,10 @@ export class World {
   notifications = 0;
   healthyFrom: number | null = null;
   mustStayHealthy = false;
+  /** When the store was last seen entering HEALTHY, applying a push, or using the network. */
+  healthySince = 0;
+  appliedAt = 0;
+  fetchActivityAt = 0;
   counters: Record<string, number> = {};
   periodKey = '';
   periodSeq = 0;
@@ -228,9 +232,11 @@ export class World {
       signal?.addEventListener('abort', () => {
         if (f.done) return;
         f.done = true;
+        this.fetchActivityAt = this.clock.now();
         reject(new DOMException('This operation was aborted', 'AbortError'));
       });
       this.fetches.push(f);
+      this.fetchActivityAt = this.clock.now();
       // A healthy server answers before any deadline of the client's, however short.
       if (this.autopilot) this.clock.world(() => this.answerFetch(f, 'ok'), 0);
     });
@@ -242,6 +248,7 @@ export class World {
   answerFetch(f: PendingFetch, how: string) {
     if (f.done) return;
     f.done = true;
+    this.fetchActivityAt = this.clock.now();
     const response = (status: number, body: () => Promise<unknown>) =>
       ({ ok: status >= 200 && status < 300, status, json: body }) as unknown as Response;
     if (how === 'neterr') return f.reject(new TypeError('Failed to fetch'));
@@ -527,6 +534,20 @@ export class World {
         `health.epoch ${h.epoch} but the state shown is from ${shownEpoch} (${mode}, source ${h.source})`,
       );
     if (h.staleMs !== null && !(h.staleMs >= 0)) this.violate(`staleMs ${h.staleMs}`);
+    // liveness of the push channel: while HEALTHY, the audit is due livenessMs after the last
+    // proof (an applied push, an audit's answer) and goes out on time. The times recorded here
+    // are when this check saw them, never earlier than the facts: no false alarm.
+    if (mode !== 'HEALTHY') this.healthySince = Infinity;
+    else if (this.healthySince === Infinity) this.healthySince = now;
+    if (h.counters.pushesApplied > (this.counters.pushesApplied ?? 0)) this.appliedAt = now;
+    const proof = Math.max(this.healthySince, this.appliedAt, this.fetchActivityAt);
+    const { livenessMs } = this.setup.timing;
+    if (mode === 'HEALTHY' && this.pendingFetches().length === 0 && now - proof > livenessMs) {
+      this.violate(
+        `HEALTHY ${now - proof} ms after the last proof of the push channel, and no liveness audit (livenessMs ${livenessMs})`,
+      );
+      this.healthySince = now; // once per stretch
+    }
     for (const [k, n] of Object.entries(h.counters)) {
       if (n < (this.counters[k] ?? 0))
         this.violate(`counter ${k} went back: ${this.counters[k]} → ${n}`);

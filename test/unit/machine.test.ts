@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   initialMachineState,
@@ -6,6 +7,7 @@ import {
   type MachineEvent,
   type MachineState,
   type PushIn,
+  type TimerName,
   type Timing,
 } from '../../src/machine';
 import { fitting, generalTransition, inOrderPush } from '../../src/store/machine';
@@ -32,10 +34,12 @@ function drive(events: MachineEvent[], from = initialMachineState()) {
   }
   return { s, last, all };
 }
-const push = (seq: number, epoch = 'E1', gen: number | null = null): MachineEvent => ({
+const push = (seq: number, epoch = 'E1', gen: number | null = null, at = 0): MachineEvent => ({
   type: 'push',
-  push: { epoch, seq, snapshot: { seq }, gen },
+  push: { epoch, seq, snapshot: { seq }, gen, at },
 });
+/** Timer `name` firing at clock time `at`. */
+const timer = (name: TimerName, at = 0): MachineEvent => ({ type: 'timer', name, at });
 const applies = (fx: Effect[]) =>
   fx
     .filter((e) => e.type === 'apply')
@@ -98,7 +102,7 @@ describe('handshake', () => {
     const r = drive([
       ...started,
       { type: 'ack', gen: 1, epoch: 'E1', seqBase: 1, tagged: false },
-      { type: 'timer', name: 'first' },
+      timer('first'),
     ]);
     expect(r.s.mode).toBe('DEGRADED');
     expect(has(r.last, 'set', { name: 'retry' })).toBe(true);
@@ -217,6 +221,7 @@ describe('fitting held pushes to a new period', () => {
     seq,
     snapshot: {},
     gen,
+    at: 0,
   });
   const seqs = (l: PushIn[]) => l.map((x) => x.seq);
   const ack = { epoch: 'E', seqBase: 1 };
@@ -248,7 +253,7 @@ describe('failures and degraded polling', () => {
     let r = drive([
       ...started,
       { type: 'nack', gen: 1, code: 'TIMEOUT', message: '' },
-      { type: 'timer', name: 'poll' },
+      timer('poll'),
     ]);
     const poll = r.last.find((e) => e.type === 'poll');
     expect(poll).toMatchObject({ type: 'poll', full: true });
@@ -269,7 +274,7 @@ describe('failures and degraded polling', () => {
     let r = drive([...started, { type: 'nack', gen: 1, code: 'TIMEOUT', message: '' }]);
     const delays: number[] = [];
     for (let i = 0; i < 5; i++) {
-      r = drive([{ type: 'timer', name: 'poll' }], r.s);
+      r = drive([timer('poll')], r.s);
       r = drive(
         [{ type: 'polled', id: r.s.pollId, ok: false, code: 'POLL_FAILED', message: '500' }],
         r.s,
@@ -283,7 +288,7 @@ describe('failures and degraded polling', () => {
     let r = drive([
       ...started,
       { type: 'nack', gen: 1, code: 'TIMEOUT', message: '' },
-      { type: 'timer', name: 'retry' },
+      timer('retry'),
     ]);
     expect(r.s.mode).toBe('DEGRADED'); // stays degraded (and polling) until the new period delivers
     expect(has(r.last, 'handshake')).toBe(true);
@@ -294,10 +299,7 @@ describe('failures and degraded polling', () => {
     r = drive([push(2)], r.s);
     expect(r.s.mode).toBe('HEALTHY');
     r = drive(
-      [
-        { type: 'polled', id: staleId, ok: true, snapshot: { seq: -1 } },
-        { type: 'timer', name: 'poll' },
-      ],
+      [{ type: 'polled', id: staleId, ok: true, snapshot: { seq: -1 } }, timer('poll')],
       r.s,
     );
     expect(r.last).toEqual([]);
@@ -306,8 +308,8 @@ describe('failures and degraded polling', () => {
   it('re-handshakes when a poll answer landed between a recovery handshake and its ack', () => {
     let r = drive([
       { type: 'start', cache: { epoch: 'E1' }, connected: false },
-      { type: 'timer', name: 'grace' },
-      { type: 'timer', name: 'poll' },
+      timer('grace'),
+      timer('poll'),
       { type: 'connected' },
     ]);
     const pollId = r.s.pollId;
@@ -323,7 +325,7 @@ describe('failures and degraded polling', () => {
     expect(r.last).toContainEqual({ type: 'handshake', gen: 2, full: true });
     expect(r.s.awaiting).toBe(false);
     // Polls that land while it is in flight no longer matter: its first push replaces the state.
-    r = drive([{ type: 'timer', name: 'poll' }], r.s);
+    r = drive([timer('poll')], r.s);
     const poll = r.last.find((e) => e.type === 'poll');
     r = drive(
       [
@@ -368,10 +370,7 @@ describe('failures and degraded polling', () => {
     );
     for (const name of ['grace', 'first', 'retry', 'poll', 'live'])
       expect(has(r.last, 'clear', { name })).toBe(true);
-    r = drive(
-      [{ type: 'timer', name: 'retry' }, { type: 'disconnected' }, { type: 'connected' }, push(2)],
-      r.s,
-    );
+    r = drive([timer('retry'), { type: 'disconnected' }, { type: 'connected' }, push(2)], r.s);
     expect(r.all.filter((e) => e.type === 'handshake' || e.type === 'poll')).toEqual([]);
     r = drive([{ type: 'resync', reason: 'user' }], r.s);
     expect(r.s.mode).toBe('HANDSHAKE_PENDING');
@@ -409,10 +408,7 @@ describe('failures and degraded polling', () => {
   });
 
   it('no connection within the grace period degrades to polling', () => {
-    const r = drive([
-      { type: 'start', cache: null, connected: false },
-      { type: 'timer', name: 'grace' },
-    ]);
+    const r = drive([{ type: 'start', cache: null, connected: false }, timer('grace')]);
     expect(r.s.mode).toBe('DEGRADED');
     expect(has(r.last, 'set', { name: 'poll', ms: 0 })).toBe(true);
   });
@@ -421,27 +417,21 @@ describe('failures and degraded polling', () => {
     let r = drive([...healthy, { type: 'disconnected' }]);
     expect(r.s.mode).toBe('DISCONNECTED');
     expect(has(r.last, 'set', { name: 'grace' })).toBe(true);
-    r = drive([{ type: 'timer', name: 'grace' }], r.s);
+    r = drive([timer('grace')], r.s);
     expect(r.s.mode).toBe('DEGRADED');
   });
 
   it('pauses polls while hidden or offline and polls at once when back', () => {
     let r = drive([
       { type: 'start', cache: null, connected: false },
-      { type: 'timer', name: 'grace' },
+      timer('grace'),
       { type: 'env', hidden: true, online: true },
-      { type: 'timer', name: 'poll' },
+      timer('poll'),
     ]);
     expect(has(r.last, 'poll')).toBe(false);
     r = drive([{ type: 'env', hidden: false, online: true }], r.s);
     expect(has(r.last, 'set', { name: 'poll', ms: 0 })).toBe(true);
-    r = drive(
-      [
-        { type: 'env', hidden: false, online: false },
-        { type: 'timer', name: 'poll' },
-      ],
-      r.s,
-    );
+    r = drive([{ type: 'env', hidden: false, online: false }, timer('poll')], r.s);
     expect(has(r.last, 'poll')).toBe(false);
     r = drive([{ type: 'env', hidden: false, online: true }], r.s);
     expect(has(r.last, 'set', { name: 'poll', ms: 0 })).toBe(true);
@@ -449,31 +439,103 @@ describe('failures and degraded polling', () => {
 });
 
 describe('liveness', () => {
-  it('a window with pushes costs nothing; a silent one sends one audit', () => {
-    let r = drive([...healthy, push(3), { type: 'timer', name: 'live' }]);
-    expect(has(r.last, 'audit')).toBe(false);
-    expect(has(r.last, 'set', { name: 'live' })).toBe(true);
-    r = drive([{ type: 'timer', name: 'live' }], r.s);
-    const audit = r.last.find((e) => e.type === 'audit') as { id: number };
+  const L = T.livenessMs;
+  const auditOf = (fx: Effect[]) =>
+    fx.find((e) => e.type === 'audit') as { id: number } | undefined;
+  const liveSet = (fx: Effect[]) =>
+    (fx.find((e) => e.type === 'set' && e.name === 'live') as { ms: number } | undefined)?.ms;
+
+  it('pushes move the audit to livenessMs after the last one, with no timer work per push', () => {
+    // HEALTHY at 0 (push 2); push 3 at 10 s costs no effect but its apply.
+    let r = drive([...healthy, push(3, 'E1', null, 10_000)]);
+    expect(r.last.map((e) => e.type)).toEqual(['apply']);
+    // The timer set at 0 fires at L: not due yet, it re-arms for the rest of the window.
+    r = drive([timer('live', L)], r.s);
+    expect(auditOf(r.last)).toBeUndefined();
+    expect(liveSet(r.last)).toBe(10_000);
+    // At 10 s + L without another push: one audit.
+    r = drive([timer('live', 10_000 + L)], r.s);
+    const audit = auditOf(r.last);
     expect(audit).toBeDefined();
-    r = drive([{ type: 'audited', id: audit.id, changed: true }], r.s);
+    r = drive([{ type: 'audited', id: audit!.id, changed: true, at: 10_050 + L }], r.s);
     expect(r.last).toContainEqual({ type: 'handshake', gen: 2, full: false });
     expect(r.s.error?.code).toBe('TIMEOUT');
   });
 
-  it('an unchanged server keeps the store HEALTHY', () => {
-    let r = drive([...healthy, { type: 'timer', name: 'live' }]);
-    const audit = r.last.find((e) => e.type === 'audit') as { id: number };
-    r = drive([{ type: 'audited', id: audit.id, changed: false }], r.s);
+  it('an unchanged server proves the channel: HEALTHY, next audit a window after the answer', () => {
+    let r = drive([...healthy, timer('live', L)]);
+    const audit = auditOf(r.last)!;
+    r = drive([{ type: 'audited', id: audit.id, changed: false, at: L + 40 }], r.s);
     expect(r.s.mode).toBe('HEALTHY');
-    expect(has(r.last, 'set', { name: 'live' })).toBe(true);
+    expect(r.s.lastProofAt).toBe(L + 40);
+    expect(liveSet(r.last)).toBe(L);
+  });
+
+  it('a failed audit proves nothing and asks again a whole window later', () => {
+    let r = drive([...healthy, timer('live', L)]);
+    const audit = auditOf(r.last)!;
+    r = drive([{ type: 'audited', id: audit.id, changed: null, at: L + 40 }], r.s);
+    expect(r.s.mode).toBe('HEALTHY');
+    expect(r.s.lastProofAt).toBe(0);
+    expect(liveSet(r.last)).toBe(L);
   });
 
   it('a push during the audit wins over a "changed" answer', () => {
-    let r = drive([...healthy, { type: 'timer', name: 'live' }]);
-    const audit = r.last.find((e) => e.type === 'audit') as { id: number };
-    r = drive([push(3), { type: 'audited', id: audit.id, changed: true }], r.s);
+    let r = drive([...healthy, timer('live', L)]);
+    const audit = auditOf(r.last)!;
+    r = drive(
+      [push(3, 'E1', null, L + 10), { type: 'audited', id: audit.id, changed: true, at: L + 20 }],
+      r.s,
+    );
     expect(has(r.last, 'handshake')).toBe(false);
+    expect(liveSet(r.last)).toBe(L - 10);
+  });
+
+  it('the timer firing while an audit is in flight leaves it to the answer', () => {
+    let r = drive([...healthy, timer('live', L)]);
+    expect(auditOf(r.last)).toBeDefined();
+    r = drive([timer('live', 2 * L)], r.s);
+    expect(r.last).toEqual([]);
+  });
+
+  it('a dropped push proves nothing', () => {
+    // push(2) again is a duplicate: dropped, and the audit stays due at L.
+    const r = drive([...healthy, push(2, 'E1', null, 5_000), timer('live', L)]);
+    expect(r.s.stats.pushesDropped).toBe(1);
+    expect(auditOf(r.last)).toBeDefined();
+  });
+
+  it('whatever the push timing, the audit goes out exactly livenessMs after the last push', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 1, max: 2 * L }), { maxLength: 40 }), (gaps) => {
+        // The runtime's one live timer, simulated: pushes arrive after the given gaps, and
+        // the timer fires when it is due (before a push due at the same time). The first
+        // audit must go out exactly livenessMs after the push before it.
+        let r = drive(healthy); // HEALTHY at 0: the timer is set for L
+        let due = liveSet(r.all)!;
+        let lastPush = 0;
+        let seq = 2;
+        // Fires the timer at `due`; true when it sent the audit.
+        const fire = () => {
+          const at = due;
+          r = drive([timer('live', at)], r.s);
+          if (auditOf(r.last)) {
+            expect(at).toBe(lastPush + L);
+            return true;
+          }
+          due = at + liveSet(r.last)!;
+          return false;
+        };
+        for (const gap of gaps) {
+          const at = lastPush + gap;
+          while (due <= at) if (fire()) return;
+          r = drive([push(++seq, 'E1', null, at)], r.s);
+          lastPush = at;
+        }
+        // The pushes stop: the audit follows, livenessMs after the last one.
+        expect(fire() || fire()).toBe(true);
+      }),
+    );
   });
 });
 
@@ -483,7 +545,7 @@ describe('stop', () => {
     expect(r.s.mode).toBe('DISCONNECTED');
     for (const name of ['grace', 'first', 'retry', 'poll', 'live'])
       expect(has(r.last, 'clear', { name })).toBe(true);
-    r = drive([push(3), { type: 'timer', name: 'live' }, { type: 'connected' }], r.s);
+    r = drive([push(3), timer('live'), { type: 'connected' }], r.s);
     expect(r.all).toEqual([]);
   });
 
@@ -516,7 +578,7 @@ describe('the in-order push shortcut', () => {
     'awaiting the first snapshot': drive([...started, ack(false)]).s,
     'handshake in flight': drive(started).s,
     'resync in flight': drive([...healthy, { type: 'resync', reason: 'x' }]).s,
-    degraded: drive([...started, ack(false), { type: 'timer', name: 'first' }]).s,
+    degraded: drive([...started, ack(false), timer('first')]).s,
     failed: drive([
       ...started,
       { type: 'nack', gen: 1, code: 'HANDSHAKE_FAILED', serverCode: 'FORBIDDEN', message: 'no' },

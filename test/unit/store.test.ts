@@ -347,6 +347,35 @@ describe('sync store: failures', () => {
     expect(h.store.mode).toBe('HANDSHAKE_PENDING');
   });
 
+  it('notices silence livenessMs after the last push, wherever in a window it came', async () => {
+    const h = storeHarness({ timing: { livenessMs: 10_000 } });
+    await h.healthy({ v: 2 });
+    // The last push lands late in the first window: the audit waits a window from it, no more.
+    await h.clock.advance(9_000);
+    await h.push(3, { v: 3 });
+    h.fetch.respond(() => ({ status: 200, body: { v: 4 } })); // the server moved on, silently
+    await h.clock.advance(9_999);
+    expect(h.fetch.calls).toHaveLength(0);
+    await h.clock.advance(1);
+    expect(h.fetch.calls).toHaveLength(1); // the audit, livenessMs after push 3
+    expect(h.store.mode).toBe('HANDSHAKE_PENDING');
+    expect(h.store.health.lastError?.code).toBe('TIMEOUT');
+  });
+
+  it('an audit that finds the state unchanged restarts the window from its answer', async () => {
+    const h = storeHarness({ timing: { livenessMs: 10_000 } });
+    await h.healthy({ v: 2 });
+    h.fetch.respond(() => ({ status: 200, body: { v: 2 } })); // nothing to push: quiet, not silent
+    await h.clock.advance(10_000);
+    expect(h.fetch.calls).toHaveLength(1);
+    expect(h.store.mode).toBe('HEALTHY');
+    await h.clock.advance(9_999);
+    expect(h.fetch.calls).toHaveLength(1);
+    await h.clock.advance(1);
+    expect(h.fetch.calls).toHaveLength(2);
+    expect(h.store.mode).toBe('HEALTHY');
+  });
+
   it('a healthy channel costs no extra request', async () => {
     const h = storeHarness({ timing: { livenessMs: 10_000 } });
     await h.healthy({ v: 2 });
