@@ -16,8 +16,8 @@ const MODULES = [
   { file: 'ingest.mjs', figures: ['push_ingest_ratio'] },
   { file: 'notify.mjs', figures: ['notify_rate_under_burst', 'max_staleness_ms'] },
   { file: 'rtt.mjs', figures: ['request_rtt_ratio', 'request_rtt_p99_ms', 'raw_rtt_p99_ms'] },
-  // With --quick, sizes (bytes only) and warm-start (in Chromium) run alongside
-  // recovery, which mostly waits on timers, to stay under a minute.
+  // With --quick, sizes (bytes only), warm-start (in Chromium) and silence (timers
+  // too) run alongside recovery, which mostly waits on timers, to stay under a minute.
   {
     file: 'recovery.mjs',
     figures: [
@@ -26,7 +26,12 @@ const MODULES = [
       'degrade_detect_ms',
       'recover_from_degraded_ms',
     ],
-    quickWith: ['sizes.mjs', 'warm-start.mjs'],
+    quickWith: ['sizes.mjs', 'warm-start.mjs', 'silence.mjs'],
+  },
+  {
+    file: 'silence.mjs',
+    figures: ['silent_detect_ratio', 'recover_from_silence_ms'],
+    quickAlongside: true,
   },
   {
     file: 'reconnects.mjs',

@@ -19,11 +19,12 @@ export function rows(entries) {
     goalText(e.goal),
     status(e),
     baseText(e),
+    e.note ?? '',
   ]);
 }
 
 export function printTable(entries) {
-  const head = ['figure', 'value', 'unit', 'goal', 'status', 'baseline'];
+  const head = ['figure', 'value', 'unit', 'goal', 'status', 'baseline', 'notes'];
   const all = [head, ...rows(entries)];
   const widths = head.map((_, i) => Math.max(...all.map((r) => r[i].length)));
   const line = (r) =>
@@ -40,12 +41,12 @@ export function printTable(entries) {
 
 export function markdownTable(entries) {
   const head =
-    '| figure | value | unit | goal | status | baseline |\n| --- | ---: | --- | --- | --- | --- |';
+    '| figure | value | unit | goal | status | baseline | notes |\n| --- | ---: | --- | --- | --- | --- | --- |';
   return [
     head,
     ...rows(entries).map(
       (r) =>
-        `| \`${r[0]}\` | ${r[1]} | ${r[2]} | ${r[3]} | ${r[4] === 'MISSED' ? '**missed**' : r[4]} | ${r[5]} |`,
+        `| \`${r[0]}\` | ${r[1]} | ${r[2]} | ${r[3]} | ${r[4] === 'MISSED' ? '**missed**' : r[4]} | ${r[5]} | ${r[6]} |`,
     ),
   ].join('\n');
 }
