@@ -134,7 +134,7 @@ export async function run({ quick, log }) {
   const bare = median(results.map((r) => r.bare));
   const storeRate = median(results.map((r) => r.store));
   return [
-    entry('push_ingest_ratio', ratio, 'ratio', ['>=', 0.85], {
+    entry('push_ingest_ratio', ratio, 'ratio', ['>=', 0.9], {
       baseline: Math.round(bare),
       baseline_unit: 'pushes/s, bare listener',
       ratio,

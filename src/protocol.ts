@@ -200,6 +200,35 @@ const text = (v: unknown, field: string): string => {
   return v;
 };
 
+/** @internal A server envelope as sent, once {@link assertServerEnvelope} passed it. */
+export interface SentServerEnvelope {
+  handlerId: string;
+  eventId: string;
+  correlationId: string;
+  ts: string;
+  /** A plain object, or null/undefined (read as `{}`). */
+  data?: Record<string, unknown> | null;
+}
+
+/**
+ * @internal The checks of {@link validateServerEnvelope}, without its copy: throws the same
+ * `INVALID_ENVELOPE` error naming the bad field. For a reader that takes the data apart
+ * itself in the same pass (the store's `state_push` reader), and so never shows the envelope.
+ */
+export function assertServerEnvelope(value: unknown): asserts value is SentServerEnvelope {
+  if (!isPlainObject(value)) throw badField('(envelope)', 'a plain object', kindOf(value));
+  // Field by field, not in a loop over names: this runs for every inbound event, and named
+  // reads stay fast where a keyed read in a loop does not.
+  const ts = text(value.ts, 'ts');
+  text(value.handlerId, 'handlerId');
+  text(value.eventId, 'eventId');
+  text(value.correlationId, 'correlationId');
+  if (!CANONICAL_TIME.test(ts) && Number.isNaN(Date.parse(ts)))
+    throw badField('ts', 'an ISO 8601 timestamp', JSON.stringify(ts.slice(0, 40)));
+  const data = value.data ?? {};
+  if (!isPlainObject(data)) throw badField('data', 'a plain object', kindOf(data));
+}
+
 /**
  * Validates a server → client envelope and returns a frozen copy
  * `{ handlerId, eventId, correlationId, ts, data }` (`data: null` → `{}`; `data` is a
@@ -208,17 +237,9 @@ const text = (v: unknown, field: string): string => {
 export function validateServerEnvelope<T extends object = Record<string, unknown>>(
   value: unknown,
 ): ServerEnvelope<T> {
-  if (!isPlainObject(value)) throw badField('(envelope)', 'a plain object', kindOf(value));
-  // Field by field, not in a loop over names: this runs for every inbound event, and named
-  // reads stay fast where a keyed read in a loop does not.
-  const ts = text(value.ts, 'ts');
-  const handlerId = text(value.handlerId, 'handlerId');
-  const eventId = text(value.eventId, 'eventId');
-  const correlationId = text(value.correlationId, 'correlationId');
-  if (!CANONICAL_TIME.test(ts) && Number.isNaN(Date.parse(ts)))
-    throw badField('ts', 'an ISO 8601 timestamp', JSON.stringify(ts.slice(0, 40)));
+  assertServerEnvelope(value);
+  const { handlerId, eventId, correlationId, ts } = value;
   const data = value.data ?? {};
-  if (!isPlainObject(data)) throw badField('data', 'a plain object', kindOf(data));
   // Subscribers share one envelope: frozen, so none can change what the next one sees.
   // Object.assign, not a spread: V8 gives every frozen spread copy a map of its own (slower
   // reads, more memory per push). Assigning an own "__proto__" (JSON.parse makes one) would

@@ -145,6 +145,14 @@ export interface NamespacedClient {
     event: string,
     callback: EventCallback<T>,
   ): () => void;
+  /**
+   * Subscribes to `event`'s payload as the socket delivered it, before any validation: for a
+   * layer that checks the envelope and its own data in one pass (the sync store reads
+   * `state_push` this way; {@link validateServerEnvelope} is the envelope check). Each call is
+   * a subscription of its own, removed by the function it returns. These callbacks never
+   * answer a server request. Starts the lazy connect, like `on()`.
+   */
+  onPayload(event: string, callback: (payload: unknown) => void): () => void;
   /** Removes that one callback. */
   off<T extends object = Record<string, unknown>>(event: string, callback: EventCallback<T>): void;
   onConnect(listener: (info: ConnectInfo) => void): () => void;

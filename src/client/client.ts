@@ -242,6 +242,15 @@ export function createNamespacedClient(
       return () => client.off(event, callback);
     },
 
+    onPayload(event: string, callback: (payload: unknown) => void) {
+      assertEventName(event);
+      if (typeof callback !== 'function') throw invalid('callback', 'a function');
+      if (isDisposed()) throw disposedError();
+      const off = inbound.subscribePayload(event, callback);
+      if (!socket) connect().catch(noop);
+      return off;
+    },
+
     off<T extends object>(event: string, callback: EventCallback<T>) {
       // Removing every callback of a shared client is how the anchor's harness broke live updates.
       if (typeof callback !== 'function') throw invalid('callback', 'a function');

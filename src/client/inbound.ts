@@ -6,9 +6,12 @@
 import { fail, messageOf, type SyncwireError } from '../errors';
 import type { Logger } from '../logger';
 import { validateServerEnvelope, type ServerEnvelope } from '../protocol';
-import { noop } from '../util';
+import { isPlainObject, noop } from '../util';
 import type { EventCallback } from './api';
 import type { SocketLike, SocketListener } from './socket';
+
+/** A subscriber of an event's raw payload, as the socket delivered it (see the client's `onPayload`). */
+export type PayloadCallback = (payload: unknown) => void;
 
 /** @internal The subscribers of one client, and the socket listeners that feed them. */
 export interface Inbound {
@@ -16,15 +19,27 @@ export interface Inbound {
   subscribe(event: string, callback: EventCallback<object>): void;
   /** Removes `callback`; the last one of `event` also removes the socket listener. */
   unsubscribe(event: string, callback: EventCallback<object>): void;
+  /** Adds a subscriber of `event`'s raw payload, which it validates itself; returns its remover. */
+  subscribePayload(event: string, callback: PayloadCallback): () => void;
   /** Binds the client's socket (once, when it is made): every event subscribed so far listens. */
   bind(socket: SocketLike): void;
   /** Removes every socket listener and every subscriber (the client is disposed). */
   clear(): void;
 }
 
+/**
+ * The subscribers of one event. The lists are replaced, never changed in place: an event
+ * being delivered keeps the list it started with (a callback that (un)subscribes changes
+ * the next event, not this one) without a copy per event.
+ */
+interface Subscribers {
+  callbacks: readonly EventCallback<object>[];
+  payloads: readonly PayloadCallback[];
+}
+
 /** @internal Creates the inbound side of one client. */
 export function createInbound(logger: Logger, reportError: (e: unknown) => void): Inbound {
-  const subs = new Map<string, Set<EventCallback<object>>>();
+  const subs = new Map<string, Subscribers>();
   const dispatchers = new Map<string, SocketListener>();
   let socket: SocketLike | undefined;
 
@@ -42,9 +57,26 @@ export function createInbound(logger: Logger, reportError: (e: unknown) => void)
     }
   };
 
-  // One inbound event: validated once, then handed to each subscriber.
+  // One inbound event: raw-payload subscribers first, then, when there are envelope subscribers
+  // or an answer is due, validated once and handed to each subscriber.
   const dispatch = (event: string, raw: unknown, ack: unknown) => {
     const answer = typeof ack === 'function' ? (ack as (v: unknown) => void) : undefined;
+    if (logger.isEnabled('push')) {
+      const { correlationId, handlerId } = isPlainObject(raw) ? raw : {};
+      logger.log('push', event, { correlationId, handlerId });
+    }
+    const entry = subs.get(event);
+    if (entry) {
+      for (const cb of entry.payloads) {
+        try {
+          cb(raw);
+        } catch (e) {
+          reportError(e);
+        }
+      }
+    }
+    const callbacks = entry?.callbacks ?? [];
+    if (callbacks.length === 0 && !answer) return;
     let env: ServerEnvelope;
     try {
       env = validateServerEnvelope(raw);
@@ -59,10 +91,6 @@ export function createInbound(logger: Logger, reportError: (e: unknown) => void)
       });
       return;
     }
-    if (logger.isEnabled('push'))
-      logger.log('push', event, { correlationId: env.correlationId, handlerId: env.handlerId });
-    // The set as it is now: a callback that (un)subscribes changes the next event, not this one.
-    const callbacks = [...(subs.get(event) ?? [])];
     if (!answer) {
       // An event: each subscriber is called; a throw or a rejection is reported, not answered.
       for (const cb of callbacks) {
@@ -124,18 +152,39 @@ export function createInbound(logger: Logger, reportError: (e: unknown) => void)
     socket.on(event, d);
   };
 
+  // Replaces `event`'s lists with `change`'s; the last subscriber gone removes the socket listener.
+  const update = (event: string, change: (s: Subscribers) => Subscribers) => {
+    const next = change(subs.get(event) ?? { callbacks: [], payloads: [] });
+    if (next.callbacks.length || next.payloads.length) {
+      subs.set(event, next);
+      attach(event);
+      return;
+    }
+    subs.delete(event);
+    const d = dispatchers.get(event);
+    dispatchers.delete(event);
+    if (d) socket?.off(event, d);
+  };
+  // A callback is subscribed once: subscribing it again changes nothing (as with a Set).
+  const added = <T>(list: readonly T[], cb: T) => (list.includes(cb) ? list : [...list, cb]);
+  const removed = <T>(list: readonly T[], cb: T) => list.filter((x) => x !== cb);
+
   return {
     subscribe(event, callback) {
-      subs.set(event, (subs.get(event) ?? new Set()).add(callback));
-      attach(event);
+      update(event, (s) => ({ ...s, callbacks: added(s.callbacks, callback) }));
     },
     unsubscribe(event, callback) {
-      const set = subs.get(event);
-      if (!set?.delete(callback) || set.size) return;
-      subs.delete(event);
-      const d = dispatchers.get(event);
-      dispatchers.delete(event);
-      if (d) socket?.off(event, d);
+      if (!subs.get(event)?.callbacks.includes(callback)) return;
+      update(event, (s) => ({ ...s, callbacks: removed(s.callbacks, callback) }));
+    },
+    subscribePayload(event, callback) {
+      // A wrapper of its own: the same function subscribed twice is two subscriptions.
+      const cb: PayloadCallback = (payload) => callback(payload);
+      update(event, (s) => ({ ...s, payloads: [...s.payloads, cb] }));
+      return () => {
+        if (!subs.get(event)?.payloads.includes(cb)) return;
+        update(event, (s) => ({ ...s, payloads: removed(s.payloads, cb) }));
+      };
     },
     bind(s) {
       socket = s;

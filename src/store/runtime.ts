@@ -98,12 +98,14 @@ export function createRuntime<S, P extends object>(parts: RuntimeParts<S, P>) {
   const step = (ev: MachineEvent) => {
     const [next, fx] = machineStep(rt.machine, ev, timing, draw);
     rt.machine = next;
+    // A push's applies happen when it arrived: its time is read once, not again per apply.
+    const at = ev.type === 'push' ? ev.push.at : undefined;
     // A listener that calls stop() ends this transition's remaining effects.
     const id = rt.runId;
     applyFailed = false;
     for (const e of fx) {
       if (id !== rt.runId) break;
-      run(e);
+      run(e, at);
     }
     if (outcomes.length === 0) return;
     const heard = outcomes.splice(0);
@@ -119,7 +121,8 @@ export function createRuntime<S, P extends object>(parts: RuntimeParts<S, P>) {
     }
   };
 
-  const run = (e: Effect) => {
+  // `at`: the time of the event whose effects these are, when it carries one.
+  const run = (e: Effect, at: number | undefined) => {
     switch (e.type) {
       case 'mode':
         client.logger.log('push', `mode ${e.from} → ${e.to}`, { reason: e.reason });
@@ -151,7 +154,8 @@ export function createRuntime<S, P extends object>(parts: RuntimeParts<S, P>) {
         handshake(e.gen, e.full);
         break;
       case 'apply':
-        if (!applyFailed) applyFailed = !apply(e.snapshot, e.source, e.fromInitial);
+        if (!applyFailed)
+          applyFailed = !apply(e.snapshot, e.source, e.fromInitial, at ?? client.clock.now());
         break;
       case 'poll':
         pollFrom(e.full ? initialState : view.state).then(
@@ -258,8 +262,13 @@ export function createRuntime<S, P extends object>(parts: RuntimeParts<S, P>) {
     push: { source: 'push', requestResync },
     poll: { source: 'poll', requestResync },
   } as const;
-  // Reduces one snapshot; false when reduce threw (the state is left as it was).
-  const apply = (snapshot: object, from: 'push' | 'poll', fromInitial: boolean): boolean => {
+  // Reduces one snapshot, applied `at`; false when reduce threw (the state is left as it was).
+  const apply = (
+    snapshot: object,
+    from: 'push' | 'poll',
+    fromInitial: boolean,
+    at: number,
+  ): boolean => {
     let next: S;
     resyncReason = undefined;
     reducing = true;
@@ -277,7 +286,6 @@ export function createRuntime<S, P extends object>(parts: RuntimeParts<S, P>) {
     } finally {
       reducing = false;
     }
-    const at = client.clock.now();
     view.show(next, rt.machine.epoch, from, at);
     view.scheduleNotify();
     cache?.save({ epoch: view.epoch, savedAt: at, state: next });

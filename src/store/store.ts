@@ -6,7 +6,7 @@
 import { createTimers } from '../clock';
 import { asError, invalid, isSyncwireError, type SyncwireError } from '../errors';
 import { listen, markInternal } from '../listeners';
-import { createCorrelationId, type ServerEnvelope } from '../protocol';
+import { createCorrelationId } from '../protocol';
 import { noop } from '../util';
 import { knownKeys, opt, required } from '../validate';
 import type { CachedState, PersistSession, SyncStore, SyncStoreOptions } from './api';
@@ -50,7 +50,7 @@ const STORE_OPTIONS = [
 
 /** What a store needs of its client; anything else is no client. */
 const CLIENT_METHODS = [
-  'on',
+  'onPayload',
   'onConnect',
   'onDisconnect',
   'onDispose',
@@ -151,8 +151,8 @@ export function createSyncStore<
   const { dispatch } = rt;
 
   const tagOf = createTagReader(tagPrefix);
-  const onPush = (envelope: ServerEnvelope) => {
-    const push = readPush(envelope, tagOf, clock.now());
+  const onPush = (payload: unknown) => {
+    const push = readPush(payload, tagOf, clock.now());
     if (typeof push === 'string') dispatch({ type: 'pushInvalid', message: push });
     else dispatch({ type: 'push', push });
   };
@@ -214,7 +214,7 @@ export function createSyncStore<
       }
       onEnv(env.read());
       const listeners = [
-        client.on('state_push', onPush),
+        client.onPayload('state_push', onPush),
         client.onConnect(() => dispatch({ type: 'connected' })),
         client.onDisconnect(() => dispatch({ type: 'disconnected' })),
         client.onDispose(() => rt.release({ type: 'disposed' })),

@@ -2,7 +2,8 @@
  * The state-sync wire format, read: a `state_request` handshake's answer (the machine's
  * `ack` or `nack`), a `state_push` envelope, and the handshake tag a push carries.
  */
-import type { RequestResponse, ServerEnvelope } from '../protocol';
+import { messageOf } from '../errors';
+import { assertServerEnvelope, type RequestResponse } from '../protocol';
 import { isPlainObject, kindOf } from '../util';
 import type { MachineEvent, PushIn } from './types';
 
@@ -63,16 +64,22 @@ export function handshakeAnswer(gen: number, res: RequestResponse): MachineEvent
 }
 
 /**
- * @internal A `state_push` as the machine takes it, or the message saying which field is
- * malformed. `tagOf` reads the envelope's correlationId (see {@link createTagReader}); `at` is
- * when it arrived.
+ * @internal A `state_push` payload as the machine takes it, or the message saying which field
+ * is malformed: the envelope and its data checked in one pass, with no copy of either (the
+ * store never shows the envelope). `tagOf` reads the envelope's correlationId (see
+ * {@link createTagReader}); `at` is when it arrived.
  */
 export function readPush(
-  envelope: ServerEnvelope,
+  payload: unknown,
   tagOf: (correlationId: string) => number | null,
   at: number,
 ): PushIn | string {
-  const d = envelope.data;
+  try {
+    assertServerEnvelope(payload);
+  } catch (e) {
+    return `'state_push': ${messageOf(e)}`;
+  }
+  const d = payload.data ?? {};
   const seq = d.seq as number;
   let bad = '';
   if (typeof d.runtime_epoch !== 'string') bad = 'runtime_epoch';
@@ -83,7 +90,7 @@ export function readPush(
     epoch: d.runtime_epoch as string,
     seq,
     snapshot: d.snapshot as object,
-    gen: tagOf(envelope.correlationId),
+    gen: tagOf(payload.correlationId),
     at,
   };
 }

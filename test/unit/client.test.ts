@@ -454,6 +454,88 @@ describe('subscriptions', () => {
     expect(errors[3]?.message).toContain("'data'");
   });
 
+  it('a callback that subscribes or unsubscribes during delivery changes the next event, not this one', async () => {
+    const { factory, client, open } = setup();
+    const seen: string[] = [];
+    const late = () => void seen.push('late');
+    const second = () => void seen.push('second');
+    client.on('news', () => {
+      seen.push('first');
+      client.off('news', second);
+      client.on('news', late);
+    });
+    client.on('news', second);
+    await open();
+    factory.last().serverEmit('news', envelope());
+    expect(seen).toEqual(['first', 'second']);
+    seen.length = 0;
+    factory.last().serverEmit('news', envelope());
+    expect(seen).toEqual(['first', 'late']);
+  });
+
+  it('onPayload hands over the payload as sent, before any check, and only to its own subscription', async () => {
+    const { factory, client, errors, open } = setup();
+    const raw: unknown[] = [];
+    const checked: ServerEnvelope[] = [];
+    const fn = (p: unknown) => void raw.push(p);
+    const off1 = client.onPayload('news', fn);
+    const off2 = client.onPayload('news', fn); // a subscription of its own
+    client.on('news', (e) => void checked.push(e));
+    await open();
+    const sent = envelope({ n: 1 });
+    factory.last().serverEmit('news', sent);
+    factory.last().serverEmit('news', 'garbage'); // payload subscribers check it themselves
+    expect(raw).toEqual([sent, sent, 'garbage', 'garbage']);
+    expect(raw[0]).toBe(sent);
+    expect(Object.isFrozen(raw[0])).toBe(false); // not the validated copy
+    expect(checked).toHaveLength(1);
+    expect(errors.map((e) => e.code)).toEqual(['INVALID_ENVELOPE']); // from on()'s check
+    off1();
+    off1(); // a second call removes nothing more
+    factory.last().serverEmit('news', sent);
+    expect(raw).toHaveLength(5);
+    off2();
+    factory.last().serverEmit('news', sent);
+    expect(raw).toHaveLength(5);
+  });
+
+  it('with only payload subscribers, an event is not validated and a server request is answered NO_HANDLERS', async () => {
+    const { factory, client, errors, open } = setup();
+    const raw: unknown[] = [];
+    client.onPayload('news', (p) => {
+      raw.push(p);
+      throw new Error('payload subscriber broke');
+    });
+    await open();
+    factory.last().serverEmit('news', { not: 'an envelope' });
+    expect(raw).toHaveLength(1);
+    // The throw is reported; nothing else was checked, so nothing else is reported.
+    expect(errors.map((e) => e.message)).toEqual(['payload subscriber broke']);
+    const ack = vi.fn();
+    factory.last().serverEmit('news', envelope({}, { correlationId: 'srv-9' }), ack);
+    await flush();
+    expect(ack).toHaveBeenCalledWith({
+      correlationId: 'srv-9',
+      results: [
+        { ok: false, error: { code: 'NO_HANDLERS', error: "No client handler for 'news'" } },
+      ],
+    });
+  });
+
+  it('onPayload checks its arguments, starts the lazy connect, and detaches the socket listener when last', async () => {
+    const { factory, client } = setup();
+    expect(() => client.onPayload('news', 5 as never)).toThrow(SyncwireError);
+    expect(() => client.onPayload('', () => {})).toThrow(SyncwireError);
+    const off = client.onPayload('news', () => {});
+    await flush();
+    expect(factory.sockets).toHaveLength(1);
+    expect(factory.last().listenerCount('news')).toBe(1);
+    off();
+    expect(factory.last().listenerCount('news')).toBe(0);
+    client.dispose();
+    expect(() => client.onPayload('news', () => {})).toThrow(SyncwireError);
+  });
+
   it('a throwing subscriber neither stops the others nor escapes', async () => {
     const { factory, client, errors, open } = setup();
     const later = vi.fn();

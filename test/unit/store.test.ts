@@ -200,6 +200,29 @@ describe('sync store: handshake and pushes', () => {
     expect(h.errors.map((e) => e.code)).toEqual(['INVALID_ENVELOPE', 'INVALID_ENVELOPE']);
     expect(h.store.health.counters.pushesDropped).toBe(2);
   });
+
+  it('drops a push whose envelope is malformed, reporting it once with the field', async () => {
+    const h = storeHarness();
+    await h.healthy({ v: 2 });
+    const good = {
+      handlerId: 'h',
+      eventId: 'e',
+      correlationId: 'c',
+      ts: '2026-11-23T00:00:00.000Z',
+      data: { runtime_epoch: 'E1', seq: 3, snapshot: { v: 3 } },
+    };
+    h.socket().serverEmit('state_push', { ...good, ts: 'yesterday' });
+    h.socket().serverEmit('state_push', 'garbage');
+    await flush();
+    expect(h.store.state).toEqual({ v: 2 });
+    expect(h.errors.map((e) => e.code)).toEqual(['INVALID_ENVELOPE', 'INVALID_ENVELOPE']);
+    expect(h.errors[0]?.message).toContain("'ts'");
+    expect(h.store.health.counters.pushesDropped).toBe(2);
+    // The next good push is still the next in order: nothing was lost.
+    h.socket().serverEmit('state_push', good);
+    await flush();
+    expect(h.store.state).toEqual({ v: 3 });
+  });
 });
 
 describe('sync store: failures', () => {
