@@ -45,6 +45,8 @@ export class FakeTransport implements SocketTransport {
   /** The network refuses WebSockets: a connection lands on long-polling when it may use it. */
   wsBlocked = false;
   probes: FakeProbe[] = [];
+  /** Called with each probe the client starts (a network that answers by itself). */
+  onProbe?: (p: FakeProbe) => void;
   private upgraded = new Set<(name: string) => void>();
 
   constructor(public order: string[] = ['websocket', 'polling']) {}
@@ -59,6 +61,7 @@ export class FakeTransport implements SocketTransport {
   probe(done: (ok: boolean) => void) {
     const p: FakeProbe = { done, cancelled: false, answered: false };
     this.probes.push(p);
+    this.onProbe?.(p);
     return () => void (p.cancelled = true);
   }
 

@@ -18,9 +18,18 @@ function mapStorage(): MemoStorage & { data: Map<string, string>; ops: string[] 
   return {
     data,
     ops,
-    getItem: (k) => (ops.push(`get ${k}`), data.get(k) ?? null),
-    setItem: (k, v) => void (ops.push(`set ${k}`), data.set(k, v)),
-    removeItem: (k) => void (ops.push(`remove ${k}`), data.delete(k)),
+    getItem(k) {
+      ops.push(`get ${k}`);
+      return data.get(k) ?? null;
+    },
+    setItem(k, v) {
+      ops.push(`set ${k}`);
+      data.set(k, v);
+    },
+    removeItem(k) {
+      ops.push(`remove ${k}`);
+      data.delete(k);
+    },
   };
 }
 
@@ -335,7 +344,7 @@ describe('transport memo', () => {
     ] as const) {
       const h = setup({ transportMemo: { storage } });
       if (stored)
-        (storage as ReturnType<typeof mapStorage>).data.set(
+        (storage as { data: Map<string, string> }).data.set(
           'syncwire:ws-blocked:http://127.0.0.1:1/socket.io',
           stored,
         );
