@@ -54,6 +54,7 @@ const MODULES = [
     figures: ['apply_cost_us_1kb', 'apply_cost_us_10kb', 'apply_cost_us_100kb'],
   },
   { file: 'warm-start.mjs', figures: ['warm_start_ms'], quickAlongside: true },
+  { file: 'transport.mjs', figures: ['ws_back_after_block_ms', 'reload_on_blocked_ws_ms'] },
 ];
 
 const quick = process.argv.includes('--quick');

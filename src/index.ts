@@ -33,7 +33,15 @@ export type {
 export { createClientRegistry, getNamespacedClient, type ClientRegistry } from './client/registry';
 export type { AuthOption, AuthContext } from './client/auth';
 export type { FetchLike } from './util';
-export type { SocketLike, SocketFactory, SocketListener, SocketIoOptions } from './client/socket';
+export type {
+  SocketLike,
+  SocketFactory,
+  SocketListener,
+  SocketIoOptions,
+  SocketTransport,
+} from './client/socket';
+export type { ProbeTiming, TransportInfo } from './client/transport';
+export type { MemoStorage } from './client/transport-memo';
 export {
   createSyncStore,
   defaultPayload,

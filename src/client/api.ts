@@ -8,6 +8,8 @@ import type { ServerEnvelope, RequestResponse } from '../protocol';
 import type { FetchLike } from '../util';
 import type { AuthOption } from './auth';
 import type { SocketFactory, SocketIoOptions } from './socket';
+import type { ProbeTiming, TransportInfo } from './transport';
+import type { MemoStorage } from './transport-memo';
 
 /**
  * Options of {@link createNamespacedClient}. Each default is an entry of `DEFAULTS` in
@@ -53,6 +55,24 @@ export interface ClientOptions {
    * @default { baseMs: 250, maxMs: 10000 } (`DEFAULTS.retry`)
    */
   retry?: { baseMs?: number; maxMs?: number };
+  /**
+   * The background WebSocket probe of a connection that fell back to long-polling while
+   * WebSocket is allowed: a throwaway WebSocket-only Engine.IO connection, the first after
+   * `baseMs / 2` to `baseMs`, each failure doubling the delay up to `maxMs` (equal jitter), each
+   * given `timeoutMs` to open. Once one opens, the connection moves back to WebSocket as soon as
+   * no call is in flight. `false`: no probe.
+   * @default { baseMs: 1000, maxMs: 15000, timeoutMs: 10000 } (`DEFAULTS.websocketProbe`)
+   */
+  websocketProbe?: Partial<ProbeTiming> | false;
+  /**
+   * Remembers, per server (origin and Engine.IO path), that WebSocket was blocked, for `ttlMs`:
+   * a client created within it (a reload) starts on long-polling and upgrades when it can,
+   * instead of waiting for the WebSocket attempt to fail. A WebSocket that works clears it.
+   * `storage`: any `{ getItem, setItem, removeItem }`; one that throws only makes it forget.
+   * `false`: no memo.
+   * @default { ttlMs: 600000, storage: sessionStorage } (`DEFAULTS.transportMemo`)
+   */
+  transportMemo?: { ttlMs?: number; storage?: MemoStorage } | false;
   /** Passed to socket.io-client's Manager and Socket. */
   socketOptions?: SocketIoOptions;
   /** A logger, or options for one (off by default). */
@@ -128,6 +148,8 @@ export interface NamespacedClient {
   readonly clock: Clock;
   /** The CSRF token of the current credentials, when known (for HTTP fallbacks). */
   readonly csrfToken: string | undefined;
+  /** The connection's transport, and the WebSocket probes and moves so far. */
+  readonly transport: TransportInfo;
   /** The server's runtime id seen last (from a token answer, `server_restart` or a connect), when known. */
   readonly runtimeId: string | undefined;
   /** Connects (one shared handshake for all callers). Rejects if the first attempt fails; retries go on in the background unless the failure is terminal. */

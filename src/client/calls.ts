@@ -34,17 +34,20 @@ export interface Calls {
   loseSent(why: string): void;
   /** Ends every call (the client is disposed). */
   endAll(): void;
+  /** True when no call is in flight (none waits for the connection or for its ack). */
+  idle(): boolean;
 }
 
 /**
  * @internal Creates the pending-call table of one client. `socket` is the client's socket
- * once there is one; `connect` is the client's connect().
+ * once there is one; `connect` is the client's connect(); `onIdle` hears the last call settle.
  */
 export function createCalls(
   options: ResolvedOptions,
   socket: () => SocketLike | undefined,
   connect: () => Promise<void>,
   reportError: (e: unknown) => void,
+  onIdle: () => void = noop,
 ): Calls {
   const { clock, logger, maxPending, maxPayloadBytes, requestTimeoutMs } = options;
   // Calls holding a slot (maxPending counts them), and those waiting for an ack.
@@ -101,6 +104,7 @@ export function createCalls(
         signal?.removeEventListener('abort', onAbort);
         if (err) reject(err);
         else resolve(value as R);
+        if (!calls.size) onIdle();
       };
       const self: LiveCall = {
         end: (code, what, details) =>
@@ -166,5 +170,6 @@ export function createCalls(
     endAll() {
       for (const c of calls) c.end('DISCONNECTED', 'lost: client was disposed');
     },
+    idle: () => !calls.size,
   };
 }

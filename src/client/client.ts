@@ -4,7 +4,7 @@
  * client object. Calls, inbound events and option checks live in calls.ts, inbound.ts and
  * options.ts.
  */
-import { backoffDelay, createTimers } from '../clock';
+import { createTimers } from '../clock';
 import { fail, invalid, type SyncwireError } from '../errors';
 import { fire, listen } from '../listeners';
 import { assertEventName } from '../protocol';
@@ -16,6 +16,8 @@ import { createInbound } from './inbound';
 import { createRuntimeIds } from './runtime-ids';
 import { createErrorReport } from './report';
 import { resolveOptions } from './options';
+import { createRetry } from './retry';
+import { createTransportUpgrade } from './transport';
 import type { SocketLike, SocketListener } from './socket';
 import type { Status } from './status';
 import type { ClientOptions, ConnectInfo, EventCallback, NamespacedClient } from './api';
@@ -23,12 +25,8 @@ import type { ClientOptions, ConnectInfo, EventCallback, NamespacedClient } from
 // The layers built on the client (the store) name its types from here.
 export type { ClientOptions, NamespacedClient } from './api';
 
-/** The name of the timer of the next retry after a rejection. */
-const RETRY_TIMER = 'retry';
 /** The name of the timer of connect()'s deadline. */
 const CONNECT_TIMER = 'connect';
-// The shortest retry delay: full jitter can draw 0, and instant rejections would loop tightly.
-const RETRY_FLOOR_MS = 50;
 /** HTTP answers to the Engine.IO handshake that mean "your cookies are stale". */
 const AUTH_REFUSED = [401, 403];
 
@@ -60,7 +58,6 @@ export function createNamespacedClient(
   // The pending connect() promise shared by every caller, and how to settle it.
   let waiting: Promise<void> | undefined;
   let settleWaiting: (err?: SyncwireError) => void = noop;
-  let retryAttempt = 0;
 
   const isDisposed = () => status === 'disposed';
   // Not stopped by disconnect() and not disposed: a timer's or auth's late answer may open.
@@ -84,21 +81,13 @@ export function createNamespacedClient(
   // After a namespace-level rejection (e.g. a CSRF token from before a restart) or a server
   // disconnect, Socket.IO will not come back by itself: we retry, with fresh credentials.
   // Transport failures are left to Socket.IO's own Manager, so two loops never drive one socket.
+  const retry = createRetry(opts, timers);
   const retryFresh = () => {
     credentials.refreshNext();
-    if (timers.has(RETRY_TIMER) || !running()) return;
-    const delay = backoffDelay(
-      retryAttempt,
-      opts.retryBaseMs,
-      opts.retryMaxMs,
-      opts.random,
-      RETRY_FLOOR_MS,
-    );
-    retryAttempt++;
-    logger.log('connect', 'retry', { delay });
-    timers.set(RETRY_TIMER, delay, () => {
-      if (mayOpen()) open();
-    });
+    if (running())
+      retry.schedule(() => {
+        if (mayOpen()) open();
+      });
   };
 
   // Fetching the token sets cookies (the server's session, csrf_token_<runtime id>) that the
@@ -139,12 +128,12 @@ export function createNamespacedClient(
     server_restart: (raw) => runtimeIds.onRestart(raw),
 
     connect() {
-      timers.clear(RETRY_TIMER);
-      retryAttempt = 0;
+      retry.reset();
       const info = runtimeIds.onConnect();
       logger.log('connect', 'connected', { namespace: ns, ...info });
       settleWaiting();
       fire(connectHooks, info, reportError);
+      upgrade.connected();
     },
 
     connect_error(raw) {
@@ -169,6 +158,7 @@ export function createNamespacedClient(
 
     disconnect(reason) {
       const why = String(reason);
+      upgrade.stop();
       logger.log('connect', 'disconnected', { reason: why });
       calls.loseSent(why);
       fire(disconnectHooks, why, reportError);
@@ -186,6 +176,7 @@ export function createNamespacedClient(
     socket = s;
     for (const event in socketHandlers) s.on(event, socketHandlers[event] as SocketListener);
     s.io?.on('reconnect_failed', onGiveUp);
+    upgrade.attach(s);
     inbound.bind(s);
     return s;
   };
@@ -209,11 +200,20 @@ export function createNamespacedClient(
       };
     });
     // While a rejection retry is pending, let the backoff run; otherwise (re)start.
-    if (!timers.has(RETRY_TIMER)) open();
+    if (!retry.pending()) open();
     return waiting;
   };
 
-  const calls = createCalls(opts, () => socket, connect, reportError);
+  // A probe opened: reconnect (the next connection tries WebSocket first) once calls are done.
+  const reopen = () => status === 'ready' && void client.reconnect().catch(noop);
+  const upgrade = createTransportUpgrade(
+    opts,
+    timers,
+    () => socket,
+    () => calls.idle(),
+    reopen,
+  );
+  const calls = createCalls(opts, () => socket, connect, reportError, upgrade.quiet);
 
   const client: NamespacedClient = {
     namespace: ns,
@@ -223,6 +223,7 @@ export function createNamespacedClient(
     get csrfToken() {
       return credentials.csrfToken;
     },
+    transport: upgrade.info,
     get runtimeId() {
       return runtimeIds.latest;
     },
@@ -267,14 +268,14 @@ export function createNamespacedClient(
 
     reconnect(opts = {}) {
       if (opts.refreshAuth) credentials.refreshNext();
-      timers.clear(RETRY_TIMER);
+      retry.cancel();
       socket?.disconnect();
       return connect();
     },
 
     disconnect() {
       if (running()) status = 'stopped';
-      timers.clear(RETRY_TIMER);
+      retry.cancel();
       settleWaiting(fail('DISCONNECTED', 'disconnect() was called'));
       socket?.disconnect();
     },
@@ -292,6 +293,7 @@ export function createNamespacedClient(
         s.io?.off('reconnect_failed', onGiveUp);
       }
       inbound.clear();
+      upgrade.dispose();
       calls.endAll();
       for (const hooks of [connectHooks, disconnectHooks, errorHooks, disposeHooks]) hooks.clear();
       timers.clearAll();

@@ -11,6 +11,13 @@ import { httpUrl, knownKeys, num, opt, required } from '../validate';
 import type { AuthOption } from './auth';
 import type { ClientOptions, EmitOptions, RequestOptions } from './api';
 import { defaultSocketFactory, type SocketFactory, type SocketIoOptions } from './socket';
+import type { ProbeTiming } from './transport';
+import {
+  createTransportMemo,
+  noMemo,
+  type MemoStorage,
+  type TransportMemo,
+} from './transport-memo';
 
 /**
  * Every default of {@link ClientOptions} (and of the per-call `timeoutMs`, which is the
@@ -31,6 +38,10 @@ export const DEFAULTS = {
   maxPending: 1000,
   /** Full-jitter backoff of the retries after the server rejects a connect. */
   retry: { baseMs: 250, maxMs: 10000 },
+  /** A connection on long-polling probes WebSocket after 0.5-1 s, then backs off to 7.5-15 s. */
+  websocketProbe: { baseMs: 1000, maxMs: 15000, timeoutMs: 10000 },
+  /** A blocked WebSocket is remembered for 10 min: a reload within it starts on long-polling. */
+  transportMemo: { ttlMs: 600000 },
 } as const;
 
 /** The options createNamespacedClient knows; any other name is a misspelling. */
@@ -44,6 +55,8 @@ const CLIENT_OPTIONS = [
   'maxPayloadBytes',
   'maxPending',
   'retry',
+  'websocketProbe',
+  'transportMemo',
   'socketOptions',
   'logger',
   'clock',
@@ -77,6 +90,10 @@ export interface ResolvedOptions {
   fetch: FetchLike | undefined;
   retryBaseMs: number;
   retryMaxMs: number;
+  /** The WebSocket probe's timing, or false: no probe. */
+  probe: ProbeTiming | false;
+  /** Where a blocked WebSocket is remembered (a memo that forgets at once when turned off). */
+  memo: TransportMemo;
   /** See {@link DEFAULTS}. */
   connectTimeoutMs: number;
   authTimeoutMs: number;
@@ -111,6 +128,36 @@ function sameOriginUrl(path: unknown, base: string, field: string): string {
       JSON.stringify(path),
     );
   return resolved.href;
+}
+
+/** `o[key]`: false, or a plain object of numbers (`names`), each defaulting to `defaults`. */
+function numbersOrOff<K extends string>(
+  o: Record<string, unknown>,
+  key: string,
+  defaults: Record<K, number>,
+  extra: string[] = [],
+): Record<K, number> | false {
+  if (o[key] === false) return false;
+  const given = opt(o[key] as Record<string, unknown>, key, 'object') ?? {};
+  const names = Object.keys(defaults) as K[];
+  knownKeys(given, [...names, ...extra], `${key}.`);
+  const out = {} as Record<K, number>;
+  for (const name of names) out[name] = num(given, name, defaults[name], `${key}.`);
+  return out;
+}
+
+/** The `transportMemo` option: a memo keyed by the server's origin and Engine.IO path, or none. */
+function resolveMemo(o: Record<string, unknown>, url: string, clock: Clock): TransportMemo {
+  const memo = numbersOrOff(o, 'transportMemo', DEFAULTS.transportMemo, ['storage']);
+  if (!memo) return noMemo;
+  const given = o.transportMemo as { storage?: MemoStorage } | undefined;
+  const storage = opt(given?.storage, 'transportMemo.storage', [
+    'getItem',
+    'setItem',
+    'removeItem',
+  ]);
+  const path = (o.socketOptions as SocketIoOptions | undefined)?.path ?? '/socket.io';
+  return createTransportMemo(new URL(url).origin + path, memo.ttlMs, clock, storage);
 }
 
 /**
@@ -150,6 +197,9 @@ export function resolveOptions(namespace: string, options: ClientOptions): Resol
   const random = opt(o.random, 'random', 'function') ?? Math.random;
   const socketFactory = opt(o.socketFactory, 'socketFactory', 'function') ?? defaultSocketFactory;
   const socketOptions = opt(o.socketOptions, 'socketOptions', 'object') ?? {};
+  const record = o as Record<string, unknown>;
+  const probe = numbersOrOff(record, 'websocketProbe', DEFAULTS.websocketProbe);
+  const memo = resolveMemo(record, url, clock);
   if (typeof o.auth !== 'function') opt(o.auth, 'auth', 'object');
   const logger = loggerFrom(o.logger);
   // Checked last, as before: only the default auth uses it.
@@ -162,6 +212,8 @@ export function resolveOptions(namespace: string, options: ClientOptions): Resol
     fetch,
     retryBaseMs,
     retryMaxMs,
+    probe,
+    memo,
     ...limits,
     clock,
     random,

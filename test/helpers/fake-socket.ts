@@ -1,4 +1,4 @@
-import type { SocketFactory, SocketLike, SocketListener } from '../../src/index';
+import type { SocketFactory, SocketLike, SocketListener, SocketTransport } from '../../src/index';
 
 export interface Sent {
   event: string;
@@ -29,6 +29,71 @@ export class FakeManager {
   }
 }
 
+/** One WebSocket probe the client started, until the test answers it or the client cancels it. */
+export interface FakeProbe {
+  done: (ok: boolean) => void;
+  cancelled: boolean;
+  answered: boolean;
+}
+
+/**
+ * A scriptable {@link SocketTransport}: which transport a connection lands on (`wsBlocked`: the
+ * network refuses WebSockets), the order of the next connection, upgrades and probes.
+ */
+export class FakeTransport implements SocketTransport {
+  name: string | undefined;
+  /** The network refuses WebSockets: a connection lands on long-polling when it may use it. */
+  wsBlocked = false;
+  probes: FakeProbe[] = [];
+  /** Called with each probe the client starts (a network that answers by itself). */
+  onProbe?: (p: FakeProbe) => void;
+  private upgraded = new Set<(name: string) => void>();
+
+  constructor(public order: string[] = ['websocket', 'polling']) {}
+
+  setFirst(name: string) {
+    if (this.order.includes(name)) this.order = [name, ...this.order.filter((t) => t !== name)];
+  }
+  onUpgrade(listener: (name: string) => void) {
+    this.upgraded.add(listener);
+    return () => void this.upgraded.delete(listener);
+  }
+  probe(done: (ok: boolean) => void) {
+    const p: FakeProbe = { done, cancelled: false, answered: false };
+    this.probes.push(p);
+    this.onProbe?.(p);
+    return () => void (p.cancelled = true);
+  }
+
+  /** Probes neither answered nor cancelled. */
+  open(): FakeProbe[] {
+    return this.probes.filter((p) => !p.cancelled && !p.answered);
+  }
+  /** Answers the oldest open probe; false when there is none. */
+  answer(ok: boolean): boolean {
+    const p = this.open()[0];
+    if (!p) return false;
+    p.answered = true;
+    p.done(ok);
+    return true;
+  }
+  /** The open connection upgrades (Engine.IO's own upgrade after opening on long-polling). */
+  upgrade(name = 'websocket') {
+    this.name = name;
+    [...this.upgraded].forEach((fn) => fn(name));
+  }
+  listenerCount(): number {
+    return this.upgraded.size;
+  }
+  /** The transport a new connection lands on: the first of `order`, unless the network blocks it. */
+  land(): string {
+    const first = this.order[0] ?? 'polling';
+    if (this.wsBlocked && first === 'websocket')
+      return this.order.find((t) => t !== 'websocket') ?? first;
+    return first;
+  }
+}
+
 /** A scriptable stand-in for a socket.io-client Socket, driven by the test. */
 export class FakeSocket implements SocketLike {
   connected = false;
@@ -44,10 +109,15 @@ export class FakeSocket implements SocketLike {
   private listeners = new Map<string, SocketListener[]>();
   private buffer: unknown[][] = [];
 
+  /** Called when the client calls `disconnect()` (before anything else happens). */
+  onClientDisconnect?: () => void;
+
   constructor(
     readonly url: string,
     readonly namespace: string,
     private auth: (cb: (data: object) => void) => void,
+    /** Transport information and control, when the factory gives one. */
+    readonly transport?: FakeTransport,
   ) {}
 
   connect() {
@@ -58,9 +128,11 @@ export class FakeSocket implements SocketLike {
     return this;
   }
   disconnect() {
+    this.onClientDisconnect?.();
     this.active = false;
     if (this.connected) {
       this.connected = false;
+      if (this.transport) this.transport.name = undefined;
       this.fire('disconnect', 'io client disconnect');
     }
     return this;
@@ -89,7 +161,7 @@ export class FakeSocket implements SocketLike {
   /** Listeners on the socket for `event`; without one, every listener, the Manager's included. */
   listenerCount(event?: string): number {
     if (event) return this.listeners.get(event)?.length ?? 0;
-    let n = this.io.listenerCount();
+    let n = this.io.listenerCount() + (this.transport?.listenerCount() ?? 0);
     this.listeners.forEach((l) => (n += l.length));
     return n;
   }
@@ -108,6 +180,7 @@ export class FakeSocket implements SocketLike {
   }
   /** The server accepts: buffered events first, then `connect` (Socket.IO's order). */
   accept() {
+    if (this.transport) this.transport.name = this.transport.land();
     this.connected = true;
     this.active = true;
     this.connections++;
@@ -138,6 +211,7 @@ export class FakeSocket implements SocketLike {
   /** The connection drops (Socket.IO reconnects unless the reason says otherwise). */
   drop(reason = 'transport close') {
     this.connected = false;
+    if (this.transport) this.transport.name = undefined;
     if (reason === 'io server disconnect') this.active = false;
     this.fire('disconnect', reason);
   }
@@ -148,11 +222,18 @@ export class FakeSocket implements SocketLike {
   }
 }
 
-/** A socket factory that records the sockets it makes. */
-export function fakeSocketFactory(): SocketFactory & { sockets: FakeSocket[]; last(): FakeSocket } {
+/**
+ * A socket factory that records the sockets it makes. With `transport`, each socket gets a
+ * {@link FakeTransport} (the order of the socket options' `transports`, or the default one).
+ */
+export function fakeSocketFactory(
+  opts: { transport?: boolean } = {},
+): SocketFactory & { sockets: FakeSocket[]; last(): FakeSocket } {
   const sockets: FakeSocket[] = [];
   const factory = ((init: Parameters<SocketFactory>[0]) => {
-    const s = new FakeSocket(init.url, init.namespace, init.auth);
+    const order = init.options.transports as string[] | undefined;
+    const transport = opts.transport ? new FakeTransport(order && [...order]) : undefined;
+    const s = new FakeSocket(init.url, init.namespace, init.auth, transport);
     sockets.push(s);
     return s;
   }) as unknown as SocketFactory & { sockets: FakeSocket[]; last(): FakeSocket };

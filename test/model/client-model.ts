@@ -27,6 +27,13 @@ export const clientSetupArb: fc.Arbitrary<ClientSetup> = fc.record({
     int(5, 500).chain((baseMs) => int(baseMs, baseMs + 3000).map((maxMs) => ({ baseMs, maxMs }))),
   ),
   maxPending: fc.oneof(fc.constant(1000), int(1, 4)),
+  transport: fc.oneof({ weight: 3, arbitrary: fc.constant(true) }, fc.constant(false)),
+  probe: fc.oneof(
+    fc.constant({ baseMs: 1000, maxMs: 15000, timeoutMs: 10000 }),
+    fc.record({ baseMs: int(1, 400), maxMs: int(400, 3000), timeoutMs: int(1, 2000) }),
+  ),
+  memo: fc.constantFrom<'map' | 'throwing'>('map', 'map', 'throwing'),
+  wsBlocked: fc.boolean(),
 });
 
 const timeout = fc.option(int(1, 6000), { nil: undefined });
@@ -123,6 +130,63 @@ export const clientCommands: fc.Arbitrary<Cmd>[] = [
     { weight: 2, arbitrary: fc.constant(command('reconnect()', (w) => w.reconnect())) },
     { weight: 1, arbitrary: fc.constant(command('disconnect()', (w) => w.disconnect())) },
     { weight: 1, arbitrary: fc.constant(command('dispose()', (w) => w.dispose())) },
+    {
+      weight: 2,
+      arbitrary: fc
+        .boolean()
+        .map((on) => command(`blockWebSockets(${on})`, (w) => w.blockWebSockets(on))),
+    },
+    {
+      weight: 6,
+      arbitrary: fc
+        .boolean()
+        .map((ok) => command(`probe${ok ? 'Opens' : 'Fails'}`, (w) => w.answerProbe(ok))),
+    },
+    { weight: 1, arbitrary: fc.constant(command('engineUpgrade', (w) => w.engineUpgrade())) },
+    { weight: 3, arbitrary: fc.constant(command('untilProbe', (w) => w.untilProbe())) },
+  ),
+];
+
+/**
+ * The same world, weighted toward the transport: sockets that tell their transport, WebSockets
+ * mostly blocked at first, the server answering connects, probes answered, calls in flight.
+ */
+export const transportSetupArb: fc.Arbitrary<ClientSetup> = clientSetupArb.chain((setup) =>
+  fc
+    .boolean()
+    .map((blocked) => ({ ...setup, transport: true, wsBlocked: blocked || setup.wsBlocked })),
+);
+export const transportCommands: fc.Arbitrary<Cmd>[] = [
+  fc.oneof(
+    { weight: 12, arbitrary: clientCommands[0] as fc.Arbitrary<Cmd> },
+    {
+      weight: 5,
+      arbitrary: fc.constant(
+        command('serverAnswersConnect', (w) => {
+          for (let i = 0; i < 3; i++) w.answerToken(0, 'ok');
+          w.serverConnect();
+        }),
+      ),
+    },
+    { weight: 5, arbitrary: fc.constant(command('untilProbe', (w) => w.untilProbe())) },
+    {
+      weight: 6,
+      arbitrary: fc
+        .boolean()
+        .map((ok) => command(`probe${ok ? 'Opens' : 'Fails'}`, (w) => w.answerProbe(ok))),
+    },
+    {
+      weight: 4,
+      arbitrary: fc
+        .tuple(timeout, fc.boolean())
+        .map(([t, a]) =>
+          command(`request(${t ?? 'default'}${a ? ', signal' : ''})`, (w) => w.request(t, a)),
+        ),
+    },
+    {
+      weight: 4,
+      arbitrary: int(0, 5).map((i) => command(`ack(#${i}, ok)`, (w) => w.ack(i, 'ok'))),
+    },
   ),
 ];
 
@@ -173,8 +237,37 @@ export async function clientHealAndFinish(w: ClientWorld): Promise<void> {
     );
     await w.clock.advance(0);
     await ackAll();
+    // A move back to WebSocket may have started once the calls were done: serve its reconnect.
+    const answerBy = w.clock.now() + 1000;
+    while (answered === undefined && w.clock.now() < answerBy) {
+      for (let i = 0; i < 3; i++) w.answerToken(0, 'ok');
+      w.serverConnect();
+      await w.clock.advance(10);
+      await ackAll();
+    }
     if (answered !== true)
       fail(`a request on the healed connection was not answered: ${String(answered)}`);
+    if (setup.transport) {
+      // WebSockets allowed again, probes open: the connection is back on WebSocket within one
+      // probe delay, its deadline and a reconnect (probes failed while blocked, so the backoff may be at maxMs).
+      w.blockWebSockets(false);
+      const { probe } = setup;
+      const back = probe.maxMs + probe.timeoutMs + setup.connectTimeoutMs + 2 * setup.authTimeoutMs;
+      const until = w.clock.now() + back;
+      while (w.client.transport.name !== 'websocket' && w.clock.now() < until) {
+        // The network answers each probe at once, before any deadline of the client's.
+        const t = w.socket()?.transport;
+        if (t) t.onProbe = () => w.clock.world(() => w.answerProbe(true), 0);
+        w.answerProbe(true);
+        for (let i = 0; i < 3; i++) w.answerToken(0, 'ok');
+        w.serverConnect();
+        await w.clock.advance(10);
+      }
+      if (w.client.transport.name !== 'websocket')
+        fail(
+          `not back on WebSocket ${back} ms after WebSockets were allowed again (${String(w.client.transport.name)})`,
+        );
+    }
   }
   w.finish();
   await w.clock.advance(0);
@@ -188,22 +281,27 @@ export async function clientHealAndFinish(w: ClientWorld): Promise<void> {
   const listeners = w.factory.sockets.reduce((n, s) => n + s.listenerCount(), 0);
   if (listeners) fail(`${listeners} socket listeners left after dispose()`);
   if (w.factory.sockets.some((s) => s.active)) fail('a socket is still active after dispose()');
+  if (w.factory.sockets.some((s) => s.transport?.open().length))
+    fail('a WebSocket probe is still open after dispose()');
   if (w.fetches.some((f) => !f.done)) fail('a token fetch is still pending after dispose()');
 }
 
-export const clientModel = fc.asyncProperty(
-  clientSetupArb,
-  fc.commands(clientCommands, { maxCommands: 60, size: '+1' }),
-  async (setup, cmds) => {
-    const unhandled = watchUnhandled();
-    try {
-      const w = new ClientWorld(setup);
-      await fc.asyncModelRun(() => ({ model: {}, real: w }), cmds);
-      await clientHealAndFinish(w);
-      await settle();
-      unhandled.check();
-    } finally {
-      unhandled.stop();
-    }
-  },
-);
+const modelOf = (setupArb: fc.Arbitrary<ClientSetup>, commands: fc.Arbitrary<Cmd>[]) =>
+  fc.asyncProperty(setupArb, fc.commands(commands, { maxCommands: 60, size: '+1' }), run);
+
+async function run(setup: ClientSetup, cmds: Iterable<Cmd>): Promise<void> {
+  const unhandled = watchUnhandled();
+  try {
+    const w = new ClientWorld(setup);
+    await fc.asyncModelRun(() => ({ model: {}, real: w }), cmds);
+    await clientHealAndFinish(w);
+    await settle();
+    unhandled.check();
+  } finally {
+    unhandled.stop();
+  }
+}
+
+export const clientModel = modelOf(clientSetupArb, clientCommands);
+/** The client model weighted toward the WebSocket probe and the move (see {@link transportCommands}). */
+export const clientTransportModel = modelOf(transportSetupArb, transportCommands);

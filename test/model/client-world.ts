@@ -20,6 +20,13 @@ export interface ClientSetup {
   requestTimeoutMs: number;
   retry: { baseMs: number; maxMs: number };
   maxPending: number;
+  /** The sockets tell their transport (the default factory's do), so the client probes and moves. */
+  transport: boolean;
+  probe: { baseMs: number; maxMs: number; timeoutMs: number };
+  /** The transport memo's storage: a working one, or one that throws on every access. */
+  memo: 'map' | 'throwing';
+  /** The network refuses WebSockets from the start. */
+  wsBlocked: boolean;
 }
 
 /** Codes a call may reject with; anything else is a bug. */
@@ -58,7 +65,7 @@ interface TokenFetch {
 
 export class ClientWorld {
   readonly clock: SimClock;
-  readonly factory = fakeSocketFactory();
+  readonly factory: ReturnType<typeof fakeSocketFactory>;
   readonly client: NamespacedClient;
   readonly violations: string[] = [];
   readonly errors: unknown[] = [];
@@ -84,11 +91,39 @@ export class ClientWorld {
   manualAt = -1;
   gaveUpAt = -1;
   stuckSince: number | null = null;
+  /** The network refuses WebSockets (a proxy): connections land on long-polling. */
+  wsBlocked = false;
+  /** A user command that may close the socket itself is running (its close is no move). */
+  private userAct = false;
+  /** Per connection: its first transport in order when it was accepted, and whether a probe opened since. */
+  private conn = { polledFirst: false, probeOk: false };
+  readonly memoData = new Map<string, string>();
   private nextId = 0;
 
   constructor(readonly setup: ClientSetup) {
     this.clock = createSimClock(1_700_000_000_000);
     this.rand = seededRandom(setup.seed);
+    this.wsBlocked = setup.wsBlocked;
+    this.factory = fakeSocketFactory({ transport: setup.transport });
+    const data = this.memoData;
+    const storage =
+      setup.memo === 'map'
+        ? {
+            getItem: (k: string) => data.get(k) ?? null,
+            setItem: (k: string, v: string) => void data.set(k, v),
+            removeItem: (k: string) => void data.delete(k),
+          }
+        : {
+            getItem: () => {
+              throw new Error('SecurityError');
+            },
+            setItem: () => {
+              throw new Error('QuotaExceededError');
+            },
+            removeItem: () => {
+              throw new Error('SecurityError');
+            },
+          };
     this.client = createNamespacedClient('/dev_websocket_test', {
       url: 'http://sim.test/',
       clock: this.clock,
@@ -101,6 +136,8 @@ export class ClientWorld {
       requestTimeoutMs: setup.requestTimeoutMs,
       retry: setup.retry,
       maxPending: setup.maxPending,
+      websocketProbe: setup.probe,
+      transportMemo: { storage },
       logger: { warn: false }, // the model checks errors itself
     });
     this.client.onError((e) => {
@@ -246,34 +283,92 @@ export class ClientWorld {
     }
   }
 
+  /** Runs a user command that may close the socket itself. */
+  private user(act: () => void) {
+    this.userAct = true;
+    try {
+      act();
+    } finally {
+      this.userAct = false;
+    }
+  }
+
   reconnect() {
     this.intent();
-    this.track(
-      'connect',
-      this.setup.connectTimeoutMs,
-      this.client.reconnect({ refreshAuth: this.rand() < 0.5 }),
+    this.user(() =>
+      this.track(
+        'connect',
+        this.setup.connectTimeoutMs,
+        this.client.reconnect({ refreshAuth: this.rand() < 0.5 }),
+      ),
     );
   }
 
   disconnect() {
     this.manualAt = this.clock.now();
-    this.client.disconnect();
+    this.user(() => this.client.disconnect());
   }
 
   dispose() {
     this.disposed = true;
-    this.client.dispose();
+    this.user(() => this.client.dispose());
   }
 
   // ---- the server ----
   serverConnect() {
     // Socket.IO delivers what the server emitted in its connect handler before `connect`.
-    serverConnect(this, (s) =>
+    serverConnect(this, (s) => {
+      if (s.transport) {
+        s.transport.wsBlocked = this.wsBlocked;
+        this.conn = { polledFirst: s.transport.order[0] === 'polling', probeOk: false };
+      }
+      s.onClientDisconnect ??= () => this.closedByClient(s);
       s.serverEmit(
         'server_restart',
         envelope({ runtimeId: `R${this.runtime}`, emittedAt: '2026-11-23T12:00:00.000Z' }),
-      ),
-    );
+      );
+    });
+  }
+
+  // ---- the network's transports ----
+  /** A proxy starts or stops refusing WebSockets; starting resets the WebSocket open now. */
+  blockWebSockets(on: boolean) {
+    this.wsBlocked = on;
+    const s = this.socket();
+    if (on && s?.connected && s.transport?.name === 'websocket') s.drop('transport close');
+  }
+
+  /** Engine.IO's own upgrade, right after a connection opened on long-polling first. */
+  engineUpgrade() {
+    const s = this.socket();
+    const t = s?.transport;
+    if (!s?.connected || t?.name !== 'polling' || this.wsBlocked || !this.conn.polledFirst) return;
+    t.upgrade('websocket');
+  }
+
+  /** Time passes until the client has a WebSocket probe in flight (at most one probe delay). */
+  async untilProbe() {
+    const end = this.clock.now() + this.setup.probe.maxMs + 1;
+    while (!this.socket()?.transport?.open().length && this.clock.now() < end)
+      await this.clock.advance(Math.min(50, end - this.clock.now()));
+  }
+
+  /** The network answers the WebSocket probe in flight. */
+  answerProbe(ok: boolean) {
+    const t = this.socket()?.transport;
+    if (t?.answer(ok) && ok) this.conn.probeOk = true;
+  }
+
+  /** The client closed its socket: outside a user command, only a move back to WebSocket may. */
+  private closedByClient(s: FakeSocket) {
+    if (this.userAct || !s.connected) return;
+    const busy = this.calls.filter((c) => c.kind !== 'connect' && !c.settled);
+    if (busy.length)
+      this.violate(
+        `moved with ${busy.length} calls in flight (${busy.map((c) => `#${c.id}`).join(', ')})`,
+      );
+    if (s.transport?.name === 'websocket') this.violate('moved a connection already on WebSocket');
+    if (!this.conn.probeOk) this.violate('moved without a probe that opened on this connection');
   }
 
   serverReject(kind: 'rejected' | 'transport' | 'namespace') {
@@ -369,6 +464,14 @@ export class ClientWorld {
         }
       }
     }
+    // At most one WebSocket probe in flight, and only on a live connection on long-polling.
+    const probing = this.factory.sockets.flatMap((x) => (x.transport?.open() ?? []).map(() => x));
+    if (probing.length > 1) this.violate(`${probing.length} WebSocket probes in flight`);
+    for (const x of probing)
+      if (x !== this.socket() || !x.connected || x.transport?.name === 'websocket')
+        this.violate(
+          `a WebSocket probe in flight on a ${x.connected ? x.transport?.name : 'closed'} connection`,
+        );
     // A connection that is wanted and possible is always being worked on.
     const s = this.socket();
     const wanted =
