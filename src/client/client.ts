@@ -12,6 +12,7 @@ import { isNullish, noop } from '../util';
 import { createCredentials } from './auth';
 import { createCalls } from './calls';
 import { connectTimeoutError, describeConnectError, gaveUpError } from './connect-errors';
+import { staleCookies } from './connect-errors';
 import { createInbound } from './inbound';
 import { createRuntimeIds } from './runtime-ids';
 import { createErrorReport } from './report';
@@ -27,8 +28,6 @@ export type { ClientOptions, NamespacedClient } from './api';
 
 /** The name of the timer of connect()'s deadline. */
 const CONNECT_TIMER = 'connect';
-/** HTTP answers to the Engine.IO handshake that mean "your cookies are stale". */
-const AUTH_REFUSED = [401, 403];
 
 /**
  * Creates a client for one Socket.IO namespace. Nothing connects until
@@ -150,10 +149,7 @@ export function createNamespacedClient(
       // there): the Manager would retry with the same stale cookies for ever. New credentials
       // set new cookies, which its next attempt carries. (A WebSocket error has no status, so
       // only the long-polling transport can tell; the default transports end with it.)
-      const httpStatus = (err.details as { status?: number } | undefined)?.status;
-      if (!rejected && AUTH_REFUSED.includes(httpStatus as number)) {
-        void credentials.load(true).catch(noop);
-      }
+      if (!rejected && staleCookies(err)) void credentials.load(true).catch(noop);
     },
 
     disconnect(reason) {
@@ -215,6 +211,16 @@ export function createNamespacedClient(
   );
   const calls = createCalls(opts, () => socket, connect, reportError, upgrade.quiet);
 
+  // on() and onPayload(): checked, recorded at once (`add`), and the lazy connect started.
+  const subscribe = <R>(event: string, callback: unknown, add: () => R): R => {
+    assertEventName(event);
+    if (typeof callback !== 'function') throw invalid('callback', 'a function');
+    if (isDisposed()) throw disposedError();
+    const added = add();
+    if (!socket) connect().catch(noop); // the failure reaches onError listeners
+    return added;
+  };
+
   const client: NamespacedClient = {
     namespace: ns,
     url,
@@ -235,22 +241,12 @@ export function createNamespacedClient(
     request: calls.request,
 
     on<T extends object>(event: string, callback: EventCallback<T>) {
-      assertEventName(event);
-      if (typeof callback !== 'function') throw invalid('callback', 'a function');
-      if (isDisposed()) throw disposedError();
-      inbound.subscribe(event, callback as EventCallback<object>);
-      if (!socket) connect().catch(noop); // the failure reaches onError listeners
+      subscribe(event, callback, () => inbound.subscribe(event, callback as EventCallback<object>));
       return () => client.off(event, callback);
     },
 
-    onPayload(event: string, callback: (payload: unknown) => void) {
-      assertEventName(event);
-      if (typeof callback !== 'function') throw invalid('callback', 'a function');
-      if (isDisposed()) throw disposedError();
-      const off = inbound.subscribePayload(event, callback);
-      if (!socket) connect().catch(noop);
-      return off;
-    },
+    onPayload: (event: string, callback: (payload: unknown) => void) =>
+      subscribe(event, callback, () => inbound.subscribePayload(event, callback)),
 
     off<T extends object>(event: string, callback: EventCallback<T>) {
       // Removing every callback of a shared client is how the anchor's harness broke live updates.

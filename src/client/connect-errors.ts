@@ -119,3 +119,10 @@ export const connectTimeoutError = (ns: string, url: string, ms: number): Syncwi
     namespace: ns,
     reason: 'timeout',
   });
+
+/** HTTP answers to the Engine.IO handshake that mean "your cookies are stale". */
+const AUTH_REFUSED = [401, 403];
+
+/** @internal The Engine.IO handshake was refused with an HTTP status that means stale cookies. */
+export const staleCookies = (err: SyncwireError): boolean =>
+  AUTH_REFUSED.includes((err.details as { status?: number } | undefined)?.status as number);
