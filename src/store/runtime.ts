@@ -15,6 +15,9 @@ import type { View } from './view';
 import { handshakeAnswer } from './wire';
 import type { PollAnswer } from './poll';
 
+/** Where an applied snapshot came from. */
+type Source = 'push' | 'poll';
+
 /** @internal What the runtime works with: the store's options and parts, resolved. */
 export interface RuntimeParts<S, P> {
   client: NamespacedClient;
@@ -26,7 +29,7 @@ export interface RuntimeParts<S, P> {
   reduce: (
     state: S,
     snapshot: object,
-    context: { source: 'push' | 'poll'; requestResync(reason?: string): void },
+    context: { source: Source; requestResync(reason?: string): void },
   ) => S;
   hasChanged: (state: S, snapshot: object) => boolean;
   random: () => number;
@@ -263,12 +266,7 @@ export function createRuntime<S, P extends object>(parts: RuntimeParts<S, P>) {
     poll: { source: 'poll', requestResync },
   } as const;
   // Reduces one snapshot, applied `at`; false when reduce threw (the state is left as it was).
-  const apply = (
-    snapshot: object,
-    from: 'push' | 'poll',
-    fromInitial: boolean,
-    at: number,
-  ): boolean => {
+  const apply = (snapshot: object, from: Source, fromInitial: boolean, at: number): boolean => {
     let next: S;
     resyncReason = undefined;
     reducing = true;
