@@ -75,7 +75,7 @@ export function createNamespacedClient(
     (id) => runtimeIds.learn(id),
     isDisposed,
   );
-  const inbound = createInbound(logger, reportError);
+  const inbound = createInbound(logger, reportError, () => upgrade.quiet());
 
   // After a namespace-level rejection (e.g. a CSRF token from before a restart) or a server
   // disconnect, Socket.IO will not come back by itself: we retry, with fresh credentials.
@@ -206,7 +206,7 @@ export function createNamespacedClient(
     opts,
     timers,
     () => socket,
-    () => calls.idle(),
+    () => calls.idle() && inbound.idle(),
     reopen,
   );
   const calls = createCalls(opts, () => socket, connect, reportError, upgrade.quiet);

@@ -25,6 +25,8 @@ export interface Inbound {
   bind(socket: SocketLike): void;
   /** Removes every socket listener and every subscriber (the client is disposed). */
   clear(): void;
+  /** True when no server request is being answered (the subscribers' results awaited). */
+  idle(): boolean;
 }
 
 /**
@@ -37,8 +39,16 @@ interface Subscribers {
   payloads: readonly PayloadCallback[];
 }
 
-/** @internal Creates the inbound side of one client. */
-export function createInbound(logger: Logger, reportError: (e: unknown) => void): Inbound {
+/**
+ * @internal Creates the inbound side of one client. `onIdle` hears the last server request
+ * in progress answered.
+ */
+export function createInbound(
+  logger: Logger,
+  reportError: (e: unknown) => void,
+  onIdle: () => void = noop,
+): Inbound {
+  let answering = 0; // server requests whose answer is not sent yet
   const subs = new Map<string, Subscribers>();
   const dispatchers = new Map<string, SocketListener>();
   let socket: SocketLike | undefined;
@@ -103,7 +113,9 @@ export function createInbound(logger: Logger, reportError: (e: unknown) => void)
       }
       return;
     }
-    // A server request: one result per callback, awaited, errors turned into items.
+    // A server request: one result per callback, awaited, errors turned into items. Until its
+    // answer is sent the client is not idle: moving the connection would lose it.
+    answering++;
     void Promise.all(
       callbacks.map((cb) =>
         Promise.resolve(env)
@@ -137,6 +149,8 @@ export function createInbound(logger: Logger, reportError: (e: unknown) => void)
           ),
         );
       }
+      answering--;
+      if (answering === 0) onIdle();
     });
   };
 
@@ -190,6 +204,7 @@ export function createInbound(logger: Logger, reportError: (e: unknown) => void)
       socket = s;
       subs.forEach((_, event) => attach(event));
     },
+    idle: () => answering === 0,
     clear() {
       dispatchers.forEach((fn, event) => socket?.off(event, fn));
       dispatchers.clear();

@@ -156,6 +156,36 @@ describe('background WebSocket probe', () => {
     expect(h.socket().connectCalls).toBe(2);
   });
 
+  it('a server request being answered postpones the move until its answer is sent', async () => {
+    const h = setup();
+    await h.onPolling();
+    let finish = (_v: object) => {};
+    h.client.on('question', () => new Promise<object>((resolve) => (finish = resolve)));
+    const acks: unknown[] = [];
+    h.socket().serverEmit(
+      'question',
+      {
+        handlerId: 'h',
+        eventId: 'e',
+        correlationId: 'srv-1',
+        ts: '2026-12-06T00:00:00.000Z',
+        data: {},
+      },
+      (a: unknown) => acks.push(a),
+    );
+    await h.clock.advance(750);
+    h.transport().answer(true);
+    await h.clock.advance(5000);
+    expect(h.socket().connectCalls).toBe(1); // the answer would be lost with the connection
+    finish({ answer: 42 });
+    await flush();
+    expect(acks).toEqual([
+      { correlationId: 'srv-1', results: [{ ok: true, data: { answer: 42 } }] },
+    ]);
+    await h.clock.advance(0);
+    expect(h.socket().connectCalls).toBe(2);
+  });
+
   it('a probe that never opens is given up after timeoutMs, and counts as a failure', async () => {
     const h = setup({ websocketProbe: { baseMs: 1000, timeoutMs: 300 } });
     await h.onPolling();
