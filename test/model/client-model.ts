@@ -210,7 +210,8 @@ export async function clientHealAndFinish(w: ClientWorld): Promise<void> {
     const bound =
       Math.max(setup.retry.maxMs, 50) + 2 * setup.authTimeoutMs + setup.connectTimeoutMs;
     const end = w.clock.now() + bound;
-    while (!connected && w.clock.now() < end) {
+    // Connected once is not enough: a move back to WebSocket may reopen the connection meanwhile.
+    while (!(connected && w.client.isConnected()) && w.clock.now() < end) {
       for (let i = 0; i < 3; i++) w.answerToken(0, 'ok');
       w.serverConnect();
       await w.clock.advance(10);
