@@ -1,7 +1,7 @@
-// `npm run model -- --runs=N [--seed=S]`: both model-based tests (the store's and the
-// client's, in test/model) for N generated runs each, from seed S (default: a fresh one,
-// printed). A failure prints its seed and shrunk command list and the runs go on; the last
-// line is always `model: R runs, F failures` (R = both models' runs together).
+// `npm run model -- --runs=N [--seed=S]`: every model-based test in test/model (the store's,
+// the client's and the client's transport model) for N generated runs each, from seed S
+// (default: a fresh one, printed). A failure prints its seed and shrunk command list and the
+// runs go on; the last line is always `model: R runs, F failures` (R = all models' runs).
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 
@@ -14,6 +14,8 @@ if (!Number.isInteger(runs) || runs < 1 || !Number.isInteger(seed)) {
 }
 console.log(`model: ${runs} runs per model from seed ${seed} (replay with --seed=${seed})`);
 const dir = 'test-results/model';
+/** The names the model tests report under (runModel's first argument). */
+const MODELS = ['store', 'client', 'client-transport'];
 rmSync(dir, { recursive: true, force: true });
 const env = {
   ...process.env,
@@ -24,7 +26,8 @@ const env = {
 spawnSync('npx', ['vitest', 'run', '--project', 'model'], { stdio: 'inherit', env });
 let total = 0;
 let failures = 0;
-for (const name of ['store', 'client']) {
+// Each model writes a report under its name (run-model.ts); a missing one failed to run.
+for (const name of MODELS) {
   const file = `${dir}/${name}.json`;
   if (!existsSync(file)) {
     console.log(`${name} model: no report (it crashed or did not run)`);
