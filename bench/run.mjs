@@ -202,6 +202,8 @@ if (!only) {
     costsSvg(entries, `${meta.command} · ${meta.date} · ${meta.machine}`),
   );
   updateReadme(here('README.md'), entries, meta);
+  // The written table is laid out by prettier, as `npm test` checks every file under bench/.
+  execFileSync('npx', ['prettier', '--write', here('README.md')], { stdio: 'ignore' });
   console.log(
     `\nwrote bench/results.json, bench/costs.svg and the table in bench/README.md (${seconds} s)`,
   );
