@@ -13,6 +13,15 @@ const steps = [
   ['format', 'npx', ['prettier', '--check', ...FORMATTED]],
   ['typecheck', 'npx', ['tsc', '--noEmit', '-p', '.']],
   ['build', 'npx', ['rollup', '-c', '--silent']],
+  // The packed package as a consumer gets it: package.json fields and files (publint), and
+  // every entry's types under ESM resolution (attw, offline: it packs with `npm pack`).
+  // `./iife` is a classic script defining a global, imported for its URL only: no types to find.
+  ['publint', 'npx', ['publint', '--strict']],
+  [
+    'attw',
+    'npx',
+    ['attw', '--pack', '.', '--profile', 'esm-only', '--exclude-entrypoints', './iife'],
+  ],
   // The real-browser suite needs Debian's Chromium; installed on first run (CI is root on a fresh machine).
   ['chromium', 'node', ['scripts/ensure-chromium.mjs']],
 ];

@@ -6,6 +6,7 @@ import { createAgentZeroModel } from 'syncwire/agent-zero';
 import { syncwirePlugin } from 'syncwire/alpine';
 import { persistence } from 'syncwire/persist';
 import { createEventConsole } from './console.js';
+import { ONE_SHOT, TOGGLED } from './faults.js';
 import { createHarness } from './harness.js';
 
 // One logger for both clients: off until the event console opens.
@@ -20,22 +21,29 @@ const routes = api ? { csrfTokenUrl: '/api/csrf_token' } : {};
 const sync = createNamespacedClient('/state_sync', { logger, ...routes });
 const test = createNamespacedClient('/dev_websocket_test', { logger, ...routes });
 const model = createAgentZeroModel();
-const TIMING_KEYS = [
-  'handshakeTimeoutMs',
-  'pollIntervalMs',
-  'connectGraceMs',
-  'livenessMs',
-  'backoffBaseMs',
-  'backoffMaxMs',
-  'pollBackoffMaxMs',
-  'notifyIntervalMs',
-];
+// The store's documented defaults (README, Timing), given to the store in full: the fault
+// panel counts down the store's timers, so the page must know the values the store runs on.
+const DEFAULT_TIMING = {
+  handshakeTimeoutMs: 2000,
+  pollIntervalMs: 250,
+  connectGraceMs: 2000,
+  livenessMs: 30000,
+  backoffBaseMs: 500,
+  backoffMaxMs: 5000,
+  pollBackoffMaxMs: 5000,
+  notifyIntervalMs: 16,
+};
 // Timing knobs can be tried from the URL, e.g. /?livenessMs=2000&connectGraceMs=1000.
-const timing = Object.fromEntries(
-  [...params]
-    .filter(([k, v]) => TIMING_KEYS.includes(k) && Number(v) >= 0)
-    .map(([k, v]) => [k, Number(v)]),
-);
+const timing = {
+  ...DEFAULT_TIMING,
+  ...Object.fromEntries(
+    [...params]
+      .filter(([k, v]) => k in DEFAULT_TIMING && Number(v) >= 0)
+      .map(([k, v]) => [k, Number(v)]),
+  ),
+};
+// The store clamps the grace time (at most 3 s); the countdown uses what the store waits.
+const shownTiming = { ...timing, connectGraceMs: Math.min(timing.connectGraceMs, 3000) };
 const store = createSyncStore({
   client: sync,
   ...model,
@@ -56,20 +64,89 @@ async function post(path, body) {
 }
 
 let timelineId = 0;
+// The state viewer shows at most this much JSON: a long log would make the page crawl.
+const STATE_VIEW_CHARS = 20000;
+
+/** "handshake failed: HANDSHAKE_FAILED" says it twice: the code only when it adds something. */
+function tidyReason(reason, lastError) {
+  const m = /^(.*?):\s*([A-Z][A-Z0-9_]+)$/.exec(reason);
+  if (!m) return reason;
+  const [, text, code] = m;
+  const repeats = text.toLowerCase().includes(code.toLowerCase().replaceAll('_', ' '));
+  const message = lastError?.code === code ? `: ${lastError.message}` : '';
+  return `${text}${repeats ? '' : ` (${code})`}${message}`;
+}
+
 const demo = {
   selected: null,
   faults: {},
   timeline: [],
   now: Date.now(),
   health: store.health,
+  timing: shownTiming,
+  // What the page has seen of the store's timers (see observe()).
+  seen: { proofAt: Date.now(), handshakeAt: null, disconnectedAt: null },
+  // The last one-shot fault pressed, with the health at that moment (to tell when it is done).
+  shot: null,
+  // Why seq went back, once it did (a new period or epoch numbers its pushes from the start).
+  seqNote: '',
+  stateOpen: false,
+  stateText: '',
   // Methods read through `this` (Alpine's proxy) so templates re-render when the values change.
+  /** HEALTHY is live by definition; any other mode shows how old the state is (never "live"). */
   freshness() {
     const h = this.health;
-    if (h.mode === 'HEALTHY') return 'live';
+    // The badge's own mode, so the two never disagree for a tick.
+    if (Alpine.store('sync').mode === 'HEALTHY') return 'live';
     if (h.staleMs === null) return 'no data yet';
-    return `${((h.staleMs + (this.now - this.healthAt)) / 1000).toFixed(1)} s old`;
+    return `state ${(h.staleMs / 1000).toFixed(1)} s old`;
   },
-  healthAt: Date.now(),
+  counters() {
+    const c = this.health.counters;
+    return [
+      ['applied', c.pushesApplied],
+      ['dropped', c.pushesDropped],
+      ['resyncs', c.resyncs],
+      ['polls', c.polls],
+      ['handshakes', c.handshakes],
+    ];
+  },
+  lastError() {
+    const e = this.health.lastError;
+    return e ? `${e.code}: ${e.message}` : 'none';
+  },
+  /** One line per fault in action: what it does, what to expect, and the timer it waits on. */
+  notes() {
+    const view = {
+      mode: this.health.mode,
+      now: this.now,
+      timing: this.timing,
+      auditAt: this.auditAt(),
+      handshakeAt: this.seen.handshakeAt ?? this.now,
+      disconnectedAt: this.seen.disconnectedAt,
+    };
+    const notes = Object.keys(TOGGLED)
+      .filter((name) => this.faults[name])
+      .map((name) => ({ name, ...TOGGLED[name](view) }));
+    if (this.shot) {
+      const f = ONE_SHOT[this.shot.name];
+      const done = f.done(this.health, this.shot.before);
+      notes.unshift({
+        name: this.shot.name,
+        does: f.does,
+        expect: done ? f.seen : f.expect,
+        done,
+      });
+    }
+    return notes;
+  },
+  /** The liveness audit is due livenessMs after the last proof; an audit that proves nothing re-arms a whole window later. */
+  auditAt() {
+    const window = this.timing.livenessMs;
+    let at = this.seen.proofAt + window;
+    while (at < this.now) at += window;
+    return at;
+  },
   selectedName() {
     const chat = Alpine.store('sync').state.contexts.find((c) => c.id === this.selected);
     return chat ? `· ${chat.name}` : '· pick a chat';
@@ -80,17 +157,56 @@ const demo = {
     store.resync('chat switched');
   },
   async fault(name, value) {
+    const d = Alpine.store('demo');
+    if (ONE_SHOT[name]) d.shot = { name, before: store.health };
     const { faults } = await post(
       `/__faults/${name}`,
       value === undefined ? {} : typeof value === 'object' ? value : { value },
     );
-    Alpine.store('demo').faults = faults;
+    d.faults = faults;
   },
   toggle(name) {
     return demo.fault(name, !Alpine.store('demo').faults[name]);
   },
+  toggleState(open) {
+    const d = Alpine.store('demo');
+    d.stateOpen = open;
+    d.stateText = open ? stateJson() : '';
+  },
   world: (action, body) => post(`/__world/${action}`, body),
 };
+
+/** store.state as JSON, cut at STATE_VIEW_CHARS (the store's own object: read, never written). */
+function stateJson() {
+  const text = JSON.stringify(store.state, null, 2);
+  if (text.length <= STATE_VIEW_CHARS) return text;
+  return `${text.slice(0, STATE_VIEW_CHARS)}\n… ${text.length - STATE_VIEW_CHARS} more characters`;
+}
+
+/**
+ * Reads the store's health and notes what it implies: when the push channel was last
+ * proved, when a handshake went out, when the socket dropped, and why seq went back.
+ */
+function observe() {
+  const d = Alpine.store('demo');
+  const prev = d.health;
+  const h = store.health;
+  const now = Date.now();
+  if (h.counters.pushesApplied > prev.counters.pushesApplied) d.seen.proofAt = now;
+  if (h.mode === 'HEALTHY' && prev.mode !== 'HEALTHY') d.seen.proofAt = now;
+  if (h.counters.handshakes > prev.counters.handshakes) d.seen.handshakeAt = now;
+  if (!h.connected) d.seen.disconnectedAt ??= now;
+  else d.seen.disconnectedAt = null;
+  if (h.lastSeq < prev.lastSeq || (h.epoch !== prev.epoch && prev.epoch !== null)) {
+    const at = new Date(now).toISOString().slice(11, 19);
+    d.seqNote =
+      h.epoch !== prev.epoch
+        ? `${at} seq ${prev.lastSeq} → ${h.lastSeq}: new epoch (the server restarted or changed its run), pushes are numbered afresh`
+        : `${at} seq ${prev.lastSeq} → ${h.lastSeq}: a resync started a new push period, numbered from its start`;
+  }
+  d.health = h;
+  d.now = now;
+}
 
 Alpine.plugin(syncwirePlugin({ store, client: sync }));
 Alpine.store('demo', demo);
@@ -99,22 +215,31 @@ Alpine.store('harness', createHarness({ store, test, sync, demo: () => Alpine.st
 
 store.subscribe((e) => {
   const d = Alpine.store('demo');
+  observe();
   if (e.type === 'mode') {
     d.timeline.unshift({
       id: ++timelineId,
       at: new Date().toISOString().slice(11, 19),
       to: e.to,
-      reason: e.reason,
+      reason: tidyReason(e.reason, store.health.lastError),
     });
     d.timeline.splice(30);
   }
+  // Serialised only while the viewer is open: a closed viewer costs nothing.
+  if (e.type === 'state' && d.stateOpen) d.stateText = stateJson();
 });
-// Freshness ticks on its own: staleness grows while nothing arrives.
-setInterval(() => {
-  const d = Alpine.store('demo');
-  d.health = store.health;
-  d.healthAt = d.now = Date.now();
-}, 500);
+// Freshness and countdowns tick on their own: staleness grows while nothing arrives.
+setInterval(observe, 250);
+
+// The log follows its newest item, unless the reader scrolled up to read an older one.
+const log = document.getElementById('log');
+let following = true;
+log.addEventListener('scroll', () => {
+  following = log.scrollTop + log.clientHeight >= log.scrollHeight - 8;
+});
+new MutationObserver(() => {
+  if (following) log.scrollTop = log.scrollHeight;
+}).observe(log, { childList: true, subtree: true, characterData: true });
 
 fetch('/__faults')
   .then((r) => r.json())

@@ -276,3 +276,250 @@ describe('demo in real Chromium', () => {
     await shot('iife-page');
   });
 });
+
+describe('demo page: what it explains (issue 15)', () => {
+  const text = (selector: string) => page.textContent(selector).then((t) => t ?? '');
+  const note = (fault: string) =>
+    text(`[data-fault-note="${fault}"]`).then((t) => t.replace(/\s+/g, ' ').trim());
+  const countdownSeconds = async (fault: string) =>
+    Number(/in (\d+\.\d) s/.exec(await note(fault))?.[1] ?? NaN);
+  const firstChatId = () => {
+    const [id] = server.world.chats.keys();
+    if (!id) throw new Error('the world has no chat');
+    return id;
+  };
+  const selectChat = async (name: string) => {
+    await page.click(`#chats li button >> text="${name}"`);
+    await page.waitForFunction(
+      (n) => document.querySelector('#log')?.closest('.panel')?.textContent?.includes(n),
+      name,
+    );
+  };
+
+  it('says what a timed fault does and counts down to the timer it waits on', async () => {
+    await page.goto(server.url + DEMO);
+    await waitMode('HEALTHY');
+    expect(await text('#freshness')).toBe('live');
+
+    // Silence pushes: nothing changes at once; the line names the liveness audit and counts it down.
+    await click('silencePushes');
+    await page.waitForSelector('[data-fault-note="silencePushes"]');
+    expect(await note('silencePushes')).toContain('Nothing changes yet');
+    expect(await note('silencePushes')).toContain('livenessMs (2.0 s)');
+    const first = await countdownSeconds('silencePushes');
+    expect(first).toBeLessThanOrEqual(2);
+    await expect.poll(() => countdownSeconds('silencePushes')).toBeLessThan(first);
+
+    // The state moves on, so the audit handshakes again: the handshake's own timer is shown,
+    // and the freshness never says "live" outside HEALTHY.
+    server.world.addChat('moved on while silent');
+    await page.waitForFunction(
+      () =>
+        document
+          .querySelector('[data-fault-note="silencePushes"]')
+          ?.textContent?.includes('handshake times out in'),
+      null,
+      { timeout: 10000 },
+    );
+    await waitMode('DEGRADED');
+    expect(await text('#freshness')).toMatch(/^state \d+\.\d s old$/);
+    expect(await note('silencePushes')).toContain('Polling every 0.3 s');
+    // The timeline names the failure once, with the store's message instead of its code again.
+    const degraded = await text('#timeline li:first-of-type');
+    expect(degraded).toContain('handshake failed: no snapshot after the handshake ack');
+    expect(degraded).not.toContain('HANDSHAKE_FAILED');
+    await click('silencePushes');
+    await waitMode('HEALTHY');
+    expect(await page.$('[data-fault-note="silencePushes"]')).toBeNull();
+
+    // Stall handshakes and fail polls while HEALTHY: the line says why nothing happens yet.
+    await click('stallHandshakes');
+    await page.waitForSelector('[data-fault-note="stallHandshakes"]');
+    expect(await note('stallHandshakes')).toContain('The next handshake');
+    await page.click('#chats li button');
+    await page.waitForFunction(() =>
+      document
+        .querySelector('[data-fault-note="stallHandshakes"]')
+        ?.textContent?.includes('handshake times out in'),
+    );
+    await click('stallHandshakes');
+    await waitMode('HEALTHY');
+    await click('failPolls');
+    await page.waitForSelector('[data-fault-note="failPolls"]');
+    expect(await note('failPolls')).toMatch(/Nothing changes now.*liveness audit in \d+\.\d s/);
+    await click('failPolls');
+  });
+
+  it('a one-shot fault says what to expect until the store shows it', async () => {
+    await page.goto(server.url + DEMO);
+    await waitMode('HEALTHY');
+    await click('injectGap');
+    await page.waitForSelector('[data-fault-note="injectGap"]:not(.done)');
+    expect(await note('injectGap')).toContain('resyncs');
+    server.world.addChat('reveals the gap');
+    await page.waitForSelector('[data-fault-note="injectGap"].done', { timeout: 10000 });
+    expect(await note('injectGap')).toContain('seen: resync after the gap');
+  });
+
+  it('shows the last error, the counters, and why seq went back', async () => {
+    await page.goto(server.url + DEMO);
+    await waitMode('HEALTHY');
+    expect(await text('#last-error')).toBe('none');
+
+    // A few pushes in this period, then a resync: seq restarts, and the page says why.
+    for (const n of [1, 2, 3]) {
+      server.world.addChat(`push ${n}`);
+      await page.waitForFunction(
+        (want) => Number(document.getElementById('seq')?.textContent) >= want,
+        n + 1,
+      );
+    }
+    await page.click('#chats li button');
+    await page.waitForSelector('#seq-note:not([style*="none"])');
+    expect(await text('#seq-note')).toMatch(/seq \d+ → \d+: a resync started a new push period/);
+    await click('bumpEpoch');
+    server.world.addChat('in the new epoch');
+    await page.waitForFunction(
+      () => document.getElementById('seq-note')?.textContent?.includes('new epoch'),
+      null,
+      { timeout: 10000 },
+    );
+
+    // Failing polls: the error's code and message, and the counters as the store counts them.
+    await click('blockTransports');
+    await waitMode('DEGRADED');
+    await click('failPolls');
+    await page.waitForFunction(
+      () => document.getElementById('last-error')?.textContent?.startsWith('POLL_FAILED: '),
+      null,
+      { timeout: 10000 },
+    );
+    await click('failPolls');
+    await click('blockTransports');
+    await waitMode('HEALTHY', 20000);
+    const shown = async () =>
+      Object.fromEntries(
+        await page.$$eval('#counters [data-counter]', (els) =>
+          els.map((e) => [
+            (e as HTMLElement).dataset.counter,
+            Number(e.querySelector('code')?.textContent),
+          ]),
+        ),
+      );
+    const c = (await health()).counters as Record<string, number>;
+    expect(Object.keys(await shown())).toEqual([
+      'applied',
+      'dropped',
+      'resyncs',
+      'polls',
+      'handshakes',
+    ]);
+    await expect
+      .poll(async () => {
+        const h = (await health()).counters as Record<string, number>;
+        const s = await shown();
+        return [
+          s.applied === h.pushesApplied,
+          s.dropped === h.pushesDropped,
+          s.resyncs === h.resyncs,
+          s.polls === h.polls,
+          s.handshakes === h.handshakes,
+        ];
+      })
+      .toEqual([true, true, true, true, true]);
+    expect(c.polls).toBeGreaterThan(0);
+    expect(c.resyncs).toBeGreaterThan(0);
+    // The mode and the error are announced to screen readers.
+    expect(
+      await page.$eval('#mode', (e) => e.closest('[aria-live]')?.getAttribute('aria-live')),
+    ).toBe('polite');
+    expect(await page.getAttribute('#last-error', 'aria-live')).toBe('polite');
+    expect(await page.$$eval('#legend dt', (els) => els.map((e) => e.textContent?.trim()))).toEqual(
+      ['DISCONNECTED', 'HANDSHAKE_PENDING', 'HEALTHY', 'DEGRADED', 'FAILED'],
+    );
+  });
+
+  it('numbers the log by the server item numbers, readable past 9, following the newest item', async () => {
+    await page.goto(server.url + DEMO);
+    await waitMode('HEALTHY');
+    const chatId = firstChatId();
+    await selectChat(server.world.chat(chatId).name);
+    for (let i = 0; i < 30; i++)
+      server.world.appendLog(chatId, { heading: `item ${i}`, content: 'x' });
+    const last = server.world.chat(chatId).log.items.length - 1;
+    await page.waitForSelector(`#log [data-no="${last}"]`, { timeout: 10000 });
+    const rows = await page.$$eval('#log li', (els) =>
+      els.map((li) => {
+        const no = li.querySelector('.no') as HTMLElement;
+        const list = li.closest('#log') as HTMLElement;
+        return {
+          no: Number(li.dataset.no),
+          shown: no.textContent,
+          clipped:
+            no.scrollWidth > no.clientWidth ||
+            no.getBoundingClientRect().left < list.getBoundingClientRect().left,
+        };
+      }),
+    );
+    expect(rows.map((r) => r.shown)).toEqual(rows.map((r) => String(r.no)));
+    expect(rows.some((r) => r.no >= 10)).toBe(true);
+    expect(rows.filter((r) => r.clipped)).toEqual([]);
+    const atBottom = () =>
+      page.$eval('#log', (el) => el.scrollTop + el.clientHeight >= el.scrollHeight - 2);
+    await expect.poll(atBottom).toBe(true);
+    server.world.appendLog(chatId, { heading: 'newest', content: 'x' });
+    await page.waitForSelector(`#log [data-no="${last + 1}"]`);
+    await expect.poll(atBottom).toBe(true);
+    // Scrolled up to read: a new item leaves the reader where they are.
+    await page.$eval('#log', (el) => {
+      el.scrollTop = 0;
+      el.dispatchEvent(new Event('scroll'));
+    });
+    server.world.appendLog(chatId, { heading: 'newer', content: 'x' });
+    await page.waitForSelector(`#log [data-no="${last + 2}"]`);
+    expect(await page.$eval('#log', (el) => el.scrollTop)).toBe(0);
+  });
+
+  it('shows store.state as read-only JSON, bounded, only when opened', async () => {
+    await page.goto(server.url + DEMO);
+    await waitMode('HEALTHY');
+    expect(await text('#state-json')).toBe('');
+    await page.click('#state-viewer summary');
+    await page.waitForFunction(
+      () => (document.getElementById('state-json')?.textContent ?? '').length > 0,
+    );
+    const shown = JSON.parse(await text('#state-json')) as { contexts: { name: string }[] };
+    expect(shown.contexts.map((c) => c.name)).toEqual(serverChats());
+    // A state too big to show whole: cut, saying how much is left out.
+    const chatId = firstChatId();
+    await selectChat(server.world.chat(chatId).name);
+    for (let i = 0; i < 100; i++)
+      server.world.appendLog(chatId, { heading: `big ${i}`, content: 'y'.repeat(300) });
+    await page.waitForFunction(
+      () => /… \d+ more characters$/.test(document.getElementById('state-json')?.textContent ?? ''),
+      null,
+      { timeout: 10000 },
+    );
+    expect((await text('#state-json')).length).toBeLessThan(20100);
+    expect(await page.$eval('#state-json', (e) => (e as HTMLElement).isContentEditable)).toBe(
+      false,
+    );
+  });
+
+  it('fits a 360 px wide screen, console, legend and state viewer open', async () => {
+    await page.setViewportSize({ width: 360, height: 740 });
+    await page.goto(server.url + DEMO);
+    await waitMode('HEALTHY');
+    await page.click('#console-toggle');
+    await page.click('#legend summary');
+    await page.click('#state-viewer summary');
+    await click('stallHandshakes');
+    server.world.addChat('a chat with a rather long name that could widen a narrow page');
+    await page.waitForSelector('#console tr');
+    await page.waitForSelector('[data-fault-note="stallHandshakes"]');
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(
+      360,
+    );
+    await shot('demo-360');
+  });
+});

@@ -1,6 +1,8 @@
 // What the package ships: each entry in package.json `exports` has its module and its own
 // declaration file, named for it; the core entry exports the documented surface only.
+import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 const root = new URL('../../', import.meta.url);
@@ -43,5 +45,49 @@ describe('package entries', () => {
     const state = machine.initialMachineState();
     expect(state.mode).toBe('DISCONNECTED');
     expect(state.running).toBe(false);
+  });
+});
+
+// Script-tag builds are files, not modules with bindings, but bundlers still reach them through
+// `exports` (`import url from 'syncwire/dist/syncwire.iife.min.js?url'`): Node's own resolver,
+// run from inside the package (a self-reference), must find every IIFE file rollup writes.
+describe('IIFE builds reachable through exports', () => {
+  const iife = readdirSync(new URL('dist/', root)).filter((f) => f.endsWith('.iife.min.js'));
+  const resolveAll = (specifiers: string[]): string[] =>
+    JSON.parse(
+      execFileSync(
+        process.execPath,
+        [
+          '--input-type=module',
+          '-e',
+          `console.log(JSON.stringify(${JSON.stringify(specifiers)}.map((s) => import.meta.resolve(s))))`,
+        ],
+        { cwd: fileURLToPath(root), encoding: 'utf8', stdio: 'pipe' },
+      ),
+    );
+
+  it('rollup builds the four script-tag files', () => {
+    expect(iife.sort()).toEqual([
+      'syncwire-alpine.iife.min.js',
+      'syncwire-persist.iife.min.js',
+      'syncwire-stream.iife.min.js',
+      'syncwire.iife.min.js',
+    ]);
+  });
+
+  it('each resolves by its dist/ path, and syncwire/iife is the core build', () => {
+    const specifiers = [...iife.map((f) => `syncwire/dist/${f}`), 'syncwire/iife'];
+    const expected = [...iife, 'syncwire.iife.min.js'].map((f) => new URL(`dist/${f}`, root).href);
+    expect(resolveAll(specifiers)).toEqual(expected);
+    for (const f of iife) expect(existsSync(new URL(`dist/${f}`, root)), f).toBe(true);
+  });
+
+  it('the ES modules stay reachable only through their named entries', () => {
+    expect(() => resolveAll(['syncwire/dist/index.js'])).toThrow(/ERR_PACKAGE_PATH_NOT_EXPORTED/);
+  });
+
+  it('package.json `unpkg` and `jsdelivr` point at the core IIFE build', () => {
+    expect(pkg.unpkg).toBe(pkg.exports['./iife']);
+    expect(pkg.jsdelivr).toBe(pkg.exports['./iife']);
   });
 });
