@@ -13,6 +13,8 @@ export default defineConfig(
       'artifacts/**',
       'bench/results/**',
       '.wip/**',
+      // A consumer's project against the built package: test/node/consumer.test.ts checks it.
+      'test/fixtures/**',
     ],
   },
   js.configs.recommended,

@@ -37,6 +37,20 @@ export default defineConfig({
         extends: true,
         test: { name: 'model', environment: 'node', include: ['test/model/**/*.test.ts'] },
       },
+      // Type tests (test/types/*.test-d.ts): compiled by tsc, never run; each test() counts.
+      {
+        extends: true,
+        test: {
+          name: 'types',
+          include: [],
+          typecheck: {
+            enabled: true,
+            only: true,
+            include: ['test/types/**/*.test-d.ts'],
+            tsconfig: 'test/types/tsconfig.json',
+          },
+        },
+      },
       // Real headless Chromium (Debian's), driven from Node by playwright-core.
       {
         extends: true,

@@ -74,11 +74,49 @@ export interface AgentZeroState {
   deselected: boolean;
 }
 
+/**
+ * Agent Zero's snapshot (`SnapshotV1`), as a `state_push` carries it and `/poll` answers: the
+ * chats and tasks in full, logs and notifications since the request's cursors. The types say
+ * what a server sends; the reducer still reads each field defensively, since nothing on the
+ * way checks them.
+ */
+export interface SnapshotV1 {
+  /** The requested chat does not exist (any more): the page should leave it. */
+  deselect_chat: boolean;
+  /** The chat the log fields belong to ('' for none). */
+  context: string;
+  contexts: ChatContext[];
+  tasks: ChatContext[];
+  /** Log items changed since the request's `log_from`. */
+  logs: LogItem[];
+  log_guid: string;
+  log_version: number;
+  log_progress: string | number;
+  log_progress_active: boolean;
+  paused: boolean;
+  /** Notifications changed since the request's `notifications_from`. */
+  notifications: Notification[];
+  notifications_guid: string;
+  notifications_version: number;
+}
+
+/** What the page asks for: the `state_request` data and the `/poll` body (`SnapshotRequest`). */
+export interface SnapshotRequestV1 {
+  /** The selected chat (null: none). */
+  context: string | null;
+  /** Log cursor: the log version the page holds (0: from the start). */
+  log_from: number;
+  /** Notification cursor (0: from the start). */
+  notifications_from: number;
+  /** The browser's IANA time zone. */
+  timezone: string;
+}
+
 /** The model: options for `createSyncStore`, plus chat selection. */
 export interface AgentZeroModel {
   initialState: AgentZeroState;
-  payload(state: AgentZeroState): Record<string, unknown>;
-  reduce(state: AgentZeroState, snapshot: object, context: ReduceContext): AgentZeroState;
+  payload(state: AgentZeroState): SnapshotRequestV1;
+  reduce(state: AgentZeroState, snapshot: SnapshotV1, context: ReduceContext): AgentZeroState;
   /** The chat the page shows; requests ask for its log. Call `store.resync()` after changing it. */
   selected: string | null;
 }
@@ -149,7 +187,8 @@ export function createAgentZeroModel(options: { timezone?: string } = {}): Agent
       };
     },
     reduce(state, raw, ctx) {
-      const snap = raw as Record<string, unknown>;
+      // Read as unknown fields: the typed snapshot is what a server should send, not what it did.
+      const snap = raw as unknown as Record<string, unknown>;
       const next: AgentZeroState = {
         ...state,
         contexts: list<ChatContext>(snap.contexts),

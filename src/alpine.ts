@@ -35,8 +35,35 @@ export interface AlpineSyncStore<S> {
   stop(): void;
 }
 
-/** An Alpine plugin with a disposer. */
-export type SyncwirePlugin = ((Alpine: AlpineLike) => void) & { dispose(): void };
+/** An Alpine plugin with a disposer, and a typed way to read the store it registered. */
+export type SyncwirePlugin<S = unknown> = ((Alpine: AlpineLike) => void) & {
+  dispose(): void;
+  /**
+   * `$store.<name>` of `Alpine` (the plugin's `name`), typed with the store's state: code
+   * outside templates reads it without a cast. Throws if the plugin is not registered there.
+   */
+  alpineStore(Alpine: AlpineLike): AlpineSyncStore<S>;
+};
+
+/**
+ * `$store.<name>` as registered by {@link syncwirePlugin}, typed: for code that has Alpine but
+ * not the plugin object. `S` is the state of the store given to the plugin (with the plugin
+ * at hand, `plugin.alpineStore(Alpine)` infers it). Throws if no store is registered under `name`.
+ *
+ * @example
+ * ```ts
+ * const sync = syncStore<AgentZeroState>(Alpine); // name 'sync', as the plugin's default
+ * sync.state.contexts.length;
+ * ```
+ */
+export function syncStore<S>(Alpine: AlpineLike, name = 'sync'): AlpineSyncStore<S> {
+  const value = Alpine.store(name) as AlpineSyncStore<S> | undefined;
+  // A plain Error: alpine.js shares no run-time code with the core (it stays ~1 kB and never
+  // makes a second copy of SyncwireError), and this is a wiring mistake, not a sync condition.
+  if (!value || typeof value.resync !== 'function')
+    throw new Error(`syncwire/alpine: no sync store '${name}' (register syncwirePlugin first)`);
+  return value;
+}
 
 /**
  * Creates the plugin.
@@ -49,7 +76,7 @@ export type SyncwirePlugin = ((Alpine: AlpineLike) => void) & { dispose(): void 
  * // <span x-text="$store.sync.mode"></span>
  * ```
  */
-export function syncwirePlugin<S>(options: SyncwirePluginOptions<S>): SyncwirePlugin {
+export function syncwirePlugin<S>(options: SyncwirePluginOptions<S>): SyncwirePlugin<S> {
   const { store, client, name = 'sync', magic = 'syncwire' } = options;
   let off: (() => void) | undefined;
   const plugin = ((Alpine: AlpineLike) => {
@@ -72,7 +99,8 @@ export function syncwirePlugin<S>(options: SyncwirePluginOptions<S>): SyncwirePl
     });
     if (client) Alpine.magic(magic, () => client);
     if (options.start !== false) void store.start();
-  }) as SyncwirePlugin;
+  }) as SyncwirePlugin<S>;
+  plugin.alpineStore = (Alpine) => syncStore<S>(Alpine, name);
   plugin.dispose = () => {
     off?.();
     off = undefined;

@@ -30,6 +30,17 @@ export type {
   RequestOptions,
   EventCallback,
 } from './client/api';
+export type {
+  EventMap,
+  ClientEvent,
+  ServerEventName,
+  ClientEventName,
+  ServerPayload,
+  ClientData,
+  ClientResult,
+  UntypedServerName,
+  UntypedClientName,
+} from './client/events';
 export { createClientRegistry, getNamespacedClient, type ClientRegistry } from './client/registry';
 export type { AuthOption, AuthContext } from './client/auth';
 export type { FetchLike } from './util';

@@ -7,8 +7,14 @@ import {
   EVENT_NAME,
   SyncwireError,
   createCorrelationId,
+  type ClientData,
+  type ClientEventName,
+  type EventMap,
   type NamespacedClient,
   type ServerEnvelope,
+  type ServerEventName,
+  type ServerPayload,
+  type UntypedClientName,
 } from './index';
 
 /** One event of a streamed reply. */
@@ -20,10 +26,10 @@ export interface StreamEvent<T extends object = Record<string, unknown>> {
   envelope: ServerEnvelope<T>;
 }
 
-/** Options of {@link requestStream}. */
-export interface StreamOptions {
+/** Options of {@link requestStream}; `R` is the reply event name(s), typed by a client's event map. */
+export interface StreamOptions<R extends string = string> {
   /** The event(s) the server streams on, matched by correlationId. */
-  replyEvent: string | string[];
+  replyEvent: R | R[];
   correlationId?: string;
   /** Timeout of the initial request's ack. @default the client's requestTimeoutMs */
   timeoutMs?: number;
@@ -108,7 +114,42 @@ function replyEvents(replyEvent: unknown): string[] {
  * }
  * ```
  */
-export function requestStream<T extends object = Record<string, unknown>>(
+export function requestStream<
+  T extends object = Record<string, unknown>,
+  E extends EventMap = EventMap,
+>(
+  client: NamespacedClient<E>,
+  event: UntypedClientName<E>,
+  data: object | null | undefined,
+  options: StreamOptions,
+): AsyncIterableIterator<StreamEvent<T>>;
+/**
+ * The same on a client with an event map: `event` and `data` are a client event of the map,
+ * `replyEvent` names server events of it, and each {@link StreamEvent}'s `data` has their payload type.
+ *
+ * @example
+ * ```ts
+ * interface Events {
+ *   server: { stream_event: { state: string; seq: number; text?: string } };
+ *   client: { stream_start: { data: { count: number } } };
+ * }
+ * const client = getNamespacedClient<Events>('/dev_websocket_test');
+ * for await (const ev of requestStream(client, 'stream_start', { count: 3 }, { replyEvent: 'stream_event' })) {
+ *   append(ev.data.text ?? '')
+ * }
+ * ```
+ */
+export function requestStream<
+  E extends EventMap,
+  K extends ClientEventName<E>,
+  R extends ServerEventName<E>,
+>(
+  client: NamespacedClient<E>,
+  event: K,
+  data: ClientData<E, K>,
+  options: StreamOptions<R>,
+): AsyncIterableIterator<StreamEvent<ServerPayload<E, R>>>;
+export function requestStream<T extends object>(
   client: NamespacedClient,
   event: string,
   data: object | null | undefined,

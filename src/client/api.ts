@@ -7,9 +7,22 @@ import type { Logger, LoggerOptions } from '../logger';
 import type { ServerEnvelope, RequestResponse } from '../protocol';
 import type { FetchLike } from '../util';
 import type { AuthOption } from './auth';
+import type {
+  CallArgs,
+  ClientData,
+  ClientEventName,
+  ClientResult,
+  EventMap,
+  ServerEventName,
+  ServerPayload,
+  UntypedClientName,
+  UntypedServerName,
+} from './events';
 import type { SocketFactory, SocketIoOptions } from './socket';
 import type { ProbeTiming, TransportInfo } from './transport';
 import type { MemoStorage } from './transport-memo';
+
+export type { EventMap } from './events';
 
 /**
  * Options of {@link createNamespacedClient}. Each default is an entry of `DEFAULTS` in
@@ -140,8 +153,16 @@ export type EventCallback<T extends object = Record<string, unknown>> = (
   envelope: ServerEnvelope<T>,
 ) => unknown;
 
-/** One Socket.IO namespace, connected lazily. */
-export interface NamespacedClient {
+/**
+ * One Socket.IO namespace, connected lazily. `E` is its {@link EventMap}: with one, `on`, `off`,
+ * `onPayload`, `emit` and `request` take only the names it lists and infer payload, data and
+ * result types from them; without one (the default), any event name goes, as
+ * `Record<string, unknown>` unless a call names its own type (`on<T>()`, `request<T>()`).
+ *
+ * Each event method has two signatures, one per case; the other's event name is `never`. A typed
+ * client is still a `NamespacedClient` (the sync store and the Alpine plugin take any client).
+ */
+export interface NamespacedClient<E extends EventMap = EventMap> {
   readonly namespace: string;
   readonly url: string;
   readonly logger: Logger;
@@ -155,28 +176,52 @@ export interface NamespacedClient {
   /** Connects (one shared handshake for all callers). Rejects if the first attempt fails; retries go on in the background unless the failure is terminal. */
   connect(): Promise<void>;
   /** Sends an event. Resolves once the server acknowledged it (or, with `confirm: false`, once handed to a connected socket). */
-  emit(event: string, data?: object | null, options?: EmitOptions): Promise<void>;
+  emit(event: UntypedClientName<E>, data?: object | null, options?: EmitOptions): Promise<void>;
+  /** Sends client event `event` of the map, with the data the map gives it. */
+  emit<K extends ClientEventName<E>>(
+    event: K,
+    ...args: CallArgs<ClientData<E, K>, EmitOptions>
+  ): Promise<void>;
   /** Request/ack. Always settles: ack, `TIMEOUT`, `DISCONNECTED`, or a validation error. */
   request<T = Record<string, unknown>>(
-    event: string,
+    event: UntypedClientName<E>,
     data?: object | null,
     options?: RequestOptions,
   ): Promise<RequestResponse<T>>;
+  /** Requests client event `event` of the map; each result's `data` has the map's `result` type. */
+  request<K extends ClientEventName<E>>(
+    event: K,
+    ...args: CallArgs<ClientData<E, K>, RequestOptions>
+  ): Promise<RequestResponse<ClientResult<E, K>>>;
   /** Subscribes; recorded at once, kept across reconnects and failed connects. Starts the lazy connect. */
   on<T extends object = Record<string, unknown>>(
-    event: string,
+    event: UntypedServerName<E>,
     callback: EventCallback<T>,
+  ): () => void;
+  /** Subscribes to server event `event` of the map; the envelope's `data` has its payload type. */
+  on<K extends ServerEventName<E>>(
+    event: K,
+    callback: EventCallback<ServerPayload<E, K>>,
   ): () => void;
   /**
    * Subscribes to `event`'s payload as the socket delivered it, before any validation: for a
    * layer that checks the envelope and its own data in one pass (the sync store reads
    * `state_push` this way; {@link validateServerEnvelope} is the envelope check). Each call is
    * a subscription of its own, removed by the function it returns. These callbacks never
-   * answer a server request. Starts the lazy connect, like `on()`.
+   * answer a server request. Starts the lazy connect, like `on()`. The payload stays `unknown`
+   * with an event map too: nothing has checked it yet.
    */
-  onPayload(event: string, callback: (payload: unknown) => void): () => void;
+  onPayload(
+    event: UntypedServerName<E> | ServerEventName<E>,
+    callback: (payload: unknown) => void,
+  ): () => void;
   /** Removes that one callback. */
-  off<T extends object = Record<string, unknown>>(event: string, callback: EventCallback<T>): void;
+  off<T extends object = Record<string, unknown>>(
+    event: UntypedServerName<E>,
+    callback: EventCallback<T>,
+  ): void;
+  /** Removes that one callback of server event `event` of the map. */
+  off<K extends ServerEventName<E>>(event: K, callback: EventCallback<ServerPayload<E, K>>): void;
   onConnect(listener: (info: ConnectInfo) => void): () => void;
   onDisconnect(listener: (reason: string) => void): () => void;
   onError(listener: (error: SyncwireError) => void): () => void;

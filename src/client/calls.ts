@@ -12,7 +12,7 @@ import {
   type RequestResponse,
 } from '../protocol';
 import { noop } from '../util';
-import type { EmitOptions, NamespacedClient, RequestOptions } from './api';
+import type { EmitOptions, RequestOptions } from './api';
 import { checkCallOptions, type ResolvedOptions } from './options';
 import type { SocketLike } from './socket';
 
@@ -27,9 +27,17 @@ interface LiveCall {
 /** @internal The pending calls of one client. */
 export interface Calls {
   /** `client.emit()`: resolves once the server acknowledged it (see `EmitOptions`). */
-  emit: NamespacedClient['emit'];
-  /** `client.request()`: resolves with the validated ack. */
-  request: NamespacedClient['request'];
+  emit: (event: string, data?: unknown, options?: EmitOptions) => Promise<void>;
+  /**
+   * `client.request()`: resolves with the validated ack. Its results' `data` is typed `never`
+   * here, which fits every result type the client's signatures (untyped or from an event
+   * map) promise: what the data holds is the server's word, not something checked.
+   */
+  request: (
+    event: string,
+    data?: unknown,
+    options?: RequestOptions,
+  ) => Promise<RequestResponse<never>>;
   /** Ends every call already sent: the connection closed, so its ack will never come. */
   loseSent(why: string): void;
   /** Ends every call (the client is disposed). */
@@ -147,7 +155,7 @@ export function createCalls(
 
   return {
     emit: (event, data, opts) => start('emit', event, data, opts, noop),
-    request: <T>(event: string, data: unknown, opts?: RequestOptions) =>
+    request: (event, data, opts) =>
       start('request', event, data, opts, (res, correlationId) => {
         const response = validateAck(res, correlationId);
         // In wire order: before the promise settles, and before events the server sent after the ack.
@@ -160,7 +168,7 @@ export function createCalls(
           }
         }
         return response;
-      }) as Promise<RequestResponse<T>>,
+      }) as Promise<RequestResponse<never>>,
     loseSent(why) {
       // Deleting from a Set while iterating it is safe; settling runs no user code synchronously.
       for (const c of calls) {

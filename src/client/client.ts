@@ -21,7 +21,7 @@ import { createRetry } from './retry';
 import { createTransportUpgrade } from './transport';
 import type { SocketLike, SocketListener } from './socket';
 import type { Status } from './status';
-import type { ClientOptions, ConnectInfo, EventCallback, NamespacedClient } from './api';
+import type { ClientOptions, ConnectInfo, EventCallback, EventMap, NamespacedClient } from './api';
 
 // The layers built on the client (the store) name its types from here.
 export type { ClientOptions, NamespacedClient } from './api';
@@ -30,8 +30,8 @@ export type { ClientOptions, NamespacedClient } from './api';
 const CONNECT_TIMER = 'connect';
 
 /**
- * Creates a client for one Socket.IO namespace. Nothing connects until
- * `connect()`, `emit()`, `request()` or `on()` is first called.
+ * Creates a client for one Socket.IO namespace. Nothing connects until `connect()`, `emit()`,
+ * `request()` or `on()` is first called. `E` types its events (see {@link EventMap}).
  *
  * @example
  * ```ts
@@ -40,10 +40,10 @@ const CONNECT_TIMER = 'connect';
  * const { results } = await client.request('echo', { hello: 1 }, { timeoutMs: 1500 })
  * ```
  */
-export function createNamespacedClient(
+export function createNamespacedClient<E extends EventMap = EventMap>(
   namespace: string,
   options: ClientOptions = {},
-): NamespacedClient {
+): NamespacedClient<E> {
   const opts = resolveOptions(namespace, options);
   const { ns, url, logger, clock } = opts;
   const timers = createTimers(clock);
@@ -221,7 +221,14 @@ export function createNamespacedClient(
     return added;
   };
 
-  const client: NamespacedClient = {
+  // EventCallback<never> takes a callback of any payload type: the interface's signatures
+  // (untyped, or from an event map) decide which ones a caller may pass. Removing every
+  // callback of a shared client is how the anchor's harness broke live updates: one at a time.
+  const off = (event: string, callback: EventCallback<never>) => {
+    if (typeof callback !== 'function') throw invalid('callback', 'a function');
+    inbound.unsubscribe(event, callback as EventCallback<object>);
+  };
+  const client: NamespacedClient<E> = {
     namespace: ns,
     url,
     logger,
@@ -239,20 +246,13 @@ export function createNamespacedClient(
     connect,
     emit: calls.emit,
     request: calls.request,
-
-    on<T extends object>(event: string, callback: EventCallback<T>) {
+    on(event: string, callback: EventCallback<never>) {
       subscribe(event, callback, () => inbound.subscribe(event, callback as EventCallback<object>));
-      return () => client.off(event, callback);
+      return () => off(event, callback);
     },
-
     onPayload: (event: string, callback: (payload: unknown) => void) =>
       subscribe(event, callback, () => inbound.subscribePayload(event, callback)),
-
-    off<T extends object>(event: string, callback: EventCallback<T>) {
-      // Removing every callback of a shared client is how the anchor's harness broke live updates.
-      if (typeof callback !== 'function') throw invalid('callback', 'a function');
-      inbound.unsubscribe(event, callback as EventCallback<object>);
-    },
+    off,
 
     onConnect: listen(connectHooks),
     onDisconnect: listen(disconnectHooks),

@@ -1,6 +1,7 @@
 import { fail } from '../errors';
 import { isPlainObject } from '../util';
 import { createNamespacedClient, type ClientOptions, type NamespacedClient } from './client';
+import type { EventMap } from './events';
 
 /** An isolated set of shared clients: one per (url, namespace). */
 export interface ClientRegistry {
@@ -9,9 +10,13 @@ export interface ClientRegistry {
    * first use with `options`. Asking again with no options, or equal ones (plain data
    * compared deeply, functions and other objects by identity), gives the same client;
    * other options throw `VALIDATION_ERROR` naming the keys that differ, rather than
-   * being silently ignored.
+   * being silently ignored. `E` types its events (see {@link EventMap}); it is a view of the
+   * one shared client, so two callers may see it through different maps.
    */
-  get(namespace: string, options?: ClientOptions): NamespacedClient;
+  get<E extends EventMap = EventMap>(
+    namespace: string,
+    options?: ClientOptions,
+  ): NamespacedClient<E>;
   /** Disposes every client of this registry. */
   dispose(): void;
 }
@@ -39,7 +44,7 @@ function differences(a: unknown, b: unknown, path: string, out: string[]): strin
 export function createClientRegistry(): ClientRegistry {
   const clients = new Map<string, [NamespacedClient, ClientOptions?]>();
   return {
-    get(namespace, options) {
+    get<E extends EventMap>(namespace: string, options?: ClientOptions) {
       // Keyed on the url the client will use (without trailing slashes, as the client keeps
       // it), so the default and the same url given explicitly are one client.
       const url = String(
@@ -63,7 +68,7 @@ export function createClientRegistry(): ClientRegistry {
           if (clients.get(key)?.[0] === client) clients.delete(key);
         });
         clients.set(key, [client, options]);
-        return client;
+        return client as NamespacedClient<E>;
       }
       // No options takes the client as it is; any options must equal those it was made with
       // (url aside: it is in the key).
@@ -88,7 +93,8 @@ export function createClientRegistry(): ClientRegistry {
           );
         }
       }
-      return hit[0];
+      // One client under every map it is asked with: a map only types what callers pass it.
+      return hit[0] as NamespacedClient<E>;
     },
     dispose() {
       clients.forEach(([client]) => client.dispose());
@@ -100,8 +106,22 @@ let shared: ClientRegistry | undefined;
 
 /**
  * The page's shared client for `namespace`: every caller gets the same one.
- * Created lazily, so importing syncwire has no side effects.
+ * Created lazily, so importing syncwire has no side effects. `E` types its events
+ * (see {@link EventMap}).
+ *
+ * @example
+ * ```ts
+ * interface DevEvents {
+ *   server: { server_restart: { runtimeId: string } };
+ *   client: { echo: { data: { hello: number }; result: { hello: number } } };
+ * }
+ * const ws = getNamespacedClient<DevEvents>('/dev_websocket_test');
+ * ws.on('server_restart', ({ data }) => console.log(data.runtimeId));
+ * ```
  */
-export function getNamespacedClient(namespace: string, options?: ClientOptions): NamespacedClient {
-  return (shared ??= createClientRegistry()).get(namespace, options);
+export function getNamespacedClient<E extends EventMap = EventMap>(
+  namespace: string,
+  options?: ClientOptions,
+): NamespacedClient<E> {
+  return (shared ??= createClientRegistry()).get<E>(namespace, options);
 }

@@ -16,16 +16,21 @@ export interface ReduceContext {
   requestResync(reason?: string): void;
 }
 
-/** Options of {@link createSyncStore}. */
-export interface SyncStoreOptions<S, P extends object = Record<string, unknown>> {
-  /** The client of the namespace that serves `state_request` / `state_push`. */
+/**
+ * Options of {@link createSyncStore}. `S` is the state, `Snap` a snapshot as the server sends it
+ * (in a `state_push` and as the `/poll` answer), `P` the handshake and poll request data.
+ * `Snap` is the server's word, not checked by the store: a `reduce` meant for servers it does not
+ * control reads each field defensively (as `syncwire/agent-zero`'s does).
+ */
+export interface SyncStoreOptions<S, Snap extends object = object, P extends object = object> {
+  /** The client of the namespace that serves `state_request` / `state_push` (typed or not). */
   client: NamespacedClient;
   /** HTTP fallback endpoint, relative to the client's url. @default '/poll' */
   pollUrl?: string;
   /** Builds the `state_request` data and the poll body from the current state. */
   payload?: (state: S) => P;
   /** Returns the next state. @default the snapshot replaces the state */
-  reduce?: (state: S, snapshot: object, context: ReduceContext) => S;
+  reduce?: (state: S, snapshot: Snap, context: ReduceContext) => S;
   /** State before anything arrived; a full resync reduces onto it. @default {} */
   initialState?: S;
   /** A warm-start cache, e.g. `persistence({ key })` from `syncwire/persist`. @default false */
@@ -33,7 +38,7 @@ export interface SyncStoreOptions<S, P extends object = Record<string, unknown>>
   /** Timing knobs, milliseconds. */
   timing?: Partial<Timing>;
   /** Decides whether an audit poll shows the server moved on. @default reduce it and compare */
-  hasChanged?: (state: S, snapshot: object) => boolean;
+  hasChanged?: (state: S, snapshot: Snap) => boolean;
   /** fetch for polls. @default globalThis.fetch */
   fetch?: FetchLike;
   /** Page visibility and network signals. @default the browser's */

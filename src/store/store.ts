@@ -14,7 +14,7 @@ import { browserEnvironment, type EnvironmentState } from './env';
 import { deepEqual } from './equal';
 import { defaultPayload, pollTimeoutMs, resolveTiming } from './options';
 import { createPoll } from './poll';
-import { createRuntime } from './runtime';
+import { createRuntime, type RuntimeParts } from './runtime';
 import { FAILED } from './types';
 import { createView } from './view';
 import { createTagReader, readPush } from './wire';
@@ -63,6 +63,8 @@ const CLIENT_METHODS = [
 /**
  * Creates a sync store over a namespaced client: handshake with seq/epoch,
  * ordered and coalesced pushes, degraded polling with recovery, warm start.
+ * `S` (the state), `Snap` (a snapshot) and `P` (the request data) are inferred from
+ * `initialState`, `reduce` and `payload`; see {@link SyncStoreOptions}.
  *
  * @example
  * ```ts
@@ -73,8 +75,9 @@ const CLIENT_METHODS = [
  */
 export function createSyncStore<
   S = Record<string, unknown>,
-  P extends object = Record<string, unknown>,
->(options: SyncStoreOptions<S, P>): SyncStore<S> {
+  Snap extends object = object,
+  P extends object = object,
+>(options: SyncStoreOptions<S, Snap, P>): SyncStore<S> {
   const opts = required(options, 'options', 'object');
   knownKeys(opts, STORE_OPTIONS);
   const client = required(opts.client, 'client', CLIENT_METHODS);
@@ -83,10 +86,14 @@ export function createSyncStore<
   const initialState = (opts.initialState ?? {}) as S;
   const payload =
     opt(opts.payload, 'payload', 'function') ?? (defaultPayload as unknown as (s: S) => P);
+  // Snapshots come off the wire unchecked (the store checks the push around them, not their
+  // fields): the caller's `Snap` is its own reading of the server, taken on trust here, once.
   const reduce =
-    opt(opts.reduce, 'reduce', 'function') ?? ((_s: S, snapshot: object) => snapshot as S);
+    (opt(opts.reduce, 'reduce', 'function') as RuntimeParts<S, P>['reduce'] | undefined) ??
+    ((_s: S, snapshot: object) => snapshot as S);
   const hasChanged =
-    opt(opts.hasChanged, 'hasChanged', 'function') ??
+    (opt(opts.hasChanged, 'hasChanged', 'function') as
+      RuntimeParts<S, P>['hasChanged'] | undefined) ??
     ((s: S, snap: object) =>
       !deepEqual(reduce(s, snap, { source: 'poll', requestResync: noop }), s));
   const env = opt(opts.environment, 'environment', ['read', 'subscribe']) ?? browserEnvironment;

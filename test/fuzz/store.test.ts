@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SyncwireError } from '../../src/index';
-import { createAgentZeroModel, type AgentZeroState } from '../../src/agent-zero';
+import { createAgentZeroModel } from '../../src/agent-zero';
 import { World } from '../../demo/server/world.mjs';
 import { envelope } from '../helpers/fake-socket';
 import { storeHarness } from '../helpers/store-harness';
@@ -381,7 +381,7 @@ describe('Agent Zero snapshots', () => {
         async (snapshot, via) => {
           const model = createAgentZeroModel({ timezone: 'UTC' });
           model.selected = ctx;
-          const h = storeHarness<AgentZeroState>({ ...model });
+          const h = storeHarness({ ...model });
           await h.healthy(good);
           const before = h.store.state;
           expect(before.logs).toHaveLength(5);

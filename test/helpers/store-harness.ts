@@ -96,8 +96,8 @@ export function mapStorage(): PersistStorage & { data: Map<string, unknown>; bro
 }
 
 /** A store on a fake socket, fake clock, fake fetch and fake page. */
-export function storeHarness<S = Record<string, unknown>>(
-  opts: Partial<SyncStoreOptions<S>> = {},
+export function storeHarness<S = Record<string, unknown>, Snap extends object = object>(
+  opts: Partial<SyncStoreOptions<S, Snap>> = {},
   clientOptions: ClientOptions = {},
 ) {
   const clock = createFakeClock();
@@ -115,7 +115,13 @@ export function storeHarness<S = Record<string, unknown>>(
     ...clientOptions,
   });
   client.onError((e) => errors.push(e));
-  const store = createSyncStore<S>({ client, environment: env, fetch, random: () => 0.5, ...opts });
+  const store = createSyncStore<S, Snap>({
+    client,
+    environment: env,
+    fetch,
+    random: () => 0.5,
+    ...opts,
+  });
   const events: SyncStoreEvent<S>[] = [];
   store.subscribe((e) => events.push(e));
   const socket = () => factory.last();

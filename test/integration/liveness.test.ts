@@ -3,7 +3,7 @@
 // moves on. Short timing; the assertions check behaviour and order, never elapsed time.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createReferenceServer } from '../../demo/server/reference-server.mjs';
-import { createAgentZeroModel, type AgentZeroState } from '../../src/agent-zero';
+import { createAgentZeroModel, type AgentZeroState, type SnapshotV1 } from '../../src/agent-zero';
 import {
   createNamespacedClient,
   createSyncStore,
@@ -99,7 +99,7 @@ for (const routes of MODES)
         client,
         ...model,
         // The model tests' check: a push reduced while DEGRADED breaks the store's promise.
-        reduce: (state, snapshot, ctx) => {
+        reduce: (state, snapshot: SnapshotV1, ctx) => {
           if (ctx.source === 'push' && store.mode === 'DEGRADED') pushesWhileDegraded++;
           return model.reduce(state, snapshot, ctx);
         },

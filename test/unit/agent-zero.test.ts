@@ -1,7 +1,7 @@
 // The Agent Zero model (syncwire/agent-zero) in a sync store on fakes: its reducer against
 // malformed (hostile or buggy) server data.
 import { describe, expect, it } from 'vitest';
-import { createAgentZeroModel, type AgentZeroState } from '../../src/agent-zero';
+import { createAgentZeroModel } from '../../src/agent-zero';
 import { flush } from '../helpers/fake-clock';
 import { storeHarness } from '../helpers/store-harness';
 
@@ -25,7 +25,7 @@ const snapshot = (extra: Record<string, unknown> = {}) => ({
 describe('Agent Zero model and a malformed list item', () => {
   it('one null notification in a push does not put the store in FAILED', async () => {
     const model = createAgentZeroModel({ timezone: 'UTC' });
-    const h = storeHarness<AgentZeroState>({ ...model });
+    const h = storeHarness({ ...model });
     await h.healthy(snapshot({ notifications: [{ id: 'a', no: 1 }], notifications_version: 1 }));
     expect(h.store.state.notifications).toHaveLength(1);
     // A wrong-typed item inside an otherwise valid snapshot (SECURITY.md: "wrong types ... never changes the state").

@@ -2,6 +2,7 @@ import Alpine from 'alpinejs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { persistence } from '../../src/persist';
 import {
+  syncStore,
   syncwirePlugin,
   type AlpineLike,
   type AlpineSyncStore,
@@ -91,9 +92,25 @@ describe('Alpine plugin', () => {
     expect(h.errors.filter((e) => e.code === 'STORAGE_ERROR')).toEqual([]);
   });
 
+  it('plugin.alpineStore(Alpine) and syncStore(Alpine) are $store.sync, live and typed', async () => {
+    const { plugin } = await healthy();
+    const fromPlugin = plugin.alpineStore(alpine);
+    const byName = syncStore<{ v?: number }>(alpine);
+    // Alpine's reactive store itself, so writes the plugin makes show on it.
+    expect(fromPlugin).toBe(alpine.store('sync'));
+    expect(byName).toBe(fromPlugin);
+    expect(fromPlugin.state.v).toBe(11);
+    expect(fromPlugin.mode).toBe('HEALTHY');
+  });
+
+  it('syncStore(Alpine, name) throws, naming the store, when no plugin registered it', async () => {
+    await mount();
+    expect(() => syncStore(alpine, 'elsewhere')).toThrow(/no sync store 'elsewhere'/);
+  });
+
   it('$store.sync.resync() asks the server again', async () => {
     const { h } = await healthy();
-    const s = alpine.store('sync') as AlpineSyncStore<{ v: number }>;
+    const s = syncStore<{ v: number }>(alpine);
     s.resync('from a button');
     await flush();
     expect(h.requests()).toHaveLength(2);
