@@ -21,29 +21,22 @@ const routes = api ? { csrfTokenUrl: '/api/csrf_token' } : {};
 const sync = createNamespacedClient('/state_sync', { logger, ...routes });
 const test = createNamespacedClient('/dev_websocket_test', { logger, ...routes });
 const model = createAgentZeroModel();
-// The store's documented defaults (README, Timing), given to the store in full: the fault
-// panel counts down the store's timers, so the page must know the values the store runs on.
-const DEFAULT_TIMING = {
-  handshakeTimeoutMs: 2000,
-  pollIntervalMs: 250,
-  connectGraceMs: 2000,
-  livenessMs: 30000,
-  backoffBaseMs: 500,
-  backoffMaxMs: 5000,
-  pollBackoffMaxMs: 5000,
-  notifyIntervalMs: 16,
-};
-// Timing knobs can be tried from the URL, e.g. /?livenessMs=2000&connectGraceMs=1000.
-const timing = {
-  ...DEFAULT_TIMING,
-  ...Object.fromEntries(
-    [...params]
-      .filter(([k, v]) => k in DEFAULT_TIMING && Number(v) >= 0)
-      .map(([k, v]) => [k, Number(v)]),
-  ),
-};
-// The store clamps the grace time (at most 3 s); the countdown uses what the store waits.
-const shownTiming = { ...timing, connectGraceMs: Math.min(timing.connectGraceMs, 3000) };
+// The store's timing knobs can be tried from the URL, e.g. /?livenessMs=2000&connectGraceMs=1000.
+const TIMING_KNOBS = [
+  'handshakeTimeoutMs',
+  'pollIntervalMs',
+  'connectGraceMs',
+  'livenessMs',
+  'backoffBaseMs',
+  'backoffMaxMs',
+  'pollBackoffMaxMs',
+  'notifyIntervalMs',
+];
+const timing = Object.fromEntries(
+  [...params]
+    .filter(([k, v]) => TIMING_KNOBS.includes(k) && Number(v) >= 0)
+    .map(([k, v]) => [k, Number(v)]),
+);
 const store = createSyncStore({
   client: sync,
   ...model,
@@ -83,7 +76,8 @@ const demo = {
   timeline: [],
   now: Date.now(),
   health: store.health,
-  timing: shownTiming,
+  // What the store runs on (defaults, the URL's knobs, its clamps): the countdowns use it.
+  timing: store.timing,
   // What the page has seen of the store's timers (see observe()).
   seen: { proofAt: Date.now(), handshakeAt: null, disconnectedAt: null },
   // The last one-shot fault pressed, with the health at that moment (to tell when it is done).

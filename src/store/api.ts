@@ -95,6 +95,12 @@ export interface SyncStore<S> {
   readonly state: S;
   /** How the store is doing, as a new snapshot object on each read. */
   readonly health: SyncHealth;
+  /**
+   * The timing the store runs on: the `timing` option over the defaults, clamped as documented
+   * (`connectGraceMs` at most 3000). Frozen. A page that explains the store's waits (a
+   * countdown to the liveness audit) reads it here rather than keeping its own copy.
+   */
+  readonly timing: Readonly<Timing>;
   /** Starts syncing (restores the cache first when `persist` is on). Restarting after FAILED retries. */
   start(): Promise<void>;
   /** Stops: no timer, listener, poll or request is left behind. The state is kept. */

@@ -195,6 +195,7 @@ export function createSyncStore<
     get health() {
       return view.health(rt.machine);
     },
+    timing: Object.freeze({ ...timing }),
 
     async start() {
       if (client.disposed) return rt.release({ type: 'disposed' });

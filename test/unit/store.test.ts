@@ -359,6 +359,21 @@ describe('sync store: failures', () => {
     expect(h.store.state).toEqual({ ok: 1 });
   });
 
+  it('store.timing is the timing it runs on: the option over the defaults, clamped, frozen', () => {
+    const h = storeHarness({ timing: { livenessMs: 1234, connectGraceMs: 9000 } });
+    expect(h.store.timing).toEqual({
+      handshakeTimeoutMs: 2000,
+      pollIntervalMs: 250,
+      connectGraceMs: 3000,
+      livenessMs: 1234,
+      backoffBaseMs: 500,
+      backoffMaxMs: 5000,
+      pollBackoffMaxMs: 5000,
+      notifyIntervalMs: 16,
+    });
+    expect(Object.isFrozen(h.store.timing)).toBe(true);
+  });
+
   it('notices a silent push channel within livenessMs and recovers', async () => {
     const h = storeHarness({ timing: { livenessMs: 10_000 } });
     await h.healthy({ v: 2 });
