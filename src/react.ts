@@ -2,7 +2,7 @@
  * `syncwire/react`: hooks that read a sync store with React's `useSyncExternalStore` (React 18
  * and 19), so a concurrent render never shows two versions of the store at once (no tearing).
  */
-import { useRef, useSyncExternalStore } from 'react';
+import { useCallback, useRef, useSyncExternalStore } from 'react';
 // Types only, from the core entry, so react.d.ts refers to the core's declarations.
 import type { SyncHealth, SyncStore } from './index';
 
@@ -14,6 +14,11 @@ interface Selection<S, T> {
 }
 
 const whole = <S>(state: S) => state as unknown;
+
+// One subscribe function per store, so React subscribes once per store rather than once per
+// render; the store's events only tell React to call getSnapshot again.
+const useSubscribe = <S>(store: SyncStore<S>) =>
+  useCallback((onChange: () => void) => store.subscribe(onChange), [store]);
 
 /**
  * The store's state, or the part of it `selector` picks. The component renders again only when
@@ -52,9 +57,8 @@ export function useSyncState<S, T>(
     last.current = { state, selector, value };
     return value;
   };
-  // store.subscribe is one function per store, so React subscribes once per store; its events
-  // only tell React to call getSnapshot again. The server render reads the same snapshot.
-  return useSyncExternalStore(store.subscribe, getSnapshot, getSnapshot);
+  // The server render reads the same snapshot.
+  return useSyncExternalStore(useSubscribe(store), getSnapshot, getSnapshot);
 }
 
 /**
@@ -70,5 +74,5 @@ export function useSyncState<S, T>(
 export function useSyncHealth<S>(store: SyncStore<S>): SyncHealth {
   // store.health is the same frozen object until something in it changes.
   const read = () => store.health;
-  return useSyncExternalStore(store.subscribe, read, read);
+  return useSyncExternalStore(useSubscribe(store), read, read);
 }

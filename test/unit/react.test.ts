@@ -28,10 +28,10 @@ afterEach(() => {
   root = undefined;
   container?.remove();
 });
-const render = async (node: ReactNode) => {
+const render = (node: ReactNode) => {
   container = document.body.appendChild(document.createElement('div'));
   root = createRoot(container);
-  await act(async () => root!.render(node));
+  act(() => root!.render(node));
 };
 
 /** A HEALTHY store showing `{ a: 1, b: 1 }`, and how many subscriptions it has right now. */
@@ -83,7 +83,7 @@ describe('useSyncState', () => {
   it('renders the selected state and follows pushes', async () => {
     const { store, push } = await healthyStore();
     const A = () => h('span', null, String(useSyncState(store, (s) => s.a)));
-    await render(h(A));
+    render(h(A));
     expect(container.textContent).toBe('1');
     await push({ a: 2, b: 1 });
     expect(container.textContent).toBe('2');
@@ -96,7 +96,7 @@ describe('useSyncState', () => {
       seen = useSyncState(store);
       return null;
     };
-    await render(h(All));
+    render(h(All));
     expect(seen).toBe(harness.store.state);
   });
 
@@ -107,7 +107,7 @@ describe('useSyncState', () => {
       renders++;
       return h('span', null, String(useSyncState(store, (s) => s.a)));
     };
-    await render(h(A));
+    render(h(A));
     const after = renders;
     await push({ a: 1, b: 2 });
     await push({ a: 1, b: 3 });
@@ -126,7 +126,7 @@ describe('useSyncState', () => {
       seen.push(list);
       return h('span', null, list.join(','));
     };
-    await render(h(List));
+    render(h(List));
     await push({ a: 2, b: 1, list: [1, 2] }); // same list content, new objects
     expect(seen).toHaveLength(1);
     await push({ a: 2, b: 1, list: [1, 2, 3] });
@@ -142,7 +142,7 @@ describe('useSyncState', () => {
       renders++;
       return h('span', null, useSyncState(store, (s) => [s.a]).join(','));
     };
-    await render(h(List));
+    render(h(List));
     expect(renders).toBe(1);
     await push({ a: 3, b: 1 });
     expect(renders).toBe(2);
@@ -153,7 +153,7 @@ describe('useSyncState', () => {
   it('unsubscribes on unmount, and later pushes reach nothing', async () => {
     const { store, push, active } = await healthyStore();
     const A = () => h('span', null, String(useSyncState(store, (s) => s.a)));
-    await render(h(Fragment, null, h(A), h(A)));
+    render(h(Fragment, null, h(A), h(A)));
     expect(active()).toBe(2);
     act(() => root!.unmount());
     root = undefined;
@@ -193,7 +193,7 @@ describe('useSyncState', () => {
       };
       container = document.body.appendChild(document.createElement('div'));
       root = createRoot(container);
-      await act(async () => {
+      act(() => {
         startTransition(() =>
           root!.render(
             h(Fragment, null, h(Reader, { id: 'a' }), h(Pusher), h(Reader, { id: 'b' }), h(Commit)),
@@ -227,7 +227,7 @@ describe('useSyncHealth', () => {
       renders++;
       return h('b', null, useSyncHealth(store).mode);
     };
-    await render(h(Badge));
+    render(h(Badge));
     expect(container.textContent).toBe('HEALTHY');
     await act(() => harness.clock.advance(10_000));
     expect(renders).toBe(1);
@@ -238,7 +238,7 @@ describe('useSyncHealth', () => {
   it('renders the new mode when it changes, and unsubscribes on unmount', async () => {
     const { store, harness, active } = await healthyStore();
     const Badge = () => h('b', null, useSyncHealth(store).mode);
-    await render(h(Badge));
+    render(h(Badge));
     await act(async () => {
       harness.socket().drop();
       await harness.clock.advance(0);
