@@ -11,10 +11,9 @@ import { createRoot, type Root } from 'react-dom/client';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { SyncStore } from '../../src/index';
 import { useSyncHealth, useSyncState } from '../../src/react';
-import { envelope } from '../helpers/fake-socket';
-import { storeHarness } from '../helpers/store-harness';
+import { adapterStore, shallowEqual, type AdapterState } from '../helpers/adapter-store';
 
-type State = { a?: number; b?: number; list?: number[] };
+type State = AdapterState;
 
 beforeAll(() => {
   // Tells React that updates are wrapped in act(), so it flushes them there.
@@ -34,50 +33,11 @@ const render = (node: ReactNode) => {
   act(() => root!.render(node));
 };
 
-/** A HEALTHY store showing `{ a: 1, b: 1 }`, and how many subscriptions it has right now. */
+/** {@link adapterStore}, with its pushes inside act(). */
 async function healthyStore() {
-  const harness = storeHarness<State>();
-  await harness.healthy({ a: 1, b: 1, list: [1, 2] });
-  let active = 0;
-  const subscribe = (fn: Parameters<SyncStore<State>['subscribe']>[0]) => {
-    active++;
-    const off = harness.store.subscribe(fn);
-    return () => {
-      active--;
-      off();
-    };
-  };
-  // The store as React sees it, with its subscriptions counted.
-  const store: SyncStore<State> = {
-    ...harness.store,
-    get mode() {
-      return harness.store.mode;
-    },
-    get state() {
-      return harness.store.state;
-    },
-    get health() {
-      return harness.store.health;
-    },
-    subscribe,
-  };
-  let seq = 2;
-  /** A push applied now (the state changes at once; subscribers hear of it on the next tick). */
-  const pushNow = (snapshot: State) =>
-    harness
-      .socket()
-      .serverEmit('state_push', envelope({ runtime_epoch: 'E1', seq: ++seq, snapshot }));
-  /** A push, and the notification that follows it, inside act(). */
-  const push = (snapshot: State) =>
-    act(async () => {
-      pushNow(snapshot);
-      await harness.clock.advance(20);
-    });
-  return { harness, store, pushNow, push, active: () => active };
+  const base = await adapterStore();
+  return { ...base, push: (snapshot: AdapterState) => act(() => base.push(snapshot)) };
 }
-
-const shallowEqual = (x: number[] | undefined, y: number[] | undefined) =>
-  x === y || (!!x && !!y && x.length === y.length && x.every((v, i) => v === y[i]));
 
 describe('useSyncState', () => {
   it('renders the selected state and follows pushes', async () => {
@@ -236,13 +196,10 @@ describe('useSyncHealth', () => {
   });
 
   it('renders the new mode when it changes, and unsubscribes on unmount', async () => {
-    const { store, harness, active } = await healthyStore();
+    const { store, harness, drop, active } = await healthyStore();
     const Badge = () => h('b', null, useSyncHealth(store).mode);
     render(h(Badge));
-    await act(async () => {
-      harness.socket().drop();
-      await harness.clock.advance(0);
-    });
+    await act(() => drop());
     expect(container.textContent).toBe(harness.store.mode);
     expect(container.textContent).not.toBe('HEALTHY');
     act(() => root!.unmount());
