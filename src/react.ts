@@ -20,12 +20,16 @@ const whole = <S>(state: S) => state as unknown;
 const useSubscribe = <S>(store: SyncStore<S>) =>
   useCallback((onChange: () => void) => store.subscribe(onChange), [store]);
 
+/** The store's state; the component renders again when an apply replaces it. */
+export function useSyncState<S>(store: SyncStore<S>): S;
 /**
  * The store's state, or the part of it `selector` picks. The component renders again only when
  * the selection changes: when `isEqual(previous, next)` holds, it keeps the previous value (the
  * same object), so a selector may build a new array or object on every call. An inline selector
  * is fine; it is called again only when the state or the selector changes.
  *
+ * @param selector picks the part of the state to give; called again only when the state or
+ *   the selector changes
  * @param isEqual decides whether a new selection differs from the last one. @default Object.is
  * @example
  * ```tsx
@@ -33,7 +37,6 @@ const useSubscribe = <S>(store: SyncStore<S>) =>
  * const names = useSyncState(store, (s) => s.contexts.map((c) => c.name), shallowEqual);
  * ```
  */
-export function useSyncState<S>(store: SyncStore<S>): S;
 export function useSyncState<S, T>(
   store: SyncStore<S>,
   selector: (state: S) => T,

@@ -36,22 +36,24 @@ function readableOf<S, T>(
 
 const whole = <S>(state: S) => state as unknown;
 
+/** The store's state as a readable store (see the overload with a selector). */
+export function syncState<S>(store: SyncStore<S>): SyncReadable<S>;
 /**
  * The store's state, or the part of it `selector` picks, as a readable store. Subscribers hear
  * a new value when `isEqual(previous, next)` does not hold; the selector runs once per state
  * change, however many subscribers there are. The value is the store's own object: read it,
  * never write it.
  *
+ * @param selector picks the part of the state to give; called again only when the state changes
  * @param isEqual decides whether a new selection differs from the last one. @default Object.is
  * @example
- * ```svelte
+ * ```html
  * <script>
  *   const chats = syncState(store, (s) => s.contexts);
  * </script>
  * {#each $chats as chat (chat.id)}<li>{chat.name}</li>{/each}
  * ```
  */
-export function syncState<S>(store: SyncStore<S>): SyncReadable<S>;
 export function syncState<S, T>(
   store: SyncStore<S>,
   selector: (state: S) => T,
@@ -76,7 +78,7 @@ export function syncState<S, T>(
  * it changes (read on each store notification). `staleMs` is computed when read.
  *
  * @example
- * ```svelte
+ * ```html
  * <span>{$health.mode}</span>
  * ```
  */

@@ -20,19 +20,21 @@ const inScope = (name: string) => {
     );
 };
 
+/** The store's state as a read-only shallow ref (see the overload with a selector). */
+export function useSyncState<S>(store: SyncStore<S>): SyncRef<S>;
 /**
  * The store's state, or the part of it `selector` picks, as a read-only shallow ref: the value
  * is the store's own object (never a deep reactive proxy of it), replaced when the state changes
  * and `isEqual(previous, next)` does not hold. Call it in `setup()` or an effect scope; it
  * unsubscribes when that scope ends.
  *
+ * @param selector picks the part of the state to give; called again only when the state changes
  * @param isEqual decides whether a new selection differs from the last one. @default Object.is
  * @example
  * ```ts
  * const chats = useSyncState(store, (s) => s.contexts); // chats.value in script, chats in templates
  * ```
  */
-export function useSyncState<S>(store: SyncStore<S>): SyncRef<S>;
 export function useSyncState<S, T>(
   store: SyncStore<S>,
   selector: (state: S) => T,
