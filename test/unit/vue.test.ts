@@ -46,6 +46,17 @@ describe('useSyncState (Vue)', () => {
     expect(container.textContent).toBe('2');
   });
 
+  it('unwraps in a template like any ref (setup returns it)', async () => {
+    const { store, push } = await adapterStore();
+    mount({
+      template: '<b>{{ a }}</b><i>{{ health.mode }}</i>',
+      setup: () => ({ a: useSyncState(store, (s) => s.a), health: useSyncHealth(store) }),
+    });
+    expect(container.textContent).toBe('1HEALTHY');
+    await settle(push({ a: 2, b: 1 }));
+    expect(container.textContent).toBe('2HEALTHY');
+  });
+
   it('does not render again when a field it does not select changes', async () => {
     const { store, push } = await adapterStore();
     let renders = 0;
