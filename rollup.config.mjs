@@ -22,9 +22,20 @@ const ts = (extra) =>
     allowJs: false,
     ...extra,
   });
-const entries = ['index', 'alpine', 'agent-zero', 'stream', 'persist', 'machine'];
-// Entries that share nothing at run time with the core (alpine and agent-zero import its types only).
-const standalone = ['index', 'alpine', 'agent-zero'];
+const entries = [
+  'index',
+  'alpine',
+  'agent-zero',
+  'stream',
+  'persist',
+  'machine',
+  'react',
+  'vue',
+  'svelte',
+];
+// Entries that share nothing at run time with the core (alpine, agent-zero and the React and
+// Svelte adapters import its types only).
+const standalone = ['index', 'alpine', 'agent-zero', 'react', 'svelte'];
 
 // The add-on script-tag builds use the core through `window.Syncwire`, so every page has one
 // copy of it (one SyncwireError class, one registry of shared clients).
@@ -49,7 +60,8 @@ export default [
   },
   {
     // Add-on entries import the core entry itself (`./index.js`), never a copy or a shared chunk.
-    input: { stream: 'src/stream.ts', persist: 'src/persist.ts' },
+    // The Vue adapter is one: it throws the core's SyncwireError.
+    input: { stream: 'src/stream.ts', persist: 'src/persist.ts', vue: 'src/vue.ts' },
     external: (id) => id === core || external(id),
     output: {
       dir: 'dist',

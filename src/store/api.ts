@@ -65,35 +65,46 @@ export interface SyncCounters {
   handshakes: number;
 }
 
-/** A snapshot of how the store is doing. */
+/**
+ * A snapshot of how the store is doing: frozen, and the same object on every read of
+ * `store.health` until one of its fields changes (`staleMs` aside, see there).
+ */
 export interface SyncHealth {
   /** The store's mode (see {@link SyncMode}). */
-  mode: SyncMode;
+  readonly mode: SyncMode;
   /** Whether the client's socket is connected. */
-  connected: boolean;
+  readonly connected: boolean;
   /** Runtime epoch of the applied state. */
-  epoch: string | null;
+  readonly epoch: string | null;
   /** The seq of the last push applied in that epoch (-1: none). */
-  lastSeq: number;
+  readonly lastSeq: number;
   /** When state was last applied, and from where. */
-  lastAppliedAt: number | null;
+  readonly lastAppliedAt: number | null;
   /** Where the state shown came from (null: nothing applied yet). */
-  source: 'push' | 'poll' | 'cache' | null;
-  /** 0 while the push channel is live; otherwise ms since the state was last known current (null: never). */
-  staleMs: number | null;
+  readonly source: 'push' | 'poll' | 'cache' | null;
+  /**
+   * 0 while HEALTHY; otherwise ms since the state was last known current (null: never). Computed
+   * when read (a getter on the snapshot), so it stays right as time passes without making a new
+   * snapshot; nothing notifies as it grows: re-read it from a timer to show it ticking.
+   */
+  readonly staleMs: number | null;
   /** The last error the store met, kept after recovery (null: none yet). */
-  lastError: { code: string; message: string } | null;
+  readonly lastError: Readonly<{ code: string; message: string }> | null;
   /** Counts over the store's whole life (restarts included). */
-  counters: SyncCounters;
+  readonly counters: Readonly<SyncCounters>;
 }
 
 /** The store. */
 export interface SyncStore<S> {
   /** The current mode. */
   readonly mode: SyncMode;
-  /** The state shown: the store's own object (read it, never write it). */
+  /**
+   * The state shown: the store's own object, the same one until an apply replaces it (so it
+   * can be compared by identity). Not frozen: treat it as read-only, and have `reduce` return
+   * a new object for every change.
+   */
   readonly state: S;
-  /** How the store is doing, as a new snapshot object on each read. */
+  /** How the store is doing: a frozen snapshot, the same object until something in it changes. */
   readonly health: SyncHealth;
   /**
    * The timing the store runs on: the `timing` option over the defaults, clamped as documented

@@ -62,26 +62,61 @@ export function createView<S>(
       lastNotifyAt = clock.now();
       view.emit({ type: 'state', state: view.state });
     },
-    /** The store's health, read from the machine state `m` and what is shown. */
+    /**
+     * The store's health, read from the machine state `m` and what is shown: the same frozen
+     * object until one of its fields changes, so `store.health` can be a snapshot for
+     * `useSyncExternalStore` or a Svelte store (a new object per read would re-render forever).
+     */
     health: (m: MachineState): SyncHealth => {
-      const { mode, stats } = m;
-      let staleMs: number | null = 0;
-      // Never below 0, even when the wall clock was set back.
-      if (mode !== HEALTHY)
-        staleMs = view.confirmedAt === null ? null : Math.max(0, clock.now() - view.confirmedAt);
-      return {
-        mode,
-        connected: m.connected,
-        epoch: view.epoch,
-        lastSeq: m.lastSeq,
-        lastAppliedAt: view.appliedAt,
-        source: view.source,
-        staleMs,
-        // A copy: the machine's states are never mutated, not even by a caller.
-        lastError: m.error === null ? null : { ...m.error },
-        counters: { ...stats },
-      };
+      if (last === undefined || changed(last, m)) last = snapshot(m);
+      return last;
     },
+  };
+  let last: SyncHealth | undefined;
+  // The machine error the last snapshot copied: the machine keeps it by reference until it
+  // changes, while its counters are copied on every transition and so compared by value.
+  let lastError: MachineState['error'] = null;
+  const changed = (h: SyncHealth, m: MachineState) => {
+    const a = h.counters;
+    const b = m.stats;
+    return (
+      h.mode !== m.mode ||
+      h.connected !== m.connected ||
+      h.lastSeq !== m.lastSeq ||
+      h.epoch !== view.epoch ||
+      h.lastAppliedAt !== view.appliedAt ||
+      h.source !== view.source ||
+      lastError !== m.error ||
+      a.pushesApplied !== b.pushesApplied ||
+      a.pushesDropped !== b.pushesDropped ||
+      a.resyncs !== b.resyncs ||
+      a.polls !== b.polls ||
+      a.handshakes !== b.handshakes
+    );
+  };
+  const snapshot = (m: MachineState): SyncHealth => {
+    const { mode } = m;
+    const h: SyncHealth = Object.freeze({
+      mode,
+      connected: m.connected,
+      epoch: view.epoch,
+      lastSeq: m.lastSeq,
+      lastAppliedAt: view.appliedAt,
+      source: view.source,
+      // A getter, not a field: staleness grows with the clock while nothing else changes, and a
+      // snapshot that changed identity on every read could not be compared. Read now, it is the
+      // time since the state was last known current (polls keep confirming it while DEGRADED),
+      // never below 0, even when the wall clock was set back.
+      get staleMs() {
+        if (mode === HEALTHY) return 0;
+        return view.confirmedAt === null ? null : Math.max(0, clock.now() - view.confirmedAt);
+      },
+      // Copies: the machine's states are never mutated, not even by a caller.
+      lastError: m.error === null ? null : Object.freeze({ ...m.error }),
+      counters: Object.freeze({ ...m.stats }),
+    });
+    lastError = m.error;
+    return h;
   };
   return view;
 }

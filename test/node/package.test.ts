@@ -91,3 +91,41 @@ describe('IIFE builds reachable through exports', () => {
     expect(pkg.jsdelivr).toBe(pkg.exports['./iife']);
   });
 });
+
+describe('framework adapters', () => {
+  // Each adapter: its entry, the framework it is written for, and what it exports.
+  const adapters = [
+    ['./react', 'react', ['useSyncHealth', 'useSyncState']],
+    ['./vue', 'vue', ['useSyncHealth', 'useSyncState']],
+    ['./svelte', 'svelte', ['syncHealth', 'syncState']],
+  ] as const;
+  const importsOf = (file: string) =>
+    [...readFileSync(new URL(file, root), 'utf8').matchAll(/^import .* from '([^']+)';$/gm)].map(
+      (match) => match[1],
+    );
+
+  it.each(adapters)('%s has %s as an optional peer dependency', (_entry, framework) => {
+    expect(pkg.peerDependencies[framework]).toEqual(expect.any(String));
+    expect(pkg.peerDependenciesMeta[framework]).toEqual({ optional: true });
+    expect(pkg.dependencies[framework]).toBeUndefined();
+  });
+
+  it.each(adapters)(
+    '%s imports at most its framework and the core entry, and exports its API only',
+    async (entry, framework, names) => {
+      const target = (pkg.exports as Record<string, { default: string }>)[entry]!.default;
+      const imports = importsOf(target);
+      for (const from of imports) expect([framework, './index.js'], target).toContain(from);
+      // The React and Vue adapters call their framework; the Svelte one needs only its contract.
+      if (framework !== 'svelte') expect(imports).toContain(framework);
+      // The framework stays external: no copy of it in the adapter.
+      expect(readFileSync(new URL(target, root), 'utf8').length).toBeLessThan(4000);
+      const mod = await import(new URL(target, root).href);
+      expect(Object.keys(mod).sort()).toEqual([...names].sort());
+    },
+  );
+
+  it('the Svelte adapter needs no Svelte at run time (the store contract is plain objects)', () => {
+    expect(importsOf('./dist/svelte.js')).toEqual([]);
+  });
+});

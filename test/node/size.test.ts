@@ -38,3 +38,19 @@ describe('bundle size budgets (min+gzip, size-limit)', () => {
     expect(checks[0].size).toBeGreaterThan(100);
   });
 });
+
+describe("README's size table", () => {
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  // The row of each budget: the core and the IIFE by name, every other entry by its import path.
+  const rowName = (name: string) =>
+    name === 'core' ? '`syncwire` (core)' : name === 'iife' ? 'IIFE build' : `\`syncwire/${name}\``;
+
+  it.each(budgets.map((budget) => [budget.name, budget.limit]))(
+    'has a row for %s with its budget (%s)',
+    (name, limit) => {
+      const row = readme.split('\n').find((line) => line.startsWith(`| ${rowName(name)} `));
+      expect(row, `no row for ${name}`).toBeDefined();
+      expect(row!.split('|').map((cell) => cell.trim())[3]).toBe(limit);
+    },
+  );
+});
