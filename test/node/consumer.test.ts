@@ -40,7 +40,16 @@ beforeAll(() => {
   cpSync(join(root, 'package.json'), join(pkg, 'package.json'));
   symlinkSync(join(root, 'dist'), join(pkg, 'dist'), 'dir');
   // The page's other dependencies, from the repo's node_modules.
-  for (const name of ['alpinejs', '@types/alpinejs']) {
+  for (const name of [
+    'alpinejs',
+    '@types/alpinejs',
+    'react',
+    'react-dom',
+    '@types/react',
+    '@types/react-dom',
+    'vue',
+    'svelte',
+  ]) {
     const target = join(dir, 'node_modules', name);
     mkdirSync(dirname(target), { recursive: true });
     symlinkSync(dirname(require.resolve(`${name}/package.json`)), target, 'dir');
@@ -54,7 +63,15 @@ afterAll(() => {
 describe('a consumer project (Vite, tsc --strict)', () => {
   it('has source files, and none uses a type assertion, any or a @ts- directive', () => {
     expect(sources.map(([file]) => file)).toEqual(
-      expect.arrayContaining(['main.ts', 'events.ts', 'stores.ts', 'alpine.ts']),
+      expect.arrayContaining([
+        'main.ts',
+        'events.ts',
+        'stores.ts',
+        'alpine.ts',
+        'react.ts',
+        'vue.ts',
+        'svelte.ts',
+      ]),
     );
     for (const [file, text] of sources) {
       // Comments may say anything; the code may not cast.
@@ -92,6 +109,9 @@ describe('a consumer project (Vite, tsc --strict)', () => {
     expect(code).toContain('notifications_guid');
     expect(code).toContain('register syncwirePlugin first');
     expect(code).toContain('requestStream options');
+    // The adapters: React's and Vue's hooks and the Svelte contract.
+    expect(code).toContain('useSyncExternalStore');
+    expect(code).toContain('onScopeDispose');
     expect(outputs.some((o) => o.fileName === 'index.html')).toBe(true);
   }, 60000);
 });
