@@ -1,4 +1,9 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
+
+// React 18, installed by the test/fixtures/react18 workspace (the project itself uses React 19).
+const react18 = (name) =>
+  fileURLToPath(new URL(`test/fixtures/react18/node_modules/${name}`, import.meta.url));
 
 // Every suite runs under both DOM environments the library claims to support.
 // The real-browser suite (test/e2e) has its own project because it drives
@@ -25,6 +30,18 @@ export default defineConfig({
           environment: 'happy-dom',
           include: ['test/**/*.test.ts'],
           exclude: ['test/e2e/**', 'test/node/**', 'test/model/**'],
+        },
+      },
+      // The React adapter's tests again on React 18 (syncwire/react supports 18 and 19): the
+      // adapter and the tests import `react`, which resolves to React 18 here.
+      {
+        extends: true,
+        resolve: { alias: { react: react18('react'), 'react-dom': react18('react-dom') } },
+        test: {
+          name: 'react18',
+          environment: 'jsdom',
+          include: ['test/unit/react.test.ts'],
+          env: { EXPECT_REACT_MAJOR: '18' },
         },
       },
       // Checks of the built package (sizes): once, in plain Node.

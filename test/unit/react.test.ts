@@ -1,6 +1,8 @@
-// syncwire/react against real React 19 (react-dom/client and act), on the fake store harness.
+// syncwire/react against real React (react-dom/client and act), on the fake store harness: React
+// 19 in the jsdom and happy-dom projects, React 18 in the react18 project (vitest.config.mjs).
 import {
   act,
+  version,
   createElement as h,
   Fragment,
   startTransition,
@@ -8,12 +10,18 @@ import {
   type ReactNode,
 } from 'react';
 import { createRoot, type Root } from 'react-dom/client';
+import { version as domVersion } from 'react-dom';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { SyncStore } from '../../src/index';
 import { useSyncHealth, useSyncState } from '../../src/react';
 import { adapterStore, shallowEqual, type AdapterState } from '../helpers/adapter-store';
 
 type State = AdapterState;
+
+it('runs on the React its project names, with a react-dom of the same version', () => {
+  expect(version.split('.')[0]).toBe(process.env.EXPECT_REACT_MAJOR ?? '19');
+  expect(domVersion).toBe(version);
+});
 
 beforeAll(() => {
   // Tells React that updates are wrapped in act(), so it flushes them there.
