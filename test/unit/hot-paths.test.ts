@@ -169,7 +169,10 @@ describe("the envelope's data copy", () => {
 });
 
 describe('the payload size check', () => {
-  /** The bound as it was computed before (Object.entries), and the exact check behind it. */
+  /**
+   * The bound as it was computed before (Object.entries), and the exact check behind it, with
+   * binary values counted as the attachments they are.
+   */
   function oldBound(value: unknown, limit: number, depth = 0): number {
     if (value === null || typeof value === 'boolean' || value === undefined) return 5;
     if (typeof value === 'number') return 25;
@@ -186,12 +189,19 @@ describe('the payload size check', () => {
     const payload = { ts: '2026-11-23T12:00:00.000Z', data: data ?? {}, correlationId: 'c' };
     if (oldBound(payload, limit) >= 0) return 'ok';
     let json: string;
+    // Binary values travel as Socket.IO attachments of their own size, not as JSON (which
+    // writes a key per byte for a typed array): counted as their bytes, as the check does.
+    let binary = 0;
     try {
-      json = JSON.stringify(payload);
+      json = JSON.stringify(payload, (_, v: unknown) => {
+        if (!(v instanceof ArrayBuffer || ArrayBuffer.isView(v) || v instanceof Blob)) return v;
+        binary += (v as ArrayBuffer).byteLength ?? (v as Blob).size;
+        return 0;
+      });
     } catch {
       return 'VALIDATION_ERROR';
     }
-    return new TextEncoder().encode(json).length > limit ? 'PAYLOAD_TOO_LARGE' : 'ok';
+    return new TextEncoder().encode(json).length + binary > limit ? 'PAYLOAD_TOO_LARGE' : 'ok';
   }
   const outcome = (data: unknown, limit: number) =>
     codeOf(() => buildPayload(data, 'c', limit, Date.UTC(2026, 10, 23, 12)));
