@@ -81,7 +81,7 @@ export interface ClientOptions {
    * Remembers, per server (origin and Engine.IO path), that WebSocket was blocked, for `ttlMs`:
    * a client created within it (a reload) starts on long-polling and upgrades when it can,
    * instead of waiting for the WebSocket attempt to fail. A WebSocket that works clears it.
-   * `storage`: any `{ getItem, setItem, removeItem }`; one that throws only makes it forget.
+   * `storage`: whatever has `{ getItem, setItem, removeItem }`; one that throws only makes it forget.
    * `false`: no memo.
    * @default { ttlMs: 600000, storage: sessionStorage } (`DEFAULTS.transportMemo`)
    */

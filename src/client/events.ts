@@ -53,7 +53,7 @@ export type ClientEventName<E extends EventMap> = [ClientSide<E>] extends [never
   : keyof ClientSide<E> & string;
 
 /**
- * The event names a side the map leaves out takes: any string; none once the map types that
+ * The event names a side the map leaves out takes: every string; none once the map types that
  * side. The untyped signatures of a client's methods take these.
  */
 export type UntypedServerName<E extends EventMap> = E extends { server: object } ? never : string;
