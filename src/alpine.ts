@@ -95,7 +95,7 @@ export function syncwirePlugin<S>(options: SyncwirePluginOptions<S>): SyncwirePl
     off = store.subscribe((event) => {
       reactive.health = store.health;
       if (event.type === 'mode') reactive.mode = event.to;
-      else reactive.state = store.state;
+      else if (event.type === 'state') reactive.state = store.state;
     });
     if (client) Alpine.magic(magic, () => client);
     if (options.start !== false) void store.start();

@@ -47,9 +47,16 @@ export interface SyncStoreOptions<S, Snap extends object = object, P extends obj
   random?: () => number;
 }
 
-/** What subscribers hear: a coalesced state change, or a mode change. */
+/** What subscribers hear: a coalesced state change, a mode change, or a coalesced health change. */
 export type SyncStoreEvent<S> =
-  { type: 'state'; state: S } | { type: 'mode'; from: SyncMode; to: SyncMode; reason: string };
+  | { type: 'state'; state: S }
+  | { type: 'mode'; from: SyncMode; to: SyncMode; reason: string }
+  /**
+   * `store.health` changed (a counter, the last error, the connection) with neither a state nor
+   * a mode event, which make subscribers read it again anyway: coalesced like state events.
+   * `staleMs` growing is no change: read it from a timer to show it ticking.
+   */
+  | { type: 'health' };
 
 /** What a store has done, counted over its whole life (restarts included). */
 export interface SyncCounters {

@@ -81,7 +81,6 @@ export function createRuntime<S, P extends object>(parts: RuntimeParts<S, P>) {
       // Called from a listener, mid-run: the events still queued belong to the run that ends.
       queue.length = 0;
       // Timers end here; a pending save or notification happens now rather than never.
-      const hadNotify = timers.has('notify');
       timers.clearAll();
       cache?.flush();
       // The machine stops at once, even inside another transition (a subscriber called stop()),
@@ -93,13 +92,14 @@ export function createRuntime<S, P extends object>(parts: RuntimeParts<S, P>) {
       } finally {
         busy = outer;
       }
-      if (hadNotify) view.notify();
+      view.flush();
       drain(); // what a subscriber's start() raised meanwhile
     },
   };
 
   const step = (ev: MachineEvent) => {
     const [next, fx] = machineStep(rt.machine, ev, timing, draw);
+    const prev = rt.machine;
     rt.machine = next;
     // A push's applies happen when it arrived: its time is read once, not again per apply.
     const at = ev.type === 'push' ? ev.push.at : undefined;
@@ -110,6 +110,7 @@ export function createRuntime<S, P extends object>(parts: RuntimeParts<S, P>) {
       if (id !== rt.runId) break;
       run(e, at);
     }
+    if (id === rt.runId) view.stepped(prev, next, fx);
     if (outcomes.length === 0) return;
     const heard = outcomes.splice(0);
     if (id === rt.runId) queue.unshift(...heard);

@@ -5,7 +5,7 @@
 import type { Clock, Timers } from '../clock';
 import { fire } from '../listeners';
 import type { SyncHealth, SyncStoreEvent } from './api';
-import { HEALTHY, type MachineState } from './types';
+import { HEALTHY, type Effect, type MachineState } from './types';
 
 /** @internal The shown state and its subscribers (see {@link createView}). */
 export type View<S> = ReturnType<typeof createView<S>>;
@@ -23,6 +23,16 @@ export function createView<S>(
 ) {
   const listeners = new Set<(e: SyncStoreEvent<S>) => void>();
   let lastNotifyAt = -Infinity;
+  // What the 'notify' timer will tell: a state notification, which covers a health change too.
+  let pending: 'state' | 'health' | null = null;
+  // Timer-based, not requestAnimationFrame (rAF stops in hidden tabs). A burst within one
+  // macrotask is one notification; pushes that each arrive in their own macrotask (1,000/s)
+  // are held to one notification per notifyIntervalMs, so a UI never renders per push.
+  const arm = () => {
+    if (timers.has('notify')) return;
+    const wait = Math.max(0, lastNotifyAt + notifyIntervalMs - clock.now());
+    timers.set('notify', wait, view.notify);
+  };
   const view = {
     listeners,
     /** The state shown. */
@@ -50,17 +60,36 @@ export function createView<S>(
       view.appliedAt = at;
       view.confirmedAt = at;
     },
-    // Timer-based, not requestAnimationFrame (rAF stops in hidden tabs). A burst within one
-    // macrotask is one notification; pushes that each arrive in their own macrotask (1,000/s)
-    // are held to one notification per notifyIntervalMs, so a UI never renders per push.
+    /** Subscribers hear of the state shown with the next notification. */
     scheduleNotify: () => {
-      if (timers.has('notify')) return;
-      const wait = Math.max(0, lastNotifyAt + notifyIntervalMs - clock.now());
-      timers.set('notify', wait, view.notify);
+      pending = 'state';
+      arm();
     },
+    /**
+     * A transition from `prev` to `next` with effects `fx` ran. When it changed the health
+     * (a counter, the last error, the connection, the seq) with neither an apply nor a mode
+     * change, whose notifications make subscribers read the health again anyway, subscribers
+     * hear a coalesced `health` event. Never for an in-order push: it is an apply.
+     */
+    stepped: (prev: MachineState, next: MachineState, fx: readonly Effect[]) => {
+      if (prev.mode !== next.mode || fx.some((e) => e.type === 'apply')) return;
+      if (!healthMoved(prev, next)) return;
+      pending ??= 'health';
+      arm();
+    },
+    /** The pending notification now: a state notification, or a health one if only that is due. */
     notify: () => {
+      const kind = pending ?? 'state';
+      pending = null;
       lastNotifyAt = clock.now();
-      view.emit({ type: 'state', state: view.state });
+      view.emit(kind === 'state' ? { type: 'state', state: view.state } : { type: 'health' });
+    },
+    /** Ends the notifications: a pending state notification goes out now, a health one is dropped. */
+    flush: () => {
+      const due = pending === 'state';
+      pending = null;
+      timers.clear('notify');
+      if (due) view.notify();
     },
     /**
      * The store's health, read from the machine state `m` and what is shown: the same frozen
@@ -119,4 +148,20 @@ export function createView<S>(
     return h;
   };
   return view;
+}
+
+/** Whether a transition changed what `health` shows of the machine (mode aside). */
+function healthMoved(a: MachineState, b: MachineState): boolean {
+  const x = a.stats;
+  const y = b.stats;
+  return (
+    a.connected !== b.connected ||
+    a.error !== b.error ||
+    a.lastSeq !== b.lastSeq ||
+    x.pushesApplied !== y.pushesApplied ||
+    x.pushesDropped !== y.pushesDropped ||
+    x.resyncs !== y.resyncs ||
+    x.polls !== y.polls ||
+    x.handshakes !== y.handshakes
+  );
 }

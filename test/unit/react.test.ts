@@ -15,6 +15,7 @@ import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { SyncStore } from '../../src/index';
 import { useSyncHealth, useSyncState } from '../../src/react';
 import { adapterStore, shallowEqual, type AdapterState } from '../helpers/adapter-store';
+import { envelope } from '../helpers/fake-socket';
 
 type State = AdapterState;
 
@@ -201,6 +202,22 @@ describe('useSyncHealth', () => {
     expect(renders).toBe(1);
     expect(errors).not.toHaveBeenCalled(); // "getSnapshot should be cached" would be an error
     errors.mockRestore();
+  });
+
+  it('renders a health change that comes with neither a state nor a mode change', async () => {
+    const { store, harness } = await healthyStore();
+    const Dropped = () => h('b', null, String(useSyncHealth(store).counters.pushesDropped));
+    render(h(Dropped));
+    expect(container.textContent).toBe('0');
+    // A duplicate of the push already applied: dropped, counted, nothing else changes.
+    await act(async () => {
+      harness
+        .socket()
+        .serverEmit('state_push', envelope({ runtime_epoch: 'E1', seq: 2, snapshot: { a: 9 } }));
+      await harness.clock.advance(20);
+    });
+    expect(harness.store.mode).toBe('HEALTHY');
+    expect(container.textContent).toBe('1');
   });
 
   it('renders the new mode when it changes, and unsubscribes on unmount', async () => {

@@ -226,6 +226,43 @@ describe('sync store: handshake and pushes', () => {
 });
 
 describe('sync store: failures', () => {
+  it('tells subscribers of a health change without a state or mode change: one coalesced health event', async () => {
+    const h = storeHarness();
+    h.fetch.respond(() => ({ status: 500 }));
+    const heard: string[] = [];
+    h.store.subscribe((e) => heard.push(e.type === 'mode' ? `mode ${e.to}` : e.type));
+    void h.store.start();
+    await flush();
+    await h.connect();
+    await h.clock.advance(2000); // no ack: DEGRADED, and its first poll fails
+    expect(h.store.mode).toBe('DEGRADED');
+    heard.length = 0;
+    const before = h.store.health;
+    // More failed polls: counters and the last error move, the mode and the state stay.
+    await h.clock.advance(3000);
+    expect(h.store.health.counters.polls).toBeGreaterThan(before.counters.polls);
+    expect(h.store.health.lastError?.code).toBe('POLL_FAILED');
+    expect(heard.length).toBeGreaterThan(0);
+    expect(new Set(heard)).toEqual(new Set(['health']));
+    // Coalesced: never more than one per notifyIntervalMs (16 ms) of the 3 s.
+    expect(heard.length).toBeLessThanOrEqual(3000 / 16);
+    // Nothing after stop(): no event and no timer of the store left.
+    h.store.stop();
+    heard.length = 0;
+    await h.clock.advance(10_000);
+    expect(heard).toEqual([]);
+  });
+
+  it('an in-order push is a state event only, never a health event too', async () => {
+    const h = storeHarness();
+    await h.healthy({ v: 2 });
+    const heard: string[] = [];
+    h.store.subscribe((e) => heard.push(e.type));
+    for (let seq = 3; seq < 8; seq++) await h.push(seq, { v: seq });
+    await h.clock.advance(100);
+    expect(new Set(heard)).toEqual(new Set(['state']));
+  });
+
   it('a stalled handshake degrades to polling, ignores pushes, and recovers', async () => {
     const h = storeHarness();
     h.fetch.respond(() => ({ status: 200, body: { from: 'poll' } }));
