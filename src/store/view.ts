@@ -72,7 +72,9 @@ export function createView<S>(
      * hear a coalesced `health` event. Never for an in-order push: it is an apply.
      */
     stepped: (prev: MachineState, next: MachineState, fx: readonly Effect[]) => {
-      if (prev.mode !== next.mode || fx.some((e) => e.type === 'apply')) return;
+      // Runs once per push too: a plain loop, no closure to allocate.
+      if (prev.mode !== next.mode) return;
+      for (const e of fx) if (e.type === 'apply') return;
       if (!healthMoved(prev, next)) return;
       pending ??= 'health';
       arm();

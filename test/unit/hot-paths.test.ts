@@ -46,6 +46,30 @@ describe('memoised event names and correlation id prefixes', () => {
   });
 });
 
+describe('the remembered timestamp', () => {
+  const env = (ts: unknown) => ({ handlerId: 'h', eventId: 'e', correlationId: 'c', ts, data: {} });
+  const valid = (ts: string) => !Number.isNaN(Date.parse(ts));
+
+  it('a timestamp that passed once never lets a bad one through, in any order', () => {
+    const stamps = fc.constantFrom(
+      '2026-12-06T01:02:03.456Z',
+      '2026-12-06T01:02:03.457Z',
+      '2026-12-06T01:02:03+01:00',
+      'yesterday',
+      '2026-13-06T01:02:03.456Z',
+      'not a time',
+    );
+    fc.assert(
+      fc.property(fc.array(stamps, { maxLength: 30 }), (list) => {
+        for (const ts of list) {
+          const got = codeOf(() => validateServerEnvelope(env(ts)));
+          expect(got, ts).toBe(valid(ts) ? 'ok' : 'INVALID_ENVELOPE');
+        }
+      }),
+    );
+  });
+});
+
 describe('the timestamp check before Date.parse', () => {
   const iso = (y: string, mo: string, d: string, h = '00', mi = '00', s = '00') =>
     `${y}-${mo}-${d}T${h}:${mi}:${s}.000Z`;
