@@ -9,7 +9,7 @@ import { createReferenceServer } from '../demo/server/reference-server.mjs';
 import { createNamespacedClient, createSyncStore } from './lib/syncwire.mjs';
 import { createAgentZeroModel } from '../dist/agent-zero.js';
 import { benchMain } from './lib/module.mjs';
-import { modeWatch, startHealthy } from './lib/clients.mjs';
+import { assertConverged, modeWatch, startHealthy } from './lib/clients.mjs';
 import { entry, median, now, seededRandom, sleep } from './lib/util.mjs';
 
 /** A fresh server + default client + default store, HEALTHY; `fn` gets them and returns measurements. */
@@ -27,20 +27,6 @@ async function withSetup(fn) {
     client.dispose();
     await server.close();
   }
-}
-
-/** The store shows what the server has now (notifications cursor and epoch). */
-function assertConverged(server, store, what) {
-  const s = store.state;
-  const ok =
-    store.health.epoch === server.runtime.id &&
-    s.notifications_version === server.world.notifications.updates.length &&
-    s.notifications_guid === server.world.notifications.guid &&
-    s.contexts.length === server.world.chats.size;
-  if (!ok)
-    throw new Error(
-      `${what}: HEALTHY but not the server's state (${JSON.stringify(store.health)})`,
-    );
 }
 
 const scenarios = {

@@ -10,7 +10,7 @@ import { createReferenceServer } from '../demo/server/reference-server.mjs';
 import { createNamespacedClient, createSyncStore } from './lib/syncwire.mjs';
 import { createAgentZeroModel } from '../dist/agent-zero.js';
 import { benchMain } from './lib/module.mjs';
-import { modeWatch, startHealthy } from './lib/clients.mjs';
+import { assertConverged, modeWatch, startHealthy } from './lib/clients.mjs';
 import { entry, median, now, seededRandom, sleep } from './lib/util.mjs';
 
 const LIVENESS_MS = 2000;
@@ -18,20 +18,6 @@ const LIVENESS_MS = 2000;
 const TICK_MS = 250;
 /** The reason the machine gives when an audit finds the state moved on without a push (onAudited). */
 const SILENT_REASON = 'push channel silent';
-
-/** The store shows what the server has now (notifications cursor and guid, chats, epoch). */
-function assertConverged(server, store, what) {
-  const s = store.state;
-  const ok =
-    store.health.epoch === server.runtime.id &&
-    s.notifications_version === server.world.notifications.updates.length &&
-    s.notifications_guid === server.world.notifications.guid &&
-    s.contexts.length === server.world.chats.size;
-  if (!ok)
-    throw new Error(
-      `${what}: HEALTHY but not the server's state (${JSON.stringify(store.health)})`,
-    );
-}
 
 /** Resolves with the store's first mode change away from HEALTHY from now on. */
 function leavesHealthy(store, timeoutMs) {

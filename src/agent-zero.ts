@@ -55,21 +55,18 @@ export interface Notification {
   [key: string]: unknown;
 }
 
-/** The page's view of the server, built from snapshots. */
-export interface AgentZeroState {
-  /** The chat the state's log belongs to ('' for none). */
-  context: string;
-  contexts: ChatContext[];
-  tasks: ChatContext[];
+/**
+ * The page's view of the server, built from snapshots: a snapshot's fields, with the log and
+ * the notifications accumulated rather than only what changed.
+ */
+export interface AgentZeroState extends Omit<
+  SnapshotV1,
+  'deselect_chat' | 'logs' | 'notifications'
+> {
+  /** The chat's log items so far. */
   logs: LogItem[];
-  log_guid: string;
-  log_version: number;
-  log_progress: string | number;
-  log_progress_active: boolean;
-  paused: boolean;
+  /** The notifications so far. */
   notifications: Notification[];
-  notifications_guid: string;
-  notifications_version: number;
   /** True after the server said the requested chat no longer exists. */
   deselected: boolean;
 }

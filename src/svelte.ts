@@ -28,7 +28,9 @@ function readableOf<S, T>(
       run(value);
       return store.subscribe(() => {
         const next = read();
-        if (!isEqual(value, next)) run((value = next));
+        if (isEqual(value, next)) return;
+        value = next;
+        run(value);
       });
     },
   };

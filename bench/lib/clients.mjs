@@ -158,3 +158,20 @@ export function countSocketListeners(socket) {
     engine: count(manager?.engine),
   };
 }
+
+/**
+ * Throws unless the store (Agent Zero model) shows what the server has now: its epoch, the
+ * notifications cursor and guid, and every chat. `what` names the scenario in the error.
+ */
+export function assertConverged(server, store, what) {
+  const s = store.state;
+  const ok =
+    store.health.epoch === server.runtime.id &&
+    s.notifications_version === server.world.notifications.updates.length &&
+    s.notifications_guid === server.world.notifications.guid &&
+    s.contexts.length === server.world.chats.size;
+  if (!ok)
+    throw new Error(
+      `${what}: HEALTHY but not the server's state (${JSON.stringify(store.health)})`,
+    );
+}
