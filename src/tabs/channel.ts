@@ -33,8 +33,12 @@ export interface TabChannel {
   readonly name: string;
   /** This tab's id, the `from` of what it posts. */
   readonly tabId: string;
-  /** Posts a message of `kind` to the other tabs. A channel that throws (closed) is reported. */
-  post<K extends TabKind>(kind: K, body: TabBodies[K]): void;
+  /**
+   * Posts a message of `kind` to the other tabs. A channel that throws (closed, or a body that
+   * cannot be cloned) is reported, and the post returns false: a caller waiting for an answer
+   * (a relayed call) learns at once that none will come.
+   */
+  post<K extends TabKind>(kind: K, body: TabBodies[K]): boolean;
   /** Sets the handler of `kind` (undefined removes it). */
   handle<K extends TabKind>(kind: K, handler: TabHandlers[K]): void;
   /** Stops listening and closes the channel. Idempotent. */
@@ -91,12 +95,14 @@ export function openTabChannel(options: TabChannelOptions): TabChannel {
     name,
     tabId,
     post(kind, body) {
-      if (closed) return;
+      if (closed) return false;
       try {
         channel.postMessage(tabMessage(name, tabId, kind, body));
+        return true;
       } catch (e) {
         // A state that cannot be cloned (a function in it) or a channel the browser closed.
         report(asError(e, 'HANDLER_ERROR', 'BroadcastChannel.postMessage: '));
+        return false;
       }
     },
     handle(kind, handler) {

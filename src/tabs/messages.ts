@@ -40,10 +40,15 @@ export interface TabBodies {
    * one leader's messages: together they let a follower drop a late, duplicated or stale one.
    */
   state: { term: number; n: number; state: unknown; health: WireHealth };
-  /** A follower's call, for the leader `to` to carry out with its client. */
+  /**
+   * A follower's call, for the leader `to` to carry out with its client. `id` is the follower's
+   * relay id, fresh for each call (the leader carries out an `(id, from)` once);
+   * `correlationId` is the caller's own, which the server gets (the relay id when null).
+   */
   request: {
     id: string;
     to: string;
+    correlationId: string | null;
     op: 'request' | 'emit';
     event: string;
     data: unknown;
@@ -61,6 +66,11 @@ export interface TabBodies {
   event: { event: string; payload: unknown };
   /** A follower's `resync()`, for the leader to run. */
   resync: { reason: string };
+  /**
+   * The server events follower `from` wants relayed: all of them each time (so a lost message
+   * is repaired by the next), `n` counting them (so a late one does not undo a newer one).
+   */
+  subscribe: { n: number; events: string[] };
 }
 
 /** A kind of message. */
@@ -110,7 +120,9 @@ const MODES: readonly SyncMode[] = [
 const SOURCES = ['push', 'poll', 'cache', null] as const;
 const COUNTERS = ['pushesApplied', 'pushesDropped', 'resyncs', 'polls', 'handshakes'] as const;
 /** Ids and names are short: a long one is garbage, and would be kept (a tab id, a call id). */
-const MAX_ID = 200;
+export const MAX_ID = 200;
+/** Most events one follower may ask for: the leader keeps each follower's list. */
+export const MAX_EVENTS = 256;
 
 const bad = (field: string, expected: string, value: unknown) =>
   fail(
@@ -194,6 +206,7 @@ const BODIES: { [K in TabKind]: (b: Record<string, unknown>) => TabBodies[K] } =
   request: (b) => ({
     id: id(b.id, 'body.id'),
     to: id(b.to, 'body.to'),
+    correlationId: b.correlationId === null ? null : id(b.correlationId, 'body.correlationId'),
     op: oneOf(b.op, 'body.op', ['request', 'emit'] as const),
     event: eventName(b.event, 'body.event'),
     data: b.data,
@@ -219,6 +232,15 @@ const BODIES: { [K in TabKind]: (b: Record<string, unknown>) => TabBodies[K] } =
   },
   event: (b) => ({ event: eventName(b.event, 'body.event'), payload: b.payload }),
   resync: (b) => ({ reason: str(b.reason, 'body.reason').slice(0, MAX_ID) }),
+  subscribe: (b) => {
+    const { events } = b;
+    if (!Array.isArray(events) || events.length > MAX_EVENTS)
+      throw bad('body.events', `an array of at most ${MAX_EVENTS} event names`, events);
+    return {
+      n: int(b.n, 'body.n', 1),
+      events: events.map((e, i) => eventName(e, `body.events.${i}`)),
+    };
+  },
 };
 const KINDS = Object.keys(BODIES) as TabKind[];
 

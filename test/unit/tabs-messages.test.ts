@@ -19,7 +19,15 @@ const health: WireHealth = {
 const good = {
   hello: {},
   state: { term: 7, n: 1, state: { a: [1] }, health },
-  request: { id: 'c1', to: 'tab-l', op: 'request', event: 'echo', data: { x: 1 }, timeoutMs: 500 },
+  request: {
+    id: 'c1',
+    to: 'tab-l',
+    correlationId: null,
+    op: 'request',
+    event: 'echo',
+    data: { x: 1 },
+    timeoutMs: 500,
+  },
   result: {
     id: 'c1',
     to: 'tab-f',
@@ -29,6 +37,7 @@ const good = {
   },
   event: { event: 'state_push', payload: { any: 'thing' } },
   resync: { reason: 'user asked' },
+  subscribe: { n: 3, events: ['state_push', 'chat_message'] },
 } as const;
 const msg = (kind: string, body: unknown, over: object = {}) => ({
   v: TABS_VERSION,
@@ -128,6 +137,15 @@ describe('readTabMessage', () => {
     [msg('request', { ...good.request, timeoutMs: 0 }), 'a timeout', 'body.timeoutMs'],
     [msg('request', { ...good.request, id: 5 }), 'an id', 'body.id'],
     [
+      msg('request', { ...good.request, correlationId: '' }),
+      'a correlation id',
+      'body.correlationId',
+    ],
+    [msg('subscribe', { n: 0, events: [] }), 'a subscribe count', 'body.n'],
+    [msg('subscribe', { n: 1, events: 'echo' }), 'events not an array', 'body.events'],
+    [msg('subscribe', { n: 1, events: Array(257).fill('echo') }), 'too many events', 'body.events'],
+    [msg('subscribe', { n: 1, events: ['ok', 'Bad'] }), 'a bad event name', 'body.events.1'],
+    [
       msg('result', { ...good.result, error: { code: 'NOPE', message: '' } }),
       'an error code',
       'body.error.code',
@@ -143,6 +161,11 @@ describe('readTabMessage', () => {
     expect(() => readTabMessage(msg('state', { ...good.state, term: 'x' }), 'app')).toThrow(
       "tab message field 'body.term': expected an integer >= 0, got string",
     );
+  });
+
+  it('reads a request with a correlation id of its own', () => {
+    const body = { ...good.request, correlationId: 'mine' };
+    expect(readTabMessage(msg('request', body), 'app').body).toEqual(body);
   });
 
   it('builds messages it reads back', () => {
