@@ -1,0 +1,269 @@
+/**
+ * @internal What followers show: the leader's state, mode and health, mirrored over the tab
+ * channel. The leader posts a snapshot with each of its store's (already coalesced)
+ * notifications; a follower applies it unless it is older than what it shows, and notifies its
+ * own subscribers the way a store does (state coalesced, mode at once).
+ *
+ * Order between tabs comes from two numbers in each snapshot: `term`, taken by each leader
+ * higher than any it has seen, and `n`, counting one leader's snapshots. The state itself is
+ * ordered by its cursors (epoch and lastSeq): a follower never goes back to an older seq of the
+ * epoch it shows, nor to nothing at all, and takes a new epoch only from the current leader.
+ */
+import { createTimers, type Clock } from '../clock';
+import type { SyncHealth, SyncStoreEvent } from '../store/api';
+import { HEALTHY, type SyncMode } from '../store/types';
+import { createView } from '../store/view';
+import { noop } from '../util';
+import type { TabChannel } from './channel';
+import type { TabRole } from './election';
+import type { TabBodies, TabMessage, WireHealth } from './messages';
+
+/** A store's health, with the part its tab plays. */
+export interface SharedHealth extends SyncHealth {
+  /** `'leader'`: this tab runs the store; `'follower'`: it shows the leader's. */
+  readonly role: TabRole;
+}
+
+/** What a leader mirrors: a sync store fits. */
+export interface MirrorSource<S> {
+  readonly state: S;
+  readonly health: SyncHealth;
+  subscribe(listener: (event: SyncStoreEvent<S>) => void): () => void;
+}
+
+/** Options of {@link createMirror}. */
+export interface MirrorOptions<S> {
+  /** This tab's end of the channel (see openTabChannel). */
+  channel: TabChannel;
+  clock: Clock;
+  /** What a follower shows before the first snapshot. */
+  initialState: S;
+  /** Minimum gap between two state notifications, as the store's `timing.notifyIntervalMs`. */
+  notifyIntervalMs: number;
+  /** Hears a subscriber that throws. */
+  onError?: (error: unknown) => void;
+}
+
+/** The state a follower shows and where it stands among leaders (see {@link createMirror}). */
+export interface Mirror<S> {
+  readonly role: TabRole;
+  /** The state last shown: mirrored while following, the leader's own while leading. */
+  readonly state: S;
+  readonly mode: SyncMode;
+  /** A frozen snapshot, the same object until something in it changes; `role` is this tab's. */
+  readonly health: SharedHealth;
+  /** The highest leader term seen, and the cursors of the state shown: where a failover resumes. */
+  readonly cursor: Readonly<{ term: number; epoch: string | null; lastSeq: number }>;
+  /** Hears mirrored changes while following (a leader's subscribers listen to its store). */
+  subscribe(listener: (event: SyncStoreEvent<S>) => void): () => void;
+  /** Leads: posts `source`'s snapshot now and with each of its notifications; answers `hello`. */
+  lead(source: MirrorSource<S>): void;
+  /** Follows: stops posting, and says `hello` so the leader posts its snapshot at once. */
+  follow(): void;
+  /** Stops posting and applying; cancels a pending notification. The channel is the caller's. */
+  dispose(): void;
+}
+
+const ZERO_COUNTERS = { pushesApplied: 0, pushesDropped: 0, resyncs: 0, polls: 0, handshakes: 0 };
+const NOTHING: WireHealth = {
+  mode: 'DISCONNECTED',
+  connected: false,
+  epoch: null,
+  lastSeq: -1,
+  lastAppliedAt: null,
+  source: null,
+  confirmedAt: null,
+  lastError: null,
+  counters: ZERO_COUNTERS,
+};
+
+/** A store's health as data (see {@link WireHealth}): `staleMs` becomes a moment. */
+export function toWireHealth(h: SyncHealth, now: number): WireHealth {
+  const { staleMs, lastError } = h;
+  return {
+    mode: h.mode,
+    connected: h.connected,
+    epoch: h.epoch,
+    lastSeq: h.lastSeq,
+    lastAppliedAt: h.lastAppliedAt,
+    source: h.source,
+    confirmedAt: h.mode === HEALTHY ? now : staleMs === null ? null : now - staleMs,
+    lastError: lastError && { code: lastError.code, message: lastError.message },
+    counters: { ...h.counters },
+  };
+}
+
+const sameWire = (a: WireHealth, b: WireHealth) =>
+  a.mode === b.mode &&
+  a.connected === b.connected &&
+  a.epoch === b.epoch &&
+  a.lastSeq === b.lastSeq &&
+  a.lastAppliedAt === b.lastAppliedAt &&
+  a.source === b.source &&
+  a.confirmedAt === b.confirmedAt &&
+  a.lastError?.code === b.lastError?.code &&
+  a.lastError?.message === b.lastError?.message &&
+  (Object.keys(ZERO_COUNTERS) as (keyof typeof ZERO_COUNTERS)[]).every(
+    (k) => a.counters[k] === b.counters[k],
+  );
+
+/**
+ * Creates a tab's mirror, following (silently, until {@link Mirror.follow} says hello).
+ *
+ * @example
+ * ```ts
+ * const mirror = createMirror({ channel, clock: systemClock, initialState: {}, notifyIntervalMs: 0 })
+ * election.onRole((role) => (role === 'leader' ? mirror.lead(store) : mirror.follow()))
+ * ```
+ */
+export function createMirror<S>(options: MirrorOptions<S>): Mirror<S> {
+  const { channel, clock } = options;
+  const report = options.onError ?? noop;
+  const timers = createTimers(clock);
+  const view = createView(clock, timers, options.notifyIntervalMs, options.initialState, report);
+  let role: TabRole = 'follower';
+  let wire = NOTHING;
+  let health: SharedHealth | undefined;
+  // The newest leader heard of (or this tab's own term while leading), and its last snapshot.
+  let term = 0;
+  let n = 0;
+  // The term of the leader whose snapshot is shown (0: none yet).
+  let shownTerm = 0;
+  let unsubscribe = noop;
+  let last: TabBodies['state'] | undefined;
+  let disposed = false;
+
+  /** Shows a snapshot; `notify`: tell subscribers (a follower's apply, not a leader's own). */
+  const show = (body: TabBodies['state'], notify: boolean) => {
+    const from = wire.mode;
+    if (!sameWire(wire, body.health)) {
+      wire = body.health;
+      health = undefined;
+    }
+    view.show(body.state as S, wire.epoch, wire.source, wire.lastAppliedAt ?? clock.now());
+    if (!notify) return;
+    if (from !== wire.mode) view.emit({ type: 'mode', from, to: wire.mode, reason: 'leader' });
+    view.scheduleNotify();
+  };
+
+  // Would `h` show older state than what is shown? Nothing is older than something, and an
+  // epoch's seqs only go up. A leader's own snapshots come in its order (`n`), so one epoch
+  // after another from the leader whose state is shown is its server moving on. A new leader
+  // starts from the state it mirrored, which may be behind ours (it missed the last snapshot):
+  // its state is taken once it is at least as recent, by seq in our epoch, else by when it
+  // was applied (tabs share the wall clock; its store's next apply from the server is later).
+  const isOlder = (h: WireHealth, sameLeader: boolean) => {
+    if (wire.source === null) return false;
+    if (h.source === null) return true;
+    if (h.epoch === wire.epoch && h.lastSeq !== wire.lastSeq) return h.lastSeq < wire.lastSeq;
+    return !sameLeader && (h.lastAppliedAt ?? -Infinity) < (wire.lastAppliedAt ?? -Infinity);
+  };
+
+  const onState = (m: TabMessage<'state'>) => {
+    const { body } = m;
+    if (body.term > term) {
+      term = body.term;
+      n = 0;
+    }
+    // An older leader's (a late message from a tab that closed), or one already applied.
+    if (role === 'leader' || body.term < term || body.n <= n) return;
+    n = body.n;
+    // A new leader behind us keeps its term (its next snapshots catch up), not its state.
+    if (isOlder(body.health, body.term === shownTerm)) return;
+    shownTerm = body.term;
+    show(body, true);
+  };
+
+  const stopLeading = () => {
+    unsubscribe();
+    unsubscribe = noop;
+    channel.handle('hello', undefined);
+  };
+
+  channel.handle('state', onState);
+  const mirror: Mirror<S> = {
+    get role() {
+      return role;
+    },
+    get state() {
+      return view.state;
+    },
+    get mode() {
+      return wire.mode;
+    },
+    get health() {
+      if (health) return health;
+      const { mode, confirmedAt, lastError, counters } = wire;
+      const r = role;
+      return (health = Object.freeze({
+        role: r,
+        mode,
+        connected: wire.connected,
+        epoch: wire.epoch,
+        lastSeq: wire.lastSeq,
+        lastAppliedAt: wire.lastAppliedAt,
+        source: wire.source,
+        // As the store's: computed when read, from the moment the leader last knew it current.
+        get staleMs() {
+          if (mode === HEALTHY) return 0;
+          return confirmedAt === null ? null : Math.max(0, clock.now() - confirmedAt);
+        },
+        lastError: lastError && Object.freeze({ ...lastError }),
+        counters: Object.freeze({ ...counters }),
+      }));
+    },
+    get cursor() {
+      return { term, epoch: wire.epoch, lastSeq: wire.lastSeq };
+    },
+    subscribe: (fn) => {
+      view.listeners.add(fn);
+      return () => void view.listeners.delete(fn);
+    },
+
+    lead(source) {
+      if (disposed) return;
+      stopLeading();
+      role = 'leader';
+      health = undefined;
+      timers.clearAll(); // a follower's pending notification is not the leader's to give
+      // Above every term heard of; the wall clock keeps terms rising across leaders that never
+      // heard of each other (a tab that opened as the previous leader closed).
+      // Kept apart from `term`/`n`, which go on recording what other tabs post.
+      const own = (term = Math.max(term + 1, Math.floor(clock.now())));
+      let count = 0;
+      n = 0;
+      const publish = () => {
+        last = {
+          term: own,
+          n: ++count,
+          state: source.state,
+          health: toWireHealth(source.health, clock.now()),
+        };
+        shownTerm = own;
+        show(last, false);
+        channel.post('state', last);
+      };
+      // A hello gets the last snapshot again as it was (same n): followers that have it drop it.
+      channel.handle('hello', () => last && channel.post('state', last));
+      unsubscribe = source.subscribe(publish);
+      publish();
+    },
+
+    follow() {
+      if (disposed) return;
+      stopLeading();
+      if (role !== 'follower') health = undefined;
+      role = 'follower';
+      channel.post('hello', {});
+    },
+
+    dispose() {
+      disposed = true;
+      stopLeading();
+      channel.handle('state', undefined);
+      timers.clearAll();
+      view.listeners.clear();
+    },
+  };
+  return mirror;
+}
