@@ -32,6 +32,7 @@ const entries = [
   'react',
   'vue',
   'svelte',
+  'tabs',
 ];
 // Entries that share nothing at run time with the core (alpine, agent-zero and the React and
 // Svelte adapters import its types only).
@@ -41,7 +42,14 @@ const standalone = ['index', 'alpine', 'agent-zero', 'react', 'svelte'];
 // copy of it (one SyncwireError class, one registry of shared clients).
 const core = fileURLToPath(new URL('src/index.ts', import.meta.url));
 const coreTypes = fileURLToPath(new URL('dist/types/index.d.ts', import.meta.url));
-const onCore = { external: (id) => id === core, globals: { [core]: 'Syncwire' } };
+// The error class too (the core entry exports it): an add-on that bundles internal helpers
+// (syncwire/tabs) throws the core's SyncwireError, never a copy `instanceof` would not know.
+const errorClass = fileURLToPath(new URL('src/error-class.ts', import.meta.url));
+const fromCore = (id) => id === core || id === errorClass;
+const onCore = {
+  external: fromCore,
+  globals: { [core]: 'Syncwire', [errorClass]: 'Syncwire' },
+};
 const addOn = (input, file, name, plugins = []) => ({
   input,
   external: onCore.external,
@@ -61,14 +69,19 @@ export default [
   {
     // Add-on entries import the core entry itself (`./index.js`), never a copy or a shared chunk.
     // The Vue adapter is one: it throws the core's SyncwireError.
-    input: { stream: 'src/stream.ts', persist: 'src/persist.ts', vue: 'src/vue.ts' },
-    external: (id) => id === core || external(id),
+    input: {
+      stream: 'src/stream.ts',
+      persist: 'src/persist.ts',
+      vue: 'src/vue.ts',
+      tabs: 'src/tabs.ts',
+    },
+    external: (id) => fromCore(id) || external(id),
     output: {
       dir: 'dist',
       format: 'es',
       entryFileNames: '[name].js',
       sourcemap: true,
-      paths: { [core]: './index.js' },
+      paths: { [core]: './index.js', [errorClass]: './index.js' },
     },
     plugins: [ts({ declaration: true, declarationDir: 'dist/types' })],
   },
@@ -112,6 +125,7 @@ export default [
     plugins: [resolve({ browser: true }), ts({ declaration: false })],
   },
   addOn('src/stream.ts', 'dist/syncwire-stream.iife.min.js', 'SyncwireStream'),
+  addOn('src/tabs.ts', 'dist/syncwire-tabs.iife.min.js', 'SyncwireTabs'),
   // The Alpine plugin: registers itself on alpine:init (see src/alpine-cdn.ts).
   addOn('src/alpine-cdn.ts', 'dist/syncwire-alpine.iife.min.js', 'SyncwireAlpine'),
   // One declaration file per entry, named for it (`dist/stream.d.ts`, never a hashed shared

@@ -27,6 +27,8 @@ const RESULT = Symbol('syncwire.result');
  * @property {number} totalConnections namespace connections ever accepted
  * @property {Map<string, number>} received client events received, by correlationId
  * @property {number} stateRequests state_request events processed
+ * @property {number} fullStateRequests valid state_requests from the start (log_from and
+ *   notifications_from 0): what full resyncs cost, as opposed to incremental resumes
  * @property {number} polls /poll requests received
  * @property {Rejection[]} rejections refused connects (reasons only, never tokens)
  *

@@ -32,6 +32,8 @@ const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
  * @property {string} [staticRoot] serve files from here (plus /dist and /vendor/socket.io.min.js)
  * @property {boolean} [faultApi] default false: expose /__faults and /__world over HTTP
  * @property {number} [tickerMs] default 0 (off): the world changes by itself every tickerMs
+ * @property {string[]} [testHandlersOn] namespaces besides /dev_websocket_test where the harness
+ *   handler (echo, delayed, fail, ...) answers: the tabs tests call it on /state_sync
  * @property {'classic' | 'api'} [routes] default 'classic': /csrf_token and /poll as the WebSocket merge
  *   serves them (the /api/ paths answer too); 'api': current Agent Zero, /api/csrf_token and /api/poll only
  *   (404 on the old paths), a session cookie set by the token route, and the Engine.IO handshake refused
@@ -70,6 +72,7 @@ export async function createReferenceServer(options = {}) {
     faultApi: options.faultApi ?? false,
     tickerMs: options.tickerMs ?? 0,
     routes: options.routes ?? 'classic',
+    testHandlersOn: options.testHandlersOn ?? [],
   };
   if (opts.routes !== 'classic' && opts.routes !== 'api')
     throw new TypeError(`routes: 'classic' or 'api', not ${String(opts.routes)}`);
@@ -81,6 +84,7 @@ export async function createReferenceServer(options = {}) {
     totalConnections: 0,
     received: new Map(),
     stateRequests: 0,
+    fullStateRequests: 0,
     polls: 0,
     rejections: [],
   };
@@ -134,7 +138,7 @@ export async function createReferenceServer(options = {}) {
   });
 
   const manager = new Manager({ io, runtime, csrf, stats, options: opts });
-  const testHandlers = registerTestHandlers(manager);
+  const testHandlers = registerTestHandlers(manager, opts.testHandlersOn);
   const stateSync = new StateSync({
     manager,
     world,

@@ -130,6 +130,8 @@ export class StateSync {
     this.stats.stateRequests += 1;
     const parsed = parseStateRequest(data);
     if (!parsed.ok) return resultError('INVALID_REQUEST', parsed.message);
+    const { log_from, notifications_from } = parsed.request;
+    if (log_from === 0 && notifications_from === 0) this.stats.fullStateRequests += 1;
     let p = this.projections.get(sid);
     if (!p) {
       p = {

@@ -53,8 +53,10 @@ export function streamPlan(d) {
 /**
  * Registers the harness handlers. Returns dispose(), which cancels their timers.
  * @param {Manager} manager
+ * @param {string[]} [alsoOn] other namespaces where the main handler (echo, delayed, fail, ...)
+ *   answers too: a shared store's tabs call it on the store's own namespace
  */
-export function registerTestHandlers(manager) {
+export function registerTestHandlers(manager, alsoOn = []) {
   /** @type {Set<ReturnType<typeof setTimeout>>} */
   const timers = new Set();
   /** @param {() => void} fn @param {number} ms */
@@ -66,7 +68,7 @@ export function registerTestHandlers(manager) {
     timers.add(t);
   };
 
-  manager.register(TEST_NS, {
+  const main = {
     handlerId: ID,
     events: [
       'echo',
@@ -126,7 +128,8 @@ export function registerTestHandlers(manager) {
           return undefined;
       }
     },
-  });
+  };
+  for (const ns of [TEST_NS, ...alsoOn]) manager.register(ns, main);
   manager.register(TEST_NS, {
     handlerId: 'syncwire.reference.MultiA',
     events: ['multi'],

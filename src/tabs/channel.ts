@@ -119,3 +119,43 @@ export function openTabChannel(options: TabChannelOptions): TabChannel {
     },
   };
 }
+
+/** A tab channel that can be closed and opened again (see {@link createSwitchChannel}). */
+export interface SwitchChannel extends TabChannel {
+  /** Listens on `channel` (closing the one listened on before), with the handlers set so far. */
+  attach(channel: ChannelLike): void;
+  /** Closes the channel listened on: posts return false and nothing is heard until `attach`. */
+  detach(): void;
+}
+
+/**
+ * A tab channel whose handlers outlive the BroadcastChannel under it: a shared store sets its
+ * handlers once, and opens a BroadcastChannel on each `start()` and closes it on `stop()`, so
+ * a stopped tab neither hears nor keeps anything open.
+ */
+export function createSwitchChannel(options: Omit<TabChannelOptions, 'channel'>): SwitchChannel {
+  const handlers: TabHandlers = {};
+  let open: TabChannel | null = null;
+  const detach = () => {
+    open?.close();
+    open = null;
+  };
+  return {
+    name: options.name,
+    tabId: options.tabId,
+    post: (kind, body) => open?.post(kind, body) ?? false,
+    handle(kind, handler) {
+      (handlers as Record<string, unknown>)[kind] = handler;
+      open?.handle(kind, handler);
+    },
+    attach(channel) {
+      detach();
+      const next = openTabChannel({ ...options, channel });
+      for (const kind of Object.keys(handlers) as (keyof TabHandlers)[])
+        next.handle(kind, handlers[kind] as never);
+      open = next;
+    },
+    detach,
+    close: detach,
+  };
+}

@@ -5,9 +5,9 @@
  * own subscribers the way a store does (state coalesced, mode at once).
  *
  * Order between tabs comes from two numbers in each snapshot: `term`, taken by each leader
- * higher than any it has seen, and `n`, counting one leader's snapshots. The state itself is
- * ordered by its cursors (epoch and lastSeq): a follower never goes back to an older seq of the
- * epoch it shows, nor to nothing at all, and takes a new epoch only from the current leader.
+ * higher than any it has seen, and `n`, counting one leader's snapshots. Between leaders the
+ * state is ordered by when it was applied: a follower never goes back to a state applied
+ * earlier than the one it shows, nor to nothing at all.
  */
 import { createTimers, type Clock } from '../clock';
 import type { SyncHealth, SyncStoreEvent } from '../store/api';
@@ -42,6 +42,11 @@ export interface MirrorOptions<S> {
   notifyIntervalMs: number;
   /** Hears a subscriber that throws. */
   onError?: (error: unknown) => void;
+  /**
+   * Hears the tab id of each new leader, from the first snapshot of a higher term (this tab's
+   * own when it leads): where a follower's relayed calls go from now on.
+   */
+  onLeader?: (tabId: string) => void;
 }
 
 /** The state a follower shows and where it stands among leaders (see {@link createMirror}). */
@@ -52,6 +57,8 @@ export interface Mirror<S> {
   readonly mode: SyncMode;
   /** A frozen snapshot, the same object until something in it changes; `role` is this tab's. */
   readonly health: SharedHealth;
+  /** The tab id of the newest leader heard of (this tab's while it leads); null: none yet. */
+  readonly leader: string | null;
   /** The highest leader term seen, and the cursors of the state shown: where a failover resumes. */
   readonly cursor: Readonly<{ term: number; epoch: string | null; lastSeq: number }>;
   /** Hears mirrored changes while following (a leader's subscribers listen to its store). */
@@ -60,6 +67,11 @@ export interface Mirror<S> {
   lead(source: MirrorSource<S>): void;
   /** Follows: stops posting, and says `hello` so the leader posts its snapshot at once. */
   follow(): void;
+  /**
+   * Rests (the shared store stopped): stops leading, cancels a pending notification, and
+   * follows silently. The state shown stays; {@link Mirror.follow} or {@link Mirror.lead} wakes it.
+   */
+  pause(): void;
   /** Stops posting and applying; cancels a pending notification. The channel is the caller's. */
   dispose(): void;
 }
@@ -119,6 +131,7 @@ const sameWire = (a: WireHealth, b: WireHealth) =>
 export function createMirror<S>(options: MirrorOptions<S>): Mirror<S> {
   const { channel, clock } = options;
   const report = options.onError ?? noop;
+  const onLeader = options.onLeader ?? noop;
   const timers = createTimers(clock);
   const view = createView(clock, timers, options.notifyIntervalMs, options.initialState, report);
   let role: TabRole = 'follower';
@@ -129,6 +142,7 @@ export function createMirror<S>(options: MirrorOptions<S>): Mirror<S> {
   let n = 0;
   // The term of the leader whose snapshot is shown (0: none yet).
   let shownTerm = 0;
+  let leader: string | null = null;
   let unsubscribe = noop;
   let last: TabBodies['state'] | undefined;
   let disposed = false;
@@ -146,17 +160,22 @@ export function createMirror<S>(options: MirrorOptions<S>): Mirror<S> {
     view.scheduleNotify();
   };
 
-  // Would `h` show older state than what is shown? Nothing is older than something, and an
-  // epoch's seqs only go up. A leader's own snapshots come in its order (`n`), so one epoch
-  // after another from the leader whose state is shown is its server moving on. A new leader
-  // starts from the state it mirrored, which may be behind ours (it missed the last snapshot):
-  // its state is taken once it is at least as recent, by seq in our epoch, else by when it
-  // was applied (tabs share the wall clock; its store's next apply from the server is later).
+  // Would `h` show older state than what is shown? Nothing is older than something. One
+  // leader's snapshots come in its own order (`n`), and its store never shows older state over
+  // newer: they are taken as they come (its seq starts again at each handshake, so seqs say
+  // nothing across periods). A new leader starts from the state it mirrored, which may be
+  // behind ours (it missed the last snapshot): its state is taken once it was applied no
+  // earlier than ours (tabs share the wall clock; its store's next apply from the server is
+  // later, and the server's answer to its cursors is the server's current state).
   const isOlder = (h: WireHealth, sameLeader: boolean) => {
     if (wire.source === null) return false;
     if (h.source === null) return true;
-    if (h.epoch === wire.epoch && h.lastSeq !== wire.lastSeq) return h.lastSeq < wire.lastSeq;
     return !sameLeader && (h.lastAppliedAt ?? -Infinity) < (wire.lastAppliedAt ?? -Infinity);
+  };
+
+  const newLeader = (tabId: string) => {
+    leader = tabId;
+    onLeader(tabId);
   };
 
   const onState = (m: TabMessage<'state'>) => {
@@ -164,6 +183,7 @@ export function createMirror<S>(options: MirrorOptions<S>): Mirror<S> {
     if (body.term > term) {
       term = body.term;
       n = 0;
+      if (m.from !== leader) newLeader(m.from);
     }
     // An older leader's (a late message from a tab that closed), or one already applied.
     if (role === 'leader' || body.term < term || body.n <= n) return;
@@ -212,6 +232,9 @@ export function createMirror<S>(options: MirrorOptions<S>): Mirror<S> {
         counters: Object.freeze({ ...counters }),
       }));
     },
+    get leader() {
+      return leader;
+    },
     get cursor() {
       return { term, epoch: wire.epoch, lastSeq: wire.lastSeq };
     },
@@ -230,6 +253,7 @@ export function createMirror<S>(options: MirrorOptions<S>): Mirror<S> {
       // heard of each other (a tab that opened as the previous leader closed).
       // Kept apart from `term`/`n`, which go on recording what other tabs post.
       const own = (term = Math.max(term + 1, Math.floor(clock.now())));
+      if (leader !== channel.tabId) newLeader(channel.tabId);
       let count = 0;
       n = 0;
       const publish = () => {
@@ -255,6 +279,13 @@ export function createMirror<S>(options: MirrorOptions<S>): Mirror<S> {
       if (role !== 'follower') health = undefined;
       role = 'follower';
       channel.post('hello', {});
+    },
+
+    pause() {
+      stopLeading();
+      timers.clearAll();
+      if (role !== 'follower') health = undefined;
+      role = 'follower';
     },
 
     dispose() {

@@ -7,12 +7,8 @@ import { createTimers, type Clock } from '../clock';
 import type { RequestOptions } from '../client/api';
 import { checkCallOptions } from '../client/options';
 import { asError, fail, invalid, type SyncwireError } from '../errors';
-import {
-  assertEventName,
-  createCorrelationId,
-  validateAck,
-  type RequestResponse,
-} from '../protocol';
+import { createCorrelationId } from '../index';
+import { assertEventName, validateAck, type RequestResponse } from '../protocol';
 import type { TabChannel } from './channel';
 import { MAX_ID, type TabBodies, type TabMessage } from './messages';
 import type { RelayClient } from './relay';

@@ -13,7 +13,8 @@
 import type { Clock } from '../clock';
 import type { EmitOptions, EventCallback, NamespacedClient, RequestOptions } from '../client/api';
 import { asError, invalid, type SyncwireError } from '../errors';
-import { assertEventName, validateServerEnvelope, type RequestResponse } from '../protocol';
+import { validateServerEnvelope } from '../index';
+import { assertEventName, type RequestResponse } from '../protocol';
 import { noop } from '../util';
 import type { TabChannel } from './channel';
 import type { TabRole } from './election';
@@ -210,7 +211,10 @@ export function createRelay(options: RelayOptions): Relay {
       if (next === leader) return;
       if (leader !== null) calls.lose(`the leader changed (${leader} → ${next ?? 'none'})`);
       leader = next === tabId ? null : next;
-      ask();
+      // No leader: nothing to relay from, so this tab asks for nothing until it knows one (a
+      // stopped tab is not relayed to); the next leader gets the whole list again.
+      if (leader === null && askN) channel.post('subscribe', { n: ++askN, events: [] });
+      else ask();
       calls.flush();
     },
     leaderLost() {

@@ -235,7 +235,7 @@ describe('the push throttle', () => {
       manager: manager as never,
       world,
       runtime: { id: 'E1' },
-      stats: { stateRequests: 0 } as never,
+      stats: { stateRequests: 0, fullStateRequests: 0 } as never,
       pushThrottleMs: 25,
     });
     const ctx = [...world.chats.keys()][0]!;

@@ -271,6 +271,7 @@ describe('createMirror, model: tabs, leaders and a lossy channel', () => {
     | { op: 'settle' }
     | { op: 'sync' }
     | { op: 'newEpoch' }
+    | { op: 'rehandshake' }
     | { op: 'crash'; which: number }
     | { op: 'crashLeader' }
     | { op: 'lose'; which: number }
@@ -278,6 +279,8 @@ describe('createMirror, model: tabs, leaders and a lossy channel', () => {
   const op: fc.Arbitrary<Op> = fc.oneof(
     { arbitrary: fc.constant({ op: 'server' as const }), weight: 4 },
     { arbitrary: fc.constant({ op: 'newEpoch' as const }), weight: 1 },
+    // The leader's store handshakes again (a reconnect): its seq starts again at 1.
+    { arbitrary: fc.constant({ op: 'rehandshake' as const }), weight: 1 },
     { arbitrary: fc.constant({ op: 'open' as const }), weight: 2 },
     { arbitrary: fc.constant({ op: 'settle' as const }), weight: 2 },
     { arbitrary: fc.constant({ op: 'sync' as const }), weight: 1 },
@@ -313,8 +316,10 @@ describe('createMirror, model: tabs, leaders and a lossy channel', () => {
         const clock = createFakeClock();
         const bus = createFakeBus({ manual: true });
         const locks = createFakeLocks();
-        // The server's history: each position is a (epoch, seq) with the time it was reached.
-        const history = [{ epoch: 'e0', seq: 0 }];
+        // The server's history: each position is an epoch. The seq a store shows counts the
+        // pushes of its own sync period (as the server's does): each handshake starts it again.
+        const history = [{ epoch: 'e0' }];
+        let periodSeq = 1;
         const server = () => history.length - 1;
         type Tab = ReturnType<typeof tab> & {
           id: string;
@@ -327,7 +332,7 @@ describe('createMirror, model: tabs, leaders and a lossy channel', () => {
           const h = history[pos]!;
           return {
             epoch: h.epoch,
-            lastSeq: h.seq,
+            lastSeq: ++periodSeq,
             lastAppliedAt: clock.now(),
             source: 'push' as const,
           };
@@ -344,6 +349,7 @@ describe('createMirror, model: tabs, leaders and a lossy channel', () => {
             // Resumes from what it mirrored, then its store catches up with the server.
             const m: Mirror<S> = t.mirror;
             t.source = fakeSource<S>(m.state, healthOf({ ...m.health }));
+            periodSeq = 1; // its own connection, its own period
             t.mirror.lead(t.source);
             t.source.apply({ pos: server() }, showAt(server()));
           });
@@ -357,11 +363,10 @@ describe('createMirror, model: tabs, leaders and a lossy channel', () => {
           await clock.advance(1);
           if (o.op === 'server' || o.op === 'newEpoch') {
             const last = history[server()]!;
-            history.push(
-              o.op === 'server'
-                ? { epoch: last.epoch, seq: last.seq + 1 }
-                : { epoch: `e${history.length}`, seq: 0 },
-            );
+            history.push({ epoch: o.op === 'server' ? last.epoch : `e${history.length}` });
+            leader()?.source?.apply({ pos: server() }, showAt(server()));
+          } else if (o.op === 'rehandshake') {
+            periodSeq = 1;
             leader()?.source?.apply({ pos: server() }, showAt(server()));
           } else if (o.op === 'open') {
             if (tabs.length < 5) open();

@@ -1,0 +1,63 @@
+/**
+ * The shared store's public types (see shared-store.ts): its options, the store itself, and the
+ * client calls every tab can make.
+ */
+import type { EventMap } from '../client/events';
+import type { NamespacedClient } from '../client/api';
+import type { SyncStore, SyncStoreOptions } from '../store/api';
+import type { ChannelLike } from './channel';
+import type { LocksLike, TabRole } from './election';
+import type { SharedHealth } from './mirror';
+
+/** Where the tabs meet. Each default is what the browser has; tests and other runtimes inject. */
+export interface TabsEnvironment {
+  /**
+   * Opens the BroadcastChannel named `name`. null: there is none, and each tab runs its own
+   * store. @default `(name) => new BroadcastChannel(name)` where the browser has it
+   */
+  broadcast?: ((name: string) => ChannelLike) | null;
+  /** The Web Locks lock manager. null: elect over the channel instead. @default `navigator.locks` */
+  locks?: LocksLike | null;
+}
+
+/** Options of `createSharedSyncStore`: `createSyncStore`'s, plus the channel name. */
+export interface SharedSyncStoreOptions<
+  S,
+  Snap extends object = object,
+  P extends object = object,
+> extends SyncStoreOptions<S, Snap, P> {
+  /**
+   * The name the tabs share under: tabs of one origin with the same name share one store. Use
+   * one name per store (namespace and state), at most 100 characters.
+   */
+  channel: string;
+  /** Where the tabs meet (tests and other runtimes). */
+  tabs?: TabsEnvironment;
+}
+
+/**
+ * The client calls of a shared store, in any tab: the leader's run on its client, a follower's
+ * are carried out by the leader and settle with the same values and error codes (see the README).
+ */
+export type SharedClient<E extends EventMap = EventMap> = Pick<
+  NamespacedClient<E>,
+  'request' | 'emit' | 'on' | 'off'
+>;
+
+/** A sync store shared between tabs: a `SyncStore` with the part this tab plays. */
+export interface SharedSyncStore<S, E extends EventMap = EventMap> extends SyncStore<S> {
+  /** `'leader'`: this tab runs the store; `'follower'`: it mirrors the leader's (and while stopped). */
+  readonly role: TabRole;
+  /**
+   * How the tabs share: `'locks'` (Web Locks election), `'broadcast'` (election over
+   * BroadcastChannel, where Web Locks are missing or fail), or `'none'` (no BroadcastChannel:
+   * this tab runs its own store).
+   */
+  readonly sharing: 'locks' | 'broadcast' | 'none';
+  /** As a store's health, with `role`. */
+  readonly health: SharedHealth;
+  /** `request`, `emit`, `on` and `off`, in every tab (see {@link SharedClient}). */
+  readonly client: SharedClient<E>;
+  /** Stops, and lets go of everything for good: the channel, the relay, the subscribers. */
+  dispose(): void;
+}

@@ -1,0 +1,268 @@
+/**
+ * `createSharedSyncStore`: one sync store for all the tabs of an origin that name the same
+ * channel. The tabs elect a leader (election.ts); only the leader's store connects, handshakes,
+ * polls and writes the cache, and its state, mode and health are mirrored to the followers
+ * (mirror.ts), whose client calls and subscriptions it carries out (relay.ts). When the leader
+ * goes, the next one resumes from the state and cursors it mirrored, as a store resumes from its
+ * warm-start cache: the same epoch resumes incrementally, a new one resyncs in full.
+ */
+import { DEFAULTS } from '../client/options';
+import { invalid, type SyncwireError } from '../errors';
+import { fire, listen } from '../listeners';
+// The core entry's own: the add-on build takes them from it rather than bundling copies.
+import { createCorrelationId, createSyncStore } from '../index';
+import type { CachedState, PersistPlugin, SyncHealth, SyncStoreEvent } from '../store/api';
+import { knownKeys, opt, required } from '../validate';
+import { createSwitchChannel, type ChannelLike } from './channel';
+import { createElection, type Election, type LocksLike, type TabRole } from './election';
+import { createBroadcastElection } from './election-bc';
+import { createMirror, type SharedHealth } from './mirror';
+import { createRelay } from './relay';
+import type { SharedClient, SharedSyncStore, SharedSyncStoreOptions } from './shared-api';
+
+/** How tabs find each other: what the browser has, unless a test or another runtime says. */
+const browserTabs = () => ({
+  broadcast:
+    typeof BroadcastChannel === 'function'
+      ? // The DOM's MessageEvent is more than ChannelLike's listeners read (`data` only).
+        (name: string) => new BroadcastChannel(name) as unknown as ChannelLike
+      : null,
+  locks: (globalThis.navigator as { locks?: LocksLike } | undefined)?.locks ?? null,
+});
+
+/**
+ * Creates a store shared by every tab of this origin that passes the same `channel` name. It
+ * takes `createSyncStore`'s options, and is a `SyncStore` with `role` and a `client` whose
+ * calls and subscriptions work in every tab. Nothing happens until `start()`.
+ *
+ * Election: Web Locks where the browser has them, else an election over BroadcastChannel
+ * (heartbeats: a crashed leader is replaced within a second); without BroadcastChannel each
+ * tab runs its own store, as `createSyncStore` does (`sharing: 'none'`).
+ *
+ * @example
+ * ```ts
+ * const store = createSharedSyncStore({ channel: 'app', client: getNamespacedClient('/state_sync') })
+ * store.subscribe(() => render(store.state, store.health.role))
+ * await store.start()
+ * ```
+ */
+export function createSharedSyncStore<
+  S = Record<string, unknown>,
+  Snap extends object = object,
+  P extends object = object,
+>(options: SharedSyncStoreOptions<S, Snap, P>): SharedSyncStore<S> {
+  const { channel: name, tabs, ...storeOptions } = required(options, 'options', 'object');
+  if (typeof name !== 'string' || !name.trim() || name.length > 100)
+    throw invalid('channel', 'a non-empty name of at most 100 characters');
+  const env = { ...browserTabs(), ...opt(tabs, 'tabs', 'object') };
+  knownKeys(env, ['broadcast', 'locks'], 'options.tabs.');
+  const client = storeOptions.client;
+  const { clock } = client ?? {};
+  const report = (e: SyncwireError) => client.reportError(e);
+
+  // The leader's store, made now so the options are checked now: a follower never starts it.
+  // Its cache is the mirror first: a tab that takes over shows what it mirrored and resumes
+  // from it (its epoch and the cursors `payload` reads in it), with no empty flash; only a tab
+  // that mirrored nothing yet reads the real cache.
+  const userCache = opt(storeOptions.persist || undefined, 'persist', 'function');
+  let seed: CachedState<S> | undefined;
+  const persist: PersistPlugin<S> = (host) => {
+    const real = userCache?.(host);
+    return {
+      load: async () => {
+        const taken = seed;
+        seed = undefined;
+        return taken ?? real?.load();
+      },
+      save: (c) => real?.save(c),
+      flush: () => real?.flush(),
+    };
+  };
+  const store = createSyncStore<S, Snap, P>({ ...storeOptions, persist });
+  const tabId = createCorrelationId('tab');
+  let role: TabRole = 'follower';
+  let started = false;
+  const channel = createSwitchChannel({ name, tabId, onError: report });
+  const mirror = createMirror<S>({
+    channel,
+    clock,
+    initialState: store.state,
+    notifyIntervalMs: store.timing.notifyIntervalMs,
+    onError: client.reportError,
+    onLeader: (id) => role === 'follower' && started && relay.follow(id),
+  });
+  const relay = createRelay({
+    channel,
+    clock,
+    requestTimeoutMs: DEFAULTS.requestTimeoutMs,
+    onError: report,
+  });
+  const mirrored = (): CachedState<S> | undefined => {
+    const h = mirror.health;
+    if (h.source === null) return undefined;
+    return { state: mirror.state, epoch: h.epoch, savedAt: h.lastAppliedAt ?? clock.now() };
+  };
+
+  const listeners = new Set<(e: SyncStoreEvent<S>) => void>();
+  const forward = (e: SyncStoreEvent<S>) => fire(listeners, e, client.reportError);
+  let election: Election | undefined;
+  // Leaderships so far, and whether this one's store shows its state yet (see become).
+  let leads = 0;
+  let live = false;
+  let unforward = mirror.subscribe(forward);
+  let sharing: SharedSyncStore<S>['sharing'] = env.broadcast ? 'locks' : 'none';
+  if (sharing === 'locks' && !env.locks) sharing = 'broadcast';
+  // The leader's health with its role, and the store health it was made from.
+  let roleOf: SharedHealth | undefined;
+  let roleHealth: SyncHealth | undefined;
+
+  // A follower's resync runs on the leader's store.
+  const onResync = ({ body }: { body: { reason: string } }) => {
+    if (role === 'leader') store.resync(body.reason);
+  };
+
+  const become = (next: TabRole) => {
+    if (next === role || !started) return;
+    role = next;
+    roleOf = undefined;
+    unforward();
+    const run = ++leads;
+    live = false;
+    if (next === 'leader') {
+      // The store starts from what the mirror shows; until it does (its cache read is
+      // asynchronous), reads stay on the mirror, so the page never sees the store's older state.
+      seed = mirrored();
+      unforward = store.subscribe(forward);
+      relay.lead(client);
+      channel.handle('resync', onResync);
+      void store.start().then(() => {
+        if (run !== leads) return; // stepped down or stopped meanwhile
+        live = true;
+        mirror.lead(store);
+        forward({ type: 'health' });
+      });
+    } else {
+      channel.handle('resync', undefined);
+      store.stop();
+      client.disconnect();
+      unforward = mirror.subscribe(forward);
+      mirror.follow();
+      relay.follow(mirror.leader === tabId ? null : mirror.leader);
+    }
+    forward({ type: 'health' }); // the role is part of health
+  };
+
+  // Web Locks when the browser has them; a lock manager that fails (an opaque origin) falls
+  // back to the election over the channel, like a browser without them.
+  const elect = () => {
+    let next: Election;
+    if (sharing === 'locks') {
+      next = createElection({
+        name,
+        locks: env.locks!,
+        onError: (e) => {
+          report(e);
+          if (!election?.error || !started) return;
+          election.dispose();
+          sharing = 'broadcast';
+          elect();
+        },
+      });
+    } else next = createBroadcastElection({ name, channel, tabId, clock, onError: report });
+    election = next;
+    next.onRole(become);
+    become(next.role);
+  };
+
+  const shared: SharedSyncStore<S> = {
+    get role() {
+      return role;
+    },
+    get sharing() {
+      return sharing;
+    },
+    get mode() {
+      return live ? store.mode : mirror.mode;
+    },
+    get state() {
+      return live ? store.state : mirror.state;
+    },
+    get health() {
+      if (role === 'follower') return mirror.health;
+      return withRole(live ? store.health : mirror.health);
+    },
+    timing: store.timing,
+    client: relay as SharedClient,
+
+    async start() {
+      if (started) {
+        if (role === 'leader') await store.start(); // a restart after FAILED retries
+        return;
+      }
+      started = true;
+      if (sharing === 'none') return become('leader');
+      channel.attach(env.broadcast!(`syncwire:${name}`));
+      mirror.follow();
+      relay.follow(mirror.leader);
+      elect();
+    },
+
+    stop() {
+      if (!started) return;
+      started = false;
+      election?.dispose();
+      election = undefined;
+      if (role === 'leader') {
+        store.stop();
+        client.disconnect();
+      }
+      leads++;
+      live = false;
+      channel.handle('resync', undefined);
+      unforward();
+      unforward = mirror.subscribe(forward);
+      mirror.pause();
+      relay.follow(null);
+      channel.detach();
+      role = 'follower';
+      roleOf = undefined;
+    },
+
+    resync(reason = 'resync() called') {
+      if (role === 'leader') store.resync(reason);
+      else channel.post('resync', { reason });
+    },
+
+    subscribe: listen(listeners),
+
+    dispose() {
+      shared.stop();
+      unforward();
+      relay.dispose();
+      mirror.dispose();
+      listeners.clear();
+    },
+  };
+
+  // The store's health is one object until something in it changes: so is this one.
+  const withRole = (h: SyncHealth): SharedHealth => {
+    if (roleOf && roleHealth === h) return roleOf;
+    roleHealth = h;
+    roleOf = Object.freeze({
+      role: 'leader' as const,
+      mode: h.mode,
+      connected: h.connected,
+      epoch: h.epoch,
+      lastSeq: h.lastSeq,
+      lastAppliedAt: h.lastAppliedAt,
+      source: h.source,
+      get staleMs() {
+        return h.staleMs;
+      },
+      lastError: h.lastError,
+      counters: h.counters,
+    });
+    return roleOf;
+  };
+  return shared;
+}
