@@ -76,6 +76,9 @@ export default [
       tabs: 'src/tabs.ts',
     },
     external: (id) => fromCore(id) || external(id),
+    // Internal helpers an add-on copies may sit next to imports it does not use
+    // (socket.io-client): nothing an add-on needs runs on import.
+    treeshake: { moduleSideEffects: false },
     output: {
       dir: 'dist',
       format: 'es',

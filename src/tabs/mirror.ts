@@ -10,8 +10,8 @@
  * earlier than the one it shows, nor to nothing at all.
  */
 import { createTimers, type Clock } from '../clock';
-import type { SyncHealth, SyncStoreEvent } from '../store/api';
-import { HEALTHY, type SyncMode } from '../store/types';
+import type { SyncHealth, SyncMode, SyncStoreEvent } from '../index';
+import { HEALTHY } from '../store/types';
 import { createView } from '../store/view';
 import { noop } from '../util';
 import type { TabChannel } from './channel';

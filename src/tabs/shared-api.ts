@@ -2,9 +2,8 @@
  * The shared store's public types (see shared-store.ts): its options, the store itself, and the
  * client calls every tab can make.
  */
-import type { EventMap } from '../client/events';
-import type { NamespacedClient } from '../client/api';
-import type { SyncStore, SyncStoreOptions } from '../store/api';
+// From the core entry, so tabs.d.ts refers to the core's declarations rather than copies.
+import type { EventMap, NamespacedClient, SyncStore, SyncStoreOptions } from '../index';
 import type { ChannelLike } from './channel';
 import type { LocksLike, TabRole } from './election';
 import type { SharedHealth } from './mirror';

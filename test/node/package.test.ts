@@ -71,6 +71,7 @@ describe('IIFE builds reachable through exports', () => {
       'syncwire-alpine.iife.min.js',
       'syncwire-persist.iife.min.js',
       'syncwire-stream.iife.min.js',
+      'syncwire-tabs.iife.min.js',
       'syncwire.iife.min.js',
     ]);
   });
@@ -127,5 +128,29 @@ describe('framework adapters', () => {
 
   it('the Svelte adapter needs no Svelte at run time (the store contract is plain objects)', () => {
     expect(importsOf('./dist/svelte.js')).toEqual([]);
+  });
+});
+
+describe('syncwire/tabs', () => {
+  it('imports the core entry only, and exports createSharedSyncStore', async () => {
+    const code = readFileSync(new URL('dist/tabs.js', root), 'utf8');
+    const imports = [...code.matchAll(/^import .* from '([^']+)';$/gm)].map((m) => m[1]);
+    expect(new Set(imports)).toEqual(new Set(['./index.js']));
+    expect(code).not.toMatch(/^import '/m); // no import for its side effects (socket.io-client)
+    const mod = await import(new URL('dist/tabs.js', root).href);
+    expect(Object.keys(mod)).toEqual(['createSharedSyncStore']);
+  });
+
+  it("throws the core's SyncwireError, not a copy of the class", async () => {
+    const core = await import(new URL('dist/index.js', root).href);
+    const tabs = await import(new URL('dist/tabs.js', root).href);
+    let thrown: unknown;
+    try {
+      tabs.createSharedSyncStore({ channel: '' });
+    } catch (e) {
+      thrown = e;
+    }
+    expect(thrown).toBeInstanceOf(core.SyncwireError);
+    expect(core.isSyncwireError(thrown, 'VALIDATION_ERROR')).toBe(true);
   });
 });
