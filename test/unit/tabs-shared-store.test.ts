@@ -1,0 +1,246 @@
+/**
+ * createSharedSyncStore on fake time: tabs with clients on fake sockets, meeting over a fake
+ * BroadcastChannel and fake Web Locks. What the integration tests cannot reach easily: the
+ * fallbacks, option checks, health identity, role events, and that stop and dispose leave
+ * nothing behind, from wherever they are called.
+ */
+import { describe, expect, it } from 'vitest';
+import { createNamespacedClient, isSyncwireError, type SyncwireError } from '../../src/index';
+import type { LocksLike } from '../../src/tabs/election';
+import { createSharedSyncStore, type SharedSyncStore, type TabsEnvironment } from '../../src/tabs';
+import { createFakeBus } from '../helpers/fake-bus';
+import { createFakeClock, flush } from '../helpers/fake-clock';
+import { createFakeLocks } from '../helpers/fake-locks';
+import { envelope, fakeSocketFactory } from '../helpers/fake-socket';
+import { fakeEnvironment, fakeFetch } from '../helpers/store-harness';
+
+type S = { v: number };
+
+function world() {
+  return {
+    clock: createFakeClock(),
+    bus: createFakeBus(),
+    locks: createFakeLocks(),
+    env: fakeEnvironment(),
+    fetch: fakeFetch(),
+  };
+}
+type World = ReturnType<typeof world>;
+
+function sharedTab(w: World, name: string, tabs: TabsEnvironment = {}) {
+  const factory = fakeSocketFactory();
+  const errors: SyncwireError[] = [];
+  const client = createNamespacedClient('/state_sync', {
+    url: 'http://127.0.0.1:9',
+    auth: { csrf_token: 'tok-1' },
+    clock: w.clock,
+    random: () => 0.5,
+    socketFactory: factory,
+    logger: { warn: false },
+  });
+  client.onError((e) => void errors.push(e));
+  const store: SharedSyncStore<S> = createSharedSyncStore<S>({
+    channel: 'app',
+    client,
+    initialState: { v: 0 },
+    payload: (state) => ({ from: state.v }),
+    environment: w.env,
+    fetch: w.fetch,
+    random: () => 0.5,
+    timing: { notifyIntervalMs: 0 },
+    tabs: { broadcast: (n) => w.bus.open(n), locks: w.locks.forTab(name), ...tabs },
+  });
+  const events: string[] = [];
+  store.subscribe((e) => void events.push(e.type));
+  const socket = () => factory.last();
+  const t = {
+    name,
+    client,
+    factory,
+    store,
+    errors,
+    events,
+    socket,
+    /** Connects this tab's socket, answers its handshake and pushes `v` as seq 2. */
+    async serve(v: number, epoch = 'E1') {
+      await socket().runAuth();
+      socket().accept();
+      await flush();
+      const req = socket()
+        .sent.filter((s) => s.event === 'state_request')
+        .at(-1)!;
+      const cid = (req.payload as { correlationId: string }).correlationId;
+      req.ack!({
+        correlationId: cid,
+        results: [{ handlerId: 'h', ok: true, data: { runtime_epoch: epoch, seq_base: 1 } }],
+      });
+      await flush();
+      socket().serverEmit(
+        'state_push',
+        envelope({ runtime_epoch: epoch, seq: 2, snapshot: { v } }),
+      );
+      await w.clock.advance(0);
+    },
+  };
+  return t;
+}
+
+describe('createSharedSyncStore', () => {
+  it('checks its own options, naming the field', () => {
+    const w = world();
+    const client = createNamespacedClient('/state_sync', { url: 'http://127.0.0.1:9' });
+    const field = (f: () => unknown) => {
+      try {
+        f();
+      } catch (e) {
+        expect(isSyncwireError(e, 'VALIDATION_ERROR')).toBe(true);
+        return (e as SyncwireError & { details: { field: string } }).details.field;
+      }
+      return 'nothing thrown';
+    };
+    expect(field(() => createSharedSyncStore({ channel: '', client }))).toBe('channel');
+    expect(field(() => createSharedSyncStore({ channel: 'x'.repeat(101), client }))).toBe(
+      'channel',
+    );
+    const tabs = { broadcast: null, lokcs: null } as TabsEnvironment;
+    expect(field(() => createSharedSyncStore({ channel: 'a', client, tabs }))).toBe(
+      'options.tabs.lokcs',
+    );
+    // The store's own options are checked by createSyncStore, at once, in every tab.
+    expect(field(() => createSharedSyncStore({ channel: 'a', client, pollUrl: 'http://[' }))).toBe(
+      'pollUrl',
+    );
+    client.dispose();
+    void w;
+  });
+
+  it('one leader connects; a follower shows its state, mode and health with its own role', async () => {
+    const w = world();
+    const a = sharedTab(w, 'a');
+    const b = sharedTab(w, 'b');
+    await a.store.start();
+    await flush();
+    await b.store.start();
+    await flush();
+    expect([a.store.role, b.store.role]).toEqual(['leader', 'follower']);
+    await a.serve(7);
+    await flush();
+    expect(b.factory.sockets).toHaveLength(0); // a follower never opens a socket
+    expect(b.store.state).toEqual({ v: 7 });
+    expect(b.store.mode).toBe('HEALTHY');
+    expect(b.store.health).toMatchObject({ role: 'follower', mode: 'HEALTHY', epoch: 'E1' });
+    expect(a.store.health).toMatchObject({ role: 'leader', mode: 'HEALTHY', epoch: 'E1' });
+    // Snapshot-stable, on both sides, while nothing changes.
+    expect(a.store.health).toBe(a.store.health);
+    expect(b.store.health).toBe(b.store.health);
+    expect(a.store.sharing).toBe('locks');
+    for (const t of [a, b]) t.store.dispose();
+  });
+
+  it('a role change is a health event, and the new leader shows no older state meanwhile', async () => {
+    const w = world();
+    const a = sharedTab(w, 'a');
+    const b = sharedTab(w, 'b');
+    await a.store.start();
+    await flush();
+    await b.store.start();
+    await a.serve(3);
+    await flush();
+    const seen: number[] = [];
+    b.store.subscribe(() => void seen.push(b.store.state.v));
+    b.events.length = 0;
+    w.locks.close('a');
+    a.store.dispose();
+    await flush();
+    expect(b.store.role).toBe('leader');
+    expect(b.events).toContain('health');
+    expect(b.store.state).toEqual({ v: 3 }); // from the mirror, then from its own store's seed
+    await flush();
+    expect(b.store.health.source).toBe('cache'); // the mirrored state, not yet confirmed
+    await b.serve(4);
+    expect(b.store.state).toEqual({ v: 4 });
+    expect(Math.min(...seen)).toBe(3);
+    // It resumed: its handshake was built from the state it mirrored.
+    const req = b.socket().sent.find((s) => s.event === 'state_request')!;
+    expect((req.payload as { data: unknown }).data).toEqual({ from: 3 });
+    b.store.dispose();
+  });
+
+  it('without BroadcastChannel each tab runs its own store', async () => {
+    const w = world();
+    const a = sharedTab(w, 'a', { broadcast: null });
+    expect(a.store.sharing).toBe('none');
+    await a.store.start();
+    expect(a.store.role).toBe('leader');
+    await a.serve(1);
+    expect(a.store.state).toEqual({ v: 1 });
+    expect(a.store.health.role).toBe('leader');
+    a.store.stop();
+    expect(w.clock.pending()).toBe(0);
+    a.store.dispose();
+  });
+
+  it('a lock manager that fails falls back to the election over the channel', async () => {
+    const w = world();
+    const broken: LocksLike = {
+      request: () => Promise.reject(new DOMException('opaque origin', 'SecurityError')),
+    };
+    const a = sharedTab(w, 'a', { locks: broken });
+    await a.store.start();
+    await flush();
+    expect(a.store.sharing).toBe('broadcast');
+    expect(a.errors.some((e) => e.code === 'HANDLER_ERROR')).toBe(true);
+    await w.clock.advance(2000);
+    expect(a.store.role).toBe('leader');
+    a.store.dispose();
+    expect(w.clock.pending()).toBe(0);
+  });
+
+  it('a leader whose lock is stolen steps down: its store stops and its socket closes', async () => {
+    const w = world();
+    const a = sharedTab(w, 'a');
+    const b = sharedTab(w, 'b');
+    await a.store.start();
+    await flush();
+    await b.store.start();
+    await a.serve(5);
+    w.locks.steal('syncwire:tabs:app', 'page code'); // some other code of the page takes it
+    await flush();
+    expect(a.store.role).toBe('follower');
+    expect(a.client.isConnected()).toBe(false);
+    expect(a.store.state).toEqual({ v: 5 });
+    w.locks.releaseStolen('syncwire:tabs:app', 'page code');
+    await flush();
+    // b waited in the queue first; a queued again behind it.
+    expect([a.store.role, b.store.role]).toEqual(['follower', 'leader']);
+    for (const t of [a, b]) t.store.dispose();
+  });
+
+  it('stop and dispose leave nothing, even called from a subscriber', async () => {
+    const w = world();
+    const a = sharedTab(w, 'a');
+    const b = sharedTab(w, 'b');
+    await a.store.start();
+    await flush();
+    await b.store.start();
+    await a.serve(1);
+    const pending = b.store.client.request('echo', { x: 1 }).catch((e: unknown) => e);
+    await flush();
+    b.store.subscribe(() => b.store.stop());
+    a.socket().serverEmit(
+      'state_push',
+      envelope({ runtime_epoch: 'E1', seq: 3, snapshot: { v: 2 } }),
+    );
+    await w.clock.advance(0);
+    await flush();
+    expect(b.store.role).toBe('follower');
+    // A call sent to the leader is lost with the stop: it settles now, not at its deadline.
+    expect(isSyncwireError(await pending, 'DISCONNECTED')).toBe(true);
+    a.store.stop();
+    await flush();
+    expect(w.clock.pending()).toBe(0);
+    expect(a.client.isConnected()).toBe(false);
+    for (const t of [a, b]) t.store.dispose();
+    expect(w.clock.pending()).toBe(0);
+  });
+});
