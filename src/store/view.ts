@@ -75,7 +75,10 @@ export function createView<S>(
       // Runs once per push too: a plain loop, no closure to allocate.
       if (prev.mode !== next.mode) return;
       for (const e of fx) if (e.type === 'apply') return;
-      if (!healthMoved(prev, next)) return;
+      if (healthMoved(prev, next)) view.scheduleHealth();
+    },
+    /** Subscribers hear a `health` event with the next notification (unless a state one is due). */
+    scheduleHealth: () => {
       pending ??= 'health';
       arm();
     },

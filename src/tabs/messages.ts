@@ -38,8 +38,10 @@ export interface TabBodies {
   /**
    * The leader's snapshot. `term` orders leaders (each new one takes a higher term), `n` orders
    * one leader's messages: together they let a follower drop a late, duplicated or stale one.
+   * `sn` is the `n` at which the state itself last changed: a follower that shows that state
+   * keeps its object (a mode or health change is no new state, as in the leader's store).
    */
-  state: { term: number; n: number; state: unknown; health: WireHealth };
+  state: { term: number; n: number; sn: number; state: unknown; health: WireHealth };
   /**
    * A follower's call, for the leader `to` to carry out with its client. `id` is the follower's
    * relay id, fresh for each call (the leader carries out an `(id, from)` once);
@@ -209,6 +211,7 @@ const BODIES: { [K in TabKind]: (b: Record<string, unknown>) => TabBodies[K] } =
   state: (b) => ({
     term: int(b.term, 'body.term', 0),
     n: int(b.n, 'body.n', 0),
+    sn: int(b.sn, 'body.sn', 0),
     state: b.state,
     health: readHealth(b.health),
   }),

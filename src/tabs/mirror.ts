@@ -17,6 +17,7 @@ import { noop } from '../util';
 import type { TabChannel } from './channel';
 import type { TabRole } from './election';
 import type { TabBodies, TabMessage, WireHealth } from './messages';
+import { NOTHING, sameWire, toWireHealth } from './wire-health';
 
 /** A store's health, with the part its tab plays. */
 export interface SharedHealth extends SyncHealth {
@@ -76,49 +77,6 @@ export interface Mirror<S> {
   dispose(): void;
 }
 
-const ZERO_COUNTERS = { pushesApplied: 0, pushesDropped: 0, resyncs: 0, polls: 0, handshakes: 0 };
-const NOTHING: WireHealth = {
-  mode: 'DISCONNECTED',
-  connected: false,
-  epoch: null,
-  lastSeq: -1,
-  lastAppliedAt: null,
-  source: null,
-  confirmedAt: null,
-  lastError: null,
-  counters: ZERO_COUNTERS,
-};
-
-/** A store's health as data (see {@link WireHealth}): `staleMs` becomes a moment. */
-export function toWireHealth(h: SyncHealth, now: number): WireHealth {
-  const { staleMs, lastError } = h;
-  return {
-    mode: h.mode,
-    connected: h.connected,
-    epoch: h.epoch,
-    lastSeq: h.lastSeq,
-    lastAppliedAt: h.lastAppliedAt,
-    source: h.source,
-    confirmedAt: h.mode === HEALTHY ? now : staleMs === null ? null : now - staleMs,
-    lastError: lastError && { code: lastError.code, message: lastError.message },
-    counters: { ...h.counters },
-  };
-}
-
-const sameWire = (a: WireHealth, b: WireHealth) =>
-  a.mode === b.mode &&
-  a.connected === b.connected &&
-  a.epoch === b.epoch &&
-  a.lastSeq === b.lastSeq &&
-  a.lastAppliedAt === b.lastAppliedAt &&
-  a.source === b.source &&
-  a.confirmedAt === b.confirmedAt &&
-  a.lastError?.code === b.lastError?.code &&
-  a.lastError?.message === b.lastError?.message &&
-  (Object.keys(ZERO_COUNTERS) as (keyof typeof ZERO_COUNTERS)[]).every(
-    (k) => a.counters[k] === b.counters[k],
-  );
-
 /**
  * Creates a tab's mirror, following (silently, until {@link Mirror.follow} says hello).
  *
@@ -142,6 +100,8 @@ export function createMirror<S>(options: MirrorOptions<S>): Mirror<S> {
   let n = 0;
   // The term of the leader whose snapshot is shown (0: none yet).
   let shownTerm = 0;
+  // The `sn` of the state shown: which of that leader's snapshots brought it.
+  let shownSn = 0;
   let leader: string | null = null;
   let unsubscribe = noop;
   let last: TabBodies['state'] | undefined;
@@ -154,10 +114,16 @@ export function createMirror<S>(options: MirrorOptions<S>): Mirror<S> {
       wire = body.health;
       health = undefined;
     }
-    view.show(body.state as S, wire.epoch, wire.source, wire.lastAppliedAt ?? clock.now());
+    // The same state as shown (a mode or health change of the same leader): the same object.
+    const same = body.term === shownTerm && body.sn === shownSn;
+    shownTerm = body.term;
+    shownSn = body.sn;
+    const state = same ? view.state : (body.state as S);
+    view.show(state, wire.epoch, wire.source, wire.lastAppliedAt ?? clock.now());
     if (!notify) return;
     if (from !== wire.mode) view.emit({ type: 'mode', from, to: wire.mode, reason: 'leader' });
-    view.scheduleNotify();
+    if (!same) view.scheduleNotify();
+    else if (from === wire.mode) view.scheduleHealth();
   };
 
   // Would `h` show older state than what is shown? Nothing is older than something. One
@@ -190,7 +156,6 @@ export function createMirror<S>(options: MirrorOptions<S>): Mirror<S> {
     n = body.n;
     // A new leader behind us keeps its term (its next snapshots catch up), not its state.
     if (isOlder(body.health, body.term === shownTerm)) return;
-    shownTerm = body.term;
     show(body, true);
   };
 
@@ -255,15 +220,20 @@ export function createMirror<S>(options: MirrorOptions<S>): Mirror<S> {
       const own = (term = Math.max(term + 1, Math.floor(clock.now())));
       if (leader !== channel.tabId) newLeader(channel.tabId);
       let count = 0;
+      let sn = 0;
+      let posted: unknown;
       n = 0;
       const publish = () => {
+        count++;
+        if (sn === 0 || source.state !== posted) sn = count;
+        posted = source.state;
         last = {
           term: own,
-          n: ++count,
+          n: count,
+          sn,
           state: source.state,
           health: toWireHealth(source.health, clock.now()),
         };
-        shownTerm = own;
         show(last, false);
         channel.post('state', last);
       };

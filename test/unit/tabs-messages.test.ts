@@ -18,7 +18,7 @@ const health: WireHealth = {
 };
 const good = {
   hello: {},
-  state: { term: 7, n: 1, state: { a: [1] }, health },
+  state: { term: 7, n: 1, sn: 1, state: { a: [1] }, health },
   request: {
     id: 'c1',
     to: 'tab-l',
@@ -88,6 +88,7 @@ describe('readTabMessage', () => {
     [msg('hello', []), 'a body not a plain object', 'body'],
     [msg('state', { ...good.state, term: -1 }), 'a negative term', 'body.term'],
     [msg('state', { ...good.state, n: 1.5 }), 'a fractional n', 'body.n'],
+    [msg('state', { ...good.state, sn: undefined }), 'no sn', 'body.sn'],
     [msg('state', { ...good.state, health: null }), 'no health', 'body.health'],
     [
       msg('state', { ...good.state, health: { ...health, mode: 'OK' } }),

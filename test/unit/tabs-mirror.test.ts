@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import type { SyncStoreEvent } from '../../src/index';
 import { openTabChannel } from '../../src/tabs/channel';
 import { createElection, type Election } from '../../src/tabs/election';
-import { createMirror, toWireHealth, type Mirror } from '../../src/tabs/mirror';
+import { createMirror, type Mirror } from '../../src/tabs/mirror';
+import { toWireHealth } from '../../src/tabs/wire-health';
 import { createFakeBus, fakeSource, healthOf } from '../helpers/fake-bus';
 import { createFakeClock, flush, type FakeClock } from '../helpers/fake-clock';
 import { createFakeLocks } from '../helpers/fake-locks';
@@ -49,6 +50,41 @@ describe('createMirror', () => {
       { type: 'mode', from: 'DISCONNECTED', to: 'HEALTHY', reason: 'leader' },
       { type: 'state', state: { pos: 0 } },
     ]);
+  });
+
+  it('a follower keeps its state object while the leader state is the same (mode or health moves)', async () => {
+    const clock = createFakeClock();
+    const bus = createFakeBus();
+    const leader = tab(bus, clock, 'L');
+    const follower = tab(bus, clock, 'F');
+    const source = fakeSource<S>({ pos: 0 }, healthOf(at(clock, 'e1', 0)));
+    leader.mirror.lead(source);
+    await clock.advance(0);
+    const shown = follower.mirror.state;
+    follower.events.length = 0;
+    // A health change with the same state: the store notifies, the state object stays.
+    source.health = healthOf({
+      ...source.health,
+      counters: { ...source.health.counters, polls: 1 },
+    });
+    source.listeners.forEach((fn) => fn({ type: 'health' }));
+    await clock.advance(0);
+    expect(follower.mirror.state).toBe(shown);
+    expect(follower.mirror.health.counters.polls).toBe(1);
+    expect(follower.events).toEqual([{ type: 'health' }]);
+    // A mode change with the same state: a mode event only.
+    source.health = healthOf({ ...source.health, mode: 'DEGRADED', staleMs: 0 });
+    source.listeners.forEach((fn) =>
+      fn({ type: 'mode', from: 'HEALTHY', to: 'DEGRADED', reason: 'x' }),
+    );
+    await clock.advance(0);
+    expect(follower.mirror.state).toBe(shown);
+    expect(follower.events.at(-1)).toMatchObject({ type: 'mode', to: 'DEGRADED' });
+    // A new state object is a new state, even if equal.
+    source.apply({ pos: 0 }, at(clock, 'e1', 1));
+    await clock.advance(0);
+    expect(follower.mirror.state).not.toBe(shown);
+    expect(follower.events.at(-1)).toEqual({ type: 'state', state: { pos: 0 } });
   });
 
   it('mirrors staleness as a moment: staleMs grows on the follower as on the leader', async () => {
