@@ -152,7 +152,7 @@ export function createSwitchChannel(options: Omit<TabChannelOptions, 'channel'>)
       detach();
       const next = openTabChannel({ ...options, channel });
       for (const kind of Object.keys(handlers) as (keyof TabHandlers)[])
-        next.handle(kind, handlers[kind] as never);
+        next.handle(kind, handlers[kind]);
       open = next;
     },
     detach,
