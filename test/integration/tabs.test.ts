@@ -144,7 +144,7 @@ const expectMonotonic = (tab: Tab) => {
 };
 
 beforeEach(async () => {
-  server = (await createReferenceServer({ testHandlersOn: ['/state_sync'] }));
+  server = await createReferenceServer({ testHandlersOn: ['/state_sync'] });
   bus = createFakeBus();
   locks = createFakeLocks();
   tabs = [];
