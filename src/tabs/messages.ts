@@ -55,6 +55,8 @@ export interface TabBodies {
     event: string;
     data: unknown;
     timeoutMs: number | null;
+    /** false: an emit the server is not asked to acknowledge; answered once the leader sent it. */
+    confirm: boolean;
   };
   /** How the leader's call `id` for follower `to` settled. */
   result: {
@@ -223,6 +225,7 @@ const BODIES: { [K in TabKind]: (b: Record<string, unknown>) => TabBodies[K] } =
     event: eventName(b.event, 'body.event'),
     data: b.data,
     timeoutMs: b.timeoutMs === null ? null : int(b.timeoutMs, 'body.timeoutMs', 1),
+    confirm: bool(b.confirm, 'body.confirm'),
   }),
   result: (b) => {
     const ok = bool(b.ok, 'body.ok');

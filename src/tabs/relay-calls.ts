@@ -19,6 +19,8 @@ interface Call {
   event: string;
   data: unknown;
   cid: string | null;
+  /** false: an emit the server is not asked to acknowledge (`EmitOptions.confirm`). */
+  confirm: boolean;
   deadline: number;
   to: string | null;
   end(error: SyncwireError | null, value?: unknown): void;
@@ -67,7 +69,7 @@ export function createRelayCalls(options: RelayCallsOptions): RelayCalls {
     const timeoutMs = Math.max(1, Math.ceil(c.deadline - clock.now()));
     if (typeof to !== 'string') {
       c.to = tabId;
-      const opts = { timeoutMs, correlationId: c.cid ?? undefined };
+      const opts = { timeoutMs, correlationId: c.cid ?? undefined, confirm: c.confirm };
       const data = c.data as object | null;
       const p = c.op === 'request' ? to.request(c.event, data, opts) : to.emit(c.event, data, opts);
       p.then(
@@ -77,8 +79,8 @@ export function createRelayCalls(options: RelayCallsOptions): RelayCalls {
       return;
     }
     c.to = to;
-    const { op, event, data, cid: correlationId } = c;
-    const body = { id, to, correlationId, op, event, data, timeoutMs };
+    const { op, event, data, cid: correlationId, confirm } = c;
+    const body = { id, to, correlationId, op, event, data, timeoutMs, confirm };
     // Not posted (data a structured clone cannot copy): no answer will come.
     if (!channel.post('request', body)) c.end(invalid('data', 'data a structured clone can copy'));
   };
@@ -103,6 +105,7 @@ export function createRelayCalls(options: RelayCallsOptions): RelayCalls {
         event,
         data: data ?? null,
         cid,
+        confirm: op === 'request' || (opts as { confirm?: boolean }).confirm !== false,
         deadline: clock.now() + timeoutMs,
         to: null,
         end(error, value) {
@@ -135,7 +138,11 @@ export function createRelayCalls(options: RelayCallsOptions): RelayCalls {
     if (seen.has(key)) return;
     seen.add(key);
     if (seen.size > SEEN_MAX) seen.delete(seen.values().next().value as string);
-    const opts = { correlationId: b.correlationId ?? b.id, timeoutMs: b.timeoutMs ?? undefined };
+    const opts = {
+      correlationId: b.correlationId ?? b.id,
+      timeoutMs: b.timeoutMs ?? undefined,
+      confirm: b.confirm,
+    };
     const data = b.data as object | null;
     const p =
       b.op === 'request' ? client.request(b.event, data, opts) : client.emit(b.event, data, opts);

@@ -43,7 +43,10 @@ export interface Relay {
   readonly leader: string | null;
   /** As `NamespacedClient.request`. The relayed result is checked again (`validateAck`). */
   request(event: string, data?: object | null, options?: RequestOptions): Promise<RequestResponse>;
-  /** As `NamespacedClient.emit`; a follower's emit is confirmed (`confirm: false` is not relayed). */
+  /**
+   * As `NamespacedClient.emit`. A follower's `confirm: false` emit settles once the leader has
+   * handed it to its socket, as the leader's own does.
+   */
   emit(event: string, data?: object | null, options?: EmitOptions): Promise<void>;
   /**
    * As `NamespacedClient.on`. A follower's callback gets the envelope relayed by the leader,

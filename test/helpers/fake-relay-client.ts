@@ -6,7 +6,7 @@ export interface HeldCall {
   op: 'request' | 'emit';
   event: string;
   data: unknown;
-  opts: { correlationId?: string; timeoutMs?: number };
+  opts: { correlationId?: string; timeoutMs?: number; confirm?: boolean };
   resolve(value?: unknown): void;
   reject(error: unknown): void;
 }

@@ -27,6 +27,7 @@ const good = {
     event: 'echo',
     data: { x: 1 },
     timeoutMs: 500,
+    confirm: true,
   },
   result: {
     id: 'c1',
@@ -89,6 +90,11 @@ describe('readTabMessage', () => {
     [msg('state', { ...good.state, term: -1 }), 'a negative term', 'body.term'],
     [msg('state', { ...good.state, n: 1.5 }), 'a fractional n', 'body.n'],
     [msg('state', { ...good.state, sn: undefined }), 'no sn', 'body.sn'],
+    [
+      msg('request', { ...good.request, confirm: 'no' }),
+      'a confirm that is no boolean',
+      'body.confirm',
+    ],
     [msg('state', { ...good.state, health: null }), 'no health', 'body.health'],
     [
       msg('state', { ...good.state, health: { ...health, mode: 'OK' } }),

@@ -105,6 +105,18 @@ describe('createRelay: calls', () => {
     expect(await bad).toMatchObject({ ok: false, code: 'HANDLER_ERROR' });
   });
 
+  it('relays confirm: false, so a server that never acknowledges emits is not waited for', async () => {
+    const { client, f } = setup();
+    const sent = outcome(f.relay.emit('note', { a: 1 }, { confirm: false }));
+    const confirmed = outcome(f.relay.emit('note', { a: 2 }));
+    await flush();
+    expect(client.calls.map((c) => c.opts.confirm)).toEqual([false, true]);
+    client.calls[0]!.resolve(); // the leader's client: handed to its socket
+    expect(await sent).toEqual({ ok: true, value: undefined });
+    client.calls[1]!.resolve();
+    expect(await confirmed).toEqual({ ok: true, value: undefined });
+  });
+
   it('ends with TIMEOUT at its own deadline when no answer comes; a late one is ignored', async () => {
     const { client, f, clock } = setup();
     const p = outcome(f.relay.request('echo', {}, { timeoutMs: 300 }));
