@@ -9,6 +9,8 @@
 import { DEFAULTS } from '../client/options';
 import { invalid, type SyncwireError } from '../errors';
 import { fire, listen } from '../listeners';
+import { browserEnvironment } from '../store/env';
+import { noop } from '../util';
 // The core entry's own: the add-on build takes them from it rather than bundling copies.
 import { createCorrelationId, createSyncStore } from '../index';
 import type { CachedState, PersistPlugin, SyncHealth, SyncStoreEvent } from '../store/api';
@@ -109,6 +111,9 @@ export function createSharedSyncStore<
   // Leaderships so far, and whether this one's store shows its state yet (see become).
   let leads = 0;
   let live = false;
+  const page =
+    opt(storeOptions.environment, 'environment', ['read', 'subscribe']) ?? browserEnvironment;
+  let unleave = noop;
   let unforward = mirror.subscribe(forward);
   let sharing: SharedSyncStore<S>['sharing'] = env.broadcast ? 'locks' : 'none';
   if (sharing === 'locks' && !env.locks) sharing = 'broadcast';
@@ -205,11 +210,21 @@ export function createSharedSyncStore<
       mirror.follow();
       relay.follow(mirror.leader);
       elect();
+      // The browser hands a Web Lock on by itself when the page goes; a channel election is
+      // told: leaving, the tab says goodbye (the next leader takes over at once) and joins
+      // again as a follower, in case the page comes back from the back/forward cache.
+      unleave = page.subscribe((e) => {
+        if (!e.leaving || sharing !== 'broadcast' || !election) return;
+        election.dispose();
+        elect();
+      });
     },
 
     stop() {
       if (!started) return;
       started = false;
+      unleave();
+      unleave = noop;
       election?.dispose();
       election = undefined;
       if (role === 'leader') {

@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { createNamespacedClient, isSyncwireError, type SyncwireError } from '../../src/index';
 import type { LocksLike } from '../../src/tabs/election';
+import { BROADCAST_ELECTION_DEFAULTS } from '../../src/tabs/election-bc';
 import { createSharedSyncStore, type SharedSyncStore, type TabsEnvironment } from '../../src/tabs';
 import { createFakeBus } from '../helpers/fake-bus';
 import { createFakeClock, flush } from '../helpers/fake-clock';
@@ -27,7 +28,7 @@ function world() {
 }
 type World = ReturnType<typeof world>;
 
-function sharedTab(w: World, name: string, tabs: TabsEnvironment = {}) {
+function sharedTab(w: World, name: string, tabs: TabsEnvironment = {}, env = w.env) {
   const factory = fakeSocketFactory();
   const errors: SyncwireError[] = [];
   const client = createNamespacedClient('/state_sync', {
@@ -44,7 +45,7 @@ function sharedTab(w: World, name: string, tabs: TabsEnvironment = {}) {
     client,
     initialState: { v: 0 },
     payload: (state) => ({ from: state.v }),
-    environment: w.env,
+    environment: env,
     fetch: w.fetch,
     random: () => 0.5,
     timing: { notifyIntervalMs: 0 },
@@ -193,6 +194,28 @@ describe('createSharedSyncStore', () => {
     await w.clock.advance(2000);
     expect(a.store.role).toBe('leader');
     a.store.dispose();
+    expect(w.clock.pending()).toBe(0);
+  });
+
+  it('with the channel election, a leader whose page goes says goodbye: the next leads at once', async () => {
+    const w = world();
+    const page = fakeEnvironment();
+    const a = sharedTab(w, 'a', { locks: null }, page);
+    const b = sharedTab(w, 'b', { locks: null });
+    await a.store.start();
+    await w.clock.advance(2000);
+    await b.store.start();
+    await w.clock.advance(2000);
+    expect([a.store.role, b.store.role]).toEqual(['leader', 'follower']);
+    expect(b.store.sharing).toBe('broadcast');
+    page.leave();
+    // The goodbye: b claims at once and leads after one claim wait, long before a heartbeat
+    // would have been missed.
+    await w.clock.advance(BROADCAST_ELECTION_DEFAULTS.claimMs + 1);
+    expect([a.store.role, b.store.role]).toEqual(['follower', 'leader']);
+    await w.clock.advance(5000); // and a, back as a candidate, does not take it back
+    expect([a.store.role, b.store.role]).toEqual(['follower', 'leader']);
+    for (const t of [a, b]) t.store.dispose();
     expect(w.clock.pending()).toBe(0);
   });
 
