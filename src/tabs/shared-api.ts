@@ -19,12 +19,18 @@ export interface TabsEnvironment {
   locks?: LocksLike | null;
 }
 
-/** Options of `createSharedSyncStore`: `createSyncStore`'s, plus the channel name. */
+/**
+ * Options of `createSharedSyncStore`: `createSyncStore`'s, plus the channel name. A client with
+ * an event map (`E`) types the shared store's `client` the same way.
+ */
 export interface SharedSyncStoreOptions<
   S,
   Snap extends object = object,
   P extends object = object,
-> extends SyncStoreOptions<S, Snap, P> {
+  E extends EventMap = EventMap,
+> extends Omit<SyncStoreOptions<S, Snap, P>, 'client'> {
+  /** As `createSyncStore`'s: the leader's store runs on it; followers never connect it. */
+  client: NamespacedClient<E>;
   /**
    * The name the tabs share under: tabs of one origin with the same name share one store. Use
    * one name per store (namespace and state), at most 100 characters.

@@ -12,7 +12,12 @@ import { fire, listen } from '../listeners';
 import { browserEnvironment } from '../store/env';
 import { noop } from '../util';
 // The core entry's own: the add-on build takes them from it rather than bundling copies.
-import { createCorrelationId, createSyncStore } from '../index';
+import {
+  createCorrelationId,
+  createSyncStore,
+  type EventMap,
+  type NamespacedClient,
+} from '../index';
 import type { CachedState, PersistPlugin, SyncHealth, SyncStoreEvent } from '../store/api';
 import { knownKeys, opt, required } from '../validate';
 import { createSwitchChannel, type ChannelLike } from './channel';
@@ -52,13 +57,15 @@ export function createSharedSyncStore<
   S = Record<string, unknown>,
   Snap extends object = object,
   P extends object = object,
->(options: SharedSyncStoreOptions<S, Snap, P>): SharedSyncStore<S> {
+  E extends EventMap = EventMap,
+>(options: SharedSyncStoreOptions<S, Snap, P, E>): SharedSyncStore<S, E> {
   const { channel: name, tabs, ...storeOptions } = required(options, 'options', 'object');
   if (typeof name !== 'string' || !name.trim() || name.length > 100)
     throw invalid('channel', 'a non-empty name of at most 100 characters');
   const env = { ...browserTabs(), ...opt(tabs, 'tabs', 'object') };
   knownKeys(env, ['broadcast', 'locks'], 'options.tabs.');
-  const client = storeOptions.client;
+  // The store and the relay need the client's runtime, not its event map.
+  const client: NamespacedClient = storeOptions.client;
   const { clock } = client ?? {};
   const report = (e: SyncwireError) => client.reportError(e);
 
@@ -80,7 +87,7 @@ export function createSharedSyncStore<
       flush: () => real?.flush(),
     };
   };
-  const store = createSyncStore<S, Snap, P>({ ...storeOptions, persist });
+  const store = createSyncStore<S, Snap, P>({ ...storeOptions, client, persist });
   const tabId = createCorrelationId('tab');
   let role: TabRole = 'follower';
   let started = false;
@@ -115,7 +122,7 @@ export function createSharedSyncStore<
     opt(storeOptions.environment, 'environment', ['read', 'subscribe']) ?? browserEnvironment;
   let unleave = noop;
   let unforward = mirror.subscribe(forward);
-  let sharing: SharedSyncStore<S>['sharing'] = env.broadcast ? 'locks' : 'none';
+  let sharing: SharedSyncStore<S, E>['sharing'] = env.broadcast ? 'locks' : 'none';
   if (sharing === 'locks' && !env.locks) sharing = 'broadcast';
   // The leader's health with its role, and the store health it was made from.
   let roleOf: SharedHealth | undefined;
@@ -179,7 +186,7 @@ export function createSharedSyncStore<
     become(next.role);
   };
 
-  const shared: SharedSyncStore<S> = {
+  const shared: SharedSyncStore<S, E> = {
     get role() {
       return role;
     },
@@ -197,7 +204,8 @@ export function createSharedSyncStore<
       return withRole(live ? store.health : mirror.health);
     },
     timing: store.timing,
-    client: relay as SharedClient,
+    // The relay's calls have the client's untyped signatures; the map types them for callers.
+    client: relay as unknown as SharedClient<E>,
 
     async start() {
       if (started) {
