@@ -71,6 +71,7 @@ describe('a consumer project (Vite, tsc --strict)', () => {
         'react.ts',
         'vue.ts',
         'svelte.ts',
+        'tabs.ts',
       ]),
     );
     for (const [file, text] of sources) {
