@@ -236,6 +236,7 @@ describe('syncwire/tabs in real Chromium, five tabs', () => {
       );
     }
     lags.push(...(await changeAndLags(() => server.world.addChat('another chat'))));
+    console.log(`follower lag: ${lags.length} samples, max ${Math.max(...lags).toFixed(1)} ms`);
     expect(Math.max(...lags)).toBeLessThanOrEqual(MAX_LAG_MS);
 
     await expectEchoes(followers);

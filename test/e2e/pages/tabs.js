@@ -54,6 +54,12 @@ const store = createSharedSyncStore({
   persist: persistence({ key: 'e2e', storage, throttleMs: 0 }),
 });
 tabs.store = store;
+// ?raw=1 (the bench's baseline): with each state notification the leader also posts the state's
+// summary on a BroadcastChannel of its own, and every page notes when it arrives: the
+// platform's hop between two tabs at that moment, without the library.
+const raw = params.get('raw') === '1' ? new BroadcastChannel('syncwire-e2e-raw') : null;
+tabs.raw = [];
+raw?.addEventListener('message', (m) => tabs.raw.push({ at: now(), ...m.data }));
 store.subscribe((e) => {
   tabs.notes.push({
     at: now(),
@@ -65,6 +71,7 @@ store.subscribe((e) => {
     ...(e.type === 'mode' ? { from: e.from, to: e.to } : {}),
     ...summary(store.state),
   });
+  if (raw && e.type === 'state' && store.role === 'leader') raw.postMessage(summary(store.state));
 });
 
 /** What the test reads of the page in one go. */
