@@ -48,6 +48,7 @@ const MODULES = [
       'size_react_gz',
       'size_vue_gz',
       'size_svelte_gz',
+      'size_tabs_gz',
     ],
     quickAlongside: true,
   },
@@ -58,6 +59,10 @@ const MODULES = [
   },
   { file: 'warm-start.mjs', figures: ['warm_start_ms'], quickAlongside: true },
   { file: 'transport.mjs', figures: ['ws_back_after_block_ms', 'reload_on_blocked_ws_ms'] },
+  {
+    file: 'tabs.mjs',
+    figures: ['tabs_server_connections', 'leader_failover_ms', 'follower_lag_ms'],
+  },
 ];
 
 const quick = process.argv.includes('--quick');

@@ -113,7 +113,12 @@ export function createSharedSyncStore<
   };
 
   const listeners = new Set<(e: SyncStoreEvent<S>) => void>();
-  const forward = (e: SyncStoreEvent<S>) => fire(listeners, e, client.reportError);
+  // The state subscribers were last told of (a switch to the store's tells them if it differs).
+  let told: S | undefined;
+  const forward = (e: SyncStoreEvent<S>) => {
+    if (e.type === 'state') told = e.state;
+    fire(listeners, e, client.reportError);
+  };
   let election: Election | undefined;
   // Leaderships so far, and whether this one's store shows its state yet (see become).
   let leads = 0;
@@ -137,23 +142,37 @@ export function createSharedSyncStore<
     if (next === role || !started) return;
     role = next;
     roleOf = undefined;
-    unforward();
     const run = ++leads;
     live = false;
     if (next === 'leader') {
       // The store starts from what the mirror shows; until it does (its cache read is
-      // asynchronous), reads stay on the mirror, so the page never sees the store's older state.
+      // asynchronous), reads stay on the mirror, so the page never sees the store's older state,
+      // and so do events: the mirror's still come (a last snapshot of the leader that went),
+      // the store's only from then on.
       seed = mirrored();
-      unforward = store.subscribe(forward);
+      const offMirror = unforward;
+      const offStore = store.subscribe((e) => live && forward(e));
+      unforward = () => {
+        offMirror();
+        offStore();
+      };
       relay.lead(client);
       channel.handle('resync', onResync);
       void store.start().then(() => {
         if (run !== leads) return; // stepped down or stopped meanwhile
+        // From the mirror's mode and state to the store's: as events, as a store moves.
+        const from = mirror.mode;
+        offMirror();
+        unforward = offStore;
         live = true;
         mirror.lead(store);
-        forward({ type: 'health' });
+        const to = store.mode;
+        if (from !== to) forward({ type: 'mode', from, to, reason: 'leader' });
+        if (told !== store.state) forward({ type: 'state', state: store.state });
+        else if (from === to) forward({ type: 'health' });
       });
     } else {
+      unforward();
       channel.handle('resync', undefined);
       store.stop();
       client.disconnect();

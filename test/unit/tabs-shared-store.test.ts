@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createNamespacedClient, isSyncwireError, type SyncwireError } from '../../src/index';
+import type { ChannelLike } from '../../src/tabs/channel';
 import type { LocksLike } from '../../src/tabs/election';
 import { BROADCAST_ELECTION_DEFAULTS } from '../../src/tabs/election-bc';
 import { createSharedSyncStore, type SharedSyncStore, type TabsEnvironment } from '../../src/tabs';
@@ -166,6 +167,57 @@ describe('createSharedSyncStore', () => {
     expect((req.payload as { data: unknown }).data).toEqual({ from: 3 });
     b.store.dispose();
   });
+
+  // Regression: a new leader's page reads the mirror until its own store shows its state. The
+  // switch from the mirrored mode (the old leader's HEALTHY) to its store's (DISCONNECTED, not
+  // connected yet) came as a 'health' event, and so did the last snapshot of a leader that
+  // stopped, applied by the mirror meanwhile (none at all: the mirror's events were cut at the
+  // role change): a subscriber following mode events missed a step.
+  it.each(['crashes (no last snapshot)', 'stops (its last snapshot: DISCONNECTED)'])(
+    'the leader %s: every mode the new leader shows comes with a mode event',
+    async (how) => {
+      const w = world();
+      let port: ChannelLike | undefined;
+      const a = sharedTab(w, 'a', { broadcast: (n) => (port = w.bus.open(n)) });
+      const b = sharedTab(w, 'b');
+      await a.store.start();
+      await flush();
+      await b.store.start();
+      await a.serve(3);
+      await flush();
+      expect(b.store.mode).toBe('HEALTHY');
+      const seen: { type: string; mode: string; from?: string; to?: string }[] = [];
+      b.store.subscribe((e) =>
+        seen.push({
+          type: e.type,
+          mode: b.store.mode,
+          ...(e.type === 'mode' ? { from: e.from, to: e.to } : {}),
+        }),
+      );
+      if (how.startsWith('crashes')) port!.close(); // gone: posts nothing more
+      w.locks.close('a');
+      a.store.dispose();
+      await flush();
+      expect(b.store.role).toBe('leader');
+      await b.serve(4);
+      expect(b.store.mode).toBe('HEALTHY');
+      // Every mode change shown came as a mode event, from the mode shown before it.
+      let shown = 'HEALTHY';
+      for (const e of seen) {
+        if (e.type === 'mode') expect([e.from, e.to]).toEqual([shown, e.mode]);
+        else expect(e.mode).toBe(shown);
+        shown = e.mode;
+      }
+      expect(seen).toContainEqual({
+        type: 'mode',
+        mode: 'DISCONNECTED',
+        from: 'HEALTHY',
+        to: 'DISCONNECTED',
+      });
+      expect(b.store.state).toEqual({ v: 4 });
+      b.store.dispose();
+    },
+  );
 
   it('without BroadcastChannel each tab runs its own store', async () => {
     const w = world();
