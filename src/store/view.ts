@@ -60,10 +60,16 @@ export function createView<S>(
       view.appliedAt = at;
       view.confirmedAt = at;
     },
-    /** Subscribers hear of the state shown with the next notification. */
-    scheduleNotify: () => {
+    /**
+     * Subscribers hear of the state shown with the next notification. `inline`: if none is due
+     * within notifyIntervalMs, now, in this task (a message from another tab is a task of its
+     * own, already coalesced by the tab that sent it: a timer would only add a task's delay).
+     */
+    scheduleNotify: (inline = false) => {
       pending = 'state';
-      arm();
+      if (inline && !timers.has('notify') && clock.now() >= lastNotifyAt + notifyIntervalMs)
+        view.notify();
+      else arm();
     },
     /**
      * A transition from `prev` to `next` with effects `fx` ran. When it changed the health

@@ -122,7 +122,7 @@ export function createMirror<S>(options: MirrorOptions<S>): Mirror<S> {
     view.show(state, wire.epoch, wire.source, wire.lastAppliedAt ?? clock.now());
     if (!notify) return;
     if (from !== wire.mode) view.emit({ type: 'mode', from, to: wire.mode, reason: 'leader' });
-    if (!same) view.scheduleNotify();
+    if (!same) view.scheduleNotify(true);
     else if (from === wire.mode) view.scheduleHealth();
   };
 

@@ -104,7 +104,7 @@ describe('createMirror', () => {
     });
   });
 
-  it('coalesces like a store: a burst is one notification, then one per notifyIntervalMs', async () => {
+  it('notifies at once when none is due, then one per notifyIntervalMs, like a store', async () => {
     const clock = createFakeClock();
     const bus = createFakeBus();
     const leader = tab(bus, clock, 'L');
@@ -112,12 +112,18 @@ describe('createMirror', () => {
     const source = fakeSource<S>({ pos: 0 }, healthOf(at(clock, 'e1', 0)));
     leader.mirror.lead(source);
     for (let i = 1; i <= 3; i++) source.apply({ pos: i }, at(clock, 'e1', i));
-    await clock.advance(0);
+    await flush();
     const states = () => follower.events.filter((e) => e.type === 'state');
-    expect(states()).toEqual([{ type: 'state', state: { pos: 3 } }]);
+    // The first snapshot in its own message task, with no timer: nothing to coalesce it with.
+    expect(states()).toEqual([{ type: 'state', state: { pos: 0 } }]);
+    await clock.advance(100); // the rest of the burst: one notification, notifyIntervalMs later
+    expect(states()).toEqual([
+      { type: 'state', state: { pos: 0 } },
+      { type: 'state', state: { pos: 3 } },
+    ]);
     source.apply({ pos: 4 }, at(clock, 'e1', 4));
     await clock.advance(50);
-    expect(states()).toHaveLength(1);
+    expect(states()).toHaveLength(2);
     await clock.advance(50);
     expect(follower.events.at(-1)).toEqual({ type: 'state', state: { pos: 4 } });
   });
