@@ -125,24 +125,32 @@ export function createSharedSyncStore<
     if (next === role || !started) return;
     role = next;
     roleOf = undefined;
-    unforward();
     const run = ++leads;
     live = false;
     if (next === 'leader') {
       // The store starts from what the mirror shows; until it does (its cache read is
-      // asynchronous), reads stay on the mirror, so the page never sees the store's older state.
+      // asynchronous), reads and events stay on the mirror, so the page never sees the store's
+      // older state, nor misses what the mirror still shows (the last leader's last snapshot).
       seed = mirrored();
-      unforward = store.subscribe(forward);
       relay.lead(client);
       channel.handle('resync', onResync);
       void store.start().then(() => {
         if (run !== leads) return; // stepped down or stopped meanwhile
+        // Reads move to the store: what that changes is told as events, so a page that follows
+        // the mode from mode events (as the Alpine plugin does) shows the store's.
+        const { mode: from, state } = mirror;
         live = true;
+        unforward();
+        unforward = store.subscribe(forward);
         mirror.lead(store);
+        if (store.mode !== from)
+          forward({ type: 'mode', from, to: store.mode, reason: 'took over as leader' });
+        if (store.state !== state) forward({ type: 'state', state: store.state });
         forward({ type: 'health' });
       });
     } else {
       channel.handle('resync', undefined);
+      unforward(); // the store's, or the mirror's while the store was not shown yet
       store.stop();
       client.disconnect();
       unforward = mirror.subscribe(forward);
