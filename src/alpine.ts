@@ -13,10 +13,14 @@ export interface AlpineLike {
 }
 
 /** Options of {@link syncwirePlugin}. */
-export interface SyncwirePluginOptions<S> {
-  store: SyncStore<S>;
-  /** Exposed as `$<magic>` in templates. */
-  client?: NamespacedClient;
+export interface SyncwirePluginOptions<S, H extends SyncHealth = SyncHealth> {
+  /** A sync store, or a shared one (`syncwire/tabs`, whose health has the tab's `role`). */
+  store: SyncStore<S> & { readonly health: H };
+  /**
+   * Exposed as `$<magic>` in templates: a client, or a shared store's `client` (its calls work
+   * in every tab).
+   */
+  client?: NamespacedClient | Pick<NamespacedClient, 'request' | 'emit' | 'on' | 'off'>;
   /** `Alpine.store` name. @default 'sync' */
   name?: string;
   /** Magic name for the client. @default 'syncwire' */
@@ -26,23 +30,25 @@ export interface SyncwirePluginOptions<S> {
 }
 
 /** What `$store.<name>` holds. State is the store's own object: read it, never write it. */
-export interface AlpineSyncStore<S> {
+export interface AlpineSyncStore<S, H extends SyncHealth = SyncHealth> {
   mode: SyncMode;
   state: S;
-  health: SyncHealth;
+  health: H;
   resync(reason?: string): void;
   start(): Promise<void>;
   stop(): void;
 }
 
 /** An Alpine plugin with a disposer, and a typed way to read the store it registered. */
-export type SyncwirePlugin<S = unknown> = ((Alpine: AlpineLike) => void) & {
+export type SyncwirePlugin<S = unknown, H extends SyncHealth = SyncHealth> = ((
+  Alpine: AlpineLike,
+) => void) & {
   dispose(): void;
   /**
    * `$store.<name>` of `Alpine` (the plugin's `name`), typed with the store's state: code
    * outside templates reads it without a cast. Throws if the plugin is not registered there.
    */
-  alpineStore(Alpine: AlpineLike): AlpineSyncStore<S>;
+  alpineStore(Alpine: AlpineLike): AlpineSyncStore<S, H>;
 };
 
 /**
@@ -56,8 +62,11 @@ export type SyncwirePlugin<S = unknown> = ((Alpine: AlpineLike) => void) & {
  * sync.state.contexts.length;
  * ```
  */
-export function syncStore<S>(Alpine: AlpineLike, name = 'sync'): AlpineSyncStore<S> {
-  const value = Alpine.store(name) as AlpineSyncStore<S> | undefined;
+export function syncStore<S, H extends SyncHealth = SyncHealth>(
+  Alpine: AlpineLike,
+  name = 'sync',
+): AlpineSyncStore<S, H> {
+  const value = Alpine.store(name) as AlpineSyncStore<S, H> | undefined;
   // A plain Error: alpine.js shares no run-time code with the core (it stays ~1 kB and never
   // makes a second copy of SyncwireError), and this is a wiring mistake, not a sync condition.
   if (!value || typeof value.resync !== 'function')
@@ -76,7 +85,9 @@ export function syncStore<S>(Alpine: AlpineLike, name = 'sync'): AlpineSyncStore
  * // <span x-text="$store.sync.mode"></span>
  * ```
  */
-export function syncwirePlugin<S>(options: SyncwirePluginOptions<S>): SyncwirePlugin<S> {
+export function syncwirePlugin<S, H extends SyncHealth = SyncHealth>(
+  options: SyncwirePluginOptions<S, H>,
+): SyncwirePlugin<S, H> {
   const { store, client, name = 'sync', magic = 'syncwire' } = options;
   let off: (() => void) | undefined;
   const plugin = ((Alpine: AlpineLike) => {
@@ -88,10 +99,10 @@ export function syncwirePlugin<S>(options: SyncwirePluginOptions<S>): SyncwirePl
       resync: (reason?: string) => store.resync(reason),
       start: () => store.start(),
       stop: () => store.stop(),
-    } satisfies AlpineSyncStore<S>);
+    } satisfies AlpineSyncStore<S, H>);
     // Writes go through Alpine's proxy (writes to the raw object are not reactive);
     // the store keeps the raw state, so persistence never sees a proxy.
-    const reactive = Alpine.store(name) as AlpineSyncStore<S>;
+    const reactive = Alpine.store(name) as AlpineSyncStore<S, H>;
     off = store.subscribe((event) => {
       reactive.health = store.health;
       if (event.type === 'mode') reactive.mode = event.to;
@@ -99,8 +110,8 @@ export function syncwirePlugin<S>(options: SyncwirePluginOptions<S>): SyncwirePl
     });
     if (client) Alpine.magic(magic, () => client);
     if (options.start !== false) void store.start();
-  }) as SyncwirePlugin<S>;
-  plugin.alpineStore = (Alpine) => syncStore<S>(Alpine, name);
+  }) as SyncwirePlugin<S, H>;
+  plugin.alpineStore = (Alpine) => syncStore<S, H>(Alpine, name);
   plugin.dispose = () => {
     off?.();
     off = undefined;

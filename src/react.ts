@@ -65,16 +65,19 @@ export function useSyncState<S, T>(
 }
 
 /**
- * The store's health ({@link SyncHealth}): the component renders again when the mode, an error,
- * a counter or the source changes, at most once per store notification. `health.staleMs` is
- * computed when read; re-render from a timer to show it ticking.
+ * The store's health ({@link SyncHealth}; a shared store's, from `syncwire/tabs`, with its
+ * `role`): the component renders again when the mode, an error, a counter, the source or the
+ * role changes, at most once per store notification. `health.staleMs` is computed when read;
+ * re-render from a timer to show it ticking.
  *
  * @example
  * ```tsx
  * const { mode, staleMs } = useSyncHealth(store);
  * ```
  */
-export function useSyncHealth<S>(store: SyncStore<S>): SyncHealth {
+export function useSyncHealth<S, H extends SyncHealth = SyncHealth>(
+  store: SyncStore<S> & { readonly health: H },
+): H {
   // store.health is the same frozen object until something in it changes.
   const read = () => store.health;
   return useSyncExternalStore(useSubscribe(store), read, read);

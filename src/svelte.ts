@@ -76,15 +76,18 @@ export function syncState<S, T>(
 }
 
 /**
- * The store's health ({@link SyncHealth}) as a readable store: a new value when something in
- * it changes (read on each store notification). `staleMs` is computed when read.
+ * The store's health ({@link SyncHealth}; a shared store's, from `syncwire/tabs`, with its
+ * `role`) as a readable store: a new value when something in it changes (read on each store
+ * notification). `staleMs` is computed when read.
  *
  * @example
  * ```html
  * <span>{$health.mode}</span>
  * ```
  */
-export function syncHealth<S>(store: SyncStore<S>): SyncReadable<SyncHealth> {
+export function syncHealth<S, H extends SyncHealth = SyncHealth>(
+  store: SyncStore<S> & { readonly health: H },
+): SyncReadable<H> {
   // store.health is the same frozen object until something changes: identity says it all.
   return readableOf(store, () => store.health, Object.is);
 }

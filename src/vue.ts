@@ -60,16 +60,19 @@ export function useSyncState<S, T>(
 }
 
 /**
- * The store's health ({@link SyncHealth}) as a read-only shallow ref, replaced when something in
- * it changes (read on each store notification). `staleMs` is computed when read. Call it in
- * `setup()` or an effect scope; it unsubscribes when that scope ends.
+ * The store's health ({@link SyncHealth}; a shared store's, from `syncwire/tabs`, with its
+ * `role`) as a read-only shallow ref, replaced when something in it changes (read on each store
+ * notification). `staleMs` is computed when read. Call it in `setup()` or an effect scope; it
+ * unsubscribes when that scope ends.
  *
  * @example
  * ```ts
  * const health = useSyncHealth(store); // {{ health.mode }} in a template
  * ```
  */
-export function useSyncHealth<S>(store: SyncStore<S>): SyncRef<SyncHealth> {
+export function useSyncHealth<S, H extends SyncHealth = SyncHealth>(
+  store: SyncStore<S> & { readonly health: H },
+): SyncRef<H> {
   inScope('useSyncHealth');
   const ref = shallowRef(store.health);
   // store.health is the same frozen object until something changes: assigning it again does

@@ -37,13 +37,30 @@ const timing = Object.fromEntries(
     .filter(([k, v]) => TIMING_KNOBS.includes(k) && Number(v) >= 0)
     .map(([k, v]) => [k, Number(v)]),
 );
-const store = createSyncStore({
+const options = {
   client: sync,
   ...model,
   timing,
   pollUrl: api ? '/api/poll' : '/poll',
   persist: persistence({ key: 'syncwire-demo' }),
-});
+};
+// /?tabs=shared: the tabs of this browser share one store (syncwire/tabs). The leader tab
+// connects; the others follow it, and their resyncs and client calls go through it.
+const shared = params.get('tabs') === 'shared';
+const store = shared
+  ? (await import('syncwire/tabs')).createSharedSyncStore({
+      ...options,
+      channel: api ? 'syncwire-demo-api' : 'syncwire-demo',
+    })
+  : createSyncStore(options);
+// The chat shown is one for all the shared tabs, as the state is: a tab that picks one tells the
+// others, and the tab that leads asks for it. A follower takes the chat its state is for, so
+// it asks for that one if it comes to lead.
+const chats = shared ? new BroadcastChannel('syncwire-demo-chat') : null;
+const choose = (id) => {
+  Alpine.store('demo').selected = id;
+  model.selected = id;
+};
 
 async function post(path, body) {
   const res = await fetch(path, {
@@ -76,6 +93,8 @@ const demo = {
   timeline: [],
   now: Date.now(),
   health: store.health,
+  // /?tabs=shared: how the tabs share (locks, broadcast or none); null: not shared.
+  sharing: shared ? store.sharing : null,
   // What the store runs on (defaults, the URL's knobs, its clamps): the countdowns use it.
   timing: store.timing,
   // What the page has seen of the store's timers (see observe()).
@@ -146,9 +165,9 @@ const demo = {
     return chat ? `· ${chat.name}` : '· pick a chat';
   },
   select(id) {
-    Alpine.store('demo').selected = id;
-    model.selected = id;
-    store.resync('chat switched');
+    choose(id);
+    chats?.postMessage(id);
+    if (!shared || store.role === 'leader') store.resync('chat switched');
   },
   async fault(name, value) {
     const d = Alpine.store('demo');
@@ -200,9 +219,17 @@ function observe() {
   }
   d.health = h;
   d.now = now;
+  if (shared) d.sharing = store.sharing;
 }
 
-Alpine.plugin(syncwirePlugin({ store, client: sync }));
+if (chats)
+  chats.onmessage = ({ data: id }) => {
+    choose(id);
+    if (store.role === 'leader') store.resync('chat switched in another tab');
+  };
+
+// A shared store's client works in every tab: a follower's calls go through the leader.
+Alpine.plugin(syncwirePlugin({ store, client: shared ? store.client : sync }));
 Alpine.store('demo', demo);
 Alpine.store('console', createEventConsole(logger));
 Alpine.store('harness', createHarness({ store, test, sync, demo: () => Alpine.store('demo') }));
@@ -221,6 +248,8 @@ store.subscribe((e) => {
   }
   // Serialised only while the viewer is open: a closed viewer costs nothing.
   if (e.type === 'state' && d.stateOpen) d.stateText = stateJson();
+  const context = store.state.context || null;
+  if (shared && store.role === 'follower' && context !== model.selected) choose(context);
 });
 // Freshness and countdowns tick on their own: staleness grows while nothing arrives.
 setInterval(observe, 250);

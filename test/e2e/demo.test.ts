@@ -523,3 +523,107 @@ describe('demo page: what it explains (issue 15)', () => {
     await shot('demo-360');
   });
 });
+
+describe('demo with ?tabs=shared (issue 16)', () => {
+  const SHARED = DEMO + '&tabs=shared';
+  const roleOf = (p: Page) => p.textContent('#role');
+  const waitRole = (p: Page, role: string) =>
+    p.waitForFunction((want) => document.getElementById('role')?.textContent === want, role, {
+      timeout: 15000,
+    });
+  const waitModeOn = (p: Page, m: string) =>
+    p.waitForFunction((want) => document.getElementById('mode')?.textContent === want, m, {
+      timeout: 15000,
+    });
+  const chatsOn = (p: Page) => p.$$eval('#chats li button', (els) => els.map((e) => e.textContent));
+  type Shared = {
+    state: { context: string };
+    health: { counters: { resyncs: number } };
+    resync(reason: string): void;
+  };
+  const shared = (p: Page) => ({
+    context: () =>
+      p.evaluate(
+        () =>
+          (window as unknown as { __syncwire: { store: Shared } }).__syncwire.store.state.context,
+      ),
+    resyncs: () =>
+      p.evaluate(
+        () =>
+          (window as unknown as { __syncwire: { store: Shared } }).__syncwire.store.health.counters
+            .resyncs,
+      ),
+    resync: () =>
+      p.evaluate(() =>
+        (window as unknown as { __syncwire: { store: Shared } }).__syncwire.store.resync(
+          'from the follower',
+        ),
+      ),
+  });
+
+  it('two tabs share one store: one leads, the other follows with the same state, and takes over', async () => {
+    // One browser context: the tabs of one profile, which share BroadcastChannel and Web Locks.
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    try {
+      const first = await context.newPage();
+      first.on('pageerror', (e) => console.error('first page error:', e.message));
+      await first.goto(server.url + SHARED);
+      await waitRole(first, 'leader');
+      await waitModeOn(first, 'HEALTHY');
+      const second = await context.newPage();
+      second.on('pageerror', (e) => console.error('second page error:', e.message));
+      await second.goto(server.url + SHARED);
+      await waitModeOn(second, 'HEALTHY');
+      expect([await roleOf(first), await roleOf(second)]).toEqual(['leader', 'follower']);
+      expect(await second.textContent('#sharing')).toBe('locks');
+      expect((await second.textContent('#tabs-note'))?.replace(/\s+/g, ' ')).toContain(
+        'a follower shows its state',
+      );
+      // Only the leader connects.
+      expect(server.stats.connections).toBe(1);
+
+      // Both show the same state, and follow it.
+      server.world.addChat('seen by both tabs');
+      for (const p of [first, second])
+        await expect.poll(() => chatsOn(p), { timeout: 10000 }).toEqual(serverChats());
+      expect(await second.textContent('#epoch')).toBe(server.runtime.id);
+
+      // A chat picked in the follower: the leader asks for it, and both tabs show its log.
+      const name = await second.textContent('#chats li button');
+      const chatId = [...server.world.chats].find(([, c]) => c.name === name)?.[0];
+      expect(chatId).toBeDefined();
+      await second.click('#chats li button');
+      for (const p of [first, second])
+        await expect.poll(() => shared(p).context(), { timeout: 10000 }).toBe(chatId);
+
+      // A follower's resync runs on the leader's store; a server-side fault works from it too.
+      const before = await shared(first).resyncs();
+      await shared(second).resync();
+      await expect.poll(() => shared(first).resyncs(), { timeout: 10000 }).toBeGreaterThan(before);
+      await second.click('[data-fault="bumpEpoch"]');
+      server.world.addChat('in a new epoch');
+      for (const p of [first, second])
+        await p.waitForFunction(
+          (id) => document.getElementById('epoch')?.textContent === id,
+          server.runtime.id,
+          { timeout: 10000 },
+        );
+
+      // The follower fits a narrow screen, role and all.
+      await second.setViewportSize({ width: 360, height: 740 });
+      expect(await second.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(
+        360,
+      );
+
+      // The leader's tab closes: the follower takes over, connects, and stays live.
+      await first.close();
+      await waitRole(second, 'leader');
+      await waitModeOn(second, 'HEALTHY');
+      server.world.addChat('after the leader left');
+      await expect.poll(() => chatsOn(second), { timeout: 10000 }).toEqual(serverChats());
+      await expect.poll(() => server.stats.connections, { timeout: 10000 }).toBe(1);
+    } finally {
+      await context.close();
+    }
+  });
+});

@@ -9,6 +9,7 @@ import {
   type SyncwirePlugin,
 } from '../../src/alpine';
 import { flush } from '../helpers/fake-clock';
+import { leaderAndFollower } from '../helpers/shared-tabs';
 import { mapStorage, storeHarness } from '../helpers/store-harness';
 
 const alpine = Alpine as unknown as AlpineLike & {
@@ -123,6 +124,40 @@ describe('Alpine plugin', () => {
     await h.push(12, { v: 12 });
     await h.clock.advance(0);
     expect(text('v')).toBe('11');
+  });
+});
+
+describe('Alpine plugin with a shared store (syncwire/tabs)', () => {
+  it("a follower tab renders the leader's state and its role, and its own mode once it takes over", async () => {
+    const tabs = await leaderAndFollower<{ v?: number }>({ v: 1 }, { initialState: {} });
+    const follower = tabs.b.store;
+    document.body.innerHTML = `
+      <div x-data>
+        <span id="mode" x-text="$store.sync.mode"></span>
+        <span id="v" x-text="String($store.sync.state.v)"></span>
+        <span id="role" x-text="$store.sync.health.role"></span>
+      </div>`;
+    // Its client is the shared store's: its calls work in every tab.
+    mounted = syncwirePlugin({ store: follower, client: follower.client });
+    alpine.plugin(mounted);
+    if (!alpineStarted) alpine.start();
+    alpineStarted = true;
+    const shown = async () => {
+      await flush();
+      await alpine.nextTick();
+      return [text('v'), text('role'), text('mode')];
+    };
+    expect(await shown()).toEqual(['1', 'follower', 'HEALTHY']);
+    await tabs.a.push(3, { v: 2 });
+    await tabs.settle();
+    expect(await shown()).toEqual(['2', 'follower', 'HEALTHY']);
+    await tabs.closeLeader();
+    // Its own store now, not connected yet: the mode shown is that store's, not the mirror's.
+    expect(follower.mode).not.toBe('HEALTHY');
+    expect(await shown()).toEqual(['2', 'leader', follower.mode]);
+    await tabs.b.serve({ v: 3 });
+    expect(await shown()).toEqual(['3', 'leader', 'HEALTHY']);
+    tabs.dispose();
   });
 });
 

@@ -16,6 +16,7 @@ import type { SyncStore } from '../../src/index';
 import { useSyncHealth, useSyncState } from '../../src/react';
 import { adapterStore, shallowEqual, type AdapterState } from '../helpers/adapter-store';
 import { envelope } from '../helpers/fake-socket';
+import { leaderAndFollower } from '../helpers/shared-tabs';
 
 type State = AdapterState;
 
@@ -230,5 +231,34 @@ describe('useSyncHealth', () => {
     act(() => root!.unmount());
     root = undefined;
     expect(active()).toBe(0);
+  });
+});
+
+describe('a shared store (syncwire/tabs)', () => {
+  it("a follower tab renders the leader's state and its own role, and again when it takes over", async () => {
+    const tabs = await leaderAndFollower<State>({ a: 1, b: 1 }, { initialState: {} });
+    const follower = tabs.b.store;
+    let renders = 0;
+    const View = () => {
+      renders++;
+      const a = useSyncState(follower, (s) => s.a);
+      const { role, mode } = useSyncHealth(follower);
+      return h('span', null, `${a} ${role} ${mode}`);
+    };
+    render(h(View));
+    expect(container.textContent).toBe('1 follower HEALTHY');
+    await act(() => tabs.a.push(3, { a: 2, b: 1 }).then(tabs.settle));
+    expect(container.textContent).toBe('2 follower HEALTHY');
+    const before = renders;
+    await act(() => tabs.closeLeader());
+    // Its own store now, not connected yet: the state it mirrored stays.
+    expect(container.textContent).toBe(`2 leader ${follower.mode}`);
+    expect(follower.mode).not.toBe('HEALTHY');
+    expect(renders).toBeGreaterThan(before);
+    await act(() => tabs.b.serve({ a: 3, b: 1 }));
+    expect(container.textContent).toBe('3 leader HEALTHY');
+    act(() => root!.unmount());
+    root = undefined;
+    tabs.dispose();
   });
 });

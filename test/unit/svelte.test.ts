@@ -11,7 +11,8 @@ const svelte4 = (await import(/* @vite-ignore */ SVELTE4_STORE)) as typeof svelt
 import { describe, expect, it } from 'vitest';
 import type { SyncHealth } from '../../src/index';
 import { syncHealth, syncState, type SyncReadable } from '../../src/svelte';
-import { adapterStore, shallowEqual } from '../helpers/adapter-store';
+import { adapterStore, shallowEqual, type AdapterState } from '../helpers/adapter-store';
+import { leaderAndFollower } from '../helpers/shared-tabs';
 
 // Our readables are Svelte readables, checked by the compiler.
 const asSvelte = <T>(r: SyncReadable<T>): Readable<T> => r;
@@ -112,6 +113,26 @@ describe.each([
       expect(get(mode)).toBe('HEALTHY');
       await drop();
       expect(get(mode)).not.toBe('HEALTHY');
+    });
+  });
+
+  describe('a shared store (syncwire/tabs)', () => {
+    it("a follower tab's stores give the leader's state and its own role, then its new role", async () => {
+      const tabs = await leaderAndFollower<AdapterState>({ a: 1, b: 1 }, { initialState: {} });
+      const follower = tabs.b.store;
+      const a = syncState(follower, (s) => s.a);
+      const role = derived(asSvelte(syncHealth(follower)), (h) => h.role);
+      const seen: string[] = [];
+      const offs = [a.subscribe((v) => seen.push(`a=${v}`)), role.subscribe((r) => seen.push(r))];
+      await tabs.a.push(3, { a: 2, b: 1 });
+      await tabs.settle();
+      await tabs.closeLeader();
+      expect(seen).toEqual(['a=1', 'follower', 'a=2', 'leader']);
+      await tabs.b.serve({ a: 3, b: 1 });
+      expect(get(asSvelte(a))).toBe(3);
+      expect(seen.at(-1)).toBe('a=3');
+      offs.forEach((off) => off());
+      tabs.dispose();
     });
   });
 });

@@ -6,86 +6,33 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createNamespacedClient, isSyncwireError, type SyncwireError } from '../../src/index';
-import type { ChannelLike } from '../../src/tabs/channel';
 import type { LocksLike } from '../../src/tabs/election';
 import { BROADCAST_ELECTION_DEFAULTS } from '../../src/tabs/election-bc';
-import { createSharedSyncStore, type SharedSyncStore, type TabsEnvironment } from '../../src/tabs';
-import { createFakeBus } from '../helpers/fake-bus';
-import { createFakeClock, flush } from '../helpers/fake-clock';
-import { createFakeLocks } from '../helpers/fake-locks';
-import { envelope, fakeSocketFactory } from '../helpers/fake-socket';
-import { fakeEnvironment, fakeFetch } from '../helpers/store-harness';
+import { fakeEnvironment } from '../helpers/store-harness';
+import { createSharedSyncStore, type TabsEnvironment } from '../../src/tabs';
+import { flush } from '../helpers/fake-clock';
+import { envelope } from '../helpers/fake-socket';
+import {
+  leaderAndFollower,
+  sharedTab as tabOf,
+  tabsWorld,
+  type SharedTab,
+  type TabsWorld,
+} from '../helpers/shared-tabs';
 
 type S = { v: number };
 
-function world() {
-  return {
-    clock: createFakeClock(),
-    bus: createFakeBus(),
-    locks: createFakeLocks(),
-    env: fakeEnvironment(),
-    fetch: fakeFetch(),
-  };
-}
-type World = ReturnType<typeof world>;
-
-function sharedTab(w: World, name: string, tabs: TabsEnvironment = {}, env = w.env) {
-  const factory = fakeSocketFactory();
-  const errors: SyncwireError[] = [];
-  const client = createNamespacedClient('/state_sync', {
-    url: 'http://127.0.0.1:9',
-    auth: { csrf_token: 'tok-1' },
-    clock: w.clock,
-    random: () => 0.5,
-    socketFactory: factory,
-    logger: { warn: false },
-  });
-  client.onError((e) => void errors.push(e));
-  const store: SharedSyncStore<S> = createSharedSyncStore<S>({
-    channel: 'app',
-    client,
+const world = tabsWorld;
+type World = TabsWorld;
+/** Tab `name`: its handshake says where its state stands (`from`). */
+const sharedTab = (w: World, name: string, tabs: TabsEnvironment = {}, environment?: Page) =>
+  tabOf<S>(w, name, {
     initialState: { v: 0 },
     payload: (state) => ({ from: state.v }),
-    environment: env,
-    fetch: w.fetch,
-    random: () => 0.5,
-    timing: { notifyIntervalMs: 0 },
-    tabs: { broadcast: (n) => w.bus.open(n), locks: w.locks.forTab(name), ...tabs },
+    tabs,
+    environment,
   });
-  const events: string[] = [];
-  store.subscribe((e) => void events.push(e.type));
-  const socket = () => factory.last();
-  const t = {
-    name,
-    client,
-    factory,
-    store,
-    errors,
-    events,
-    socket,
-    /** Connects this tab's socket, answers its handshake and pushes `v` as seq 2. */
-    async serve(v: number, epoch = 'E1') {
-      await socket().runAuth();
-      socket().accept();
-      await flush();
-      const req = socket()
-        .sent.filter((s) => s.event === 'state_request')
-        .at(-1)!;
-      const cid = (req.payload as { correlationId: string }).correlationId;
-      req.ack!({
-        correlationId: cid,
-        results: [{ handlerId: 'h', ok: true, data: { runtime_epoch: epoch, seq_base: 1 } }],
-      });
-      await flush();
-      socket().serverEmit(
-        'state_push',
-        envelope({ runtime_epoch: epoch, seq: 2, snapshot: { v } }),
-      );
-      await w.clock.advance(0);
-    },
-  };
-  return t;
-}
+type Page = ReturnType<typeof fakeEnvironment>;
 
 describe('createSharedSyncStore', () => {
   it('checks its own options, naming the field', () => {
@@ -125,7 +72,7 @@ describe('createSharedSyncStore', () => {
     await b.store.start();
     await flush();
     expect([a.store.role, b.store.role]).toEqual(['leader', 'follower']);
-    await a.serve(7);
+    await a.serve({ v: 7 });
     await flush();
     expect(b.factory.sockets).toHaveLength(0); // a follower never opens a socket
     expect(b.store.state).toEqual({ v: 7 });
@@ -146,7 +93,7 @@ describe('createSharedSyncStore', () => {
     await a.store.start();
     await flush();
     await b.store.start();
-    await a.serve(3);
+    await a.serve({ v: 3 });
     await flush();
     const seen: number[] = [];
     b.store.subscribe(() => void seen.push(b.store.state.v));
@@ -159,7 +106,7 @@ describe('createSharedSyncStore', () => {
     expect(b.store.state).toEqual({ v: 3 }); // from the mirror, then from its own store's seed
     await flush();
     expect(b.store.health.source).toBe('cache'); // the mirrored state, not yet confirmed
-    await b.serve(4);
+    await b.serve({ v: 4 });
     expect(b.store.state).toEqual({ v: 4 });
     expect(Math.min(...seen)).toBe(3);
     // It resumed: its handshake was built from the state it mirrored.
@@ -168,56 +115,37 @@ describe('createSharedSyncStore', () => {
     b.store.dispose();
   });
 
-  // Regression: a new leader's page reads the mirror until its own store shows its state. The
-  // switch from the mirrored mode (the old leader's HEALTHY) to its store's (DISCONNECTED, not
-  // connected yet) came as a 'health' event, and so did the last snapshot of a leader that
-  // stopped, applied by the mirror meanwhile (none at all: the mirror's events were cut at the
-  // role change): a subscriber following mode events missed a step.
-  it.each(['crashes (no last snapshot)', 'stops (its last snapshot: DISCONNECTED)'])(
-    'the leader %s: every mode the new leader shows comes with a mode event',
-    async (how) => {
-      const w = world();
-      let port: ChannelLike | undefined;
-      const a = sharedTab(w, 'a', { broadcast: (n) => (port = w.bus.open(n)) });
-      const b = sharedTab(w, 'b');
-      await a.store.start();
+  it('taking over, events say what reads show: the mode followed from mode events is the mode', async () => {
+    // As the Alpine plugin follows it: the mode from mode events, the state from state events.
+    const follow = (t: SharedTab<S>) => {
+      const seen = { mode: t.store.mode, state: t.store.state, wrong: [] as string[] };
+      t.store.subscribe((e) => {
+        if (e.type === 'mode') seen.mode = e.to;
+        if (e.type === 'state') seen.state = t.store.state;
+        if (seen.mode !== t.store.mode) seen.wrong.push(`${seen.mode} shown, ${t.store.mode} read`);
+      });
+      return seen;
+    };
+    // The leader's page closes (nothing of it runs), or its store stops (its last snapshot
+    // reaches the follower while that takes over).
+    for (const close of ['crash', 'stop'] as const) {
+      const { a, b, dispose } = await leaderAndFollower<S>({ v: 3 }, { initialState: { v: 0 } });
+      const seen = follow(b);
+      expect(seen.mode).toBe('HEALTHY');
+      if (close === 'crash') a.crash();
+      else a.store.stop();
       await flush();
-      await b.store.start();
-      await a.serve(3);
-      await flush();
-      expect(b.store.mode).toBe('HEALTHY');
-      const seen: { type: string; mode: string; from?: string; to?: string }[] = [];
-      b.store.subscribe((e) =>
-        seen.push({
-          type: e.type,
-          mode: b.store.mode,
-          ...(e.type === 'mode' ? { from: e.from, to: e.to } : {}),
-        }),
-      );
-      if (how.startsWith('crashes')) port!.close(); // gone: posts nothing more
-      w.locks.close('a');
-      a.store.dispose();
       await flush();
       expect(b.store.role).toBe('leader');
-      await b.serve(4);
-      expect(b.store.mode).toBe('HEALTHY');
-      // Every mode change shown came as a mode event, from the mode shown before it.
-      let shown = 'HEALTHY';
-      for (const e of seen) {
-        if (e.type === 'mode') expect([e.from, e.to]).toEqual([shown, e.mode]);
-        else expect(e.mode).toBe(shown);
-        shown = e.mode;
-      }
-      expect(seen).toContainEqual({
-        type: 'mode',
-        mode: 'DISCONNECTED',
-        from: 'HEALTHY',
-        to: 'DISCONNECTED',
-      });
-      expect(b.store.state).toEqual({ v: 4 });
-      b.store.dispose();
-    },
-  );
+      expect(seen.wrong).toEqual([]);
+      expect(seen.mode).toBe(b.store.mode);
+      expect(b.store.mode).not.toBe('HEALTHY'); // its own store: not connected yet
+      await b.serve({ v: 4 });
+      expect([seen.mode, seen.state]).toEqual(['HEALTHY', { v: 4 }]);
+      expect(seen.wrong).toEqual([]);
+      dispose();
+    }
+  });
 
   it('without BroadcastChannel each tab runs its own store', async () => {
     const w = world();
@@ -225,7 +153,7 @@ describe('createSharedSyncStore', () => {
     expect(a.store.sharing).toBe('none');
     await a.store.start();
     expect(a.store.role).toBe('leader');
-    await a.serve(1);
+    await a.serve({ v: 1 });
     expect(a.store.state).toEqual({ v: 1 });
     expect(a.store.health.role).toBe('leader');
     a.store.stop();
@@ -278,7 +206,7 @@ describe('createSharedSyncStore', () => {
     await a.store.start();
     await flush();
     await b.store.start();
-    await a.serve(5);
+    await a.serve({ v: 5 });
     w.locks.steal('syncwire:tabs:app', 'page code'); // some other code of the page takes it
     await flush();
     expect(a.store.role).toBe('follower');
@@ -298,7 +226,7 @@ describe('createSharedSyncStore', () => {
     await a.store.start();
     await flush();
     await b.store.start();
-    await a.serve(1);
+    await a.serve({ v: 1 });
     const pending = b.store.client.request('echo', { x: 1 }).catch((e: unknown) => e);
     await flush();
     b.store.subscribe(() => b.store.stop());

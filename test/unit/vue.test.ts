@@ -12,7 +12,8 @@ import {
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { isSyncwireError } from '../../src/index';
 import { useSyncHealth, useSyncState } from '../../src/vue';
-import { adapterStore, shallowEqual } from '../helpers/adapter-store';
+import { adapterStore, shallowEqual, type AdapterState } from '../helpers/adapter-store';
+import { leaderAndFollower } from '../helpers/shared-tabs';
 
 let app: App | undefined;
 let container: HTMLElement;
@@ -175,5 +176,28 @@ describe('useSyncHealth (Vue)', () => {
     expect(container.textContent).toBe(harness.store.mode);
     expect(container.textContent).not.toBe('HEALTHY');
     expect(renders).toBe(2);
+  });
+});
+
+describe('a shared store (syncwire/tabs)', () => {
+  it("a follower tab renders the leader's state and its own role, and again when it takes over", async () => {
+    const tabs = await leaderAndFollower<AdapterState>({ a: 1, b: 1 }, { initialState: {} });
+    const follower = tabs.b.store;
+    mount({
+      template: '<b>{{ a }}</b> <i>{{ health.role }} {{ health.mode }}</i>',
+      setup: () => ({ a: useSyncState(follower, (s) => s.a), health: useSyncHealth(follower) }),
+    });
+    expect(container.textContent).toBe('1 follower HEALTHY');
+    await settle(tabs.a.push(3, { a: 2, b: 1 }).then(tabs.settle));
+    expect(container.textContent).toBe('2 follower HEALTHY');
+    await settle(tabs.closeLeader());
+    // Its own store now, not connected yet: the state it mirrored stays.
+    expect(container.textContent).toBe(`2 leader ${follower.mode}`);
+    expect(follower.mode).not.toBe('HEALTHY');
+    await settle(tabs.b.serve({ a: 3, b: 1 }));
+    expect(container.textContent).toBe('3 leader HEALTHY');
+    app!.unmount();
+    app = undefined;
+    tabs.dispose();
   });
 });
