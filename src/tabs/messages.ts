@@ -71,6 +71,15 @@ export interface TabBodies {
    * is repaired by the next), `n` counting them (so a late one does not undo a newer one).
    */
   subscribe: { n: number; events: string[] };
+  /**
+   * The BroadcastChannel election (election-bc.ts): a leader's heartbeat, a follower's bid to
+   * lead, and a leader's goodbye. `term` orders leaderships as the mirror's `state.term` does.
+   */
+  lead: { term: number };
+  claim: { term: number };
+  resign: { term: number };
+  /** A tab that joins the election asks the leader for a heartbeat at once. */
+  probe: Record<string, never>;
 }
 
 /** A kind of message. */
@@ -241,6 +250,10 @@ const BODIES: { [K in TabKind]: (b: Record<string, unknown>) => TabBodies[K] } =
       events: events.map((e, i) => eventName(e, `body.events.${i}`)),
     };
   },
+  lead: (b) => ({ term: int(b.term, 'body.term', 0) }),
+  claim: (b) => ({ term: int(b.term, 'body.term', 0) }),
+  resign: (b) => ({ term: int(b.term, 'body.term', 0) }),
+  probe: () => ({}),
 };
 const KINDS = Object.keys(BODIES) as TabKind[];
 
