@@ -31,6 +31,7 @@ export interface BroadcastElectionOptions {
   channel: TabChannel;
   /** This tab's id (the same as `channel.tabId`): equal terms go to the greater id. */
   tabId: string;
+  /** Times heartbeats, watches and bids; its wall time is the floor of a new term. */
   clock: Clock;
   /** Hears a role listener that throws, as `HANDLER_ERROR`. */
   onError?: (error: SyncwireError) => void;
@@ -150,7 +151,7 @@ export function createBroadcastElection(options: BroadcastElectionOptions): Elec
     // A follower hears the leader is alive, and a bidder backs off: a leader that is alive
     // keeps the lead even when its term is lower (a follower that missed heartbeats bid), since
     // a new leader would cost a handover of the store for nothing.
-    if (phase !== 'lead') follow(timeoutMs);
+    if (phase !== 'lead' || outranks(body.term, from)) follow(timeoutMs);
     // Two leaders: answer at once, so the lower one steps down now rather than at our next beat.
     else channel.post('lead', { term: own });
   };

@@ -21,7 +21,7 @@ export interface InFlight {
  * BroadcastChannel between tabs, in one test: what a channel posts reaches every other open
  * channel of the same name (never itself), as a structured clone. `manual`: messages wait in
  * `inFlight` until the test delivers, drops, duplicates or reorders them; otherwise each is
- * delivered from a microtask.
+ * delivered from a microtask. `bus.manual` may be switched either way as the test goes.
  */
 export function createFakeBus({ manual = false } = {}) {
   const members = new Set<Member>();
@@ -34,6 +34,7 @@ export function createFakeBus({ manual = false } = {}) {
   };
   const bus = {
     inFlight,
+    manual,
     /** Opens a channel named `name`; `style: 'onmessage'` has no addEventListener. */
     open(name: string, style: 'events' | 'onmessage' = 'events'): ChannelLike {
       const member: Member = { name, listeners: new Map(), port: undefined!, closed: false };
@@ -44,7 +45,7 @@ export function createFakeBus({ manual = false } = {}) {
           for (const to of members) {
             if (to === member || to.closed || to.name !== name) continue;
             const m = { to, data: structuredClone(data) };
-            if (manual) inFlight.push(m);
+            if (bus.manual) inFlight.push(m);
             else queueMicrotask(() => dispatch(m));
           }
         },

@@ -39,6 +39,10 @@ const good = {
   event: { event: 'state_push', payload: { any: 'thing' } },
   resync: { reason: 'user asked' },
   subscribe: { n: 3, events: ['state_push', 'chat_message'] },
+  lead: { term: 1_700_000_000_000 },
+  claim: { term: 0 },
+  resign: { term: 12 },
+  probe: {},
 } as const;
 const msg = (kind: string, body: unknown, over: object = {}) => ({
   v: TABS_VERSION,
@@ -72,6 +76,8 @@ describe('readTabMessage', () => {
   it('keeps only the fields a kind names', () => {
     const read = readTabMessage(msg('resync', { reason: 'r', extra: 1 }, { more: 2 }), 'app');
     expect(read).toEqual(msg('resync', { reason: 'r' }));
+    expect(readTabMessage(msg('lead', { term: 3, leader: true }), 'app').body).toEqual({ term: 3 });
+    expect(readTabMessage(msg('probe', { any: 1 }), 'app').body).toEqual({});
     const ok = readTabMessage(
       msg('result', { id: 'c', to: 't', ok: true, value: 3, error: 'x' }),
       'app',
@@ -160,6 +166,12 @@ describe('readTabMessage', () => {
     [msg('result', { ...good.result, error: null }), 'a failure without error', 'body.error'],
     [msg('event', { event: 7, payload: 1 }), 'an event name', 'body.event'],
     [msg('resync', { reason: null }), 'a reason', 'body.reason'],
+    [msg('lead', {}), 'a heartbeat without term', 'body.term'],
+    [msg('lead', { term: -1 }), 'a negative term', 'body.term'],
+    [msg('claim', { term: 2.5 }), 'a fractional term', 'body.term'],
+    [msg('claim', { term: 2 ** 53 }), 'an unsafe term', 'body.term'],
+    [msg('resign', { term: '7' }), 'a term as a string', 'body.term'],
+    [msg('probe', null), 'a probe without body', 'body'],
   ])('drops %j (%s), naming %s', (value, _what, field) => {
     expect(badField(value)).toBe(field);
   });
