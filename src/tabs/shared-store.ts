@@ -24,6 +24,7 @@ import { createSwitchChannel, type ChannelLike } from './channel';
 import { createElection, type Election, type LocksLike, type TabRole } from './election';
 import { createBroadcastElection } from './election-bc';
 import { createMirror, type SharedHealth } from './mirror';
+import { leaderHealth } from './wire-health';
 import { createRelay } from './relay';
 import type { SharedClient, SharedSyncStore, SharedSyncStoreOptions } from './shared-api';
 
@@ -288,22 +289,8 @@ export function createSharedSyncStore<
 
   // The store's health is one object until something in it changes: so is this one.
   const withRole = (h: SyncHealth): SharedHealth => {
-    if (roleOf && roleHealth === h) return roleOf;
+    if (!roleOf || roleHealth !== h) roleOf = leaderHealth(h);
     roleHealth = h;
-    roleOf = Object.freeze({
-      role: 'leader' as const,
-      mode: h.mode,
-      connected: h.connected,
-      epoch: h.epoch,
-      lastSeq: h.lastSeq,
-      lastAppliedAt: h.lastAppliedAt,
-      source: h.source,
-      get staleMs() {
-        return h.staleMs;
-      },
-      lastError: h.lastError,
-      counters: h.counters,
-    });
     return roleOf;
   };
   return shared;

@@ -3,6 +3,7 @@
  * `staleMs` turned into the moment the leader last knew its state current.
  */
 import type { SyncHealth } from '../index';
+import type { SharedHealth } from './mirror';
 import { HEALTHY } from '../store/types';
 import type { WireHealth } from './messages';
 
@@ -56,3 +57,20 @@ export const sameWire = (a: WireHealth, b: WireHealth) =>
   (Object.keys(ZERO_COUNTERS) as (keyof typeof ZERO_COUNTERS)[]).every(
     (k) => a.counters[k] === b.counters[k],
   );
+
+/** A leader's health: its store's `h` with `role`, frozen; `staleMs` still read when read. */
+export const leaderHealth = (h: SyncHealth): SharedHealth =>
+  Object.freeze({
+    role: 'leader' as const,
+    mode: h.mode,
+    connected: h.connected,
+    epoch: h.epoch,
+    lastSeq: h.lastSeq,
+    lastAppliedAt: h.lastAppliedAt,
+    source: h.source,
+    get staleMs() {
+      return h.staleMs;
+    },
+    lastError: h.lastError,
+    counters: h.counters,
+  });
