@@ -151,7 +151,9 @@ export function createBroadcastElection(options: BroadcastElectionOptions): Elec
     // keeps the lead even when its term is lower (a follower that missed heartbeats bid), since
     // a new leader would cost a handover of the store for nothing.
     if (phase !== 'lead') follow(timeoutMs);
-    // Two leaders: answer at once, so the lower one steps down now rather than at our next beat.
+    // Two leaders: the lower one steps down; the higher one answers at once, so the lower one
+    // steps down now rather than at our next beat. (Both answering would never end.)
+    else if (outranks(body.term, from)) follow(timeoutMs);
     else channel.post('lead', { term: own });
   };
   const onClaim = ({ from, body }: TabMessage<'claim'>) => {

@@ -78,6 +78,13 @@ export interface Mirror<S> {
 }
 
 /**
+ * Least time between two of a leader's re-takes of a term (see `relead`): two live leaders (of
+ * the channel election, before one steps down) would otherwise outbid each other back and
+ * forth as fast as the channel carries their snapshots.
+ */
+export const RELEAD_MS = 250;
+
+/**
  * Creates a tab's mirror, following (silently, until {@link Mirror.follow} says hello).
  *
  * @example
@@ -95,28 +102,38 @@ export function createMirror<S>(options: MirrorOptions<S>): Mirror<S> {
   let role: TabRole = 'follower';
   let wire = NOTHING;
   let health: SharedHealth | undefined;
-  // The newest leader heard of (or this tab's own term while leading), and its last snapshot.
+  // The newest leadership heard of (or this tab's own while leading): its term and tab
+  // (`leader`), and its last snapshot applied.
   let term = 0;
   let n = 0;
-  // The term of the leader whose snapshot is shown (0: none yet).
+  // The leadership whose snapshot is shown (term 0: none yet).
   let shownTerm = 0;
+  let shownFrom: string | null = null;
+  // This tab's own term while it leads (0 otherwise).
+  let own = 0;
   // The `sn` of the state shown: which of that leader's snapshots brought it.
   let shownSn = 0;
   let leader: string | null = null;
   let unsubscribe = noop;
+  // While leading: takes a term above every leadership heard of, and posts the snapshot again.
+  let relead = noop;
+  // While leading: posts the source's state if it moved on since the last snapshot (its
+  // notification still pending), so a leader that steps down shows no older state.
+  let catchUp = noop;
   let last: TabBodies['state'] | undefined;
   let disposed = false;
 
-  /** Shows a snapshot; `notify`: tell subscribers (a follower's apply, not a leader's own). */
-  const show = (body: TabBodies['state'], notify: boolean) => {
+  /** Shows tab `by`'s snapshot; `notify`: tell subscribers (a follower's apply, not a leader's own). */
+  const show = (body: TabBodies['state'], by: string, notify: boolean) => {
     const from = wire.mode;
     if (!sameWire(wire, body.health)) {
       wire = body.health;
       health = undefined;
     }
     // The same state as shown (a mode or health change of the same leader): the same object.
-    const same = body.term === shownTerm && body.sn === shownSn;
+    const same = body.term === shownTerm && by === shownFrom && body.sn === shownSn;
     shownTerm = body.term;
+    shownFrom = by;
     shownSn = body.sn;
     const state = same ? view.state : (body.state as S);
     view.show(state, wire.epoch, wire.source, wire.lastAppliedAt ?? clock.now());
@@ -139,29 +156,57 @@ export function createMirror<S>(options: MirrorOptions<S>): Mirror<S> {
     return !sameLeader && (h.lastAppliedAt ?? -Infinity) < (wire.lastAppliedAt ?? -Infinity);
   };
 
+  /** The leadership this tab follows, as a `hello` says it. */
+  const followed = () => (leader === null ? {} : { term, leader });
+
   const newLeader = (tabId: string) => {
     leader = tabId;
     onLeader(tabId);
   };
 
+  // Leaderships are ordered by term, then by tab id: two tabs can take the same term (in the
+  // same millisecond, neither having heard of the other), and every tab must order them alike.
+  const outranks = (t: number, from: string) =>
+    t > term || (t === term && from !== leader && (leader === null || from > leader));
+
+  /** While leading: does the leadership of `t` by tab `from` rank above this tab's own? */
+  const aboveOwn = (t: number, from: string) => t > own || (t === own && from > channel.tabId);
+
   const onState = (m: TabMessage<'state'>) => {
-    const { body } = m;
-    if (body.term > term) {
+    const { body, from } = m;
+    if (role === 'leader') {
+      if (body.term > term) term = body.term;
+      // A leadership above this tab's own: a late snapshot of a leader before it that it
+      // never heard of (the same term, or a clock set back), or a second leader of the channel
+      // election that has not stepped down yet. Followers that heard it would drop this tab's
+      // snapshots for good: it takes a term above it, and posts again.
+      if (aboveOwn(body.term, from)) relead();
+      return;
+    }
+    if (outranks(body.term, from)) {
       term = body.term;
       n = 0;
-      if (m.from !== leader) newLeader(m.from);
+      if (from !== leader) newLeader(from);
     }
-    // An older leader's (a late message from a tab that closed), or one already applied.
-    if (role === 'leader' || body.term < term || body.n <= n) return;
+    // A lower leadership's: a late message of a tab that led before, or a leader that never
+    // heard of the one this tab follows (it lost the message, or took the same term). Saying
+    // which one this tab follows makes a live one take a term above it (see lead's `hello`).
+    else if (from !== leader) return void channel.post('hello', followed());
+    // The leader's own earlier leadership (before it took a term above), or already applied.
+    if (body.term !== term || body.n <= n) return;
     n = body.n;
     // A new leader behind us keeps its term (its next snapshots catch up), not its state.
-    if (isOlder(body.health, body.term === shownTerm)) return;
-    show(body, true);
+    if (isOlder(body.health, body.term === shownTerm && from === shownFrom)) return;
+    show(body, from, true);
   };
 
   const stopLeading = () => {
     unsubscribe();
     unsubscribe = noop;
+    relead = noop;
+    catchUp = noop;
+    own = 0;
+    timers.clear('relead');
     channel.handle('hello', undefined);
   };
 
@@ -216,13 +261,16 @@ export function createMirror<S>(options: MirrorOptions<S>): Mirror<S> {
       timers.clearAll(); // a follower's pending notification is not the leader's to give
       // Above every term heard of; the wall clock keeps terms rising across leaders that never
       // heard of each other (a tab that opened as the previous leader closed).
-      // Kept apart from `term`/`n`, which go on recording what other tabs post.
-      const own = (term = Math.max(term + 1, Math.floor(clock.now())));
-      if (leader !== channel.tabId) newLeader(channel.tabId);
+      // `term` goes on recording the highest term other tabs post.
+      const take = () => {
+        own = term = Math.max(term + 1, Math.floor(clock.now()));
+        if (leader !== channel.tabId) newLeader(channel.tabId);
+        n = 0;
+      };
+      take();
       let count = 0;
       let sn = 0;
       let posted: unknown;
-      n = 0;
       const publish = () => {
         count++;
         if (sn === 0 || source.state !== posted) sn = count;
@@ -234,21 +282,45 @@ export function createMirror<S>(options: MirrorOptions<S>): Mirror<S> {
           state: source.state,
           health: toWireHealth(source.health, clock.now()),
         };
-        show(last, false);
+        show(last, channel.tabId, false);
         channel.post('state', last);
       };
-      // A hello gets the last snapshot again as it was (same n): followers that have it drop it.
-      channel.handle('hello', () => last && channel.post('state', last));
+      catchUp = () => {
+        if (source.state !== posted) publish();
+      };
+      let releadAt = -Infinity;
+      relead = () => {
+        const wait = releadAt + RELEAD_MS - clock.now();
+        if (wait > 0) {
+          if (!timers.has('relead')) timers.set('relead', wait, () => relead());
+          return;
+        }
+        releadAt = clock.now();
+        take();
+        publish();
+      };
+      // A hello gets the last snapshot again as it was (same n): followers that have it drop
+      // it. One naming a leadership above this one's makes it take a term above that; one
+      // naming this one's is a follower that heard a lower one: nothing to send.
+      channel.handle('hello', ({ body: b }) => {
+        const { term: t, leader: l } = b;
+        if (t !== undefined && l !== undefined && aboveOwn(t, l)) {
+          if (t > term) term = t;
+          return relead();
+        }
+        if (t !== own || l !== channel.tabId) return last && channel.post('state', last);
+      });
       unsubscribe = source.subscribe(publish);
       publish();
     },
 
     follow() {
       if (disposed) return;
+      catchUp();
       stopLeading();
       if (role !== 'follower') health = undefined;
       role = 'follower';
-      channel.post('hello', {});
+      channel.post('hello', followed());
     },
 
     pause() {
