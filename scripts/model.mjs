@@ -1,5 +1,6 @@
 // `npm run model -- --runs=N [--seed=S]`: every model-based test in test/model (the store's,
-// the client's and the client's transport model) for N generated runs each, from seed S
+// the client's, the client's transport model and the shared store's across tabs) for N
+// generated runs each, from seed S
 // (default: a fresh one, printed). A failure prints its seed and shrunk command list and the
 // runs go on; the last line is always `model: R runs, F failures` (R = all models' runs).
 import { spawnSync } from 'node:child_process';
@@ -15,7 +16,7 @@ if (!Number.isInteger(runs) || runs < 1 || !Number.isInteger(seed)) {
 console.log(`model: ${runs} runs per model from seed ${seed} (replay with --seed=${seed})`);
 const dir = 'test-results/model';
 /** The names the model tests report under (runModel's first argument). */
-const MODELS = ['store', 'client', 'client-transport'];
+const MODELS = ['store', 'client', 'client-transport', 'tabs'];
 rmSync(dir, { recursive: true, force: true });
 const env = {
   ...process.env,

@@ -33,8 +33,12 @@ export interface WireHealth {
 
 /** What each kind of message carries. */
 export interface TabBodies {
-  /** A tab that starts following asks the leader for its snapshot. */
-  hello: Record<string, never>;
+  /**
+   * A tab that starts following asks the leader for its snapshot. `term` and `leader`: the
+   * leadership it follows, when it knows one (a follower that hears a lower one says hello
+   * with them: that leader takes a term above, see mirror.ts).
+   */
+  hello: { term?: number; leader?: string };
   /**
    * The leader's snapshot. `term` orders leaders (each new one takes a higher term), `n` orders
    * one leader's messages: together they let a follower drop a late, duplicated or stale one.
@@ -209,7 +213,10 @@ function readHealth(v: unknown): WireHealth {
 
 /** Reads each kind's body into a fresh object: no field the kind does not name is kept. */
 const BODIES: { [K in TabKind]: (b: Record<string, unknown>) => TabBodies[K] } = {
-  hello: () => ({}),
+  hello: (b) => ({
+    ...(b.term !== undefined && { term: int(b.term, 'body.term', 0) }),
+    ...(b.leader !== undefined && { leader: id(b.leader, 'body.leader') }),
+  }),
   state: (b) => ({
     term: int(b.term, 'body.term', 0),
     n: int(b.n, 'body.n', 0),

@@ -9,73 +9,22 @@
  * state is ordered by when it was applied: a follower never goes back to a state applied
  * earlier than the one it shows, nor to nothing at all.
  */
-import { createTimers, type Clock } from '../clock';
-import type { SyncHealth, SyncMode, SyncStoreEvent } from '../index';
-import { HEALTHY } from '../store/types';
+import { createTimers } from '../clock';
 import { createView } from '../store/view';
 import { noop } from '../util';
-import type { TabChannel } from './channel';
 import type { TabRole } from './election';
 import type { TabBodies, TabMessage, WireHealth } from './messages';
-import { NOTHING, sameWire, toWireHealth } from './wire-health';
+import type { Mirror, MirrorOptions, SharedHealth } from './mirror-api';
+import { followerHealth, NOTHING, sameWire, toWireHealth } from './wire-health';
 
-/** A store's health, with the part its tab plays. */
-export interface SharedHealth extends SyncHealth {
-  /** `'leader'`: this tab runs the store; `'follower'`: it shows the leader's. */
-  readonly role: TabRole;
-}
+export type { Mirror, MirrorOptions, MirrorSource, SharedHealth } from './mirror-api';
 
-/** What a leader mirrors: a sync store fits. */
-export interface MirrorSource<S> {
-  readonly state: S;
-  readonly health: SyncHealth;
-  subscribe(listener: (event: SyncStoreEvent<S>) => void): () => void;
-}
-
-/** Options of {@link createMirror}. */
-export interface MirrorOptions<S> {
-  /** This tab's end of the channel (see openTabChannel). */
-  channel: TabChannel;
-  clock: Clock;
-  /** What a follower shows before the first snapshot. */
-  initialState: S;
-  /** Minimum gap between two state notifications, as the store's `timing.notifyIntervalMs`. */
-  notifyIntervalMs: number;
-  /** Hears a subscriber that throws. */
-  onError?: (error: unknown) => void;
-  /**
-   * Hears the tab id of each new leader, from the first snapshot of a higher term (this tab's
-   * own when it leads): where a follower's relayed calls go from now on.
-   */
-  onLeader?: (tabId: string) => void;
-}
-
-/** The state a follower shows and where it stands among leaders (see {@link createMirror}). */
-export interface Mirror<S> {
-  readonly role: TabRole;
-  /** The state last shown: mirrored while following, the leader's own while leading. */
-  readonly state: S;
-  readonly mode: SyncMode;
-  /** A frozen snapshot, the same object until something in it changes; `role` is this tab's. */
-  readonly health: SharedHealth;
-  /** The tab id of the newest leader heard of (this tab's while it leads); null: none yet. */
-  readonly leader: string | null;
-  /** The highest leader term seen, and the cursors of the state shown: where a failover resumes. */
-  readonly cursor: Readonly<{ term: number; epoch: string | null; lastSeq: number }>;
-  /** Hears mirrored changes while following (a leader's subscribers listen to its store). */
-  subscribe(listener: (event: SyncStoreEvent<S>) => void): () => void;
-  /** Leads: posts `source`'s snapshot now and with each of its notifications; answers `hello`. */
-  lead(source: MirrorSource<S>): void;
-  /** Follows: stops posting, and says `hello` so the leader posts its snapshot at once. */
-  follow(): void;
-  /**
-   * Rests (the shared store stopped): stops leading, cancels a pending notification, and
-   * follows silently. The state shown stays; {@link Mirror.follow} or {@link Mirror.lead} wakes it.
-   */
-  pause(): void;
-  /** Stops posting and applying; cancels a pending notification. The channel is the caller's. */
-  dispose(): void;
-}
+/**
+ * Least time between two of a leader's re-takes of a term (see `relead`): two live leaders (of
+ * the channel election, before one steps down) would otherwise outbid each other back and
+ * forth as fast as the channel carries their snapshots.
+ */
+export const RELEAD_MS = 250;
 
 /**
  * Creates a tab's mirror, following (silently, until {@link Mirror.follow} says hello).
@@ -95,28 +44,38 @@ export function createMirror<S>(options: MirrorOptions<S>): Mirror<S> {
   let role: TabRole = 'follower';
   let wire = NOTHING;
   let health: SharedHealth | undefined;
-  // The newest leader heard of (or this tab's own term while leading), and its last snapshot.
+  // The newest leadership heard of (or this tab's own while leading): its term and tab
+  // (`leader`), and its last snapshot applied.
   let term = 0;
   let n = 0;
-  // The term of the leader whose snapshot is shown (0: none yet).
+  // The leadership whose snapshot is shown (term 0: none yet).
   let shownTerm = 0;
+  let shownFrom: string | null = null;
+  // This tab's own term while it leads (0 otherwise).
+  let own = 0;
   // The `sn` of the state shown: which of that leader's snapshots brought it.
   let shownSn = 0;
   let leader: string | null = null;
   let unsubscribe = noop;
+  // While leading: takes a term above every leadership heard of, and posts the snapshot again.
+  let relead = noop;
+  // While leading: posts the source's state if it moved on since the last snapshot (its
+  // notification still pending), so a leader that steps down shows no older state.
+  let catchUp = noop;
   let last: TabBodies['state'] | undefined;
   let disposed = false;
 
-  /** Shows a snapshot; `notify`: tell subscribers (a follower's apply, not a leader's own). */
-  const show = (body: TabBodies['state'], notify: boolean) => {
+  /** Shows tab `by`'s snapshot; `notify`: tell subscribers (a follower's apply, not a leader's own). */
+  const show = (body: TabBodies['state'], by: string, notify: boolean) => {
     const from = wire.mode;
     if (!sameWire(wire, body.health)) {
       wire = body.health;
       health = undefined;
     }
     // The same state as shown (a mode or health change of the same leader): the same object.
-    const same = body.term === shownTerm && body.sn === shownSn;
+    const same = body.term === shownTerm && by === shownFrom && body.sn === shownSn;
     shownTerm = body.term;
+    shownFrom = by;
     shownSn = body.sn;
     const state = same ? view.state : (body.state as S);
     view.show(state, wire.epoch, wire.source, wire.lastAppliedAt ?? clock.now());
@@ -130,38 +89,68 @@ export function createMirror<S>(options: MirrorOptions<S>): Mirror<S> {
   // leader's snapshots come in its own order (`n`), and its store never shows older state over
   // newer: they are taken as they come (its seq starts again at each handshake, so seqs say
   // nothing across periods). A new leader starts from the state it mirrored, which may be
-  // behind ours (it missed the last snapshot): its state is taken once it was applied no
-  // earlier than ours (tabs share the wall clock; its store's next apply from the server is
+  // behind ours (it missed the last snapshot): its state is taken once it was applied later
+  // than ours (tabs share the wall clock; its store's next apply from the server is
   // later, and the server's answer to its cursors is the server's current state).
   const isOlder = (h: WireHealth, sameLeader: boolean) => {
     if (wire.source === null) return false;
     if (h.source === null) return true;
-    return !sameLeader && (h.lastAppliedAt ?? -Infinity) < (wire.lastAppliedAt ?? -Infinity);
+    // Applied in the same millisecond by two leaders (two channel-election leaders for a
+    // moment): no way to tell which is newer, so the one shown stays.
+    return !sameLeader && (h.lastAppliedAt ?? -Infinity) <= (wire.lastAppliedAt ?? -Infinity);
   };
+
+  /** The leadership this tab follows, as a `hello` says it. */
+  const followed = () => (leader === null ? {} : { term, leader });
 
   const newLeader = (tabId: string) => {
     leader = tabId;
     onLeader(tabId);
   };
 
+  // Leaderships are ordered by term, then by tab id: two tabs can take the same term (in the
+  // same millisecond, neither having heard of the other), and every tab must order them alike.
+  const outranks = (t: number, from: string) =>
+    t > term || (t === term && from !== leader && (leader === null || from > leader));
+
+  /** While leading: does the leadership of `t` by tab `from` rank above this tab's own? */
+  const aboveOwn = (t: number, from: string) => t > own || (t === own && from > channel.tabId);
+
   const onState = (m: TabMessage<'state'>) => {
-    const { body } = m;
-    if (body.term > term) {
+    const { body, from } = m;
+    if (role === 'leader') {
+      if (body.term > term) term = body.term;
+      // A leadership above this tab's own: a late snapshot of a leader before it that it
+      // never heard of (the same term, or a clock set back), or a second leader of the channel
+      // election that has not stepped down yet. Followers that heard it would drop this tab's
+      // snapshots for good: it takes a term above it, and posts again.
+      if (aboveOwn(body.term, from)) relead();
+      return;
+    }
+    if (outranks(body.term, from)) {
       term = body.term;
       n = 0;
-      if (m.from !== leader) newLeader(m.from);
+      if (from !== leader) newLeader(from);
     }
-    // An older leader's (a late message from a tab that closed), or one already applied.
-    if (role === 'leader' || body.term < term || body.n <= n) return;
+    // A lower leadership's: a late message of a tab that led before, or a leader that never
+    // heard of the one this tab follows (it lost the message, or took the same term). Saying
+    // which one this tab follows makes a live one take a term above it (see lead's `hello`).
+    else if (from !== leader) return void channel.post('hello', followed());
+    // The leader's own earlier leadership (before it took a term above), or already applied.
+    if (body.term !== term || body.n <= n) return;
     n = body.n;
     // A new leader behind us keeps its term (its next snapshots catch up), not its state.
-    if (isOlder(body.health, body.term === shownTerm)) return;
-    show(body, true);
+    if (isOlder(body.health, body.term === shownTerm && from === shownFrom)) return;
+    show(body, from, true);
   };
 
   const stopLeading = () => {
     unsubscribe();
     unsubscribe = noop;
+    relead = noop;
+    catchUp = noop;
+    own = 0;
+    timers.clear('relead');
     channel.handle('hello', undefined);
   };
 
@@ -177,25 +166,8 @@ export function createMirror<S>(options: MirrorOptions<S>): Mirror<S> {
       return wire.mode;
     },
     get health() {
-      if (health) return health;
-      const { mode, confirmedAt, lastError, counters } = wire;
-      const r = role;
-      return (health = Object.freeze({
-        role: r,
-        mode,
-        connected: wire.connected,
-        epoch: wire.epoch,
-        lastSeq: wire.lastSeq,
-        lastAppliedAt: wire.lastAppliedAt,
-        source: wire.source,
-        // As the store's: computed when read, from the moment the leader last knew it current.
-        get staleMs() {
-          if (mode === HEALTHY) return 0;
-          return confirmedAt === null ? null : Math.max(0, clock.now() - confirmedAt);
-        },
-        lastError: lastError && Object.freeze({ ...lastError }),
-        counters: Object.freeze({ ...counters }),
-      }));
+      health ??= followerHealth(wire, role, clock);
+      return health;
     },
     get leader() {
       return leader;
@@ -216,13 +188,16 @@ export function createMirror<S>(options: MirrorOptions<S>): Mirror<S> {
       timers.clearAll(); // a follower's pending notification is not the leader's to give
       // Above every term heard of; the wall clock keeps terms rising across leaders that never
       // heard of each other (a tab that opened as the previous leader closed).
-      // Kept apart from `term`/`n`, which go on recording what other tabs post.
-      const own = (term = Math.max(term + 1, Math.floor(clock.now())));
-      if (leader !== channel.tabId) newLeader(channel.tabId);
+      // `term` goes on recording the highest term other tabs post.
+      const take = () => {
+        own = term = Math.max(term + 1, Math.floor(clock.now()));
+        if (leader !== channel.tabId) newLeader(channel.tabId);
+        n = 0;
+      };
+      take();
       let count = 0;
       let sn = 0;
       let posted: unknown;
-      n = 0;
       const publish = () => {
         count++;
         if (sn === 0 || source.state !== posted) sn = count;
@@ -234,21 +209,45 @@ export function createMirror<S>(options: MirrorOptions<S>): Mirror<S> {
           state: source.state,
           health: toWireHealth(source.health, clock.now()),
         };
-        show(last, false);
+        show(last, channel.tabId, false);
         channel.post('state', last);
       };
-      // A hello gets the last snapshot again as it was (same n): followers that have it drop it.
-      channel.handle('hello', () => last && channel.post('state', last));
+      catchUp = () => {
+        if (source.state !== posted) publish();
+      };
+      let releadAt = -Infinity;
+      relead = () => {
+        const wait = releadAt + RELEAD_MS - clock.now();
+        if (wait > 0) {
+          if (!timers.has('relead')) timers.set('relead', wait, () => relead());
+          return;
+        }
+        releadAt = clock.now();
+        take();
+        publish();
+      };
+      // A hello gets the last snapshot again as it was (same n): followers that have it drop
+      // it. One naming a leadership above this one's makes it take a term above that; one
+      // naming this one's is a follower that heard a lower one: nothing to send.
+      channel.handle('hello', ({ body: b }) => {
+        const { term: t, leader: l } = b;
+        if (t !== undefined && l !== undefined && aboveOwn(t, l)) {
+          if (t > term) term = t;
+          return relead();
+        }
+        if (t !== own || l !== channel.tabId) return last && channel.post('state', last);
+      });
       unsubscribe = source.subscribe(publish);
       publish();
     },
 
     follow() {
       if (disposed) return;
+      catchUp();
       stopLeading();
       if (role !== 'follower') health = undefined;
       role = 'follower';
-      channel.post('hello', {});
+      channel.post('hello', followed());
     },
 
     pause() {

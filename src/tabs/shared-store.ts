@@ -175,10 +175,13 @@ export function createSharedSyncStore<
     } else {
       unforward();
       channel.handle('resync', undefined);
+      // The mirror stops posting first: the stopped store's DISCONNECTED is not a leader's
+      // snapshot (followers, and this tab, would show it until the next leader's state is
+      // newer than it).
+      mirror.follow();
       store.stop();
       client.disconnect();
       unforward = mirror.subscribe(forward);
-      mirror.follow();
       relay.follow(mirror.leader === tabId ? null : mirror.leader);
     }
     forward({ type: 'health' }); // the role is part of health

@@ -2,7 +2,8 @@
  * @internal A store's health as it travels between tabs ({@link WireHealth}): plain data, with
  * `staleMs` turned into the moment the leader last knew its state current.
  */
-import type { SyncHealth } from '../index';
+import type { Clock, SyncHealth } from '../index';
+import type { TabRole } from './election';
 import type { SharedHealth } from './mirror';
 import { HEALTHY } from '../store/types';
 import type { WireHealth } from './messages';
@@ -74,3 +75,26 @@ export const leaderHealth = (h: SyncHealth): SharedHealth =>
     lastError: h.lastError,
     counters: h.counters,
   });
+
+/**
+ * What a follower shows of the leader's health `wire`, with its own `role`: frozen, and as the
+ * store's, `staleMs` computed when read from the moment the leader last knew its state current.
+ */
+export function followerHealth(wire: WireHealth, role: TabRole, clock: Clock): SharedHealth {
+  const { mode, confirmedAt, lastError, counters } = wire;
+  return Object.freeze({
+    role,
+    mode,
+    connected: wire.connected,
+    epoch: wire.epoch,
+    lastSeq: wire.lastSeq,
+    lastAppliedAt: wire.lastAppliedAt,
+    source: wire.source,
+    get staleMs() {
+      if (mode === HEALTHY) return 0;
+      return confirmedAt === null ? null : Math.max(0, clock.now() - confirmedAt);
+    },
+    lastError: lastError && Object.freeze({ ...lastError }),
+    counters: Object.freeze({ ...counters }),
+  });
+}

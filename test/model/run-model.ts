@@ -1,6 +1,6 @@
-// Runs one model for MODEL_RUNS generated runs (default 1000) from MODEL_SEED (default: a
-// fixed seed, so `npm test` replays the same runs everywhere; `npm run model` passes a fresh
-// one). A failure does not end the count: it is reported (seed, shrunk command list, what
+// Runs one model for MODEL_RUNS generated runs (default: the model's own count, 1000 unless
+// it names one) from MODEL_SEED (default: a fixed seed, so `npm test` replays the same runs
+// everywhere; `npm run model` passes a fresh one). A failure does not end the count: it is reported (seed, shrunk command list, what
 // broke) and the runs go on from the next seed, so a long run counts every failure it
 // meets. With MODEL_REPORT_DIR set, `<dir>/<name>.json` gets { runs, failures, seeds }.
 import fc from 'fast-check';
@@ -13,8 +13,9 @@ export const DEFAULT_SEED = 20261205;
 export async function runModel(
   name: string,
   property: fc.IAsyncProperty<[unknown, unknown]>,
+  defaultRuns = 1000,
 ): Promise<void> {
-  const runs = Number(process.env.MODEL_RUNS ?? 1000);
+  const runs = Number(process.env.MODEL_RUNS ?? defaultRuns);
   let seed = process.env.MODEL_SEED === undefined ? DEFAULT_SEED : Number(process.env.MODEL_SEED);
   if (!Number.isInteger(runs) || runs < 1 || !Number.isInteger(seed))
     throw new Error('MODEL_RUNS must be a positive integer and MODEL_SEED an integer');

@@ -1,8 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import { isSyncwireError, type SyncwireError } from '../../src/index';
+import { openTabChannel } from '../../src/tabs/channel';
 import { createElection, LOCK_PREFIX, type Election, type TabRole } from '../../src/tabs/election';
-import { flush } from '../helpers/fake-clock';
+import { createBroadcastElection } from '../../src/tabs/election-bc';
+import { createFakeBus } from '../helpers/fake-bus';
+import { createFakeClock, flush } from '../helpers/fake-clock';
 import { createFakeLocks } from '../helpers/fake-locks';
 
 const LOCK = LOCK_PREFIX + 'app';
@@ -222,5 +225,39 @@ describe('createElection, model: tabs open, close, crash and leave in any order'
       }),
       { numRuns: 200 },
     );
+  });
+});
+
+describe('createBroadcastElection', () => {
+  it('two leaders that hear each other at last: the lower one steps down, and the heartbeats stop there', async () => {
+    // Found by the tabs model: both answered every heartbeat of the other with their own, for
+    // ever, and neither stepped down.
+    const clock = createFakeClock();
+    const bus = createFakeBus({ manual: true });
+    const tabs = ['A', 'B'].map((id) => {
+      const channel = openTabChannel({ channel: bus.open('app'), name: 'app', tabId: id });
+      const election = createBroadcastElection({ name: 'app', channel, tabId: id, clock });
+      return { id, election };
+    });
+    // Nothing gets through: each bids and leads.
+    for (let i = 0; i < 10; i++) {
+      await clock.advance(100);
+      bus.inFlight.length = 0;
+    }
+    expect(tabs.map((t) => t.election.role)).toEqual(['leader', 'leader']);
+    await clock.advance(250); // a heartbeat of each, now delivered
+    expect(bus.inFlight.length).toBeGreaterThan(0);
+    let delivered = 0;
+    while (bus.inFlight.length && delivered < 1000) {
+      bus.deliver(0);
+      delivered++;
+    }
+    expect(delivered).toBeLessThan(10);
+    expect(tabs.filter((t) => t.election.role === 'leader')).toHaveLength(1);
+    await clock.advance(2000);
+    while (bus.inFlight.length) bus.deliver(0);
+    expect(tabs.filter((t) => t.election.role === 'leader')).toHaveLength(1);
+    for (const t of tabs) t.election.dispose();
+    expect(clock.pending()).toBe(0);
   });
 });

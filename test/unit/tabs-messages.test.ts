@@ -187,6 +187,14 @@ describe('readTabMessage', () => {
     expect(readTabMessage(msg('request', body), 'app').body).toEqual(body);
   });
 
+  it('reads a hello with or without the leadership its sender follows', () => {
+    expect(readTabMessage(msg('hello', {}), 'app').body).toEqual({});
+    const body = { term: 7, leader: 'tab-z' };
+    expect(readTabMessage(msg('hello', { ...body, extra: 1 }), 'app').body).toEqual(body);
+    expect(() => readTabMessage(msg('hello', { term: -1 }), 'app')).toThrow('body.term');
+    expect(() => readTabMessage(msg('hello', { leader: '' }), 'app')).toThrow('body.leader');
+  });
+
   it('builds messages it reads back', () => {
     const built = tabMessage('app', 'tab-a', 'state', good.state);
     expect(readTabMessage(structuredClone(built), 'app')).toEqual(built);

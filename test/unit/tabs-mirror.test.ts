@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { SyncStoreEvent } from '../../src/index';
 import { openTabChannel } from '../../src/tabs/channel';
 import { createElection, type Election } from '../../src/tabs/election';
-import { createMirror, type Mirror } from '../../src/tabs/mirror';
+import { createMirror, RELEAD_MS, type Mirror } from '../../src/tabs/mirror';
 import { toWireHealth } from '../../src/tabs/wire-health';
 import { createFakeBus, fakeSource, healthOf } from '../helpers/fake-bus';
 import { createFakeClock, flush, type FakeClock } from '../helpers/fake-clock';
@@ -268,6 +268,71 @@ describe('createMirror', () => {
     await clock.advance(0);
     expect(a.mirror.state).toEqual({ pos: 2 });
     expect(source.listeners.size).toBe(0);
+  });
+
+  it('two leaderships of one term are ordered by tab id; a live leader outranked by a dead one takes a term above it', async () => {
+    // Z leads and crashes in the millisecond it led; B leads in that same millisecond without
+    // having heard of Z (its message was lost): both take the same term. F heard Z, and Z
+    // ranks above B, so F drops B's snapshots: it says whom it follows, and B takes a term above.
+    const clock = createFakeClock();
+    const bus = createFakeBus({ manual: true });
+    const dead = tab(bus, clock, 'Z');
+    const live = tab(bus, clock, 'B');
+    const follower = tab(bus, clock, 'F');
+    dead.mirror.lead(fakeSource<S>({ pos: 1 }, healthOf(at(clock, 'e1', 1))));
+    follower.hear();
+    bus.inFlight.length = 0; // lost on its way to B
+    dead.mirror.dispose();
+    dead.channel.close();
+    const b = fakeSource<S>({ pos: 1 }, healthOf(at(clock, 'e1', 1)));
+    live.mirror.lead(b);
+    expect(live.mirror.cursor.term).toBe(follower.mirror.cursor.term); // the same millisecond
+    bus.deliverAll();
+    expect(follower.mirror.leader).toBe('B');
+    expect(follower.mirror.cursor.term).toBeGreaterThan(live.mirror.cursor.term - 1);
+    await clock.advance(10);
+    b.apply({ pos: 2 }, at(clock, 'e1', 2));
+    bus.deliverAll();
+    expect(follower.mirror.state).toEqual({ pos: 2 });
+  });
+
+  it('a leader that stepped down follows the live leader of its own term', () => {
+    const clock = createFakeClock();
+    const bus = createFakeBus({ manual: true });
+    const a = tab(bus, clock, 'A');
+    const z = tab(bus, clock, 'Z');
+    // Two leaders of the channel election, in one millisecond, neither hearing the other.
+    a.mirror.lead(fakeSource<S>({ pos: 1 }, healthOf(at(clock, 'e1', 1))));
+    const zs = fakeSource<S>({ pos: 1 }, healthOf(at(clock, 'e1', 1)));
+    z.mirror.lead(zs);
+    bus.inFlight.length = 0;
+    z.mirror.follow(); // Z lost the election to A (A's term was the same)
+    bus.deliverAll();
+    expect(z.mirror.leader).toBe('A');
+    expect(a.mirror.cursor.term).toBeGreaterThan(z.mirror.cursor.term - 1);
+  });
+
+  it('two live leaders outbid each other at most once per RELEAD_MS each', async () => {
+    const clock = createFakeClock();
+    const bus = createFakeBus({ manual: true });
+    const a = tab(bus, clock, 'A');
+    const b = tab(bus, clock, 'B');
+    tab(bus, clock, 'F').mirror.follow();
+    a.mirror.lead(fakeSource<S>({ pos: 1 }, healthOf(at(clock, 'e1', 1))));
+    b.mirror.lead(fakeSource<S>({ pos: 1 }, healthOf(at(clock, 'e1', 1))));
+    let delivered = 0;
+    const drain = () => {
+      for (; bus.inFlight.length && delivered < 1000; delivered++) bus.deliver(0);
+    };
+    drain();
+    expect(delivered).toBeLessThan(40); // not a storm
+    const before = delivered;
+    await clock.advance(RELEAD_MS);
+    drain();
+    expect(delivered - before).toBeLessThan(40);
+    expect(clock.pending()).toBeLessThanOrEqual(2);
+    a.mirror.dispose();
+    b.mirror.dispose();
   });
 
   it('dispose() leaves no timer, listener or handler', async () => {
