@@ -251,6 +251,7 @@ export function createMirror<S>(options: MirrorOptions<S>): Mirror<S> {
     },
 
     pause() {
+      catchUp(); // as follow(): the last state goes out before the store stops
       stopLeading();
       timers.clearAll();
       if (role !== 'follower') health = undefined;

@@ -146,10 +146,9 @@ export function createSharedSyncStore<
     const run = ++leads;
     live = false;
     if (next === 'leader') {
-      // The store starts from what the mirror shows; until it does (its cache read is
-      // asynchronous), reads stay on the mirror, so the page never sees the store's older state,
-      // and so do events: the mirror's still come (a last snapshot of the leader that went),
-      // the store's only from then on.
+      // The store starts from what the mirror shows; until it does (its cache read is async),
+      // reads and events stay on the mirror (a last snapshot of the leader that went still
+      // comes), so the page never sees the store's older state; the store's events after that.
       seed = mirrored();
       const offMirror = unforward;
       const offStore = store.subscribe((e) => live && forward(e));
@@ -258,6 +257,8 @@ export function createSharedSyncStore<
       unleave = noop;
       election?.dispose();
       election = undefined;
+      // The mirror stops posting first: a stopped store's DISCONNECTED is no leader's snapshot.
+      mirror.pause();
       if (role === 'leader') {
         store.stop();
         client.disconnect();
@@ -267,7 +268,6 @@ export function createSharedSyncStore<
       channel.handle('resync', undefined);
       unforward();
       unforward = mirror.subscribe(forward);
-      mirror.pause();
       relay.follow(null);
       channel.detach();
       role = 'follower';
