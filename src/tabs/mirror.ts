@@ -85,6 +85,18 @@ export function createMirror<S>(options: MirrorOptions<S>): Mirror<S> {
     else if (from === wire.mode) view.scheduleHealth();
   };
 
+  /** Takes the leader's mode, connection, counters and error, keeping the state shown. */
+  const showHealth = (h: WireHealth) => {
+    const { epoch, lastSeq, lastAppliedAt, source } = wire;
+    const next = { ...h, epoch, lastSeq, lastAppliedAt, source };
+    if (sameWire(wire, next)) return;
+    const from = wire.mode;
+    wire = next;
+    health = undefined;
+    if (from !== wire.mode) view.emit({ type: 'mode', from, to: wire.mode, reason: 'leader' });
+    else view.scheduleHealth();
+  };
+
   // Would `h` show older state than what is shown? Nothing is older than something. One
   // leader's snapshots come in its own order (`n`), and its store never shows older state over
   // newer: they are taken as they come (its seq starts again at each handshake, so seqs say
@@ -140,7 +152,11 @@ export function createMirror<S>(options: MirrorOptions<S>): Mirror<S> {
     if (body.term !== term || body.n <= n) return;
     n = body.n;
     // A new leader behind us keeps its term (its next snapshots catch up), not its state.
-    if (isOlder(body.health, body.term === shownTerm && from === shownFrom)) return;
+    if (isOlder(body.health, body.term === shownTerm && from === shownFrom)) {
+      // The state stays, but what the leader says of its mode and connection is current.
+      if (from === leader) showHealth(body.health);
+      return;
+    }
     show(body, from, true);
   };
 
@@ -247,7 +263,10 @@ export function createMirror<S>(options: MirrorOptions<S>): Mirror<S> {
       stopLeading();
       if (role !== 'follower') health = undefined;
       role = 'follower';
-      channel.post('hello', followed());
+      // A plain hello, which every leader answers with its snapshot: one naming the leader
+      // followed would get none from that leader (it means "I heard a lower one"), and a tab
+      // that rejoins after a stop missed that leader's latest snapshots.
+      channel.post('hello', {});
     },
 
     pause() {

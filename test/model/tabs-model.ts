@@ -331,13 +331,9 @@ function unconverged(w: TabsWorld, followers = true): string[] {
   const want = w.key(w.snap());
   for (const t of followers ? w.open() : leaders) {
     const got = w.key(t.store.state);
-    // KNOWN GAP (left open): over the channel election a follower that took a second
-    // leader's snapshot keeps that leader's mode while the winner's state was applied earlier
-    // (the mirror drops a new leader's older snapshot whole, health included) until the
-    // winner applies newer state. Its state is right; its mode may be stale meanwhile.
-    const modeOk =
-      t.store.mode === 'HEALTHY' ||
-      (w.setup.election === 'broadcast' && t.store.role === 'follower');
+    // A follower that keeps its own state (a new leader's was applied no later) still takes the
+    // leader's mode: every tab's mode is the leader's.
+    const modeOk = t.store.mode === 'HEALTHY';
     if (!modeOk || got !== want)
       out.push(`${t.name} (${t.store.role}) ${t.store.mode} showing ${got}, server at ${want}`);
   }

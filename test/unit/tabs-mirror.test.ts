@@ -214,6 +214,33 @@ describe('createMirror', () => {
     expect(follower.mirror.state).toEqual({ pos: 2 });
   });
 
+  it("a new leader's older state is not taken, but its mode and connection are", async () => {
+    const clock = createFakeClock();
+    const bus = createFakeBus({ manual: true });
+    const old = tab(bus, clock, 'A');
+    const next = tab(bus, clock, 'B');
+    const follower = tab(bus, clock, 'F');
+    const a = fakeSource<S>({ pos: 0 }, healthOf(at(clock, 'e1', 0)));
+    old.mirror.lead(a);
+    bus.deliverAll();
+    await clock.advance(10);
+    a.apply({ pos: 1 }, at(clock, 'e1', 1));
+    follower.hear();
+    bus.inFlight.length = 0; // A crashed before B heard of pos 1
+    old.mirror.dispose();
+    // B leads from pos 0, its store still connecting.
+    const health = healthOf({ ...next.mirror.health, mode: 'DISCONNECTED', connected: false });
+    next.mirror.lead(fakeSource<S>(next.mirror.state, health));
+    follower.events.length = 0;
+    bus.deliverAll();
+    expect(follower.mirror.state).toEqual({ pos: 1 });
+    expect(follower.mirror.health).toMatchObject({ mode: 'DISCONNECTED', connected: false });
+    expect(follower.mirror.health).toMatchObject({ epoch: 'e1', lastSeq: 1 }); // of the state shown
+    expect(follower.events).toEqual([
+      { type: 'mode', from: 'HEALTHY', to: 'DISCONNECTED', reason: 'leader' },
+    ]);
+  });
+
   it('a new epoch is taken from the current leader, not from a late message of an old one', async () => {
     const clock = createFakeClock();
     const bus = createFakeBus({ manual: true });

@@ -147,6 +147,27 @@ describe('createSharedSyncStore', () => {
     }
   });
 
+  it("a follower that stops and starts again shows the leader's latest state at once", async () => {
+    // Found by the tabs model: its hello named the leader it followed, which that leader
+    // takes for "I heard a lower one" and does not answer; it stayed on its old state.
+    const w = world();
+    const a = sharedTab(w, 'a');
+    const b = sharedTab(w, 'b');
+    await a.store.start();
+    await flush();
+    await b.store.start();
+    await a.serve({ v: 1 });
+    await flush();
+    expect(b.store.state).toEqual({ v: 1 });
+    b.store.stop();
+    await a.push(3, { v: 2 });
+    expect(b.store.state).toEqual({ v: 1 }); // stopped: it heard nothing
+    await b.store.start();
+    await flush();
+    expect(b.store.state).toEqual({ v: 2 });
+    for (const t of [a, b]) t.store.dispose();
+  });
+
   it('without BroadcastChannel each tab runs its own store', async () => {
     const w = world();
     const a = sharedTab(w, 'a', { broadcast: null });
@@ -235,13 +256,15 @@ describe('createSharedSyncStore', () => {
       await a.serve({ v: 5 });
       await flush();
       expect(c.store.mode).toBe('HEALTHY');
+      // Each mode c shows, and whether a new leader (b) runs yet: c may show the new leader's
+      // store connecting, never the old one's stopped store.
       const modes: string[] = [];
-      c.store.subscribe((e) => void (e.type === 'mode' && modes.push(e.to)));
+      c.store.subscribe((e) => void (e.type === 'mode' && modes.push(`${e.to} ${b.store.role}`)));
       if (how === 'stops') a.store.stop();
       else w.locks.steal('syncwire:tabs:app', 'page code');
       await flush();
       expect(a.store.role).toBe('follower');
-      expect(modes).not.toContain('DISCONNECTED');
+      expect(modes).not.toContain('DISCONNECTED follower');
       expect(c.store.state).toEqual({ v: 5 });
       for (const t of [a, b, c]) t.store.dispose();
     },
