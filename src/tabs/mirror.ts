@@ -15,7 +15,7 @@ import { noop } from '../util';
 import type { TabRole } from './election';
 import type { TabBodies, TabMessage, WireHealth } from './messages';
 import type { Mirror, MirrorOptions, SharedHealth } from './mirror-api';
-import { followerHealth, NOTHING, sameWire, toWireHealth } from './wire-health';
+import { sharedHealth, NOTHING, sameWire, toWireHealth } from './wire-health';
 
 export type { Mirror, MirrorOptions, MirrorSource, SharedHealth } from './mirror-api';
 
@@ -182,7 +182,7 @@ export function createMirror<S>(options: MirrorOptions<S>): Mirror<S> {
       return wire.mode;
     },
     get health() {
-      health ??= followerHealth(wire, role, clock);
+      health ??= sharedHealth(wire, role, clock);
       return health;
     },
     get leader() {

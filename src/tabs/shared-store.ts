@@ -24,7 +24,7 @@ import { createSwitchChannel, type ChannelLike } from './channel';
 import { createElection, type Election, type LocksLike, type TabRole } from './election';
 import { createBroadcastElection } from './election-bc';
 import { createMirror, type SharedHealth } from './mirror';
-import { leaderHealth } from './wire-health';
+import { sharedHealth, toWireHealth } from './wire-health';
 import { createRelay } from './relay';
 import type { SharedClient, SharedSyncStore, SharedSyncStoreOptions } from './shared-api';
 
@@ -278,9 +278,7 @@ export function createSharedSyncStore<
       if (role === 'leader') store.resync(reason);
       else channel.post('resync', { reason });
     },
-
     subscribe: listen(listeners),
-
     dispose() {
       shared.stop();
       unforward();
@@ -290,9 +288,10 @@ export function createSharedSyncStore<
     },
   };
 
-  // The store's health is one object until something in it changes: so is this one.
+  // One object while the store's is (built as a follower's is, from the health as it travels).
   const withRole = (h: SyncHealth): SharedHealth => {
-    if (!roleOf || roleHealth !== h) roleOf = leaderHealth(h);
+    if (!roleOf || roleHealth !== h)
+      roleOf = sharedHealth(toWireHealth(h, clock.now()), role, clock);
     roleHealth = h;
     return roleOf;
   };

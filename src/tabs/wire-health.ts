@@ -59,28 +59,11 @@ export const sameWire = (a: WireHealth, b: WireHealth) =>
     (k) => a.counters[k] === b.counters[k],
   );
 
-/** A leader's health: its store's `h` with `role`, frozen; `staleMs` still read when read. */
-export const leaderHealth = (h: SyncHealth): SharedHealth =>
-  Object.freeze({
-    role: 'leader' as const,
-    mode: h.mode,
-    connected: h.connected,
-    epoch: h.epoch,
-    lastSeq: h.lastSeq,
-    lastAppliedAt: h.lastAppliedAt,
-    source: h.source,
-    get staleMs() {
-      return h.staleMs;
-    },
-    lastError: h.lastError,
-    counters: h.counters,
-  });
-
 /**
- * What a follower shows of the leader's health `wire`, with its own `role`: frozen, and as the
- * store's, `staleMs` computed when read from the moment the leader last knew its state current.
+ * A shared store's health: the leader's `wire`, with this tab's `role`, frozen; as the store's,
+ * `staleMs` is computed when read, from the moment the leader last knew its state current.
  */
-export function followerHealth(wire: WireHealth, role: TabRole, clock: Clock): SharedHealth {
+export function sharedHealth(wire: WireHealth, role: TabRole, clock: Clock): SharedHealth {
   const { mode, confirmedAt, lastError, counters } = wire;
   return Object.freeze({
     role,
